@@ -34,9 +34,9 @@ FrameCheck check_frame(std::string_view buffered,
 
 /// Where and why a decode failed.
 struct DecodeError {
-  std::error_code code;       ///< errc value; command_status_for(code) gives the _resp status
-  std::string_view field;     ///< spec name of the field being read ("" for the header)
-  std::size_t offset = 0;     ///< octet offset in the frame where the field starts
+  std::error_code code;    ///< errc value; command_status_for(code) gives the _resp status
+  std::string_view field;  ///< spec name of the field being read ("" for the header)
+  std::size_t offset = 0;  ///< octet offset in the frame where the field starts
   explicit operator bool() const noexcept { return static_cast<bool>(code); }
 };
 
@@ -57,7 +57,8 @@ struct EncodeOptions {
 
 /// Appends the encoded PDU to `out` (command_length computed here). On error nothing is
 /// appended and the error names the field.
-[[nodiscard]] DecodeError encode(const Pdu& pdu, std::string& out, const EncodeOptions& options = {});
+[[nodiscard]] DecodeError encode(const Pdu& pdu, std::string& out,
+                                 const EncodeOptions& options = {});
 
 /// Writes `sequence_number` into an already encoded frame (octets 12..15): lets a queue keep
 /// encoded PDUs and number them only when they go on the wire.

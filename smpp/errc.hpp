@@ -12,17 +12,18 @@ enum class errc {
   command_length_too_short = 1,
   command_length_too_large,
   // body decode (recoverable: the matching _resp with the mapped status)
-  field_truncated,            ///< a mandatory integer field runs past the frame
-  cstring_unterminated,       ///< no NUL before the end of the frame
-  short_message_overrun,      ///< sm_length larger than what is left
-  tlv_truncated,              ///< fewer than 4 octets left for a TLV header
-  tlv_overrun,                ///< a TLV length runs past command_length
-  invalid_dest_flag,          ///< submit_multi dest_flag not 1 or 2
-  invalid_number_of_dests,    ///< submit_multi number_of_dests 0 or > 254
+  field_truncated,                    ///< a mandatory integer field runs past the frame
+  cstring_unterminated,               ///< no NUL before the end of the frame
+  short_message_overrun,              ///< sm_length larger than what is left
+  tlv_truncated,                      ///< fewer than 4 octets left for a TLV header
+  tlv_overrun,                        ///< a TLV length runs past command_length
+  invalid_dest_flag,                  ///< submit_multi dest_flag not 1 or 2
+  invalid_number_of_dests,            ///< submit_multi number_of_dests 0 or > 254
   message_payload_and_short_message,  ///< both sm_length > 0 and message_payload
   // encode (strict)
   cstring_too_long,
   cstring_has_nul,
+  invalid_time_format,  ///< time fields are 16 characters or empty
   short_message_too_long,
   tlv_too_long,
   too_many_dests,

@@ -544,10 +544,10 @@ struct Unknown {
   std::string_view body;
 };
 
-using Body = std::variant<Empty, BindRequest, BindResp, Outbind, ShortMessage, MessageIdResp,
-                          DataSm, QuerySm, QuerySmResp, CancelSm, ReplaceSm, SubmitMulti,
-                          SubmitMultiResp, AlertNotification, BroadcastSm, QueryBroadcastSm,
-                          CancelBroadcastSm, Unknown>;
+using Body =
+    std::variant<Empty, BindRequest, BindResp, Outbind, ShortMessage, MessageIdResp, DataSm,
+                 QuerySm, QuerySmResp, CancelSm, ReplaceSm, SubmitMulti, SubmitMultiResp,
+                 AlertNotification, BroadcastSm, QueryBroadcastSm, CancelBroadcastSm, Unknown>;
 
 /// A whole PDU. The header's command_id decides which Body alternative is used
 /// (body_for_command); command_length is filled in by decode and by encode.

@@ -1,0 +1,334 @@
+// The config loader: a valid file, each kind of error at its exact line:column, defaults,
+// durations, and the reload diff. Also checks that the shipped etc/twoway.yaml passes.
+#include "daemon/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace twoway::daemon;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+namespace {
+
+std::vector<std::string> error_lines(const LoadResult& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(e.to_string());
+  return out;
+}
+
+constexpr const char* kValid = R"(organization:
+  name: ACME
+smscs:
+  - name: main
+    host: smsc.example.net
+    port: 2776
+    system_id: acme
+    password: pw
+    bind: pair
+    binds: 2
+    enquire_link_interval: 45
+    reconnect_min: 250ms
+    reconnect_max: 5m
+  - name: backup
+    host: 10.0.0.2
+    system_id: acme2
+numbers:
+  - number: "+15551230000"
+    smsc: main
+  - number: "12345"
+    smsc: backup
+admin:
+  mode: "0600"
+  roles:
+    manager: [alice, "@support"]
+credits:
+  rates: {"US": 1, "GB": 2.5}
+conversations:
+  auto_responder:
+    mode: non_consented
+    message: "We'll get back to you"
+  quiet_hours:
+    rules:
+      - name: fl
+        regions: ["+1305"]
+        start: "09:00"
+        end: "20:00"
+)";
+
+TEST(Config, ValidFileLoadsWithValuesAndDefaults) {
+  auto r = load_config_text(kValid, "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+  const Config& c = *r.config;
+  EXPECT_EQ(c.organization.name, "ACME");
+  ASSERT_EQ(c.smscs.size(), 2u);
+  EXPECT_EQ(c.smscs[0].port, 2776);
+  EXPECT_EQ(c.smscs[0].bind, BindMode::pair);
+  EXPECT_EQ(c.smscs[0].binds, 2);
+  EXPECT_EQ(c.smscs[0].enquire_link_interval, std::chrono::seconds(45));
+  EXPECT_EQ(c.smscs[0].reconnect_min, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.smscs[0].reconnect_max, std::chrono::minutes(5));
+  EXPECT_EQ(c.smscs[1].port, 2775);  // default
+  EXPECT_EQ(c.smscs[1].window, 10);
+  EXPECT_EQ(c.smscs[1].interface_version, 0x34);
+  EXPECT_FALSE(c.smscs[1].tls.enabled);
+  EXPECT_TRUE(c.smscs[1].tls.verify);
+  ASSERT_EQ(c.numbers.size(), 2u);
+  EXPECT_EQ(c.numbers[1].number, "12345");
+  EXPECT_EQ(c.admin.mode, 0600u);
+  EXPECT_EQ(c.admin.socket, "/run/twoway/admin.sock");
+  EXPECT_THAT(c.admin.roles.manager, ElementsAre("alice", "@support"));
+  EXPECT_DOUBLE_EQ(c.credits.rates.at("GB"), 2.5);
+  EXPECT_EQ(c.conversations.auto_responder.mode, AutoResponderMode::non_consented);
+  EXPECT_EQ(c.conversations.auto_responder.period, std::chrono::hours(24));
+  EXPECT_THAT(c.conversations.keywords.opt_out, ::testing::Contains("STOP"));
+  ASSERT_EQ(c.conversations.quiet_hours.rules.size(), 1u);
+  EXPECT_EQ(c.conversations.quiet_hours.rules[0].start, "09:00");
+  EXPECT_NE(c.find_smsc("backup"), nullptr);
+}
+
+TEST(Config, EmptyFileIsAllDefaults) {
+  auto r = load_config_text("", "empty.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.config->smscs.empty());
+  EXPECT_EQ(r.config->storage.path, "/var/lib/twoway");
+  EXPECT_EQ(r.config->admin.max_line, 65536u);
+}
+
+TEST(Config, UnknownKeySuggestsTheClosestOne) {
+  auto r = load_config_text("smscs:\n  - name: a\n    host: h\n    system_id: s\n    prot: 1\n",
+                            "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:5:5: smscs[0].prot: unknown key; did you mean 'port'?"));
+}
+
+TEST(Config, UnknownKeyWithNothingCloseHasNoHint) {
+  auto r = load_config_text("storage:\n  zzzzzzzzzz: 1\n", "t.yaml");
+  EXPECT_THAT(error_lines(r), ElementsAre("t.yaml:2:3: storage.zzzzzzzzzz: unknown key"));
+}
+
+TEST(Config, DuplicateKeyIsAnError) {
+  auto r = load_config_text("logging:\n  level: info\n  level: debug\n", "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:3:3: logging.level: duplicate key (first at line 2)"));
+}
+
+TEST(Config, EveryErrorIsReportedAtOnceInFileOrder) {
+  const char* text = R"(smscs:
+  - name: a
+    host: h
+    system_id: s
+    port: 70000
+    window: many
+    bind: tranceiver
+    enquire_link_interval: 3 weeks
+    tls:
+      enabled: maybe
+logging:
+  level: loud
+admin:
+  mode: "0999"
+  socket: relative.sock
+metrics:
+  http_listen: "0.0.0.0:9464"
+)";
+  auto r = load_config_text(text, "t.yaml");
+  EXPECT_THAT(
+      error_lines(r),
+      ElementsAre(
+          "t.yaml:5:11: smscs[0].port: 70000 is out of range (1 to 65535)",
+          "t.yaml:6:13: smscs[0].window: 'many' is not a whole number",
+          "t.yaml:7:11: smscs[0].bind: 'tranceiver' is not one of transceiver, receiver, "
+          "transmitter, pair; did you mean 'transceiver'?",
+          "t.yaml:8:28: smscs[0].enquire_link_interval: '3 weeks' is not a duration (like "
+          "250ms, 30s, 5m, 1h)",
+          "t.yaml:10:16: smscs[0].tls.enabled: 'maybe' is not true or false",
+          "t.yaml:12:10: logging.level: 'loud' is not one of trace, debug, info, warn, error, "
+          "critical, off",
+          "t.yaml:14:9: admin.mode: '0999' is not an octal file mode (like \"0660\")",
+          "t.yaml:15:11: admin.socket: must be an absolute path",
+          "t.yaml:17:16: metrics.http_listen: must be a loopback address and port, like "
+          "127.0.0.1:9464"));
+}
+
+TEST(Config, MissingRequiredKeysPointAtTheirSection) {
+  auto r = load_config_text("smscs:\n  - name: a\n    port: 1\n", "t.yaml");
+  EXPECT_THAT(error_lines(r), ElementsAre("t.yaml:2:5: smscs[0].host: missing (required)",
+                                          "t.yaml:2:5: smscs[0].system_id: missing (required)"));
+}
+
+TEST(Config, AlphanumericSenderIsRefused) {
+  const char* text =
+      "smscs:\n  - {name: a, host: h, system_id: s}\nnumbers:\n  - number: ACME\n    smsc: a\n";
+  auto r = load_config_text(text, "t.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 4);
+  EXPECT_EQ(r.errors[0].column, 13);
+  EXPECT_EQ(r.errors[0].path, "numbers[0].number");
+  EXPECT_THAT(r.errors[0].problem, HasSubstr("alphanumeric sender"));
+}
+
+TEST(Config, NumberMustBeE164OrShortCode) {
+  const char* text =
+      "smscs:\n  - {name: a, host: h, system_id: s}\nnumbers:\n  - {number: \"+12\", smsc: a}\n";
+  auto r = load_config_text(text, "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:4:14: numbers[0].number: '+12' is neither an E.164 number "
+                          "(+15551234567) nor a short code"));
+}
+
+TEST(Config, NumberOnAMissingSmscIsAnError) {
+  const char* text =
+      "smscs:\n  - {name: main, host: h, system_id: s}\nnumbers:\n"
+      "  - number: \"+15551230000\"\n    smsc: mian\n";
+  auto r = load_config_text(text, "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:5:11: numbers[0].smsc: no SMSC named 'mian' in smscs; did you "
+                          "mean 'main'?"));
+}
+
+TEST(Config, DuplicateSmscNamesAndNumbers) {
+  const char* text =
+      "smscs:\n  - {name: a, host: h, system_id: s}\n  - {name: a, host: h, system_id: s}\n"
+      "numbers:\n  - {number: \"12345\", smsc: a}\n  - {number: \"12345\", smsc: a}\n";
+  auto r = load_config_text(text, "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:3:12: smscs[1].name: duplicate SMSC name 'a' (first at line 2)",
+                          "t.yaml:6:5: numbers[1].number: duplicate number '12345' (first at "
+                          "line 5)"));
+}
+
+TEST(Config, YamlSyntaxErrorHasItsPosition) {
+  auto r = load_config_text("smscs: [a, b\nlogging: 1\n", "t.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_THAT(r.errors[0].to_string(), HasSubstr("t.yaml:2:"));
+}
+
+TEST(Config, WrongShapeIsReported) {
+  auto r = load_config_text("storage: 5\nsmscs: {a: 1}\n", "t.yaml");
+  EXPECT_THAT(error_lines(r), ElementsAre("t.yaml:1:10: storage: expected a mapping of keys",
+                                          "t.yaml:2:8: smscs: expected a list"));
+}
+
+TEST(Config, CrossKeyChecks) {
+  const char* text = R"(smscs:
+  - name: a
+    host: h
+    system_id: s
+    password: x
+    password_file: /nonexistent
+    reconnect_min: 2m
+    reconnect_max: 1m
+conversations:
+  quiet_hours:
+    start: "25:00"
+  link_shortening:
+    enabled: true
+)";
+  auto r = load_config_text(text, "t.yaml");
+  EXPECT_THAT(
+      error_lines(r),
+      ElementsAre("t.yaml:6:5: smscs[0].password_file: set either password or password_file, "
+                  "not both",
+                  "t.yaml:7:5: smscs[0].reconnect_min: must not be larger than reconnect_max",
+                  "t.yaml:11:12: conversations.quiet_hours.start: '25:00' is not a time of day "
+                  "(HH:MM, 24-hour)",
+                  "t.yaml:13:5: conversations.link_shortening.domain: needed when enabled"));
+}
+
+TEST(Config, DurationBoundsAreInHumanUnits) {
+  auto r = load_config_text("admin:\n  idle_timeout: 10ms\n", "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:2:17: admin.idle_timeout: must be between 1s and 1d"));
+}
+
+TEST(Config, PasswordFileIsRead) {
+  const std::string path = ::testing::TempDir() + "/twoway-pw-test";
+  std::ofstream(path) << "s3cret\n";
+  auto r = load_config_text(
+      "smscs:\n  - {name: a, host: h, system_id: s, password_file: " + path + "}\n", "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+  EXPECT_EQ(r.config->smscs[0].password, "s3cret");
+  EXPECT_EQ(r.config->effective.at("smscs[0].password").find("s3cret"), std::string::npos);
+}
+
+TEST(Config, ParseDuration) {
+  EXPECT_EQ(parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(parse_duration("30s"), std::chrono::seconds(30));
+  EXPECT_EQ(parse_duration("5m"), std::chrono::minutes(5));
+  EXPECT_EQ(parse_duration("1h"), std::chrono::hours(1));
+  EXPECT_EQ(parse_duration("2d"), std::chrono::hours(48));
+  EXPECT_EQ(parse_duration("12"), std::chrono::seconds(12));
+  EXPECT_EQ(parse_duration(""), std::nullopt);
+  EXPECT_EQ(parse_duration("5 m"), std::nullopt);
+  EXPECT_EQ(parse_duration("-1s"), std::nullopt);
+  EXPECT_EQ(parse_duration("1y"), std::nullopt);
+  EXPECT_EQ(parse_duration("99999999999999999999d"), std::nullopt);
+}
+
+TEST(Config, EditDistanceAndClosestMatch) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  const std::vector<std::string> names{"window", "binds", "bind"};
+  EXPECT_EQ(closest_match("windw", names), "window");
+  EXPECT_EQ(closest_match("xyz", names), std::nullopt);
+}
+
+TEST(Config, ShippedDefaultConfigIsValid) {
+  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+}
+
+TEST(Config, ShippedConfigDocumentsEveryKey) {
+  std::ifstream in(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const KeySpec& k : config_keys()) {
+    std::string_view path = k.path;
+    if (path.find('[') != std::string_view::npos && path.rfind("smscs[]", 0) != 0 &&
+        path.rfind("numbers[]", 0) != 0)
+      continue;  // example-only lists (custom keywords, rules) are shown in comments
+    const std::string leaf(path.substr(path.find_last_of(".]") + 1));
+    EXPECT_THAT(text.str(), HasSubstr(leaf + ":")) << k.path;
+  }
+}
+
+TEST(Config, MissingFileIsOneError) {
+  auto r = load_config_file("/nonexistent/twoway.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(r.errors[0].to_string(), HasSubstr("/nonexistent/twoway.yaml: cannot open"));
+}
+
+TEST(ConfigDiff, ReportsSmscChangesAndRestartKeys) {
+  auto a = load_config_text(kValid, "a.yaml");
+  std::string changed = kValid;
+  changed.replace(changed.find("port: 2776"), 10, "port: 2777");             // main changed
+  changed.replace(changed.find("  - name: backup"), 16, "  - name: spare");  // renamed
+  changed.replace(changed.find("smsc: backup"), 12, "smsc: spare");
+  changed += "storage:\n  path: /srv/twoway\nreassembly:\n  timeout: 10m\n";
+  auto b = load_config_text(changed, "b.yaml");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok()) << ::testing::PrintToString(error_lines(b));
+  const ConfigDiff d = diff_configs(*a.config, *b.config);
+  EXPECT_THAT(d.smscs_added, ElementsAre("spare"));
+  EXPECT_THAT(d.smscs_removed, ElementsAre("backup"));
+  EXPECT_THAT(d.smscs_changed, ElementsAre("main"));
+  EXPECT_THAT(d.restart_changed, ElementsAre("storage.path"));
+  EXPECT_THAT(d.live_changed, ElementsAre("numbers", "reassembly.timeout"));
+  EXPECT_TRUE(d.seed_changed.empty());
+  EXPECT_TRUE(diff_configs(*a.config, *a.config).empty());
+}
+
+TEST(ConfigKeys, TableIsConsistent) {
+  for (const KeySpec& k : config_keys()) {
+    EXPECT_EQ(find_key(k.path), &k);
+    EXPECT_FALSE(k.help.empty()) << k.path;
+  }
+  EXPECT_NE(find_key("smscs[3].tls.verify"), nullptr);
+  EXPECT_THAT(describe_keys(), HasSubstr("smscs[].port (integer) default 2775"));
+}
+
+}  // namespace

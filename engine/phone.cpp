@@ -263,10 +263,14 @@ std::string PhoneNumbers::location(std::string_view e164) const {
 }
 
 std::span<const std::uint16_t> PhoneNumbers::zone_ids(std::string_view e164) const {
-  const std::string_view digits = e164_digits(e164);
+  std::string_view digits = e164_digits(e164);
   if (digits.empty()) return {};
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return zones_of(longest_prefix(digits, 0));
+  // Look up the canonical form: parsing may drop a national prefix kept in the input.
+  const std::string canonical = format_e164(parsed);
+  const std::string_view canonical_digits = e164_digits(canonical);
+  if (!canonical_digits.empty()) digits = canonical_digits;
   const std::size_t cc_len = digit_count(parsed.country_code());
   const tzdata::Prefix* country = longest_prefix(digits.substr(0, cc_len), cc_len - 1);
   const auto* util = PhoneNumberUtil::GetInstance();

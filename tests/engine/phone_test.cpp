@@ -1,0 +1,216 @@
+// Tests for engine::PhoneNumbers: sender normalisation, regions, geocoder places and the
+// generated prefix -> time zone table.
+#include "engine/phone.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace twoway::engine {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::Each;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+const PhoneNumbers& us() {
+  static const PhoneNumbers phones("US");
+  return phones;
+}
+
+TEST(PhoneNormalize, UsNationalFormats) {
+  EXPECT_EQ(us().normalize("6502530000"), "+16502530000");
+  EXPECT_EQ(us().normalize("16502530000"), "+16502530000");
+  EXPECT_EQ(us().normalize("(650) 253-0000"), "+16502530000");
+  EXPECT_EQ(us().normalize("650.253.0000"), "+16502530000");
+  EXPECT_EQ(us().normalize("  +1 650 253 0000\r\n"), "+16502530000");
+  EXPECT_EQ(us().normalize("6502530000", /*ton=*/2, /*npi=*/1), "+16502530000");
+}
+
+TEST(PhoneNormalize, InternationalForms) {
+  EXPECT_EQ(us().normalize("+44 20 7946 0000"), "+442079460000");
+  EXPECT_EQ(us().normalize("+447911123456"), "+447911123456");
+  // TON 1: international number sent without the '+'.
+  EXPECT_EQ(us().normalize("447911123456", /*ton=*/1, /*npi=*/1), "+447911123456");
+  EXPECT_EQ(us().normalize("16502530000", /*ton=*/1, /*npi=*/1), "+16502530000");
+  // TON unknown: not a US number, so read as international.
+  EXPECT_EQ(us().normalize("447911123456"), "+447911123456");
+  // The US international prefix and the "00" most other countries use.
+  EXPECT_EQ(us().normalize("011 44 7911 123456"), "+447911123456");
+  EXPECT_EQ(us().normalize("0044 7911 123456"), "+447911123456");
+}
+
+TEST(PhoneNormalize, OtherDefaultRegion) {
+  const PhoneNumbers gb("gb");  // lower case accepted
+  EXPECT_EQ(gb.default_region(), "GB");
+  EXPECT_EQ(gb.normalize("07911 123456"), "+447911123456");
+  EXPECT_EQ(gb.normalize("020 7946 0000"), "+442079460000");
+  EXPECT_EQ(gb.normalize("+1 650 253 0000"), "+16502530000");
+}
+
+TEST(PhoneNormalize, ShortCodesKeptAsTheyAre) {
+  EXPECT_EQ(us().normalize("12345"), "12345");
+  EXPECT_EQ(us().normalize("123456"), "123456");
+  EXPECT_EQ(us().normalize(" 22395 "), "22395");
+  // TON 6 (abbreviated) says so explicitly.
+  EXPECT_EQ(us().normalize("1234567", /*ton=*/6, /*npi=*/0), "1234567");
+  EXPECT_TRUE(us().is_short_code("12345"));
+  EXPECT_TRUE(us().is_short_code("888"));
+  EXPECT_FALSE(us().is_short_code("12"));
+  EXPECT_FALSE(us().is_short_code("6502530000"));
+  EXPECT_FALSE(us().is_short_code("+12345"));
+  EXPECT_FALSE(us().is_short_code("12a45"));
+}
+
+TEST(PhoneNormalize, AlphanumericKeptAsTheyAre) {
+  EXPECT_EQ(us().normalize("ACME"), "ACME");
+  EXPECT_EQ(us().normalize("  Acme Bank "), "Acme Bank");
+  EXPECT_EQ(us().normalize("INFO", /*ton=*/5, /*npi=*/0), "INFO");
+  EXPECT_EQ(us().normalize("12345", /*ton=*/5, /*npi=*/0), "12345");
+  EXPECT_TRUE(PhoneNumbers::is_alphanumeric("ACME"));
+  EXPECT_TRUE(PhoneNumbers::is_alphanumeric("Shop24"));
+  EXPECT_TRUE(PhoneNumbers::is_alphanumeric("Caf\xC3\xA9"));
+  EXPECT_FALSE(PhoneNumbers::is_alphanumeric("+16502530000"));
+  EXPECT_FALSE(PhoneNumbers::is_alphanumeric("12345"));
+  EXPECT_FALSE(PhoneNumbers::is_alphanumeric(""));
+}
+
+TEST(PhoneNormalize, GarbageGivesEmpty) {
+  EXPECT_EQ(us().normalize(""), "");
+  EXPECT_EQ(us().normalize("   "), "");
+  EXPECT_EQ(us().normalize("+"), "");
+  EXPECT_EQ(us().normalize("12"), "");
+  EXPECT_EQ(us().normalize("650#253#0000"), "");
+  EXPECT_EQ(us().normalize("65+02530000"), "");
+  EXPECT_EQ(us().normalize("123456789"), "");   // neither short code nor a number
+  EXPECT_EQ(us().normalize("+999123456"), "");  // no such country code
+  EXPECT_EQ(us().normalize(std::string(70, '5')), "");
+  EXPECT_EQ(us().normalize(std::string(20, '5')), "");
+  EXPECT_EQ(us().normalize("ACME\x01"), "");
+  EXPECT_EQ(us().normalize(std::string("650253\0"
+                                       "0000",
+                                       11)),
+            "");
+}
+
+TEST(PhoneRegion, RegionCodes) {
+  EXPECT_EQ(us().region_code("+16502530000"), "US");
+  EXPECT_EQ(us().region_code("+14165550123"), "CA");
+  EXPECT_EQ(us().region_code("+442079460000"), "GB");
+  EXPECT_EQ(us().region_code("+4930123456"), "DE");
+  // A fictional UK range no region claims: the country's main region.
+  EXPECT_EQ(us().region_code("+447700900123"), "GB");
+  EXPECT_EQ(us().region_code("16502530000"), "");  // not E.164
+  EXPECT_EQ(us().region_code("ACME"), "");
+  EXPECT_EQ(us().region_code(""), "");
+  EXPECT_EQ(us().region_code("+999123456"), "");
+}
+
+TEST(PhoneRegion, IsUs) {
+  EXPECT_TRUE(us().is_us("+16502530000"));
+  EXPECT_TRUE(us().is_us("+13055551234"));
+  EXPECT_FALSE(us().is_us("+14165550123"));  // Toronto
+  EXPECT_FALSE(us().is_us("+18765551234"));  // Jamaica, also NANP
+  EXPECT_FALSE(us().is_us("+442079460000"));
+  EXPECT_FALSE(us().is_us("12345"));
+  EXPECT_FALSE(us().is_us(""));
+}
+
+TEST(PhoneLocation, OfflineGeocoderInEnglish) {
+  EXPECT_EQ(us().location("+16502530000"), "Mountain View, CA");
+  EXPECT_EQ(us().location("+12125551234"), "New York, NY");
+  EXPECT_EQ(us().location("+442079460000"), "London");
+  EXPECT_EQ(us().location("+4930123456"), "Berlin");
+  EXPECT_EQ(us().location("+33612345678"), "France");  // mobile: only the country is known
+}
+
+TEST(PhoneLocation, NothingForInvalidInput) {
+  EXPECT_EQ(us().location("+15551234567"), "");
+  EXPECT_EQ(us().location("12345"), "");
+  EXPECT_EQ(us().location("ACME"), "");
+  EXPECT_EQ(us().location("+"), "");
+}
+
+TEST(PhoneZones, NanpAreaCodes) {
+  EXPECT_THAT(us().time_zones("+12125551234"), ElementsAre("America/New_York"));
+  EXPECT_THAT(us().time_zones("+18085551234"), ElementsAre("Pacific/Honolulu"));
+  EXPECT_THAT(us().time_zones("+16502530000"), ElementsAre("America/Los_Angeles"));
+  EXPECT_THAT(us().time_zones("+13055551234"), ElementsAre("America/New_York"));
+  EXPECT_THAT(us().time_zones("+14055551234"), ElementsAre("America/Chicago"));
+  EXPECT_THAT(us().time_zones("+14165550123"), ElementsAre("America/Toronto"));
+  // A longer prefix inside 208 (Idaho) wins over the area code's two zones.
+  EXPECT_THAT(us().time_zones("+12082345678"), ElementsAre("America/Denver"));
+  EXPECT_THAT(us().time_zones("+12089001234"), ElementsAre("America/Boise", "America/Los_Angeles"));
+}
+
+TEST(PhoneZones, OtherCountries) {
+  EXPECT_THAT(us().time_zones("+4930123456"), ElementsAre("Europe/Berlin"));
+  EXPECT_THAT(us().time_zones("+81312345678"), ElementsAre("Asia/Tokyo"));
+  EXPECT_THAT(us().time_zones("+442079460000"), ElementsAre("Europe/London"));
+}
+
+TEST(PhoneZones, CountryFallback) {
+  // UK mobiles are not geographic: every zone of the country.
+  EXPECT_THAT(us().time_zones("+447911123456"), ElementsAre("Europe/Guernsey", "Europe/Isle_of_Man",
+                                                            "Europe/Jersey", "Europe/London"));
+  // The fictional drama range (phonenumbers says Etc/Unknown) still lands in the UK's zones.
+  const auto fictional = us().time_zones("+447700900123");
+  EXPECT_THAT(fictional, Contains("Europe/London"));
+  EXPECT_THAT(fictional, Each(StartsWith("Europe/")));
+  // Toll-free: the whole NANP.
+  const auto toll_free = us().time_zones("+18005551234");
+  EXPECT_THAT(toll_free, AllOf(Contains("America/New_York"), Contains("Pacific/Honolulu"),
+                               Contains("America/Toronto")));
+  // Australian mobiles: every Australian zone, none of them unknown.
+  const auto au = us().time_zones("+61412345678");
+  EXPECT_THAT(au, AllOf(Contains("Australia/Sydney"), Contains("Australia/Perth")));
+  EXPECT_THAT(au, Each(::testing::Ne("Etc/Unknown")));
+}
+
+TEST(PhoneZones, NoneForNonNumbers) {
+  EXPECT_THAT(us().time_zones("12345"), IsEmpty());
+  EXPECT_THAT(us().time_zones("ACME"), IsEmpty());
+  EXPECT_THAT(us().time_zones(""), IsEmpty());
+  EXPECT_THAT(us().time_zones("+"), IsEmpty());
+  EXPECT_THAT(us().time_zones("+1212x551234"), IsEmpty());
+  EXPECT_THAT(us().time_zones("+9991234567"), IsEmpty());
+}
+
+TEST(PhoneZones, IdsAndNamesAgree) {
+  const auto ids = us().zone_ids("+12089001234");
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(PhoneNumbers::zone_name(ids[0]), "America/Boise");
+  std::uint16_t id = 0;
+  ASSERT_TRUE(PhoneNumbers::find_zone_id("America/Los_Angeles", id));
+  EXPECT_EQ(id, ids[1]);
+  EXPECT_FALSE(PhoneNumbers::find_zone_id("Mars/Olympus_Mons", id));
+  EXPECT_EQ(PhoneNumbers::zone_name(65535), "");
+  EXPECT_GT(PhoneNumbers::zone_count(), 200u);  // the generated table is all there
+}
+
+TEST(PhoneThreads, ConstMethodsFromSeveralThreads) {
+  const PhoneNumbers phones("US");
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&phones, &failures, t] {
+      for (int i = 0; i < 200; ++i) {
+        if (phones.normalize("(650) 253-0000") != "+16502530000") ++failures[t];
+        if (phones.location("+16502530000") != "Mountain View, CA") ++failures[t];
+        if (phones.location("+442079460000") != "London") ++failures[t];
+        if (phones.time_zones("+12125551234").size() != 1) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_THAT(failures, Each(0));
+}
+
+}  // namespace
+}  // namespace twoway::engine

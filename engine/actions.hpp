@@ -1,0 +1,52 @@
+// Admin actions inside a write transaction: agent replies (consent, first contact, branded
+// sender, sticky sender, quiet hours), campaign/flow sends, read/unread, archive, block, name
+// and consent imports. Each returns a typed outcome that says why it was refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/context.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+struct ReplyRequest {
+  std::string number;
+  std::string text;
+  std::string agent;
+  bool override_quiet_hours = false;
+  std::int64_t now = 0;
+};
+
+// An agent reply: only to a subscribed, unblocked profile that texted first, from the numeric
+// number it last texted; in its quiet hours only with override.
+[[nodiscard]] SendResult agent_reply(Context& ctx, const ReplyRequest& req);
+
+struct SendRequest {
+  std::string number;
+  std::string text;
+  MessageKind kind = MessageKind::campaign;  // campaign or flow
+  std::string source;                        // which system sent it (kept as the agent field)
+  std::int64_t now = 0;
+};
+
+// A campaign or flow message: subscribed, unblocked profiles only; held until the quiet hours
+// end. Sent from the sticky sender, else the first configured sending number.
+[[nodiscard]] SendResult campaign_send(Context& ctx, const SendRequest& req);
+
+[[nodiscard]] ActionError mark_read(Context& ctx, std::string_view number, bool read,
+                                    std::int64_t now);
+[[nodiscard]] ActionError set_archived(Context& ctx, std::string_view number, bool archived,
+                                       std::int64_t now);
+// Blocking cancels whatever is queued for the number.
+[[nodiscard]] ActionError set_blocked(Context& ctx, std::string_view number, bool blocked,
+                                      std::int64_t now);
+[[nodiscard]] ActionError set_name(Context& ctx, std::string_view number, std::string_view name,
+                                   std::int64_t now);
+// Consent from an import (creates the profile if needed); source recorded.
+[[nodiscard]] ActionError import_consent(Context& ctx, std::string_view number, Consent consent,
+                                         ConsentSource source, std::int64_t now);
+
+}  // namespace twoway::engine

@@ -1,0 +1,51 @@
+// What every rule of the engine works with inside one write transaction: the store, the
+// configuration, the settings in force, the phone-number library and the events the
+// transaction will publish once it commits. Internal to engine/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/keywords.hpp"
+#include "engine/phone.hpp"
+#include "engine/store.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+// Counters kept in the `meta` database; the batch runner loads them with the batch and
+// writes them back before committing.
+struct Counters {
+  std::uint64_t next_outbox_id = 1;
+  std::uint64_t next_inbox_order = 1;
+  bool dirty = false;
+};
+
+struct Context {
+  Store& store;
+  Txn& txn;
+  const EngineConfig& config;
+  const PhoneNumbers& phones;
+  const Settings* settings;
+  const KeywordTable* keywords;
+  Counters& counters;
+  std::vector<Event>& events;
+  std::string scratch;  // reusable encode buffer
+
+  std::uint64_t next_outbox_id() {
+    counters.dirty = true;
+    return counters.next_outbox_id++;
+  }
+  std::uint64_t next_inbox_order() {
+    counters.dirty = true;
+    return counters.next_inbox_order++;
+  }
+};
+
+// Loads the counters from `meta` (defaults when absent).
+Counters load_counters(const Txn& txn, const Store& store);
+// Writes the counters to `meta` if they changed.
+void save_counters(Txn& txn, const Store& store, Counters& counters);
+
+}  // namespace twoway::engine

@@ -1,0 +1,414 @@
+// The engine: one writer with group commit over the LMDB store, typed admin actions, views on
+// read transactions and the change feed (see engine.hpp).
+#include "engine/engine.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+
+#include "engine/outbox.hpp"
+#include "engine/profiles.hpp"
+#include "engine/settings.hpp"
+#include "engine/views.hpp"
+
+namespace twoway::engine {
+
+namespace {
+
+constexpr std::size_t kMaxQueue = 1 << 17;  // inbound waiting for the writer (back-pressure)
+constexpr std::size_t kMaxBatch = 4096;     // items per transaction
+constexpr int kMaxGrowRetries = 16;
+constexpr std::size_t kSweepBudget = 10000;
+
+}  // namespace
+
+Engine::Engine(EngineConfig config, EngineMode mode)
+    : config_(std::move(config)), mode_(mode), phones_(config_.default_region) {
+  store_ = std::make_unique<Store>(StoreOptions{config_.path, config_.map_size, config_.durable});
+
+  // First run: the configured settings become the stored ones. Then in-flight back to due.
+  Settings settings = config_.initial_settings;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      Txn txn(*store_, false);
+      settings = read_settings(txn, *store_, config_.initial_settings);
+      if (!has_stored_settings(txn, *store_)) write_settings(txn, *store_, settings);
+      counters_ = load_counters(txn, *store_);
+      txn.commit();
+      break;
+    } catch (const MapFull&) {
+      if (attempt >= kMaxGrowRetries) throw StorageError("map cannot grow", MDB_MAP_FULL);
+      store_->grow();
+    }
+  }
+  settings_ = std::make_shared<const Settings>(settings);
+  keywords_ = std::make_shared<const KeywordTable>(settings.keywords);
+
+  if (mode_ == EngineMode::threaded) writer_ = std::thread([this] { writer_loop(); });
+  // Nothing lost across a crash: whatever was handed to a bind and not confirmed goes again.
+  run<std::size_t>([](Context& ctx) { return requeue_in_flight(ctx); });
+}
+
+Engine::~Engine() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(queue_mu_);
+      stop_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_.join();
+  }
+}
+
+// ---- the writer ----
+
+void Engine::enqueue(Work work) {
+  if (mode_ == EngineMode::synchronous) {
+    std::lock_guard lock(sync_mu_);
+    std::vector<Work> batch;
+    batch.push_back(std::move(work));
+    run_batch(batch);
+    return;
+  }
+  {
+    std::unique_lock lock(queue_mu_);
+    space_cv_.wait(lock, [&] { return queue_.size() < kMaxQueue || stop_; });
+    queue_.push_back(std::move(work));
+  }
+  queue_cv_.notify_one();
+}
+
+template <class R>
+R Engine::run(std::function<R(Context&)> fn) {
+  auto result = std::make_shared<R>();
+  auto promise = std::make_shared<std::promise<void>>();
+  auto future = promise->get_future();
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [fn = std::move(fn), result](Context& ctx) { *result = fn(ctx); };
+  w.done = [promise, result](bool committed) {
+    if (!committed) *result = R{};
+    promise->set_value();
+  };
+  enqueue(std::move(w));
+  future.wait();
+  return std::move(*result);
+}
+
+void Engine::writer_loop() {
+  using clock = std::chrono::steady_clock;
+  auto last_sync = clock::now();
+  auto last_upkeep = clock::now();
+  const auto sync_every = std::chrono::milliseconds(std::max(config_.relaxed_sync_ms, 10));
+  std::vector<Work> batch;
+  batch.reserve(kMaxBatch);
+  for (;;) {
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait_for(lock, std::min<clock::duration>(sync_every, std::chrono::seconds(1)),
+                         [&] { return stop_ || !queue_.empty(); });
+      if (stop_ && queue_.empty()) break;
+      while (!queue_.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    space_cv_.notify_all();
+    if (!batch.empty()) run_batch(batch);
+    batch.clear();
+
+    const auto now = clock::now();
+    if (!config_.durable && now - last_sync >= sync_every) {
+      try {
+        store_->sync();
+      } catch (const StorageError& e) {
+        std::fprintf(stderr, "engine: sync failed: %s\n", e.what());
+        healthy_ = false;
+      }
+      last_sync = now;
+    }
+    if (now - last_upkeep >= std::chrono::seconds(60)) {
+      last_upkeep = now;
+      const std::int64_t t = latest_time_.load();
+      if (t > 0) {
+        std::vector<Work> upkeep(1);
+        upkeep[0].call = [this, t](Context& ctx) {
+          purge_redelivery(ctx, t, kSweepBudget);
+          dlr_sweep_resume_ = sweep_dlr_index(ctx, t, dlr_sweep_resume_, kSweepBudget);
+        };
+        run_batch(upkeep);
+      }
+      store_->reader_check();
+    }
+  }
+  if (!config_.durable) store_->sync();
+}
+
+void Engine::apply(Work& work, Context& ctx) {
+  switch (work.type) {
+    case Work::Type::inbound:
+      route_inbound(ctx, work.inbound);
+      break;
+    case Work::Type::receipt:
+      (void)engine::record_receipt(ctx, work.receipt);
+      break;
+    case Work::Type::call:
+      if (work.call) work.call(ctx);
+      break;
+  }
+}
+
+bool Engine::try_batch(std::vector<Work>& batch, std::vector<Event>& events) {
+  for (int attempt = 0; attempt <= kMaxGrowRetries; ++attempt) {
+    events.clear();
+    Counters counters = counters_;
+    {
+      std::lock_guard lock(settings_mu_);
+      batch_settings_ = settings_;
+      batch_keywords_ = keywords_;
+    }
+    try {
+      Txn txn(*store_, false);
+      Context ctx{*store_,  txn,    config_, phones_, batch_settings_.get(), batch_keywords_.get(),
+                  counters, events, {}};
+      for (auto& w : batch) apply(w, ctx);
+      save_counters(txn, *store_, counters);
+      txn.commit();
+      counters_ = counters;
+      std::lock_guard lock(settings_mu_);
+      settings_ = batch_settings_;
+      keywords_ = batch_keywords_;
+      return true;
+    } catch (const MapFull&) {
+      // The transaction is aborted (Txn destructor) before the map grows; apply it again.
+      store_->grow();
+    }
+  }
+  throw StorageError("map full after growing", MDB_MAP_FULL);
+}
+
+void Engine::run_batch(std::vector<Work>& batch) {
+  std::vector<Event> events;
+  bool committed = false;
+  if (healthy_) {
+    try {
+      committed = try_batch(batch, events);
+    } catch (const StorageError& e) {
+      std::fprintf(stderr, "engine: storage failure: %s\n", e.what());
+      healthy_ = false;
+    } catch (const std::exception& e) {
+      // One item failed for its own reasons: isolate it by applying the items one by one.
+      if (batch.size() > 1) {
+        for (auto& w : batch) {
+          std::vector<Work> one;
+          one.push_back(std::move(w));
+          run_batch(one);
+        }
+        return;
+      }
+      std::fprintf(stderr, "engine: item refused: %s\n", e.what());
+    }
+  }
+  for (auto& w : batch)
+    if (w.done) w.done(committed);
+  if (committed) publish(events);
+}
+
+void Engine::publish(const std::vector<Event>& events) {
+  if (events.empty()) return;
+  std::lock_guard lock(subs_mu_);
+  for (const auto& e : events)
+    for (auto& [id, cb] : subscribers_) cb(e);
+}
+
+// ---- the SMPP path ----
+
+void Engine::submit_inbound(InboundMessage message, Completion done) {
+  std::int64_t t = latest_time_.load();
+  while (message.received_unix > t &&
+         !latest_time_.compare_exchange_weak(t, message.received_unix)) {
+  }
+  Work w;
+  w.type = Work::Type::inbound;
+  w.inbound = std::move(message);
+  w.done = std::move(done);
+  enqueue(std::move(w));
+}
+
+void Engine::submit_receipt(Receipt receipt, Completion done) {
+  Work w;
+  w.type = Work::Type::receipt;
+  w.receipt = std::move(receipt);
+  w.done = std::move(done);
+  enqueue(std::move(w));
+}
+
+InboundResult Engine::apply_inbound(InboundMessage message) {
+  std::int64_t t = latest_time_.load();
+  while (message.received_unix > t &&
+         !latest_time_.compare_exchange_weak(t, message.received_unix)) {
+  }
+  return run<InboundResult>(
+      [m = std::move(message)](Context& ctx) { return route_inbound(ctx, m); });
+}
+
+bool Engine::apply_receipt(Receipt receipt) {
+  return run<bool>(
+      [r = std::move(receipt)](Context& ctx) { return engine::record_receipt(ctx, r); });
+}
+
+// ---- outbox ----
+
+std::vector<OutboundItem> Engine::claim_due(std::int64_t now, std::size_t limit) {
+  return run<std::vector<OutboundItem>>(
+      [now, limit](Context& ctx) { return engine::claim_due(ctx, now, limit); });
+}
+
+bool Engine::mark_submitted(std::uint64_t id, std::uint32_t segment,
+                            std::string_view smsc_message_id, std::int64_t now) {
+  return run<bool>([id, segment, sid = std::string(smsc_message_id), now](Context& ctx) {
+    return engine::mark_submitted(ctx, id, segment, sid, now);
+  });
+}
+
+bool Engine::mark_failed(std::uint64_t id, std::string_view error, bool retryable,
+                         std::int64_t now) {
+  return run<bool>([id, err = std::string(error), retryable, now](Context& ctx) {
+    return engine::mark_failed(ctx, id, err, retryable, now);
+  });
+}
+
+// ---- admin actions ----
+
+std::string Engine::normalize(std::string_view raw) const {
+  return phones_.normalize(raw);
+}
+
+SendResult Engine::reply(ReplyRequest request) {
+  request.number = normalize(request.number);
+  return run<SendResult>([r = std::move(request)](Context& ctx) { return agent_reply(ctx, r); });
+}
+
+SendResult Engine::send(SendRequest request) {
+  request.number = normalize(request.number);
+  return run<SendResult>([r = std::move(request)](Context& ctx) { return campaign_send(ctx, r); });
+}
+
+ActionError Engine::mark_read(std::string_view number, bool read, std::int64_t now) {
+  return run<ActionError>([n = normalize(number), read, now](Context& ctx) {
+    return engine::mark_read(ctx, n, read, now);
+  });
+}
+
+ActionError Engine::set_archived(std::string_view number, bool archived, std::int64_t now) {
+  return run<ActionError>([n = normalize(number), archived, now](Context& ctx) {
+    return engine::set_archived(ctx, n, archived, now);
+  });
+}
+
+ActionError Engine::set_blocked(std::string_view number, bool blocked, std::int64_t now) {
+  return run<ActionError>([n = normalize(number), blocked, now](Context& ctx) {
+    return engine::set_blocked(ctx, n, blocked, now);
+  });
+}
+
+ActionError Engine::set_name(std::string_view number, std::string_view name, std::int64_t now) {
+  return run<ActionError>([n = normalize(number), nm = std::string(name), now](Context& ctx) {
+    return engine::set_name(ctx, n, nm, now);
+  });
+}
+
+ActionError Engine::import_consent(std::string_view number, Consent consent, ConsentSource source,
+                                   std::int64_t now) {
+  const std::string n = normalize(number);
+  if (n.empty()) return ActionError::invalid;
+  return run<ActionError>([n, consent, source, now](Context& ctx) {
+    return engine::import_consent(ctx, n, consent, source, now);
+  });
+}
+
+std::vector<std::string> Engine::set_settings(Settings settings) {
+  std::vector<std::string> errors = settings_errors(settings);
+  if (!errors.empty()) return errors;
+  auto s = std::make_shared<const Settings>(std::move(settings));
+  auto k = std::make_shared<const KeywordTable>(s->keywords);
+  const bool ok = run<bool>([this, s, k](Context& ctx) {
+    write_settings(ctx.txn, ctx.store, *s);
+    batch_settings_ = s;
+    batch_keywords_ = k;
+    ctx.settings = s.get();
+    ctx.keywords = k.get();
+    Event e;
+    e.type = EventType::settings;
+    ctx.events.push_back(std::move(e));
+    return true;
+  });
+  if (!ok) errors.push_back("storage: not stored");
+  return errors;
+}
+
+Settings Engine::settings() const {
+  std::lock_guard lock(settings_mu_);
+  return *settings_;
+}
+
+// ---- views ----
+
+InboxPage Engine::inbox(InboxView view, std::string_view cursor, std::size_t limit) const {
+  Txn txn(*store_, true);
+  return inbox_page(txn, *store_, view, cursor, limit);
+}
+
+ThreadPage Engine::thread(std::string_view number, std::uint64_t before, std::size_t limit,
+                          std::int64_t now) const {
+  const std::string n = normalize(number);
+  Txn txn(*store_, true);
+  return thread_page(txn, *store_, phones_, n, before, limit, now);
+}
+
+std::optional<Profile> Engine::profile(std::string_view number) const {
+  const std::string n = normalize(number);
+  Txn txn(*store_, true);
+  Profile p;
+  if (!read_profile(txn, *store_, n, p)) return std::nullopt;
+  return p;
+}
+
+Stats Engine::stats(std::int64_t now) const {
+  std::int64_t threshold;
+  {
+    std::lock_guard lock(settings_mu_);
+    threshold = settings_->notifications.waiting_threshold_seconds;
+  }
+  Txn txn(*store_, true);
+  return read_stats(txn, *store_, now, threshold);
+}
+
+// ---- change feed and upkeep ----
+
+std::uint64_t Engine::subscribe(EventCallback callback) {
+  std::lock_guard lock(subs_mu_);
+  const std::uint64_t id = next_sub_++;
+  subscribers_.emplace(id, std::move(callback));
+  return id;
+}
+
+void Engine::unsubscribe(std::uint64_t id) {
+  std::lock_guard lock(subs_mu_);
+  subscribers_.erase(id);
+}
+
+void Engine::housekeeping(std::int64_t now) {
+  run<bool>([this, now](Context& ctx) {
+    purge_redelivery(ctx, now, kSweepBudget);
+    dlr_sweep_resume_ = sweep_dlr_index(ctx, now, dlr_sweep_resume_, kSweepBudget);
+    return true;
+  });
+  store_->reader_check();
+}
+
+void Engine::flush() {
+  run<bool>([](Context&) { return true; });
+}
+
+}  // namespace twoway::engine

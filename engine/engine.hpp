@@ -1,0 +1,161 @@
+// The conversation engine's public face for the daemon: inbound messages and receipts in
+// (group-committed by one writer; completions run after the durable commit), the outbox for the
+// sending side, admin actions with typed results, views on read transactions from any thread,
+// and an in-process change feed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/actions.hpp"
+#include "engine/context.hpp"
+#include "engine/keywords.hpp"
+#include "engine/phone.hpp"
+#include "engine/router.hpp"
+#include "engine/store.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+enum class EngineMode {
+  threaded,     // one writer thread drains the queue, one transaction per batch (group commit)
+  synchronous,  // every call applies and commits on the caller's thread (tests, tools)
+};
+
+class Engine {
+ public:
+  // Opens the store (throws StorageError when it cannot), puts in-flight outbound back to due,
+  // loads the settings (the configured initial ones the first time) and starts the writer.
+  explicit Engine(EngineConfig config, EngineMode mode = EngineMode::threaded);
+  // Applies everything still queued, then stops the writer.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- the SMPP path ----
+
+  // Queues an inbound message. `done(true)` runs on the writer thread after the transaction
+  // holding the message and all its effects committed (answer deliver_sm then); `done(false)`
+  // if it could not be stored (do not acknowledge). Blocks while the queue is full.
+  void submit_inbound(InboundMessage message, Completion done);
+  // Same for a delivery receipt; `done(true)` also when no message had the id.
+  void submit_receipt(Receipt receipt, Completion done);
+  // Waiting variants: apply, commit, return what happened.
+  InboundResult apply_inbound(InboundMessage message);
+  bool apply_receipt(Receipt receipt);
+
+  // ---- the outbox (sending side) ----
+
+  // Up to `limit` messages due at `now`, now in flight. Consent and blocking are re-checked in
+  // the same transaction (opt-out wins races); held kinds wait for the quiet hours to end.
+  std::vector<OutboundItem> claim_due(std::int64_t now, std::size_t limit);
+  // The SMSC accepted segment `segment` (0-based) with this message id.
+  bool mark_submitted(std::uint64_t id, std::uint32_t segment, std::string_view smsc_message_id,
+                      std::int64_t now);
+  // The SMSC refused it or the bind failed; retryable ones come back after a backoff.
+  bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now);
+
+  // ---- admin actions (numbers are normalised like inbound senders) ----
+
+  SendResult reply(ReplyRequest request);
+  SendResult send(SendRequest request);  // campaign / flow
+  ActionError mark_read(std::string_view number, bool read, std::int64_t now);
+  ActionError set_archived(std::string_view number, bool archived, std::int64_t now);
+  ActionError set_blocked(std::string_view number, bool blocked, std::int64_t now);
+  ActionError set_name(std::string_view number, std::string_view name, std::int64_t now);
+  ActionError import_consent(std::string_view number, Consent consent, ConsentSource source,
+                             std::int64_t now);
+  // Stores new settings; returns the problems instead when they are unusable (nothing stored).
+  std::vector<std::string> set_settings(Settings settings);
+  Settings settings() const;
+
+  // ---- views (read transactions; any thread; never block the writer) ----
+
+  InboxPage inbox(InboxView view, std::string_view cursor = {}, std::size_t limit = 0) const;
+  ThreadPage thread(std::string_view number, std::uint64_t before, std::size_t limit,
+                    std::int64_t now) const;
+  std::optional<Profile> profile(std::string_view number) const;
+  Stats stats(std::int64_t now) const;
+  // Location and zones for a thread header without a profile.
+  const PhoneNumbers& phones() const noexcept { return phones_; }
+  // An admin-entered number in the stored form (E.164 when it can be read), "" if unusable.
+  std::string normalize(std::string_view raw) const;
+
+  // ---- change feed ----
+
+  // The callback runs on the writer thread after each commit, in commit order; keep it short
+  // (hand the event to a queue). Returns an id for unsubscribe().
+  std::uint64_t subscribe(EventCallback callback);
+  void unsubscribe(std::uint64_t id);
+
+  // ---- upkeep ----
+
+  // Purges expired redelivery fingerprints and receipt ids, clears stale readers. The writer
+  // runs it about once a minute on its own; tests call it with their clock.
+  void housekeeping(std::int64_t now);
+  // Returns once everything queued before the call is committed.
+  void flush();
+  std::size_t map_size() const noexcept { return store_->map_size(); }
+  // False once a storage failure made the engine refuse writes (the daemon should stop).
+  bool healthy() const noexcept { return healthy_.load(); }
+
+ private:
+  struct Work {
+    enum class Type : std::uint8_t { inbound, receipt, call } type = Type::call;
+    InboundMessage inbound;
+    Receipt receipt;
+    std::function<void(Context&)> call;
+    Completion done;
+  };
+
+  template <class R>
+  R run(std::function<R(Context&)> fn);
+  void enqueue(Work work);
+  void writer_loop();
+  void run_batch(std::vector<Work>& batch);
+  bool try_batch(std::vector<Work>& batch, std::vector<Event>& events);
+  void apply(Work& work, Context& ctx);
+  void publish(const std::vector<Event>& events);
+
+  EngineConfig config_;
+  EngineMode mode_;
+  PhoneNumbers phones_;
+  std::unique_ptr<Store> store_;
+  Counters counters_;
+
+  mutable std::mutex settings_mu_;
+  std::shared_ptr<const Settings> settings_;
+  std::shared_ptr<const KeywordTable> keywords_;
+  // Within a batch: settings edited by an earlier item apply to later ones.
+  std::shared_ptr<const Settings> batch_settings_;
+  std::shared_ptr<const KeywordTable> batch_keywords_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable space_cv_;
+  std::deque<Work> queue_;
+  bool stop_ = false;
+  std::mutex sync_mu_;  // synchronous mode: one batch at a time
+
+  std::mutex subs_mu_;
+  std::map<std::uint64_t, EventCallback> subscribers_;
+  std::uint64_t next_sub_ = 1;
+
+  std::atomic<std::int64_t> latest_time_{0};
+  std::atomic<bool> healthy_{true};
+  std::string dlr_sweep_resume_;
+  std::thread writer_;
+};
+
+}  // namespace twoway::engine

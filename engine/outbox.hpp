@@ -1,0 +1,73 @@
+// The durable outbox: every outbound is stored (with encoding, segments and credits) before it
+// is handed to a bind; the sending side claims due messages (consent re-checked in the same
+// transaction: opt-out wins races), reports SMSC ids per segment or failures; delivery receipts
+// update the message by normalised SMSC id.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/context.hpp"
+#include "engine/profiles.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+struct OutboundRequest {
+  MessageKind kind = MessageKind::agent_reply;
+  std::string text;
+  std::string from;  // sending number (numeric)
+  std::int64_t now = 0;
+  std::int64_t due = 0;  // > now: held until then (quiet hours)
+  std::string agent;
+  std::string purpose;  // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+};
+
+// Stores the message in the thread and the outbox. The profile is updated (seq, preview) and
+// must be saved by the caller. Returns the outbox id and thread seq.
+std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
+                               std::uint64_t* seq_out = nullptr);
+
+// Cancels every queued or in-flight outbound for the number (opt-out, block). Returns how many.
+std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
+                                const char* reason);
+
+// Claims up to `limit` messages due at `now`, re-checking consent, blocking and (for held
+// kinds) quiet hours; claimed ones become in flight.
+std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t limit);
+
+// Records the SMSC id of one segment; when every segment has one the message is `sent` and
+// leaves the outbox. False when the id is unknown (already finished or never claimed).
+[[nodiscard]] bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
+                                  std::string_view smsc_message_id, std::int64_t now);
+
+// A submission failed: retryable ones go back to due with a backoff (at most kMaxAttempts),
+// others become `failed` with the error. False when the id is unknown.
+[[nodiscard]] bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error,
+                               bool retryable, std::int64_t now);
+inline constexpr std::uint32_t kMaxAttempts = 5;
+
+// Applies a delivery receipt; false when no message has that SMSC id.
+[[nodiscard]] bool record_receipt(Context& ctx, const Receipt& receipt);
+
+// At start-up: everything in flight goes back to due (nothing lost across a crash).
+std::size_t requeue_in_flight(Context& ctx);
+
+// Removes expired dlr_index entries, at most `budget` examined from `resume` on; returns the
+// key to resume from next time ("" when the sweep wrapped around).
+std::string sweep_dlr_index(Context& ctx, std::int64_t now, std::string resume, std::size_t budget);
+
+// Lower-case, trimmed, leading zeros removed.
+std::string normalize_smsc_id(std::string_view id);
+
+// "YYYYMMDD" and "YYYYMM" of a Unix time (UTC).
+std::string day_key(std::int64_t unix_time);
+std::string month_key(std::int64_t unix_time);
+
+// Stats counters (8-byte big-endian values in `stats`).
+void add_stat(Context& ctx, std::string_view key, std::uint64_t delta);
+[[nodiscard]] std::uint64_t read_stat(const Txn& txn, const Store& store, std::string_view key);
+
+}  // namespace twoway::engine

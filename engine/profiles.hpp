@@ -1,0 +1,49 @@
+// Profiles and threads inside a write transaction: load/create/save a profile while keeping the
+// inbox and awaiting-answer indexes in step, and append/load/save thread messages.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "engine/context.hpp"
+#include "engine/store.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+// A profile being edited; remembers where it was indexed so save() can move the index entries.
+struct ProfileEdit {
+  Profile p;
+  bool existed = false;
+  // Index positions at load time.
+  bool had_inbox = false;
+  bool had_unread = false;
+  bool had_archived = false;
+  std::int64_t old_inbound = 0;
+  std::uint64_t old_order = 0;
+  std::int64_t old_awaiting = 0;
+};
+
+// Reads a profile in any transaction; false when absent.
+[[nodiscard]] bool read_profile(const Txn& txn, const Store& store, std::string_view number,
+                                Profile& out);
+
+// Loads the profile for editing; false when absent (edit.p is then a blank with the number).
+[[nodiscard]] bool load_profile(Context& ctx, std::string_view number, ProfileEdit& edit);
+// Loads or creates (with region and location from the phone library) the profile.
+void load_or_create_profile(Context& ctx, std::string_view number, std::int64_t now,
+                            ProfileEdit& edit);
+// Writes the profile and moves its inbox / awaiting index entries.
+void save_profile(Context& ctx, ProfileEdit& edit);
+
+// Appends a message to the profile's thread (assigns seq, updates preview/time); the profile
+// must be saved afterwards.
+std::uint64_t append_message(Context& ctx, Profile& p, Message& m);
+[[nodiscard]] bool read_message(const Txn& txn, const Store& store, std::string_view number,
+                                std::uint64_t seq, Message& out);
+void write_message(Context& ctx, const Message& m);
+
+// The short preview shown in the inbox row (first 80 bytes, cut on a UTF-8 boundary).
+std::string make_preview(std::string_view text);
+
+}  // namespace twoway::engine

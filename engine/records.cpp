@@ -1,0 +1,407 @@
+// Encoding and decoding of the engine's LMDB records and keys (see records.hpp for the format).
+#include "engine/records.hpp"
+
+namespace twoway::engine::records {
+
+void Writer::varint(std::uint64_t v) {
+  while (v >= 0x80) {
+    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out_.push_back(static_cast<char>(v));
+}
+
+std::uint8_t Reader::u8(std::uint8_t def) {
+  if (pos_ >= in_.size()) return def;
+  return static_cast<std::uint8_t>(in_[pos_++]);
+}
+
+std::uint64_t Reader::varint(std::uint64_t def) {
+  if (pos_ >= in_.size()) return def;
+  std::uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos_ >= in_.size()) {
+      ok_ = false;
+      return def;
+    }
+    const auto b = static_cast<std::uint8_t>(in_[pos_++]);
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  ok_ = false;
+  pos_ = in_.size();
+  return def;
+}
+
+std::int64_t Reader::svarint(std::int64_t def) {
+  if (pos_ >= in_.size()) return def;
+  const std::uint64_t z = varint();
+  return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+}
+
+std::string_view Reader::str_view() {
+  if (pos_ >= in_.size()) return {};
+  const std::uint64_t n = varint();
+  if (n > in_.size() - pos_) {
+    ok_ = false;
+    pos_ = in_.size();
+    return {};
+  }
+  std::string_view s = in_.substr(pos_, n);
+  pos_ += n;
+  return s;
+}
+
+std::string Reader::str() {
+  return std::string(str_view());
+}
+
+void put_be64(std::string& out, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
+}
+
+std::uint64_t get_be64(std::string_view in, std::size_t pos) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && pos + i < in.size(); ++i)
+    v = (v << 8) | static_cast<std::uint8_t>(in[pos + i]);
+  return v;
+}
+
+std::string message_key(std::string_view number, std::uint64_t seq) {
+  std::string k;
+  k.reserve(number.size() + 9);
+  k.append(number);
+  k.push_back('\0');
+  put_be64(k, seq);
+  return k;
+}
+
+std::string inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
+  std::string k;
+  k.reserve(17);
+  k.push_back(static_cast<char>(view));
+  put_be64(k, ~static_cast<std::uint64_t>(time));
+  put_be64(k, ~order);
+  return k;
+}
+
+std::string outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
+  std::string k;
+  k.reserve(17);
+  k.push_back(in_flight ? 1 : 0);
+  put_be64(k, static_cast<std::uint64_t>(due < 0 ? 0 : due));
+  put_be64(k, id);
+  return k;
+}
+
+std::string outbox_num_key(std::string_view number, std::uint64_t id) {
+  return message_key(number, id);
+}
+
+std::string awaiting_key(std::int64_t since, std::string_view number) {
+  std::string k;
+  put_be64(k, static_cast<std::uint64_t>(since < 0 ? 0 : since));
+  k.append(number);
+  return k;
+}
+
+// ---- Profile ----
+
+void encode(const Profile& p, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.str(p.number);
+  w.str(p.name);
+  w.u8(static_cast<std::uint8_t>(p.consent));
+  w.u8(static_cast<std::uint8_t>(p.consent_source));
+  w.svarint(p.consent_since);
+  w.boolean(p.blocked);
+  w.boolean(p.archived);
+  w.boolean(p.in_inbox);
+  w.varint(p.unread);
+  w.svarint(p.last_inbound);
+  w.svarint(p.last_outbound);
+  w.svarint(p.last_message_at);
+  w.str(p.last_preview);
+  w.str(p.sending_number);
+  w.str(p.location);
+  w.str(p.region);
+  w.varint(p.next_seq);
+  w.varint(p.inbox_order);
+  w.svarint(p.last_auto_reply);
+  w.svarint(p.first_inbound);
+  w.svarint(p.first_agent_reply);
+  w.svarint(p.awaiting_since);
+  w.varint(p.tags.size());
+  for (const auto& t : p.tags) w.str(t);
+  w.svarint(p.created);
+  w.svarint(p.last_mo);
+}
+
+bool decode(std::string_view in, Profile& p) {
+  p = Profile{};
+  Reader r(in);
+  if (r.u8() == 0) return false;  // no version: not a record
+  p.number = r.str();
+  p.name = r.str();
+  p.consent = static_cast<Consent>(r.u8());
+  p.consent_source = static_cast<ConsentSource>(r.u8());
+  p.consent_since = r.svarint();
+  p.blocked = r.boolean();
+  p.archived = r.boolean();
+  p.in_inbox = r.boolean();
+  p.unread = static_cast<std::uint32_t>(r.varint());
+  p.last_inbound = r.svarint();
+  p.last_outbound = r.svarint();
+  p.last_message_at = r.svarint();
+  p.last_preview = r.str();
+  p.sending_number = r.str();
+  p.location = r.str();
+  p.region = r.str();
+  p.next_seq = r.varint(1);
+  p.inbox_order = r.varint();
+  p.last_auto_reply = r.svarint();
+  p.first_inbound = r.svarint();
+  p.first_agent_reply = r.svarint();
+  p.awaiting_since = r.svarint();
+  const std::uint64_t ntags = r.varint();
+  for (std::uint64_t i = 0; i < ntags && r.more(); ++i) p.tags.push_back(r.str());
+  p.created = r.svarint();
+  p.last_mo = r.svarint();
+  return r.ok();
+}
+
+// ---- Message ----
+
+void encode(const Message& m, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.u8(static_cast<std::uint8_t>(m.direction));
+  w.u8(static_cast<std::uint8_t>(m.kind));
+  w.u8(static_cast<std::uint8_t>(m.state));
+  w.str(m.text);
+  w.boolean(m.media_omitted);
+  w.boolean(m.incomplete);
+  w.str(m.keyword);
+  w.str(m.sending_number);
+  w.svarint(m.created);
+  w.svarint(m.state_at);
+  w.str(m.error);
+  w.u8(static_cast<std::uint8_t>(m.encoding));
+  w.varint(m.segments);
+  w.varint(m.credits);
+  w.varint(m.smsc_ids.size());
+  for (const auto& id : m.smsc_ids) w.str(id);
+  w.str(std::string_view(reinterpret_cast<const char*>(m.segment_states.data()),
+                         m.segment_states.size()));
+  w.str(m.agent);
+  w.varint(m.outbox_id);
+  w.str(m.smsc);
+}
+
+bool decode(std::string_view in, Message& m) {
+  std::string number = std::move(m.number);
+  const std::uint64_t seq = m.seq;
+  m = Message{};
+  m.number = std::move(number);
+  m.seq = seq;
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  m.direction = static_cast<Direction>(r.u8());
+  m.kind = static_cast<MessageKind>(r.u8());
+  m.state = static_cast<MessageState>(r.u8());
+  m.text = r.str();
+  m.media_omitted = r.boolean();
+  m.incomplete = r.boolean();
+  m.keyword = r.str();
+  m.sending_number = r.str();
+  m.created = r.svarint();
+  m.state_at = r.svarint();
+  m.error = r.str();
+  m.encoding = static_cast<TextEncoding>(r.u8());
+  m.segments = static_cast<std::uint32_t>(r.varint());
+  m.credits = static_cast<std::uint32_t>(r.varint());
+  const std::uint64_t nids = r.varint();
+  for (std::uint64_t i = 0; i < nids && r.more(); ++i) m.smsc_ids.push_back(r.str());
+  const std::string_view states = r.str_view();
+  m.segment_states.assign(states.begin(), states.end());
+  m.agent = r.str();
+  m.outbox_id = r.varint();
+  m.smsc = r.str();
+  return r.ok();
+}
+
+// ---- OutboxRecord ----
+
+void encode(const OutboxRecord& o, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.varint(o.id);
+  w.str(o.number);
+  w.varint(o.seq);
+  w.svarint(o.due);
+  w.boolean(o.in_flight);
+  w.varint(o.attempts);
+  w.u8(static_cast<std::uint8_t>(o.kind));
+}
+
+bool decode(std::string_view in, OutboxRecord& o) {
+  o = OutboxRecord{};
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  o.id = r.varint();
+  o.number = r.str();
+  o.seq = r.varint();
+  o.due = r.svarint();
+  o.in_flight = r.boolean();
+  o.attempts = static_cast<std::uint32_t>(r.varint());
+  o.kind = static_cast<MessageKind>(r.u8());
+  return r.ok();
+}
+
+// ---- DlrTarget ----
+
+void encode(const DlrTarget& d, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.str(d.number);
+  w.varint(d.seq);
+  w.varint(d.segment);
+  w.svarint(d.expires);
+}
+
+bool decode(std::string_view in, DlrTarget& d) {
+  d = DlrTarget{};
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  d.number = r.str();
+  d.seq = r.varint();
+  d.segment = static_cast<std::uint32_t>(r.varint());
+  d.expires = r.svarint();
+  return r.ok();
+}
+
+// ---- Settings ----
+
+namespace {
+
+void put_list(Writer& w, const std::vector<std::string>& v) {
+  w.varint(v.size());
+  for (const auto& s : v) w.str(s);
+}
+
+std::vector<std::string> get_list(Reader& r) {
+  std::vector<std::string> v;
+  const std::uint64_t n = r.varint();
+  for (std::uint64_t i = 0; i < n && r.more(); ++i) v.push_back(r.str());
+  return v;
+}
+
+void put_window(Writer& w, const QuietWindow& q) {
+  w.svarint(q.start_minute);
+  w.svarint(q.end_minute);
+}
+
+QuietWindow get_window(Reader& r, const QuietWindow& def) {
+  QuietWindow q;
+  q.start_minute = static_cast<int>(r.svarint(def.start_minute));
+  q.end_minute = static_cast<int>(r.svarint(def.end_minute));
+  return q;
+}
+
+}  // namespace
+
+void encode(const Settings& s, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.u8(static_cast<std::uint8_t>(s.auto_responder.mode));
+  w.str(s.auto_responder.message);
+  w.svarint(s.auto_responder.period_seconds);
+  put_list(w, s.keywords.opt_out);
+  put_list(w, s.keywords.opt_in);
+  put_list(w, s.keywords.help);
+  w.varint(s.keywords.custom.size());
+  for (const auto& c : s.keywords.custom) {
+    w.str(c.word);
+    w.str(c.reply);
+    w.str(c.action);
+  }
+  w.boolean(s.keywords.opt_out_contains);
+  w.str(s.answers.opt_out);
+  w.str(s.answers.opt_in);
+  w.str(s.answers.help);
+  w.boolean(s.quiet_hours.enabled);
+  put_window(w, s.quiet_hours.default_window);
+  w.varint(s.quiet_hours.rules.size());
+  for (const auto& rule : s.quiet_hours.rules) {
+    w.str(rule.name);
+    put_list(w, rule.area_codes_or_regions);
+    put_window(w, rule.window);
+  }
+  w.boolean(s.notifications.enabled);
+  w.str(s.notifications.email);
+  w.svarint(s.notifications.waiting_threshold_seconds);
+  w.boolean(s.link_shortening.enabled);
+  w.str(s.link_shortening.domain);
+}
+
+bool decode(std::string_view in, Settings& s) {
+  // Fields absent from an older record keep the values `s` already holds (the defaults).
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  if (!r.more()) return true;
+  s.auto_responder.mode = static_cast<AutoResponderMode>(r.u8());
+  s.auto_responder.message = r.str();
+  s.auto_responder.period_seconds = r.svarint(s.auto_responder.period_seconds);
+  if (r.more()) {
+    s.keywords.opt_out = get_list(r);
+    s.keywords.opt_in = get_list(r);
+    s.keywords.help = get_list(r);
+    s.keywords.custom.clear();
+    const std::uint64_t n = r.varint();
+    for (std::uint64_t i = 0; i < n && r.more(); ++i) {
+      CustomKeyword c;
+      c.word = r.str();
+      c.reply = r.str();
+      c.action = r.str();
+      s.keywords.custom.push_back(std::move(c));
+    }
+    s.keywords.opt_out_contains = r.boolean(s.keywords.opt_out_contains);
+  }
+  if (r.more()) {
+    s.answers.opt_out = r.str();
+    s.answers.opt_in = r.str();
+    s.answers.help = r.str();
+  }
+  if (r.more()) {
+    s.quiet_hours.enabled = r.boolean(s.quiet_hours.enabled);
+    s.quiet_hours.default_window = get_window(r, s.quiet_hours.default_window);
+    s.quiet_hours.rules.clear();
+    const std::uint64_t n = r.varint();
+    for (std::uint64_t i = 0; i < n && r.more(); ++i) {
+      QuietHoursRule rule;
+      rule.name = r.str();
+      rule.area_codes_or_regions = get_list(r);
+      rule.window = get_window(r, rule.window);
+      s.quiet_hours.rules.push_back(std::move(rule));
+    }
+  }
+  if (r.more()) {
+    s.notifications.enabled = r.boolean();
+    s.notifications.email = r.str();
+    s.notifications.waiting_threshold_seconds =
+        r.svarint(s.notifications.waiting_threshold_seconds);
+  }
+  if (r.more()) {
+    s.link_shortening.enabled = r.boolean();
+    s.link_shortening.domain = r.str();
+  }
+  return r.ok();
+}
+
+}  // namespace twoway::engine::records

@@ -1,0 +1,104 @@
+// On-disk encoding of the engine's records and keys. Records are a schema-version byte followed
+// by fields in a fixed order (varints and length-prefixed strings); a reader stops at the end of
+// the buffer (older records: later fields keep defaults) and ignores trailing bytes it does not
+// know (newer records). Keys are big-endian so LMDB's byte order is the views' order.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/types.hpp"
+
+namespace twoway::engine::records {
+
+inline constexpr std::uint8_t kSchemaVersion = 1;
+
+// Appends encoded fields to a string buffer.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void varint(std::uint64_t v);
+  void svarint(std::int64_t v) {  // zig-zag
+    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void str(std::string_view s) {
+    varint(s.size());
+    out_.append(s);
+  }
+  void boolean(bool b) { u8(b ? 1 : 0); }
+
+ private:
+  std::string& out_;
+};
+
+// Reads fields; once the buffer is exhausted or malformed every read returns the default and
+// ok() turns false only for malformed (truncated mid-field) input.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  [[nodiscard]] bool more() const noexcept { return pos_ < in_.size(); }
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
+  std::uint8_t u8(std::uint8_t def = 0);
+  std::uint64_t varint(std::uint64_t def = 0);
+  std::int64_t svarint(std::int64_t def = 0);
+  std::string str();
+  std::string_view str_view();
+  bool boolean(bool def = false) { return u8(def ? 1 : 0) != 0; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+// ---- keys ----
+
+void put_be64(std::string& out, std::uint64_t v);
+[[nodiscard]] std::uint64_t get_be64(std::string_view in, std::size_t pos = 0);
+
+// messages: number \0 seq(8)
+std::string message_key(std::string_view number, std::uint64_t seq);
+// inbox: view(1) ~time(8) ~order(8); value = number
+std::string inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
+// outbox: state(1: 0 due, 1 in flight) due(8) id(8)
+std::string outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
+// outbox_num: number \0 id(8)
+std::string outbox_num_key(std::string_view number, std::uint64_t id);
+// awaiting: time(8) number
+std::string awaiting_key(std::int64_t since, std::string_view number);
+
+// ---- records ----
+
+// An outbox entry: where the message lives and when it is due.
+struct OutboxRecord {
+  std::uint64_t id = 0;
+  std::string number;
+  std::uint64_t seq = 0;
+  std::int64_t due = 0;
+  bool in_flight = false;
+  std::uint32_t attempts = 0;
+  MessageKind kind = MessageKind::agent_reply;
+};
+
+// Where an SMSC message id points.
+struct DlrTarget {
+  std::string number;
+  std::uint64_t seq = 0;
+  std::uint32_t segment = 0;
+  std::int64_t expires = 0;
+};
+
+void encode(const Profile& p, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, Profile& p);
+void encode(const Message& m, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, Message& m);
+void encode(const OutboxRecord& r, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, OutboxRecord& r);
+void encode(const DlrTarget& d, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, DlrTarget& d);
+void encode(const Settings& s, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, Settings& s);
+
+}  // namespace twoway::engine::records

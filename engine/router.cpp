@@ -1,0 +1,257 @@
+// Inbound routing rules (see router.hpp).
+#include "engine/router.hpp"
+
+#include <algorithm>
+
+#include "engine/consent.hpp"
+#include "engine/outbox.hpp"
+#include "engine/profiles.hpp"
+#include "engine/records.hpp"
+#include "engine/settings.hpp"
+
+namespace twoway::engine {
+
+namespace {
+
+constexpr std::size_t kMaxInboundText = 64 * 1024;  // far above any reassembled SMS
+constexpr std::size_t kMaxFingerprintField = 64;
+
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+void append_field(std::string& k, std::string_view f) {
+  f = f.substr(0, kMaxFingerprintField);
+  k.push_back(static_cast<char>(f.size()));
+  k.append(f);
+}
+
+// Same SMSC, numbers, SMSC timestamp / reference and text: the key of a redelivery. Without a
+// timestamp or a reference two identical texts ("Yes") cannot be told from a redelivery, so
+// no fingerprint is taken.
+std::string fingerprint(const InboundMessage& in, std::string_view number) {
+  if (in.smsc_timestamp.empty() && in.message_reference.empty()) return {};
+  std::string k;
+  k.reserve(96);
+  append_field(k, in.smsc);
+  append_field(k, number);
+  append_field(k, in.destination);
+  append_field(k, in.smsc_timestamp);
+  append_field(k, in.message_reference);
+  records::put_be64(k, fnv1a(in.text));
+  records::put_be64(k, in.text.size());
+  return k;
+}
+
+// True when this fingerprint was applied within the window; otherwise records it.
+bool seen_before(Context& ctx, const std::string& fp, std::int64_t now) {
+  if (fp.empty()) return false;
+  if (auto v = ctx.txn.get(ctx.store.dedup, fp)) {
+    const auto at = static_cast<std::int64_t>(records::get_be64(*v));
+    if (now - at <= ctx.config.redelivery_window_seconds) return true;
+    std::string old;
+    records::put_be64(old, static_cast<std::uint64_t>(at));
+    old += fp;
+    ctx.txn.del(ctx.store.dedup_time, old);
+  }
+  std::string t;
+  records::put_be64(t, static_cast<std::uint64_t>(now));
+  ctx.txn.put(ctx.store.dedup, fp, t);
+  t += fp;
+  ctx.txn.put(ctx.store.dedup_time, t, {});
+  return false;
+}
+
+void emit_inbound(Context& ctx, const Message& m, std::string detail) {
+  Event e;
+  e.type = EventType::inbound;
+  e.number = m.number;
+  e.seq = m.seq;
+  e.kind = m.kind;
+  e.state = m.state;
+  e.time = m.created;
+  e.detail = std::move(detail);
+  ctx.events.push_back(std::move(e));
+}
+
+void answer(Context& ctx, ProfileEdit& edit, std::string text, MessageKind kind,
+            const char* purpose, std::string_view from, std::int64_t now) {
+  if (from.empty() || text.empty()) return;  // no numeric number to answer from
+  OutboundRequest req;
+  req.kind = kind;
+  req.text = std::move(text);
+  req.from = std::string(from);
+  req.now = now;
+  req.due = now;  // the customer just texted: answers go at once, quiet hours or not
+  req.purpose = purpose;
+  enqueue_outbound(ctx, edit, req);
+}
+
+void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std::string_view from,
+                   std::int64_t now) {
+  Profile& p = edit.p;
+  const Settings& s = *ctx.settings;
+  const Organization& org = ctx.config.organization;
+  switch (km.kind) {
+    case KeywordKind::opt_out: {
+      const bool was_unsubscribed = p.consent == Consent::unsubscribed;
+      set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::keyword, now);
+      // Exactly one confirmation per opt-out, also to someone never subscribed; a repeated
+      // STOP from an already unsubscribed number gets nothing more.
+      if (!was_unsubscribed && !p.blocked)
+        answer(ctx, edit, opt_out_answer(s, org, p), MessageKind::keyword_reply, "opt_out", from,
+               now);
+      break;
+    }
+    case KeywordKind::opt_in:
+      set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
+      if (!p.blocked)
+        answer(ctx, edit, opt_in_answer(s, org, p), MessageKind::keyword_reply, "opt_in", from,
+               now);
+      break;
+    case KeywordKind::help:
+      if (!p.blocked && p.consent != Consent::unsubscribed)
+        answer(ctx, edit, help_answer(s, org, p), MessageKind::keyword_reply, "help", from, now);
+      break;
+    case KeywordKind::custom: {
+      if (km.custom_index >= s.keywords.custom.size()) break;
+      const CustomKeyword& ck = s.keywords.custom[km.custom_index];
+      if (ck.action == "subscribe") {
+        set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
+      } else if (ck.action.starts_with("tag:")) {
+        const std::string tag = ck.action.substr(4);
+        if (std::find(p.tags.begin(), p.tags.end(), tag) == p.tags.end() && p.tags.size() < 64)
+          p.tags.push_back(tag);
+      }
+      if (!p.blocked && p.consent != Consent::unsubscribed && !ck.reply.empty())
+        answer(ctx, edit, render_template(ck.reply, org, p), MessageKind::keyword_reply, "custom",
+               from, now);
+      break;
+    }
+    case KeywordKind::none:
+      break;
+  }
+}
+
+void maybe_auto_reply(Context& ctx, ProfileEdit& edit, std::string_view from, std::int64_t now) {
+  Profile& p = edit.p;
+  const AutoResponderSettings& ar = ctx.settings->auto_responder;
+  if (ar.mode == AutoResponderMode::off || p.blocked) return;
+  // Never to an opted-out number: after STOP the confirmation is the last message they get.
+  if (p.consent == Consent::unsubscribed) return;
+  if (ar.mode == AutoResponderMode::non_consented && p.consent == Consent::subscribed) return;
+  if (p.last_auto_reply != 0 && now - p.last_auto_reply < ar.period_seconds) return;
+  if (from.empty()) return;
+  p.last_auto_reply = now;
+  answer(ctx, edit, render_template(ar.message, ctx.config.organization, p),
+         MessageKind::auto_reply, "", from, now);
+}
+
+}  // namespace
+
+std::string sticky_sender(const EngineConfig& config, std::string_view destination) {
+  while (!destination.empty() && destination.front() == ' ') destination.remove_prefix(1);
+  while (!destination.empty() && destination.back() == ' ') destination.remove_suffix(1);
+  if (destination.empty() || PhoneNumbers::is_alphanumeric(destination)) return {};
+  const auto digits = [](std::string_view s) {
+    std::string d;
+    for (char c : s)
+      if (c >= '0' && c <= '9') d.push_back(c);
+    return d;
+  };
+  const std::string want = digits(destination);
+  if (want.empty()) return {};
+  for (const auto& n : config.sending_numbers)
+    if (digits(n) == want) return n;
+  return std::string(destination);
+}
+
+InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
+  InboundResult result;
+  const std::int64_t now = std::max<std::int64_t>(in.received_unix, 1);
+  std::string number = ctx.phones.normalize(in.source, in.source_ton, in.source_npi);
+  if (number.empty()) {
+    // Unreadable sender: nothing can be threaded or answered; acknowledged so the SMSC does
+    // not redeliver it forever.
+    result.outcome = InboundOutcome::rejected;
+    return result;
+  }
+  result.number = number;
+  if (seen_before(ctx, fingerprint(in, number), now)) {
+    result.outcome = InboundOutcome::duplicate;
+    return result;
+  }
+
+  ProfileEdit edit;
+  load_or_create_profile(ctx, number, now, edit);
+  Profile& p = edit.p;
+
+  const std::string from = sticky_sender(ctx.config, in.destination);
+  if (!from.empty()) p.sending_number = from;
+  p.last_mo = now;
+
+  std::string_view text = in.text;
+  if (text.size() > kMaxInboundText) text = text.substr(0, kMaxInboundText);
+  const KeywordMatch km = ctx.keywords->match(
+      text, !number.empty() && number.front() == '+' && ctx.phones.is_us(number));
+
+  Message m;
+  m.direction = Direction::inbound;
+  m.kind = km.kind == KeywordKind::none ? MessageKind::inbound : MessageKind::keyword;
+  m.state = MessageState::received;
+  m.text = std::string(text);
+  m.media_omitted = in.media_omitted;
+  m.incomplete = in.incomplete;
+  m.keyword = km.keyword;
+  m.sending_number = from.empty() ? in.destination.substr(0, 32) : from;
+  m.created = now;
+  m.state_at = now;
+  m.smsc = in.smsc.substr(0, 64);
+  append_message(ctx, p, m);
+  result.seq = m.seq;
+
+  if (km.kind != KeywordKind::none) {
+    // Keywords are recorded but neither mark the conversation unread nor bring it to the inbox.
+    result.outcome = InboundOutcome::keyword;
+    apply_keyword(ctx, edit, km, from, now);
+    emit_inbound(ctx, m, km.keyword);
+  } else {
+    result.outcome = p.blocked ? InboundOutcome::blocked : InboundOutcome::free_text;
+    p.in_inbox = true;
+    p.archived = false;
+    if (!p.blocked) ++p.unread;
+    p.last_inbound = now;
+    p.inbox_order = ctx.next_inbox_order();
+    if (p.first_inbound == 0) p.first_inbound = now;
+    if (p.awaiting_since == 0) p.awaiting_since = now;
+    maybe_auto_reply(ctx, edit, from, now);
+    emit_inbound(ctx, m, {});
+  }
+  if (p.blocked) result.outcome = InboundOutcome::blocked;
+  save_profile(ctx, edit);
+  return result;
+}
+
+std::size_t purge_redelivery(Context& ctx, std::int64_t now, std::size_t budget) {
+  std::vector<std::string> old;
+  {
+    Cursor c(ctx.txn, ctx.store.dedup_time);
+    for (bool ok = c.first(); ok && old.size() < budget; ok = c.next()) {
+      const auto at = static_cast<std::int64_t>(records::get_be64(c.key()));
+      if (now - at <= ctx.config.redelivery_window_seconds) break;
+      old.emplace_back(c.key());
+    }
+  }
+  for (const auto& k : old) {
+    ctx.txn.del(ctx.store.dedup_time, k);
+    ctx.txn.del(ctx.store.dedup, std::string_view(k).substr(8));
+  }
+  return old.size();
+}
+
+}  // namespace twoway::engine

@@ -1,0 +1,134 @@
+// Conversation settings storage, validation and message templates (see settings.hpp).
+#include "engine/settings.hpp"
+
+#include "engine/quiet_hours.hpp"
+#include "engine/records.hpp"
+
+namespace twoway::engine {
+
+namespace {
+
+constexpr std::string_view kSettingsKey = "conversation";
+constexpr std::size_t kMaxTemplate = 1600;
+constexpr std::size_t kMaxKeywords = 200;
+constexpr std::size_t kMaxKeywordBytes = 64;
+
+// Built-in answers (CTIA-style): brand, what happened, how to undo it.
+constexpr std::string_view kOptOut =
+    "{{organization.prefix}}: You have been unsubscribed and will receive no further messages. "
+    "Reply START to resubscribe.";
+constexpr std::string_view kOptIn =
+    "{{organization.prefix}}: You are now subscribed. Reply HELP for help, STOP to opt out.";
+
+}  // namespace
+
+Settings read_settings(const Txn& txn, const Store& store, const Settings& initial) {
+  Settings s = initial;
+  if (auto v = txn.get(store.settings, kSettingsKey)) {
+    Settings decoded = initial;
+    if (records::decode(*v, decoded)) s = std::move(decoded);
+  }
+  return s;
+}
+
+bool has_stored_settings(const Txn& txn, const Store& store) {
+  return txn.get(store.settings, kSettingsKey).has_value();
+}
+
+void write_settings(Txn& txn, const Store& store, const Settings& settings) {
+  std::string buf;
+  records::encode(settings, buf);
+  txn.put(store.settings, kSettingsKey, buf);
+}
+
+std::vector<std::string> settings_errors(const Settings& s) {
+  std::vector<std::string> errors;
+  if (s.auto_responder.message.size() > kMaxTemplate)
+    errors.push_back("auto_responder.message: longer than 1600 bytes");
+  if (s.auto_responder.period_seconds < 0)
+    errors.push_back("auto_responder.period: must not be negative");
+  if (static_cast<int>(s.auto_responder.mode) > 2)
+    errors.push_back("auto_responder.mode: unknown mode");
+  for (const std::string* a : {&s.answers.opt_out, &s.answers.opt_in, &s.answers.help})
+    if (a->size() > kMaxTemplate) errors.push_back("answers: longer than 1600 bytes");
+  const std::size_t nkeywords = s.keywords.opt_out.size() + s.keywords.opt_in.size() +
+                                s.keywords.help.size() + s.keywords.custom.size();
+  if (nkeywords > kMaxKeywords) errors.push_back("keywords: more than 200");
+  const auto check_words = [&](const std::vector<std::string>& v, const char* name) {
+    for (const auto& w : v)
+      if (w.empty() || w.size() > kMaxKeywordBytes)
+        errors.push_back(std::string("keywords.") + name + ": empty or longer than 64 bytes");
+  };
+  check_words(s.keywords.opt_out, "opt_out");
+  check_words(s.keywords.opt_in, "opt_in");
+  check_words(s.keywords.help, "help");
+  for (const auto& c : s.keywords.custom) {
+    if (c.word.empty() || c.word.size() > kMaxKeywordBytes)
+      errors.push_back("keywords.custom: word empty or longer than 64 bytes");
+    if (c.reply.size() > kMaxTemplate) errors.push_back("keywords.custom: reply too long");
+    if (!c.action.empty() && c.action != "subscribe" &&
+        !(c.action.starts_with("tag:") && c.action.size() > 4 && c.action.size() <= 68))
+      errors.push_back("keywords.custom: action must be \"\", \"subscribe\" or \"tag:NAME\"");
+  }
+  for (auto& e : quiet_hours_config_errors(s.quiet_hours)) errors.push_back("quiet_hours: " + e);
+  if (s.notifications.waiting_threshold_seconds < 0)
+    errors.push_back("notifications.waiting_threshold: must not be negative");
+  if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");
+  return errors;
+}
+
+std::string render_template(std::string_view tmpl, const Organization& org,
+                            const Profile& profile) {
+  std::string out;
+  out.reserve(tmpl.size() + 32);
+  std::size_t i = 0;
+  while (i < tmpl.size()) {
+    const std::size_t open = tmpl.find("{{", i);
+    if (open == std::string_view::npos) break;
+    const std::size_t close = tmpl.find("}}", open + 2);
+    if (close == std::string_view::npos) break;
+    out.append(tmpl.substr(i, open - i));
+    std::string_view name = tmpl.substr(open + 2, close - open - 2);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name == "organization.prefix") {
+      out += org.prefix;
+    } else if (name == "organization.email") {
+      out += org.email;
+    } else if (name == "profile.name") {
+      out += profile.name;
+    } else if (name == "profile.first_name") {
+      out += std::string_view(profile.name).substr(0, profile.name.find(' '));
+    } else if (name == "profile.phone" || name == "profile.number") {
+      out += profile.number;
+    } else if (name == "profile.location") {
+      out += profile.location;
+    } else {
+      out.append(tmpl.substr(open, close + 2 - open));
+    }
+    i = close + 2;
+  }
+  out.append(tmpl.substr(i));
+  return out;
+}
+
+std::string opt_out_answer(const Settings& s, const Organization& org, const Profile& p) {
+  return render_template(s.answers.opt_out.empty() ? kOptOut : s.answers.opt_out, org, p);
+}
+
+std::string opt_in_answer(const Settings& s, const Organization& org, const Profile& p) {
+  return render_template(s.answers.opt_in.empty() ? kOptIn : s.answers.opt_in, org, p);
+}
+
+std::string help_answer(const Settings& s, const Organization& org, const Profile& p) {
+  if (!s.answers.help.empty()) return render_template(s.answers.help, org, p);
+  // Brand, what it is, support contact, frequency, rates, how to stop.
+  std::string text = org.prefix + ":";
+  if (!org.help_text.empty()) text += " " + org.help_text;
+  if (!org.email.empty()) text += " Help: " + org.email + ".";
+  if (!org.frequency.empty()) text += " " + org.frequency;
+  text += " Msg & data rates may apply. Reply STOP to cancel.";
+  return text;
+}
+
+}  // namespace twoway::engine

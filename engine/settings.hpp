@@ -1,0 +1,38 @@
+// The conversation settings an admin edits at run time (auto-responder, keyword lists and
+// answers, quiet hours, notifications, link shortening): stored in LMDB, first values from the
+// YAML configuration; plus the message templates and the built-in keyword answers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/store.hpp"
+#include "engine/types.hpp"
+
+namespace twoway::engine {
+
+// The stored settings, or `initial` when none were stored yet. Fields an older record lacks
+// keep their value from `initial`.
+[[nodiscard]] Settings read_settings(const Txn& txn, const Store& store, const Settings& initial);
+[[nodiscard]] bool has_stored_settings(const Txn& txn, const Store& store);
+void write_settings(Txn& txn, const Store& store, const Settings& settings);
+
+// Problems that make the settings unusable (bad lengths, negative period, bad quiet hours),
+// one message each; empty when they can be stored.
+[[nodiscard]] std::vector<std::string> settings_errors(const Settings& settings);
+
+// Fills {{organization.prefix}}, {{organization.email}}, {{profile.name}},
+// {{profile.first_name}}, {{profile.phone}}, {{profile.location}}. Unknown placeholders are
+// left as they are.
+[[nodiscard]] std::string render_template(std::string_view tmpl, const Organization& org,
+                                          const Profile& profile);
+
+// The answers (configured text, or the built-in one), rendered.
+[[nodiscard]] std::string opt_out_answer(const Settings& s, const Organization& org,
+                                         const Profile& p);
+[[nodiscard]] std::string opt_in_answer(const Settings& s, const Organization& org,
+                                        const Profile& p);
+[[nodiscard]] std::string help_answer(const Settings& s, const Organization& org, const Profile& p);
+
+}  // namespace twoway::engine

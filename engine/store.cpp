@@ -1,0 +1,215 @@
+// LMDB environment, transactions and cursors for the engine (see store.hpp).
+#include "engine/store.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <mutex>
+
+namespace twoway::engine {
+
+namespace {
+
+MDB_val to_val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string_view from_val(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+[[noreturn]] void fail(const char* what, int rc) {
+  if (rc == MDB_MAP_FULL) throw MapFull{};
+  throw StorageError(std::string(what) + ": " + mdb_strerror(rc), rc);
+}
+
+}  // namespace
+
+StorageError::StorageError(const std::string& what, int rc) : std::runtime_error(what), rc_(rc) {}
+
+// ---- Txn ----
+
+Txn::Txn(Store& store, bool read_only) : store_(store), lock_(store.map_lock()) {
+  const int rc = mdb_txn_begin(store.env(), nullptr, read_only ? MDB_RDONLY : 0, &txn_);
+  if (rc != 0) {
+    txn_ = nullptr;
+    fail("mdb_txn_begin", rc);
+  }
+}
+
+Txn::~Txn() {
+  abort();
+}
+
+void Txn::abort() noexcept {
+  if (txn_ != nullptr) mdb_txn_abort(txn_);
+  txn_ = nullptr;
+}
+
+void Txn::commit() {
+  MDB_txn* t = txn_;
+  txn_ = nullptr;  // commit frees the txn even when it fails
+  const int rc = mdb_txn_commit(t);
+  if (rc != 0) fail("mdb_txn_commit", rc);
+}
+
+std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) const {
+  MDB_val k = to_val(key);
+  MDB_val v;
+  const int rc = mdb_get(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  if (rc != 0) fail("mdb_get", rc);
+  return from_val(v);
+}
+
+void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  const int rc = mdb_put(txn_, dbi, &k, &v, 0);
+  if (rc != 0) fail("mdb_put", rc);
+}
+
+bool Txn::del(MDB_dbi dbi, std::string_view key) {
+  MDB_val k = to_val(key);
+  const int rc = mdb_del(txn_, dbi, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) fail("mdb_del", rc);
+  return true;
+}
+
+// ---- Cursor ----
+
+Cursor::Cursor(const Txn& txn, MDB_dbi dbi) {
+  const int rc = mdb_cursor_open(txn.get(), dbi, &cur_);
+  if (rc != 0) fail("mdb_cursor_open", rc);
+}
+
+Cursor::~Cursor() {
+  if (cur_ != nullptr) mdb_cursor_close(cur_);
+}
+
+bool Cursor::op(MDB_cursor_op o, std::string_view seek_key) {
+  MDB_val k = to_val(seek_key);
+  MDB_val v{0, nullptr};
+  const int rc = mdb_cursor_get(cur_, &k, &v, o);
+  if (rc == MDB_NOTFOUND) {
+    key_ = value_ = {};
+    return false;
+  }
+  if (rc != 0) fail("mdb_cursor_get", rc);
+  key_ = from_val(k);
+  value_ = from_val(v);
+  return true;
+}
+
+bool Cursor::seek(std::string_view key) {
+  return op(MDB_SET_RANGE, key);
+}
+bool Cursor::first() {
+  return op(MDB_FIRST);
+}
+bool Cursor::last() {
+  return op(MDB_LAST);
+}
+bool Cursor::next() {
+  return op(MDB_NEXT);
+}
+bool Cursor::prev() {
+  return op(MDB_PREV);
+}
+
+void Cursor::del() {
+  const int rc = mdb_cursor_del(cur_, 0);
+  if (rc != 0) fail("mdb_cursor_del", rc);
+}
+
+// ---- Store ----
+
+Store::Store(const StoreOptions& options) : durable_(options.durable) {
+  if (::mkdir(options.path.c_str(), 0750) != 0 && errno != EEXIST)
+    throw StorageError("cannot create " + options.path, errno);
+  int rc = mdb_env_create(&env_);
+  if (rc != 0) fail("mdb_env_create", rc);
+  map_size_ = options.map_size < (std::size_t{1} << 20) ? (std::size_t{1} << 20) : options.map_size;
+  if ((rc = mdb_env_set_mapsize(env_, map_size_)) != 0 ||
+      (rc = mdb_env_set_maxdbs(env_, 32)) != 0 || (rc = mdb_env_set_maxreaders(env_, 256)) != 0) {
+    mdb_env_close(env_);
+    fail("mdb_env_set", rc);
+  }
+  // MDB_NOTLS: read transactions are not tied to a thread (admin queries from any thread).
+  unsigned flags = MDB_NOTLS;
+  if (!durable_) flags |= MDB_NOSYNC;
+  rc = mdb_env_open(env_, options.path.c_str(), flags, 0640);
+  if (rc != 0) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    throw StorageError("cannot open LMDB at " + options.path + ": " + mdb_strerror(rc), rc);
+  }
+  MDB_envinfo info;
+  if (mdb_env_info(env_, &info) == 0 && info.me_mapsize > map_size_) map_size_ = info.me_mapsize;
+  reader_check();
+
+  MDB_txn* txn = nullptr;
+  rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  if (rc != 0) {
+    mdb_env_close(env_);
+    fail("mdb_txn_begin", rc);
+  }
+  const auto open_db = [&](const char* name, MDB_dbi& dbi) {
+    const int r = mdb_dbi_open(txn, name, MDB_CREATE, &dbi);
+    if (r != 0) {
+      mdb_txn_abort(txn);
+      mdb_env_close(env_);
+      env_ = nullptr;
+      fail("mdb_dbi_open", r);
+    }
+  };
+  open_db("profiles", profiles);
+  open_db("messages", messages);
+  open_db("inbox", inbox);
+  open_db("outbox", outbox);
+  open_db("outbox_ids", outbox_ids);
+  open_db("outbox_num", outbox_num);
+  open_db("dlr_index", dlr_index);
+  open_db("partials", partials);
+  open_db("settings", settings);
+  open_db("meta", meta);
+  open_db("dedup", dedup);
+  open_db("dedup_time", dedup_time);
+  open_db("awaiting", awaiting);
+  open_db("stats", stats);
+  rc = mdb_txn_commit(txn);
+  if (rc != 0) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    fail("mdb_txn_commit", rc);
+  }
+}
+
+Store::~Store() {
+  if (env_ != nullptr) {
+    if (!durable_) mdb_env_sync(env_, 1);
+    mdb_env_close(env_);
+  }
+}
+
+void Store::grow() {
+  std::unique_lock lock(map_lock_);
+  const std::size_t next = map_size_ * 2;
+  const int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != 0) fail("mdb_env_set_mapsize", rc);
+  map_size_ = next;
+}
+
+int Store::reader_check() {
+  int dead = 0;
+  mdb_reader_check(env_, &dead);
+  return dead;
+}
+
+void Store::sync() {
+  const int rc = mdb_env_sync(env_, 1);
+  if (rc != 0) fail("mdb_env_sync", rc);
+}
+
+}  // namespace twoway::engine

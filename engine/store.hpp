@@ -1,0 +1,136 @@
+// The LMDB environment of the engine: named databases, RAII transactions (abort in the
+// destructor), map growth on MDB_MAP_FULL and stale-reader clearing. Pure storage, no rules.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace twoway::engine {
+
+// A storage failure that must stop the daemon (cannot open, disk error, corruption).
+class StorageError : public std::runtime_error {
+ public:
+  StorageError(const std::string& what, int rc);
+  int code() const noexcept { return rc_; }
+
+ private:
+  int rc_;
+};
+
+// Thrown inside a write transaction when the map is full; the batch runner aborts, grows the
+// map and applies the batch again. Never escapes the engine.
+struct MapFull {};
+
+struct StoreOptions {
+  std::string path;
+  std::size_t map_size = std::size_t{1} << 30;
+  bool durable = true;
+};
+
+class Store;
+
+// A transaction that aborts in its destructor unless committed. Holds the map lock shared so
+// the map is never resized under it.
+class Txn {
+ public:
+  Txn(Store& store, bool read_only);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  MDB_txn* get() const noexcept { return txn_; }
+  // Commits; throws MapFull or StorageError.
+  void commit();
+  void abort() noexcept;
+
+  // Returns the value or nullopt when the key is absent ("not found" is a normal result).
+  [[nodiscard]] std::optional<std::string_view> get(MDB_dbi dbi, std::string_view key) const;
+  // Throws MapFull when the map is full, StorageError on other failures.
+  void put(MDB_dbi dbi, std::string_view key, std::string_view value);
+  // Returns false when the key was absent.
+  bool del(MDB_dbi dbi, std::string_view key);
+
+ private:
+  Store& store_;
+  std::shared_lock<std::shared_mutex> lock_;
+  MDB_txn* txn_ = nullptr;
+};
+
+// A cursor over one database inside a transaction, closed in its destructor.
+class Cursor {
+ public:
+  Cursor(const Txn& txn, MDB_dbi dbi);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // Positioning: each returns false when there is no such entry.
+  bool seek(std::string_view key);  // first key >= key
+  bool first();
+  bool last();
+  bool next();
+  bool prev();
+  std::string_view key() const noexcept { return key_; }
+  std::string_view value() const noexcept { return value_; }
+  // Deletes the current entry (write transactions only).
+  void del();
+
+ private:
+  bool op(MDB_cursor_op o, std::string_view seek_key = {});
+  MDB_cursor* cur_ = nullptr;
+  std::string_view key_, value_;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the environment and its databases; clears stale readers.
+  // Throws StorageError when it cannot.
+  explicit Store(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  MDB_env* env() const noexcept { return env_; }
+  bool durable() const noexcept { return durable_; }
+
+  // Doubles the map size. Waits until no transaction of this process is active.
+  void grow();
+  std::size_t map_size() const noexcept { return map_size_; }
+  // Clears reader slots of dead processes/threads; returns how many were cleared.
+  int reader_check();
+  // Flushes to disk (relaxed mode).
+  void sync();
+
+  std::shared_mutex& map_lock() noexcept { return map_lock_; }
+
+  // Named databases (see DESIGN.md §4).
+  MDB_dbi profiles = 0;
+  MDB_dbi messages = 0;
+  MDB_dbi inbox = 0;
+  MDB_dbi outbox = 0;
+  MDB_dbi outbox_ids = 0;  // id -> outbox key
+  MDB_dbi outbox_num = 0;  // number \0 id -> nothing (cancel on opt-out)
+  MDB_dbi dlr_index = 0;
+  MDB_dbi partials = 0;
+  MDB_dbi settings = 0;
+  MDB_dbi meta = 0;        // counters, schema version
+  MDB_dbi dedup = 0;       // redelivery fingerprints -> time
+  MDB_dbi dedup_time = 0;  // time + fingerprint (expiry)
+  MDB_dbi awaiting = 0;    // since + number: free text not yet answered
+  MDB_dbi stats = 0;       // credits per day/month, response-time totals
+
+ private:
+  MDB_env* env_ = nullptr;
+  bool durable_ = true;
+  std::size_t map_size_ = 0;
+  std::shared_mutex map_lock_;
+};
+
+}  // namespace twoway::engine

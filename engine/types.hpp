@@ -1,0 +1,331 @@
+// Types shared by the conversation engine and its callers: configuration, inbound messages,
+// profiles, thread messages, outbox items, views, events and the typed outcomes of actions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/keywords.hpp"
+#include "engine/quiet_hours.hpp"
+
+namespace twoway::engine {
+
+// ---- enumerations (values are stored on disk: append only, never renumber) ----
+
+enum class Consent : std::uint8_t { none = 0, subscribed = 1, unsubscribed = 2 };
+enum class ConsentSource : std::uint8_t { none = 0, keyword = 1, import = 2, admin = 3 };
+
+enum class Direction : std::uint8_t { inbound = 0, outbound = 1 };
+
+// What a thread message is. Inbound: inbound (free text) or keyword. Outbound: the rest.
+enum class MessageKind : std::uint8_t {
+  inbound = 0,
+  keyword = 1,
+  agent_reply = 2,
+  auto_reply = 3,
+  keyword_reply = 4,  // opt-out / opt-in confirmations, HELP answer, custom keyword answers
+  campaign = 5,
+  flow = 6,
+};
+
+// Life of a message. Inbound messages are `received`.
+enum class MessageState : std::uint8_t {
+  received = 0,
+  queued = 1,     // in the outbox, due now
+  held = 2,       // in the outbox, due when quiet hours end
+  in_flight = 3,  // claimed by the sending side
+  sent = 4,       // every segment accepted by the SMSC
+  delivered = 5,
+  failed = 6,
+  cancelled = 7,  // withdrawn before submission (opt-out, block, consent lost)
+};
+
+enum class TextEncoding : std::uint8_t { gsm7 = 0, ucs2 = 1, latin1 = 2 };
+
+enum class AutoResponderMode : std::uint8_t { off = 0, non_consented = 1, all = 2 };
+
+enum class InboxView : std::uint8_t { inbox = 0, unread = 1, archived = 2 };
+
+const char* to_string(Consent c) noexcept;
+const char* to_string(ConsentSource s) noexcept;
+const char* to_string(MessageKind k) noexcept;
+const char* to_string(MessageState s) noexcept;
+const char* to_string(TextEncoding e) noexcept;
+const char* to_string(AutoResponderMode m) noexcept;
+
+// ---- settings an admin edits at run time (stored in LMDB; YAML gives first values) ----
+
+struct AutoResponderSettings {
+  AutoResponderMode mode = AutoResponderMode::off;
+  // Placeholders: {{organization.prefix}}, {{organization.email}}, {{profile.name}},
+  // {{profile.first_name}}, {{profile.phone}}, {{profile.location}}.
+  std::string message =
+      "{{organization.prefix}}: Thanks for your message. We will get back to you soon.";
+  std::int64_t period_seconds = 24 * 3600;  // at most one auto-reply per number per period
+};
+
+struct KeywordAnswers {
+  // Empty strings mean "the built-in text" (see router.cpp); placeholders as above.
+  std::string opt_out;
+  std::string opt_in;
+  std::string help;
+};
+
+struct NotificationSettings {
+  bool enabled = false;
+  std::string email;
+  std::int64_t waiting_threshold_seconds = 3600;
+};
+
+struct LinkShortening {
+  bool enabled = false;
+  std::string domain;
+};
+
+struct Settings {
+  AutoResponderSettings auto_responder;
+  KeywordConfig keywords;
+  KeywordAnswers answers;
+  QuietHoursConfig quiet_hours = default_quiet_hours();
+  NotificationSettings notifications;
+  LinkShortening link_shortening;
+};
+
+// ---- configuration fixed at start ----
+
+struct Organization {
+  std::string prefix = "twoway";  // brand prefix at the start of every automatic answer
+  std::string email;              // support contact
+  std::string help_text;          // extra HELP text (e.g. what the programme is)
+  std::string frequency = "Msg frequency varies.";
+};
+
+struct EngineConfig {
+  std::string path;                             // LMDB environment directory (created if missing)
+  std::size_t map_size = std::size_t{1} << 30;  // first map size; grown when full
+  bool durable = true;                // fsync per commit; false = MDB_NOSYNC + periodic sync
+  int relaxed_sync_ms = 1000;         // sync interval in relaxed mode
+  std::string default_region = "US";  // for national-format numbers
+  Organization organization;
+  std::vector<std::string> sending_numbers;  // numeric only (long codes, short codes, toll-free)
+  std::map<std::string, std::uint32_t> credit_rates;  // region code -> credits per segment
+  std::uint32_t default_credit_rate = 1;
+  std::int64_t redelivery_window_seconds = 7 * 24 * 3600;
+  std::int64_t dlr_expiry_seconds = 7 * 24 * 3600;
+  std::size_t max_text_bytes = 4096;  // admin-supplied texts beyond this are refused
+  Settings initial_settings;
+};
+
+// ---- inbound ----
+
+struct InboundMessage {
+  std::string smsc;    // bind name
+  std::string source;  // as received
+  std::uint8_t source_ton = 0;
+  std::uint8_t source_npi = 0;
+  std::string destination;        // the number the subscriber texted
+  std::string text;               // UTF-8
+  bool media_omitted = false;     // MMS notification / binary part dropped, text kept
+  bool incomplete = false;        // reassembly timed out; what arrived is kept
+  std::string smsc_timestamp;     // for redelivery detection; may be empty
+  std::string message_reference;  // e.g. receipted_message_id / SAR ref; may be empty
+  std::int64_t received_unix = 0;
+};
+
+// What became of an inbound message (returned by the synchronous path, carried in events).
+enum class InboundOutcome : std::uint8_t {
+  free_text = 0,
+  keyword = 1,
+  duplicate = 2,  // redelivery recognised, not applied again
+  blocked = 3,    // stored, not shown, not answered
+  rejected = 4,   // unusable (no source)
+};
+
+// ---- delivery receipts ----
+
+enum class ReceiptState : std::uint8_t { accepted, delivered, failed, expired, rejected, unknown };
+
+struct Receipt {
+  std::string smsc;
+  std::string message_id;  // as the SMSC reported it; normalised by the engine
+  ReceiptState state = ReceiptState::unknown;
+  std::string error;  // network error code / text, kept as given
+  std::int64_t time_unix = 0;
+};
+
+// ---- stored records, as views see them ----
+
+struct Profile {
+  std::string number;  // E.164, or short code / alphanumeric as received
+  std::string name;
+  Consent consent = Consent::none;
+  ConsentSource consent_source = ConsentSource::none;
+  std::int64_t consent_since = 0;
+  bool blocked = false;
+  bool archived = false;
+  bool in_inbox = false;  // has free text that brought it to the inbox
+  std::uint32_t unread = 0;
+  std::int64_t last_inbound = 0;  // last free-text inbound (inbox order)
+  std::int64_t last_outbound = 0;
+  std::int64_t last_message_at = 0;
+  std::string last_preview;
+  std::string sending_number;     // sticky sender: the number the subscriber last texted
+  std::string location;           // "Mountain View, CA"
+  std::string region;             // "US"
+  std::uint64_t next_seq = 1;     // next message sequence in the thread
+  std::uint64_t inbox_order = 0;  // tie-breaker of the inbox key
+  std::int64_t last_auto_reply = 0;
+  std::int64_t first_inbound = 0;
+  std::int64_t first_agent_reply = 0;
+  std::int64_t awaiting_since = 0;  // free text not yet answered by an agent (0 = none)
+  std::vector<std::string> tags;
+  std::int64_t created = 0;
+  std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
+};
+
+struct Message {
+  std::string number;
+  std::uint64_t seq = 0;
+  Direction direction = Direction::inbound;
+  MessageKind kind = MessageKind::inbound;
+  MessageState state = MessageState::received;
+  std::string text;
+  bool media_omitted = false;
+  bool incomplete = false;
+  std::string keyword;         // matched keyword for kind keyword
+  std::string sending_number;  // our number (to for inbound, from for outbound)
+  std::int64_t created = 0;
+  std::int64_t state_at = 0;
+  std::string error;
+  TextEncoding encoding = TextEncoding::gsm7;
+  std::uint32_t segments = 0;
+  std::uint32_t credits = 0;
+  std::vector<std::string> smsc_ids;         // per segment ("" until submitted)
+  std::vector<std::uint8_t> segment_states;  // MessageState per segment
+  std::string agent;                         // who sent an agent reply
+  std::uint64_t outbox_id = 0;
+  std::string smsc;  // bind it came in on / left by
+};
+
+// ---- outbox (the sending side's interface) ----
+
+struct OutboundItem {
+  std::uint64_t id = 0;
+  std::string to;
+  std::string from;  // sending number
+  std::string text;
+  TextEncoding encoding = TextEncoding::gsm7;
+  std::uint32_t segments = 0;
+  MessageKind kind = MessageKind::agent_reply;
+  std::uint32_t attempts = 0;
+};
+
+// ---- views ----
+
+struct InboxRow {
+  std::string number;
+  std::string name;
+  std::string preview;
+  std::int64_t time = 0;  // last inbound
+  std::uint32_t unread = 0;
+  Consent consent = Consent::none;
+  bool blocked = false;
+  bool archived = false;
+};
+
+struct InboxPage {
+  std::vector<InboxRow> rows;
+  std::string next_cursor;  // empty at the end
+};
+
+struct ThreadHeader {
+  std::string number;
+  std::string name;
+  Consent consent = Consent::none;
+  ConsentSource consent_source = ConsentSource::none;
+  std::int64_t consent_since = 0;
+  std::string location;
+  std::string local_time;  // recipient's current local time ("" when unknown)
+  std::vector<std::string> time_zones;
+  std::string sending_number;
+  bool blocked = false;
+  bool archived = false;
+  std::int64_t response_time_seconds = -1;  // first inbound -> first agent reply, -1 if none
+};
+
+struct ThreadPage {
+  bool found = false;
+  ThreadHeader header;
+  std::vector<Message> messages;  // oldest first
+  std::uint64_t next_cursor = 0;  // pass as `before` to get older messages; 0 at the start
+};
+
+struct Stats {
+  std::uint64_t credits_today = 0;
+  std::uint64_t credits_month = 0;
+  std::uint64_t conversations_answered = 0;
+  std::int64_t average_response_seconds = -1;
+  std::uint64_t waiting_over_threshold = 0;  // waiting for an answer longer than the threshold
+  std::uint64_t outbox_due = 0;
+  std::uint64_t outbox_in_flight = 0;
+};
+
+// ---- typed outcomes of actions ----
+
+enum class SendError : std::uint8_t {
+  ok = 0,
+  not_found,  // no such profile
+  not_subscribed,
+  no_inbound,  // nobody is texted first
+  blocked,
+  branded_sender,  // no numeric number to reply from
+  quiet_hours,     // recipient's quiet hours; needs an explicit override
+  empty_text,
+  text_too_long,
+  invalid_number,
+};
+const char* to_string(SendError e) noexcept;
+
+struct SendResult {
+  SendError error = SendError::ok;
+  std::uint64_t outbox_id = 0;
+  std::uint64_t seq = 0;
+  bool held = false;  // waiting for quiet hours to end
+  std::int64_t due_unix = 0;
+  QuietVerdict quiet{true, 0, {}, "", ""};  // the recipient's quiet-hours verdict
+  [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
+};
+
+enum class ActionError : std::uint8_t { ok = 0, not_found, invalid };
+const char* to_string(ActionError e) noexcept;
+
+// ---- change feed ----
+
+enum class EventType : std::uint8_t {
+  inbound,   // a message arrived (free text or keyword)
+  outbound,  // an outbound message was created or changed state
+  consent,   // consent changed
+  receipt,   // a delivery receipt updated a message
+  profile,   // read/archive/block/name changed
+  settings,  // settings edited
+};
+
+struct Event {
+  EventType type = EventType::inbound;
+  std::string number;
+  std::uint64_t seq = 0;
+  MessageKind kind = MessageKind::inbound;
+  MessageState state = MessageState::received;
+  Consent consent = Consent::none;
+  std::int64_t time = 0;
+  std::string detail;  // short, no message bodies (e.g. keyword, error code)
+};
+
+using EventCallback = std::function<void(const Event&)>;
+using Completion = std::function<void(bool committed)>;
+
+}  // namespace twoway::engine

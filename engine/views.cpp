@@ -1,0 +1,168 @@
+// Admin views over read transactions (see views.hpp).
+#include "engine/views.hpp"
+
+#include <algorithm>
+
+#include "engine/outbox.hpp"
+#include "engine/profiles.hpp"
+#include "engine/quiet_hours.hpp"
+#include "engine/records.hpp"
+
+namespace twoway::engine {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string to_hex(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+bool from_hex(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0 || hex.size() > 64) return false;
+  out.clear();
+  const auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nib(hex[i]), lo = nib(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+std::size_t clamp_limit(std::size_t limit, std::size_t def) {
+  if (limit == 0) return def;
+  return std::min(limit, kMaxPage);
+}
+
+}  // namespace
+
+InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::string_view cursor,
+                     std::size_t limit) {
+  limit = clamp_limit(limit, kDefaultInboxPage);
+  InboxPage page;
+  const char prefix = static_cast<char>(view);
+  std::string start(1, prefix);
+  std::string after;
+  if (!cursor.empty() && from_hex(cursor, after) && !after.empty() && after[0] == prefix)
+    start = after;
+  else
+    after.clear();
+
+  Cursor c(txn, store.inbox);
+  bool ok = c.seek(start);
+  if (ok && !after.empty() && c.key() == after) ok = c.next();
+  Profile p;
+  std::string last_key;
+  for (; ok && !c.key().empty() && c.key()[0] == prefix; ok = c.next()) {
+    if (page.rows.size() == limit) {
+      page.next_cursor = to_hex(last_key);
+      break;
+    }
+    if (!read_profile(txn, store, c.value(), p)) continue;
+    InboxRow row;
+    row.number = p.number;
+    row.name = p.name;
+    row.preview = p.last_preview;
+    row.time = p.last_inbound;
+    row.unread = p.unread;
+    row.consent = p.consent;
+    row.blocked = p.blocked;
+    row.archived = p.archived;
+    page.rows.push_back(std::move(row));
+    last_key.assign(c.key());
+  }
+  return page;
+}
+
+ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& phones,
+                       std::string_view number, std::uint64_t before, std::size_t limit,
+                       std::int64_t now) {
+  limit = clamp_limit(limit, kDefaultThreadPage);
+  ThreadPage page;
+  Profile p;
+  if (!read_profile(txn, store, number, p)) return page;
+  page.found = true;
+  ThreadHeader& h = page.header;
+  h.number = p.number;
+  h.name = p.name;
+  h.consent = p.consent;
+  h.consent_source = p.consent_source;
+  h.consent_since = p.consent_since;
+  h.location = p.location;
+  h.sending_number = p.sending_number;
+  h.blocked = p.blocked;
+  h.archived = p.archived;
+  if (p.first_agent_reply != 0 && p.first_inbound != 0)
+    h.response_time_seconds = p.first_agent_reply - p.first_inbound;
+  if (!number.empty() && number.front() == '+') {
+    h.time_zones = phones.time_zones(number);
+    if (!h.time_zones.empty()) h.local_time = local_time_string(h.time_zones.front(), now);
+  }
+
+  std::string prefix(number);
+  prefix.push_back('\0');
+  Cursor c(txn, store.messages);
+  bool ok = before == 0 ? c.seek(records::message_key(number, ~std::uint64_t{0}))
+                        : c.seek(records::message_key(number, before));
+  ok = ok ? c.prev() : c.last();
+  std::vector<Message> newest_first;
+  for (; ok && c.key().starts_with(prefix); ok = c.prev()) {
+    if (newest_first.size() == limit) {
+      page.next_cursor = newest_first.back().seq;
+      break;
+    }
+    Message m;
+    m.number = p.number;
+    m.seq = records::get_be64(c.key(), prefix.size());
+    if (!records::decode(c.value(), m)) continue;
+    newest_first.push_back(std::move(m));
+  }
+  page.messages.assign(std::make_move_iterator(newest_first.rbegin()),
+                       std::make_move_iterator(newest_first.rend()));
+  return page;
+}
+
+Stats read_stats(const Txn& txn, const Store& store, std::int64_t now,
+                 std::int64_t waiting_threshold) {
+  Stats s;
+  s.credits_today = read_stat(txn, store, "d" + day_key(now));
+  s.credits_month = read_stat(txn, store, "m" + month_key(now));
+  s.conversations_answered = read_stat(txn, store, "resp_count");
+  if (s.conversations_answered > 0)
+    s.average_response_seconds =
+        static_cast<std::int64_t>(read_stat(txn, store, "resp_sum") / s.conversations_answered);
+  {
+    // awaiting is ordered by when the wait began: the ones waiting too long come first.
+    Cursor c(txn, store.awaiting);
+    constexpr std::uint64_t kMaxCount = 1'000'000;
+    for (bool ok = c.first(); ok && s.waiting_over_threshold < kMaxCount; ok = c.next()) {
+      const auto since = static_cast<std::int64_t>(records::get_be64(c.key()));
+      if (now - since <= waiting_threshold) break;
+      ++s.waiting_over_threshold;
+    }
+  }
+  {
+    MDB_stat st;
+    if (mdb_stat(txn.get(), store.outbox, &st) == 0) s.outbox_due = st.ms_entries;
+    Cursor c(txn, store.outbox);
+    for (bool ok = c.seek(std::string(1, '\1')); ok && !c.key().empty() && c.key()[0] == 1;
+         ok = c.next())
+      ++s.outbox_in_flight;
+    s.outbox_due -= std::min(s.outbox_due, s.outbox_in_flight);
+  }
+  return s;
+}
+
+}  // namespace twoway::engine

@@ -72,31 +72,37 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-// Upper-case base letter of U+00C0..U+00FF; '*' marks × and ÷ (symbols); '1' = "AE",
-// '2' = "TH", '3' = "SS".
+// Upper-case base letter of U+00C0..U+00FF; '*' marks × and ÷ (symbols, never looked up);
+// lower-case letters stand for two letters (see append_folded_latin).
 constexpr std::string_view kLatin1Fold =
-    "AAAAAA1CEEEEIIII"   // C0-CF
-    "DNOOOOO*OUUUUY23"   // D0-DF
-    "AAAAAA1CEEEEIIII"   // E0-EF
-    "DNOOOOO*OUUUUY2Y";  // F0-FF
+    "AAAAAAaCEEEEIIII"   // C0-CF
+    "DNOOOOO*OUUUUYts"   // D0-DF
+    "AAAAAAaCEEEEIIII"   // E0-EF
+    "DNOOOOO*OUUUUYtY";  // F0-FF
 static_assert(kLatin1Fold.size() == 0x40);
 
-// Upper-case base letter of U+0100..U+017F (Latin Extended-A); '1' = "IJ", '2' = "OE".
+// Upper-case base letter of U+0100..U+017F (Latin Extended-A), same encoding.
 constexpr std::string_view kLatinExtAFold =
-    "AAAAAACCCCCCCCDDDDEEEEEEEEEEGGGGGGGGHHHHIIIIIIIIII11JJKKKLLLLLLLLLLNNNNNNNNN"
-    "OOOOOO22RRRRRRSSSSSSSSTTTTTTUUUUUUUUUUUUWWYYYZZZZZZS";
+    "AAAAAACCCCCCCCDDDDEEEEEEEEEEGGGGGGGGHHHHIIIIIIIIIIjjJJKKKLLLLLLLLLLNNNNNNNNN"
+    "OOOOOOooRRRRRRSSSSSSSSTTTTTTUUUUUUUUUUUUWWYYYZZZZZZS";
 static_assert(kLatinExtAFold.size() == 0x80);
 
 void append_folded_latin(std::string& out, char c) {
   switch (c) {
-    case '1':
+    case 'a':
       out += "AE";
       break;
-    case '2':
+    case 't':
       out += "TH";
       break;
-    case '3':
+    case 's':
       out += "SS";
+      break;
+    case 'j':
+      out += "IJ";
+      break;
+    case 'o':
+      out += "OE";
       break;
     default:
       out.push_back(c);

@@ -201,6 +201,8 @@ std::string PhoneNumbers::normalize(std::string_view raw, std::uint8_t ton,
   if (digits.size() < kMinDigits || digits.size() > kMaxInputDigits) return {};
 
   const bool international = plus || ton == kTonInternational;
+  // NANP in international form: libphonenumber would only confirm the length (always possible).
+  if (international && digits.size() == 11 && digits[0] == '1') return "+" + digits;
   if (!international) {
     if ((ton == kTonAbbreviated || ton == kTonNetworkSpecific) &&
         digits.size() <= kMaxShortCodeDigits) {
@@ -265,6 +267,10 @@ std::string PhoneNumbers::location(std::string_view e164) const {
 std::span<const std::uint16_t> PhoneNumbers::zone_ids(std::string_view e164) const {
   std::string_view digits = e164_digits(e164);
   if (digits.empty()) return {};
+  // NANP fast path (no parsing): the table holds no prefix inside the non-geographic area
+  // codes (toll-free, premium, personal), so the longest prefix is already what the general
+  // path below would answer, down to the whole of NANP ("1").
+  if (digits.size() == 11 && digits[0] == '1') return zones_of(longest_prefix(digits, 0));
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return zones_of(longest_prefix(digits, 0));
   // Look up the canonical form: parsing may drop a national prefix kept in the input.

@@ -1,0 +1,110 @@
+// Benchmarks for the engine's per-message classification: KeywordTable::match() on typical
+// inbound texts, plus sender normalisation and the quiet-hours check that gate each message.
+// Run: build-<dir>/bench/bench_engine_keywords  (figures are items/s, one item = one call)
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/keywords.hpp"
+#include "engine/phone.hpp"
+#include "engine/quiet_hours.hpp"
+
+namespace {
+
+using twoway::engine::KeywordConfig;
+using twoway::engine::KeywordTable;
+
+const std::vector<std::string>& typical_texts() {
+  static const std::vector<std::string> texts = {
+      "STOP",
+      "Stop!",
+      "  yes ",
+      "HELP",
+      "\xF0\x9F\x9B\x91",  // 🛑
+      "Thanks, see you tomorrow at 10",
+      "Can I move my appointment to Friday afternoon? \xF0\x9F\x99\x8F",
+      "Arr\xC3\xAAt",
+      "Hi! I ordered the blue one last week and it still hasn't arrived, can you check the "
+      "tracking number for me please? Order 48213.",
+      "ok",
+  };
+  return texts;
+}
+
+void run_match(benchmark::State& state, const KeywordTable& table) {
+  const auto& texts = typical_texts();
+  std::size_t i = 0;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const std::string& text = texts[i];
+    benchmark::DoNotOptimize(table.match(text, true));
+    bytes += text.size();
+    i = (i + 1 == texts.size()) ? 0 : i + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+
+void BM_KeywordMatchExact(benchmark::State& state) {
+  KeywordConfig cfg;
+  cfg.opt_out.push_back("ARRET");
+  cfg.custom.push_back({"PIZZA", "Large pepperoni is $9 today", ""});
+  const KeywordTable table{cfg};
+  run_match(state, table);
+}
+BENCHMARK(BM_KeywordMatchExact);
+
+void BM_KeywordMatchContains(benchmark::State& state) {
+  KeywordConfig cfg;
+  cfg.opt_out.push_back("ARRET");
+  cfg.opt_out_contains = true;
+  const KeywordTable table{cfg};
+  run_match(state, table);
+}
+BENCHMARK(BM_KeywordMatchContains);
+
+void BM_KeywordMatchLongText(benchmark::State& state) {
+  KeywordConfig cfg;
+  cfg.opt_out_contains = state.range(0) != 0;
+  const KeywordTable table{cfg};
+  std::string text;
+  while (text.size() < 1500) text += "Lorem ipsum dolor sit amet, consectetur adipiscing. ";
+  for (auto _ : state) benchmark::DoNotOptimize(table.match(text, true));
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(text.size()));
+}
+BENCHMARK(BM_KeywordMatchLongText)->Arg(0)->Arg(1);
+
+void BM_PhoneNormalize(benchmark::State& state) {
+  const twoway::engine::PhoneNumbers phones("US");
+  const std::vector<std::string> raws = {"16502530000", "+447911123456", "12345", "ACME",
+                                         "(212) 555-1234"};
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(phones.normalize(raws[i]));
+    i = (i + 1 == raws.size()) ? 0 : i + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhoneNormalize);
+
+void BM_QuietHoursCheck(benchmark::State& state) {
+  const twoway::engine::PhoneNumbers phones("US");
+  const auto cfg = twoway::engine::default_quiet_hours();
+  const std::vector<std::string> numbers = {"+12125551234", "+13055551234", "+12089001234",
+                                            "+442079460000", "+61412345678"};
+  std::int64_t now = 1782907200;  // 2026-07-01 12:00 UTC
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(check_quiet_hours(cfg, phones, numbers[i], now));
+    i = (i + 1 == numbers.size()) ? 0 : i + 1;
+    now += 997;  // walk through the day
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_QuietHoursCheck);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,35 @@
+// A trivial ESME for load tests: binds as transceiver and acknowledges every deliver_sm at once
+// (ESME_ROK), answers enquire_link and unbind. Used by `twoway-smsc-sim --self-bench`.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace twoway::sim {
+
+class AckClient : public std::enable_shared_from_this<AckClient> {
+ public:
+  AckClient(boost::asio::io_context& io, std::string system_id, std::string password);
+  /// Connects to 127.0.0.1:`port` and binds; errors end the client (bound() stays false).
+  void start(std::uint16_t port);
+  void stop();
+  [[nodiscard]] bool bound() const noexcept { return bound_.load(); }
+  [[nodiscard]] std::uint64_t acked() const noexcept { return acked_.load(); }
+
+ private:
+  void read();
+  void flush();
+  boost::asio::ip::tcp::socket sock_;
+  std::string system_id_, password_;
+  std::vector<char> rbuf_;
+  std::size_t rend_ = 0;
+  std::string wactive_, wpending_;
+  bool writing_ = false;
+  std::atomic<bool> bound_{false};
+  std::atomic<std::uint64_t> acked_{0};
+};
+
+}  // namespace twoway::sim

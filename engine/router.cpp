@@ -32,7 +32,7 @@ void append_field(std::string& k, std::string_view f) {
 }
 
 // Same SMSC, numbers, SMSC timestamp / reference and text: the key of a redelivery. Without a
-// timestamp or a reference two identical texts ("Yes") cannot be told from a redelivery, so
+// timestamp or a reference two identical texts ("Sure") cannot be told from a redelivery, so
 // no fingerprint is taken.
 std::string fingerprint(const InboundMessage& in, std::string_view number) {
   if (in.smsc_timestamp.empty() && in.message_reference.empty()) return {};

@@ -1,0 +1,352 @@
+// Inbound routing rules: free text, keywords (opt-out, opt-in, HELP, custom), auto-responder,
+// blocked numbers, media, redelivery and sender normalisation.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine_fixture.hpp"
+
+namespace twoway::engine::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_F(EngineTest, FreeTextLandsInInboxUnreadWithPreview) {
+  auto r = text(kAlice, "Is my order on its way?");
+  EXPECT_EQ(r.outcome, InboundOutcome::free_text);
+  EXPECT_EQ(r.number, kAlice);
+  auto page = engine->inbox(InboxView::inbox);
+  ASSERT_EQ(page.rows.size(), 1u);
+  EXPECT_EQ(page.rows[0].number, kAlice);
+  EXPECT_EQ(page.rows[0].unread, 1u);
+  EXPECT_EQ(page.rows[0].preview, "Is my order on its way?");
+  EXPECT_EQ(page.rows[0].time, kNoon);
+  EXPECT_EQ(engine->inbox(InboxView::unread).rows.size(), 1u);
+  auto msgs = thread_of(kAlice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].kind, MessageKind::inbound);
+  EXPECT_EQ(msgs[0].direction, Direction::inbound);
+  EXPECT_EQ(msgs[0].sending_number, kShortCode);
+}
+
+TEST_F(EngineTest, NationalFormatSenderIsNormalisedToE164) {
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = "(650) 253-0000";
+  m.source_ton = 2;
+  m.destination = kShortCode;
+  m.text = "hello";
+  m.received_unix = now;
+  EXPECT_EQ(engine->apply_inbound(m).number, kAlice);
+  EXPECT_TRUE(engine->profile(kAlice).has_value());
+}
+
+TEST_F(EngineTest, NewestInboundComesFirstAndUnreadCounts) {
+  text(kAlice, "one");
+  now += 10;
+  text(kBob, "two");
+  now += 10;
+  text(kAlice, "three");
+  auto rows = engine->inbox(InboxView::inbox).rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].number, kAlice);
+  EXPECT_EQ(rows[0].unread, 2u);
+  EXPECT_EQ(rows[0].preview, "three");
+  EXPECT_EQ(rows[1].number, kBob);
+}
+
+TEST_F(EngineTest, FreeTextUnarchivesTheConversation) {
+  text(kAlice, "hi");
+  ASSERT_EQ(engine->set_archived(kAlice, true, now), ActionError::ok);
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+  EXPECT_EQ(engine->inbox(InboxView::archived).rows.size(), 1u);
+  now += 60;
+  text(kAlice, "hello again");
+  EXPECT_EQ(engine->inbox(InboxView::inbox).rows.size(), 1u);
+  EXPECT_TRUE(engine->inbox(InboxView::archived).rows.empty());
+}
+
+TEST_F(EngineTest, KeywordIsRecordedButNotUnreadNorInInbox) {
+  auto r = text(kAlice, "HELP");
+  EXPECT_EQ(r.outcome, InboundOutcome::keyword);
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+  auto msgs = thread_of(kAlice);
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].kind, MessageKind::keyword);
+  EXPECT_EQ(msgs[0].keyword, "HELP");
+  EXPECT_EQ(profile_of(kAlice).unread, 0u);
+}
+
+TEST_F(EngineTest, KeywordDoesNotMoveAConversationAlreadyInTheInbox) {
+  text(kAlice, "first");
+  now += 10;
+  text(kBob, "second");
+  now += 10;
+  text(kAlice, "HELP");
+  auto rows = engine->inbox(InboxView::inbox).rows;
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].number, kBob);
+  EXPECT_EQ(rows[1].unread, 1u);
+}
+
+TEST_F(EngineTest, OptOutUnsubscribesAndQueuesExactlyOneConfirmation) {
+  subscribe_number(kAlice);
+  text(kAlice, "STOP");
+  auto p = profile_of(kAlice);
+  EXPECT_EQ(p.consent, Consent::unsubscribed);
+  EXPECT_EQ(p.consent_source, ConsentSource::keyword);
+  EXPECT_EQ(p.consent_since, now);
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MessageKind::keyword_reply);
+  EXPECT_EQ(out[0].to, kAlice);
+  EXPECT_EQ(out[0].from, kShortCode);
+  EXPECT_THAT(out[0].text, HasSubstr("Acme"));
+  EXPECT_THAT(out[0].text, HasSubstr("no further messages"));
+  EXPECT_THAT(out[0].text, HasSubstr("START"));
+}
+
+TEST_F(EngineTest, OptOutConfirmationGoesEvenToSomeoneNeverSubscribed) {
+  text(kAlice, "STOP");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_THAT(out[0].text, HasSubstr("no further messages"));
+}
+
+TEST_F(EngineTest, RepeatedStopGetsNoSecondConfirmation) {
+  text(kAlice, "STOP");
+  EXPECT_EQ(drain().size(), 1u);
+  now += 60;
+  text(kAlice, "STOP");
+  EXPECT_TRUE(drain().empty());
+}
+
+TEST_F(EngineTest, OptOutCancelsEverythingQueuedExceptItsConfirmation) {  // invariant 5
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "Agent answer", "ann", false, now}).ok());
+  ASSERT_TRUE(engine->send({kAlice, "Sale today", MessageKind::campaign, "crm", now}).ok());
+  text(kAlice, "STOP");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_THAT(out[0].text, HasSubstr("no further messages"));
+  int cancelled = 0;
+  for (const auto& m : thread_of(kAlice))
+    if (m.state == MessageState::cancelled) ++cancelled;
+  EXPECT_EQ(cancelled, 2);
+}
+
+TEST_F(EngineTest, OptOutWinsOverAClaimThatAlreadyRan) {  // invariant 5, in-flight messages
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "Agent answer", "ann", false, now}).ok());
+  auto claimed = engine->claim_due(now, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  text(kAlice, "STOP");
+  // The bind never confirmed the submission and the daemon restarts: nothing goes again.
+  reopen();
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MessageKind::keyword_reply);
+}
+
+TEST_F(EngineTest, OptInSubscribesWithConfirmation) {
+  text(kAlice, "START");
+  auto p = profile_of(kAlice);
+  EXPECT_EQ(p.consent, Consent::subscribed);
+  EXPECT_EQ(p.consent_source, ConsentSource::keyword);
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_THAT(out[0].text, HasSubstr("STOP"));
+}
+
+TEST_F(EngineTest, HelpAnswerCarriesTheRequiredParts) {
+  text(kAlice, "help");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_THAT(out[0].text, HasSubstr("Acme"));
+  EXPECT_THAT(out[0].text, HasSubstr("help@acme.example"));
+  EXPECT_THAT(out[0].text, HasSubstr("Msg frequency varies"));
+  EXPECT_THAT(out[0].text, HasSubstr("Msg & data rates may apply"));
+  EXPECT_THAT(out[0].text, HasSubstr("Reply STOP to cancel"));
+}
+
+TEST_F(EngineTest, HelpIsNotAnsweredToAnOptedOutNumber) {
+  text(kAlice, "STOP");
+  drain();
+  now += 60;
+  text(kAlice, "HELP");
+  EXPECT_TRUE(drain().empty());
+}
+
+TEST_F(EngineTest, CustomKeywordRepliesSubscribesAndTags) {
+  Settings s = engine->settings();
+  s.keywords.custom.push_back({"JOIN", "{{organization.prefix}}: welcome!", "subscribe"});
+  s.keywords.custom.push_back({"VIP", "Noted", "tag:vip"});
+  ASSERT_TRUE(engine->set_settings(s).empty());
+  text(kAlice, "join");
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::subscribed);
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].text, "Acme: welcome!");
+  text(kAlice, "VIP");
+  EXPECT_THAT(profile_of(kAlice).tags, ::testing::ElementsAre("vip"));
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+}
+
+class AutoResponderTest : public EngineTest {
+ protected:
+  void set_mode(AutoResponderMode mode, std::int64_t period = 24 * 3600) {
+    Settings s = engine->settings();
+    s.auto_responder.mode = mode;
+    s.auto_responder.message =
+        "{{organization.prefix}} got it, {{profile.name}}. {{organization.email}}";
+    s.auto_responder.period_seconds = period;
+    ASSERT_TRUE(engine->set_settings(s).empty());
+  }
+};
+
+TEST_F(AutoResponderTest, OffSendsNothing) {
+  set_mode(AutoResponderMode::off);
+  text(kAlice, "hi");
+  EXPECT_TRUE(drain().empty());
+}
+
+TEST_F(AutoResponderTest, AnswersOncePerPeriodWithTemplateFilled) {
+  set_mode(AutoResponderMode::all, 3600);
+  subscribe_number(kAlice);
+  ASSERT_EQ(engine->set_name(kAlice, "Alice", now), ActionError::ok);
+  text(kAlice, "hi");
+  now += 5;
+  text(kAlice, "are you there?");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, MessageKind::auto_reply);
+  EXPECT_EQ(out[0].text, "Acme got it, Alice. help@acme.example");
+  now += 3600;
+  text(kAlice, "hello?");
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(AutoResponderTest, NonConsentedModeSkipsSubscribers) {
+  set_mode(AutoResponderMode::non_consented);
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  EXPECT_TRUE(drain().empty());
+  text(kBob, "hi");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, kBob);
+}
+
+TEST_F(AutoResponderTest, NeverAnswersAnOptedOutNumberButTheTextReachesTheInbox) {
+  set_mode(AutoResponderMode::all);
+  text(kAlice, "STOP");
+  ASSERT_EQ(drain().size(), 1u);
+  now += 60;
+  auto r = text(kAlice, "why did I get this?");
+  EXPECT_EQ(r.outcome, InboundOutcome::free_text);
+  EXPECT_TRUE(drain().empty());
+  auto rows = engine->inbox(InboxView::inbox).rows;
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].consent, Consent::unsubscribed);
+}
+
+TEST_F(AutoResponderTest, AutoReplyGoesAtOnceInQuietHours) {
+  set_mode(AutoResponderMode::all);
+  now = kNightCA;
+  text(kAlice, "late question");
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(EngineTest, BlockedNumbersAreStoredNeverShownNeverAnswered) {
+  Settings s = engine->settings();
+  s.auto_responder.mode = AutoResponderMode::all;
+  ASSERT_TRUE(engine->set_settings(s).empty());
+  text(kAlice, "first");
+  drain();
+  ASSERT_EQ(engine->set_blocked(kAlice, true, now), ActionError::ok);
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+  now += 48 * 3600;
+  auto r = text(kAlice, "spam spam");
+  EXPECT_EQ(r.outcome, InboundOutcome::blocked);
+  text(kAlice, "HELP");
+  EXPECT_TRUE(drain().empty());
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+  EXPECT_TRUE(engine->inbox(InboxView::unread).rows.empty());
+  EXPECT_EQ(thread_of(kAlice).size(), 4u);  // first, auto-reply, spam, HELP
+  ASSERT_EQ(engine->set_blocked(kAlice, false, now), ActionError::ok);
+  EXPECT_EQ(engine->inbox(InboxView::inbox).rows.size(), 1u);
+}
+
+TEST_F(EngineTest, MediaIsFlaggedAndOnlyItsTextKept) {
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = kAlice;
+  m.destination = kShortCode;
+  m.text = "look at this";
+  m.media_omitted = true;
+  m.received_unix = now;
+  engine->apply_inbound(m);
+  auto msgs = thread_of(kAlice);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_TRUE(msgs[0].media_omitted);
+  EXPECT_EQ(msgs[0].text, "look at this");
+}
+
+TEST_F(EngineTest, RedeliveredMessageIsNotAppliedTwice) {  // invariant 1
+  Settings s = engine->settings();
+  s.auto_responder.mode = AutoResponderMode::all;
+  ASSERT_TRUE(engine->set_settings(s).empty());
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = kAlice;
+  m.destination = kShortCode;
+  m.text = "Sure";
+  m.smsc_timestamp = "260615170000000+";
+  m.received_unix = now;
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  reopen();  // crash between commit and deliver_sm_resp
+  m.received_unix = now + 30;
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::duplicate);
+  EXPECT_EQ(thread_of(kAlice).size(), 2u);  // the text and one auto-reply
+  EXPECT_EQ(profile_of(kAlice).unread, 1u);
+  // The same words sent again later by the person (new SMSC timestamp) are a new message.
+  m.smsc_timestamp = "260615170500000+";
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(profile_of(kAlice).unread, 2u);
+}
+
+TEST_F(EngineTest, RedeliveryFingerprintsExpireAfterTheWindow) {
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = kAlice;
+  m.destination = kShortCode;
+  m.text = "Sure";
+  m.message_reference = "42";
+  m.received_unix = now;
+  engine->apply_inbound(m);
+  engine->housekeeping(now + config.redelivery_window_seconds + 1);
+  m.received_unix = now + config.redelivery_window_seconds + 2;
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+}
+
+TEST_F(EngineTest, UnreadableSenderIsRejectedNotStored) {
+  auto r = text("+", "hello");
+  EXPECT_EQ(r.outcome, InboundOutcome::rejected);
+  EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
+}
+
+TEST_F(EngineTest, StickySenderFollowsTheNumberLastTexted) {
+  subscribe_number(kAlice);
+  text(kAlice, "to the short code", kShortCode);
+  now += 10;
+  text(kAlice, "to the long code", "16505550100");
+  EXPECT_EQ(profile_of(kAlice).sending_number, kLongCode);
+  ASSERT_TRUE(engine->reply({kAlice, "answer", "ann", false, now}).ok());
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].from, kLongCode);
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

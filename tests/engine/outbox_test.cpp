@@ -1,0 +1,264 @@
+// Outbound rules: agent-reply refusals (consent, first contact, blocked, branded sender, quiet
+// hours), campaigns and flows, the durable outbox, submissions, failures and delivery receipts.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/outbox.hpp"
+#include "engine_fixture.hpp"
+
+namespace twoway::engine::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST_F(EngineTest, AgentReplyNeedsSubscription) {  // invariant 2
+  text(kAlice, "hi");
+  auto r = engine->reply({kAlice, "hello", "ann", false, now});
+  EXPECT_EQ(r.error, SendError::not_subscribed);
+  EXPECT_TRUE(drain().empty());
+}
+
+TEST_F(EngineTest, AgentReplyNeverMakesFirstContact) {  // invariant 3
+  subscribe_number(kAlice);
+  auto r = engine->reply({kAlice, "hello", "ann", false, now});
+  EXPECT_EQ(r.error, SendError::no_inbound);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(engine->reply({kBob, "hello", "ann", false, now}).error, SendError::not_found);
+}
+
+TEST_F(EngineTest, AgentReplyRefusedToBlockedNumber) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_EQ(engine->set_blocked(kAlice, true, now), ActionError::ok);
+  EXPECT_EQ(engine->reply({kAlice, "hello", "ann", false, now}).error, SendError::blocked);
+}
+
+TEST_F(EngineTest, AgentReplyNeverFromABrandedSender) {  // invariant 4
+  subscribe_number(kAlice);
+  text(kAlice, "hi", "ACME");  // cannot happen on a real network; the engine still refuses
+  EXPECT_EQ(engine->reply({kAlice, "hello", "ann", false, now}).error, SendError::branded_sender);
+  // A later text to a numeric number fixes the sticky sender.
+  text(kAlice, "hi again", kShortCode);
+  EXPECT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+}
+
+TEST_F(EngineTest, AgentReplyToAnAlphanumericProfileIsRefused) {
+  text("ACMEBANK", "Your code is 1234");
+  ASSERT_EQ(engine->import_consent("ACMEBANK", Consent::subscribed, ConsentSource::import, now),
+            ActionError::invalid);
+  EXPECT_EQ(engine->reply({"ACMEBANK", "hello", "ann", false, now}).error,
+            SendError::not_subscribed);
+}
+
+TEST_F(EngineTest, AgentReplyInQuietHoursWarnsAndNeedsOverride) {
+  subscribe_number(kAlice);
+  now = kNightCA;
+  text(kAlice, "hi");
+  auto r = engine->reply({kAlice, "hello", "ann", false, now});
+  EXPECT_EQ(r.error, SendError::quiet_hours);
+  EXPECT_FALSE(r.quiet.allowed);
+  EXPECT_EQ(r.quiet.local_time, "23:00");
+  EXPECT_TRUE(drain().empty());
+  auto forced = engine->reply({kAlice, "hello", "ann", true, now});
+  EXPECT_TRUE(forced.ok());
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(EngineTest, AgentReplyTextIsBounded) {  // invariant 6
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  EXPECT_EQ(engine->reply({kAlice, "", "ann", false, now}).error, SendError::empty_text);
+  EXPECT_EQ(
+      engine->reply({kAlice, std::string(config.max_text_bytes + 1, 'a'), "ann", false, now}).error,
+      SendError::text_too_long);
+}
+
+TEST_F(EngineTest, AgentReplyIsStoredWithEncodingSegmentsAndCredits) {
+  config.credit_rates["US"] = 3;
+  reopen();
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  auto r = engine->reply({kAlice, std::string(200, 'x'), "ann", false, now});
+  ASSERT_TRUE(r.ok());
+  auto msgs = thread_of(kAlice);
+  const Message& m = msgs.back();
+  EXPECT_EQ(m.kind, MessageKind::agent_reply);
+  EXPECT_EQ(m.state, MessageState::queued);
+  EXPECT_EQ(m.encoding, TextEncoding::gsm7);
+  EXPECT_EQ(m.segments, 2u);
+  EXPECT_EQ(m.credits, 6u);
+  EXPECT_EQ(m.agent, "ann");
+  auto uni = engine->reply({kAlice, "Привет", "ann", false, now});
+  ASSERT_TRUE(uni.ok());
+  EXPECT_EQ(thread_of(kAlice).back().encoding, TextEncoding::ucs2);
+}
+
+TEST_F(EngineTest, CampaignOnlyToSubscribers) {  // invariant 2
+  text(kAlice, "hi");
+  EXPECT_EQ(engine->send({kAlice, "Sale", MessageKind::campaign, "crm", now}).error,
+            SendError::not_subscribed);
+  EXPECT_EQ(engine->send({kBob, "Sale", MessageKind::flow, "crm", now}).error,
+            SendError::not_found);
+  subscribe_number(kBob);  // imported, never texted: campaigns may still go
+  auto r = engine->send({kBob, "Sale", MessageKind::campaign, "crm", now});
+  ASSERT_TRUE(r.ok());
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].from, kShortCode);  // first configured sending number
+  EXPECT_EQ(out[0].kind, MessageKind::campaign);
+  EXPECT_EQ(thread_of(kBob).back().kind, MessageKind::campaign);
+}
+
+TEST_F(EngineTest, FlowsHoldUntilQuietHoursEnd) {
+  subscribe_number(kAlice);
+  now = kNightCA;
+  auto r = engine->send({kAlice, "Your appointment is tomorrow", MessageKind::flow, "crm", now});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.held);
+  EXPECT_EQ(r.due_unix, kMorningCA);
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::held);
+  now = kMorningCA - 60;
+  EXPECT_TRUE(drain().empty());
+  now = kMorningCA;
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(EngineTest, KeywordAnswersGoAtOnceInQuietHours) {
+  now = kNightCA;
+  text(kAlice, "HELP");
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(EngineTest, ClaimRechecksConsent) {  // invariant 5: consent lost after queueing
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  ASSERT_EQ(engine->import_consent(kAlice, Consent::none, ConsentSource::import, now),
+            ActionError::ok);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::cancelled);
+}
+
+TEST_F(EngineTest, SubmissionThenReceiptsUpdateTheMessage) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, std::string(200, 'y'), "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_EQ(items[0].segments, 2u);
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
+  EXPECT_TRUE(engine->mark_submitted(items[0].id, 0, "0000ABC1", now));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
+  EXPECT_TRUE(engine->mark_submitted(items[0].id, 1, "abc2", now));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+  EXPECT_FALSE(engine->mark_submitted(items[0].id, 1, "abc2", now));  // left the outbox
+
+  // Receipt ids come back in another case/padding, and one in decimal (0xabc2 = 43970).
+  EXPECT_TRUE(engine->apply_receipt({"smsc1", "ABC1", ReceiptState::delivered, "", now + 5}));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+  EXPECT_TRUE(engine->apply_receipt({"smsc1", "43970", ReceiptState::delivered, "", now + 6}));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::delivered);
+  EXPECT_FALSE(engine->apply_receipt({"smsc1", "ffff", ReceiptState::delivered, "", now}));
+}
+
+TEST_F(EngineTest, FailedReceiptMarksTheMessageFailedWithError) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "77", now));
+  EXPECT_TRUE(engine->apply_receipt({"smsc1", "77", ReceiptState::failed, "err:034", now}));
+  auto m = thread_of(kAlice).back();
+  EXPECT_EQ(m.state, MessageState::failed);
+  EXPECT_EQ(m.error, "err:034");
+}
+
+TEST_F(EngineTest, RetryableFailureComesBackAfterBackoffThenGivesUp) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  for (std::uint32_t attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    auto items = engine->claim_due(now, 10);
+    ASSERT_EQ(items.size(), 1u) << attempt;
+    EXPECT_EQ(items[0].attempts, attempt - 1);
+    ASSERT_TRUE(engine->mark_failed(items[0].id, "throttled", true, now));
+    EXPECT_TRUE(engine->claim_due(now, 10).empty());  // backoff
+    now += 3600;
+  }
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::failed);
+  EXPECT_EQ(thread_of(kAlice).back().error, "throttled");
+}
+
+TEST_F(EngineTest, PermanentFailureIsFinal) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_TRUE(engine->mark_failed(items[0].id, "invalid dest", false, now));
+  now += 3600;
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::failed);
+}
+
+TEST_F(EngineTest, InFlightMessagesAreResentAfterACrash) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto first = engine->claim_due(now, 10);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+  reopen();
+  auto again = engine->claim_due(now, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, first[0].id);
+  EXPECT_EQ(again[0].text, "hello");
+}
+
+TEST_F(EngineTest, ClaimRespectsTheLimit) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(engine->reply({kAlice, "m" + std::to_string(i), "ann", false, now}).ok());
+  EXPECT_EQ(engine->claim_due(now, 2).size(), 2u);
+  EXPECT_EQ(engine->claim_due(now, 10).size(), 3u);
+}
+
+TEST_F(EngineTest, CreditsAndResponseTimeTotals) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  now += 120;
+  ASSERT_TRUE(engine->reply({kAlice, std::string(200, 'z'), "ann", false, now}).ok());
+  drain();
+  Stats s = engine->stats(now);
+  EXPECT_EQ(s.credits_today, 2u);
+  EXPECT_EQ(s.credits_month, 2u);
+  EXPECT_EQ(s.conversations_answered, 1u);
+  EXPECT_EQ(s.average_response_seconds, 120);
+  EXPECT_EQ(engine->thread(kAlice, 0, 0, now).header.response_time_seconds, 120);
+  EXPECT_EQ(engine->stats(now + 86400).credits_today, 0u);
+}
+
+TEST_F(EngineTest, ConversationsWaitingLongerThanAnHour) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  text(kBob, "hello");
+  now += 1800;
+  text(kCarol, "hey");
+  now += 1801;
+  EXPECT_EQ(engine->stats(now).waiting_over_threshold, 2u);
+  ASSERT_TRUE(engine->reply({kAlice, "answer", "ann", false, now}).ok());
+  EXPECT_EQ(engine->stats(now).waiting_over_threshold, 1u);
+}
+
+TEST_F(EngineTest, CancelledByBlockAreNeverClaimed) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  ASSERT_EQ(engine->set_blocked(kAlice, true, now), ActionError::ok);
+  EXPECT_TRUE(drain().empty());
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

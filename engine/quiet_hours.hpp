@@ -58,7 +58,8 @@ struct QuietVerdict {
 [[nodiscard]] std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix);
 
 // Two-letter US state ("FL") of a NANP number by its area code, "" when not in the table.
-// The table covers the states of default_quiet_hours() and the others listed in the source.
+// The table covers the 50 states and DC ("DC"); not the territories (PR, GU, VI, ...), which are
+// regions of their own (match them with "PR" etc.).
 [[nodiscard]] std::string_view us_state_of(std::string_view e164);
 
 // Problems in a config, one message each ("rule FL: unknown state US-XX", bad minutes), so a

@@ -1,0 +1,692 @@
+// The admin socket server: accept, identify the peer (SO_PEERCRED -> role), read bounded
+// lines with an idle timeout, run commands from the table, write JSON lines through a bounded
+// queue. One strand per connection; a connection owns itself (shared_from_this).
+#include "daemon/admin_server.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <map>
+
+namespace twoway::daemon {
+
+namespace asio = boost::asio;
+using local_stream = asio::local::stream_protocol;
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+// ---------------------------------------------------------------------------------------------
+
+Role resolve_role(const Identity& who, const RolesConfig& roles) {
+  if (who.uid == 0) return Role::owner;
+  auto listed = [&](const std::vector<std::string>& list) {
+    for (const std::string& entry : list) {
+      if (entry.empty()) continue;
+      if (entry[0] == '@') {
+        const std::string_view group = std::string_view(entry).substr(1);
+        if (std::find(who.groups.begin(), who.groups.end(), group) != who.groups.end()) return true;
+      } else if (!who.user.empty() && entry == who.user) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (listed(roles.owner)) return Role::owner;
+  if (listed(roles.admin)) return Role::admin;
+  if (listed(roles.manager)) return Role::manager;
+  return Role::none;
+}
+
+Identity lookup_identity(uid_t uid, gid_t gid) {
+  Identity id;
+  id.uid = uid;
+  id.gid = gid;
+  long size = sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buf(size > 0 ? static_cast<std::size_t>(size) : 16384);
+  passwd pw{};
+  passwd* pw_result = nullptr;
+  while (getpwuid_r(uid, &pw, buf.data(), buf.size(), &pw_result) == ERANGE &&
+         buf.size() < (1u << 20)) {
+    buf.resize(buf.size() * 2);
+  }
+  std::vector<gid_t> gids{gid};
+  if (pw_result) {
+    id.user = pw.pw_name;
+    int count = 64;
+    std::vector<gid_t> list(count);
+    while (getgrouplist(pw.pw_name, gid, list.data(), &count) < 0 && count <= 65536) {
+      list.resize(static_cast<std::size_t>(count) + 1);
+      count = static_cast<int>(list.size());
+    }
+    list.resize(static_cast<std::size_t>(std::max(count, 0)));
+    gids = std::move(list);
+  }
+  std::vector<char> gbuf(16384);
+  for (gid_t g : gids) {
+    group gr{};
+    group* gr_result = nullptr;
+    int rc;
+    while ((rc = getgrgid_r(g, &gr, gbuf.data(), gbuf.size(), &gr_result)) == ERANGE &&
+           gbuf.size() < (1u << 20)) {
+      gbuf.resize(gbuf.size() * 2);
+    }
+    if (rc == 0 && gr_result) id.groups.emplace_back(gr.gr_name);
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+class Connection;
+struct Entry {
+  Command command;
+  Usage usage;
+};
+}  // namespace
+
+struct AdminServer::State {
+  AdminServerOptions options;
+  mutable std::mutex mutex;  // guards commands, roles, connections
+  std::map<std::string, std::shared_ptr<const Entry>, std::less<>> commands;
+  std::vector<std::weak_ptr<Connection>> connections;
+  std::atomic<int> count{0};
+  std::unique_ptr<local_stream::acceptor> acceptor;
+  std::atomic<bool> listening{false};
+
+  std::shared_ptr<const Entry> find(std::string_view name) const {
+    std::lock_guard lock(mutex);
+    auto it = commands.find(name);
+    return it == commands.end() ? nullptr : it->second;
+  }
+};
+
+namespace {
+
+nlohmann::json describe(const Command& c) {
+  return {
+      {"name", c.name}, {"usage", c.usage}, {"role", to_string(c.least)}, {"summary", c.summary}};
+}
+
+class StreamImpl;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<AdminServer::State> state, local_stream::socket socket, bool counted)
+      : state_(std::move(state)),
+        socket_(std::move(socket)),
+        read_timer_(socket_.get_executor()),
+        write_timer_(socket_.get_executor()),
+        counted_(counted) {}
+
+  ~Connection() {
+    if (counted_) state_->count.fetch_sub(1);
+  }
+
+  // Refuses the connection with one error line, then closes.
+  void reject(const AdminError& e) {
+    enqueue(error_line(e), false);
+    close_after_flush_ = true;
+  }
+
+  void start();
+  void close();
+  void enqueue_event(std::string line);
+  void fail_slow();
+  void release_event_bytes(std::size_t n);
+  auto executor() { return socket_.get_executor(); }
+
+ private:
+  void read();
+  void on_read(boost::system::error_code ec, std::size_t n);
+  void handle_line(std::string_view line);
+  void run(const Entry& entry, const Args& args);
+  void reply(const CommandResult& result);
+  void help(const Args& args);
+  void enqueue(std::string line, bool event);
+  void write_next();
+  void arm_timer(asio::steady_timer& timer, bool read_timer);
+
+  struct Out {
+    std::string line;
+    bool event;
+  };
+
+  std::shared_ptr<AdminServer::State> state_;
+  local_stream::socket socket_;
+  asio::steady_timer read_timer_, write_timer_;
+  std::string buffer_;
+  Caller caller_;
+  std::deque<Out> out_;
+  std::shared_ptr<StreamImpl> stream_;
+  bool counted_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_flush_ = false;
+  bool streaming_ = false;
+};
+
+class StreamImpl : public Stream {
+ public:
+  StreamImpl(std::weak_ptr<Connection> conn, std::size_t limit)
+      : conn_(std::move(conn)), limit_(limit) {}
+
+  bool push(const nlohmann::json& event) override {
+    if (closed_.load()) return false;
+    auto conn = conn_.lock();
+    if (!conn) {
+      closed_ = true;
+      return false;
+    }
+    std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    line.push_back('\n');
+    const std::size_t total = pending_.fetch_add(line.size()) + line.size();
+    if (total > limit_) {
+      closed_ = true;
+      asio::post(conn->executor(), [conn] { conn->fail_slow(); });
+      return false;
+    }
+    asio::post(conn->executor(),
+               [conn, line = std::move(line)]() mutable { conn->enqueue_event(std::move(line)); });
+    return true;
+  }
+
+  bool closed() const override { return closed_.load(); }
+  void mark_closed() { closed_ = true; }
+  void release(std::size_t n) { pending_.fetch_sub(n); }
+
+ private:
+  std::weak_ptr<Connection> conn_;
+  std::size_t limit_;
+  std::atomic<std::size_t> pending_{0};
+  std::atomic<bool> closed_{false};
+};
+
+void Connection::start() {
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    spdlog::warn("admin connection refused: no peer credentials errno={}", errno);
+    close();
+    return;
+  }
+  const Identity who = state_->options.identify ? state_->options.identify(cred.uid, cred.gid)
+                                                : lookup_identity(cred.uid, cred.gid);
+  caller_.uid = cred.uid;
+  caller_.gid = cred.gid;
+  caller_.user = who.user.empty() ? "uid:" + std::to_string(cred.uid) : who.user;
+  {
+    std::lock_guard lock(state_->mutex);
+    caller_.role = resolve_role(who, state_->options.roles);
+  }
+  if (caller_.role == Role::none) {
+    spdlog::warn("admin connection refused uid={} gid={} pid={} user={} reason=no_role", cred.uid,
+                 cred.gid, cred.pid, caller_.user);
+    reject({"forbidden", "user " + caller_.user + " has no role on this socket"});
+    return;
+  }
+  spdlog::info("admin connection uid={} gid={} pid={} user={} role={}", cred.uid, cred.gid,
+               cred.pid, caller_.user, to_string(caller_.role));
+  read();
+}
+
+void Connection::arm_timer(asio::steady_timer& timer, bool read_timer) {
+  timer.expires_after(state_->options.idle_timeout);
+  timer.async_wait([self = shared_from_this(), read_timer](boost::system::error_code ec) {
+    if (ec || self->closed_) return;
+    if (read_timer) {
+      spdlog::info("admin connection idle uid={} user={}", self->caller_.uid, self->caller_.user);
+      self->enqueue(error_line({"idle_timeout", "closing an idle connection"}), false);
+      self->close_after_flush_ = true;
+    } else {
+      spdlog::warn("admin connection stalled uid={} user={} reason=write_timeout",
+                   self->caller_.uid, self->caller_.user);
+      self->close();
+    }
+  });
+}
+
+void Connection::read() {
+  if (closed_ || close_after_flush_) return;
+  if (!streaming_) arm_timer(read_timer_, true);
+  asio::async_read_until(socket_, asio::dynamic_buffer(buffer_, state_->options.max_line + 1), '\n',
+                         [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                           self->on_read(ec, n);
+                         });
+}
+
+void Connection::on_read(boost::system::error_code ec, std::size_t n) {
+  read_timer_.cancel();
+  if (closed_) return;
+  if (ec == asio::error::not_found) {
+    spdlog::warn("admin line too long uid={} user={} max_line={}", caller_.uid, caller_.user,
+                 state_->options.max_line);
+    enqueue(error_line({"line_too_long", "a command line is at most " +
+                                             std::to_string(state_->options.max_line) + " bytes"}),
+            false);
+    close_after_flush_ = true;
+    if (!writing_) close();
+    return;
+  }
+  if (ec) {
+    if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+      spdlog::debug("admin read failed uid={} error={}", caller_.uid, ec.message());
+    }
+    close();
+    return;
+  }
+  std::string line = buffer_.substr(0, n - 1);
+  buffer_.erase(0, n);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (streaming_) {
+    read();  // input while streaming is ignored; reading notices when the client leaves
+    return;
+  }
+  handle_line(line);
+}
+
+void Connection::handle_line(std::string_view line) {
+  TokenizeResult t = tokenize(line);
+  if (!t.ok()) {
+    reply(AdminError{"bad_request", t.error});
+    read();
+    return;
+  }
+  if (t.tokens.empty()) {
+    read();
+    return;
+  }
+  const std::string& name = t.tokens[0];
+  if (name == "help") {
+    auto parsed = parse_args(t.tokens, parse_usage("help [COMMAND]"), "help [COMMAND]");
+    if (auto* e = std::get_if<AdminError>(&parsed)) {
+      reply(*e);
+    } else {
+      help(std::get<Args>(parsed));
+    }
+    read();
+    return;
+  }
+  auto entry = state_->find(name);
+  if (!entry) {
+    std::vector<std::string> names{"help"};
+    {
+      std::lock_guard lock(state_->mutex);
+      for (const auto& [n, e] : state_->commands) {
+        if (caller_.role >= e->command.least) names.push_back(n);
+      }
+    }
+    std::string message = "unknown command '" + name + "'";
+    if (auto hint = closest_match(name, names)) message += "; did you mean '" + *hint + "'?";
+    reply(AdminError{"unknown_command", message + " (try 'help')"});
+    read();
+    return;
+  }
+  if (caller_.role < entry->command.least) {
+    spdlog::info("admin forbidden uid={} user={} role={} command={}", caller_.uid, caller_.user,
+                 to_string(caller_.role), name);
+    reply(AdminError{"forbidden", "'" + name + "' needs the " +
+                                      std::string(to_string(entry->command.least)) + " role"});
+    read();
+    return;
+  }
+  auto parsed = parse_args(t.tokens, entry->usage, entry->command.usage);
+  if (auto* e = std::get_if<AdminError>(&parsed)) {
+    reply(*e);
+    read();
+    return;
+  }
+  run(*entry, std::get<Args>(parsed));
+}
+
+void Connection::run(const Entry& entry, const Args& args) {
+  if (entry.command.changes_state) {
+    spdlog::info("admin command={} uid={} user={} role={}", entry.command.name, caller_.uid,
+                 caller_.user, to_string(caller_.role));
+  } else {
+    spdlog::debug("admin command={} uid={} user={}", entry.command.name, caller_.uid, caller_.user);
+  }
+  auto internal = [&](const char* what) {
+    spdlog::error("admin command failed command={} uid={} error=\"{}\"", entry.command.name,
+                  caller_.uid, what);
+    return AdminError{"internal", "the command failed; see the daemon's log"};
+  };
+  if (auto* sync = std::get_if<SyncHandler>(&entry.command.handler)) {
+    try {
+      reply((*sync)(args, caller_));
+    } catch (const std::exception& e) {
+      reply(internal(e.what()));
+    }
+    read();
+  } else if (auto* async = std::get_if<AsyncHandler>(&entry.command.handler)) {
+    // The completion keeps the connection alive while the command is in flight (nothing else
+    // is pending on it then: reading resumes after the answer).
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    Completion done = [self = shared_from_this(), once](CommandResult result) {
+      if (once->exchange(true)) return;
+      asio::post(self->executor(), [self, result = std::move(result)] {
+        self->reply(result);
+        self->read();
+      });
+    };
+    try {
+      (*async)(args, caller_, done);
+    } catch (const std::exception& e) {
+      done(internal(e.what()));
+    }
+  } else {
+    const auto& handler = std::get<StreamHandler>(entry.command.handler);
+    auto stream = std::make_shared<StreamImpl>(weak_from_this(), state_->options.max_queued_bytes);
+    std::optional<AdminError> refused;
+    try {
+      refused = handler(args, caller_, stream);
+    } catch (const std::exception& e) {
+      refused = internal(e.what());
+    }
+    if (refused) {
+      stream->mark_closed();
+      reply(*refused);
+    } else {
+      streaming_ = true;
+      stream_ = std::move(stream);
+      read_timer_.cancel();
+      enqueue(ok_line({{"stream", true}}), false);
+    }
+    read();
+  }
+}
+
+void Connection::help(const Args& args) {
+  if (!args.positional.empty()) {
+    const std::string& name = args.positional[0];
+    if (name == "help") {
+      reply(nlohmann::json{
+          {"command", describe(Command{"help", "help [COMMAND]", Role::manager, SyncHandler{},
+                                       false, "List the commands you may run"})}});
+      return;
+    }
+    auto entry = state_->find(name);
+    if (!entry) {
+      reply(AdminError{"unknown_command", "unknown command '" + name + "'"});
+    } else if (caller_.role < entry->command.least) {
+      reply(AdminError{"forbidden", "'" + name + "' needs the " +
+                                        std::string(to_string(entry->command.least)) + " role"});
+    } else {
+      reply(nlohmann::json{{"command", describe(entry->command)}});
+    }
+    return;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  list.push_back(describe(Command{"help", "help [COMMAND]", Role::manager, SyncHandler{}, false,
+                                  "List the commands you may run"}));
+  std::lock_guard lock(state_->mutex);
+  for (const auto& [name, entry] : state_->commands) {
+    if (caller_.role >= entry->command.least) list.push_back(describe(entry->command));
+  }
+  reply(nlohmann::json{{"role", to_string(caller_.role)}, {"commands", std::move(list)}});
+}
+
+void Connection::reply(const CommandResult& result) {
+  if (const auto* body = std::get_if<nlohmann::json>(&result)) {
+    enqueue(ok_line(*body), false);
+  } else {
+    enqueue(error_line(std::get<AdminError>(result)), false);
+  }
+}
+
+void Connection::enqueue(std::string line, bool event) {
+  if (closed_) return;
+  out_.push_back(Out{std::move(line), event});
+  if (!writing_) write_next();
+}
+
+void Connection::enqueue_event(std::string line) {
+  if (closed_ || close_after_flush_) {
+    if (stream_) stream_->release(line.size());
+    return;
+  }
+  enqueue(std::move(line), true);
+}
+
+void Connection::release_event_bytes(std::size_t n) {
+  if (stream_) stream_->release(n);
+}
+
+void Connection::fail_slow() {
+  if (closed_ || close_after_flush_) return;
+  spdlog::warn("admin stream dropped uid={} user={} reason=too_slow", caller_.uid, caller_.user);
+  // Keep the line being written (it may be half sent); drop the rest.
+  while (out_.size() > (writing_ ? 1u : 0u)) {
+    if (out_.back().event) release_event_bytes(out_.back().line.size());
+    out_.pop_back();
+  }
+  if (stream_) stream_->mark_closed();
+  enqueue(error_line({"too_slow", "the client fell behind the event stream"}), false);
+  close_after_flush_ = true;
+}
+
+void Connection::write_next() {
+  writing_ = true;
+  arm_timer(write_timer_, false);
+  asio::async_write(socket_, asio::buffer(out_.front().line),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->write_timer_.cancel();
+                      if (self->closed_) return;
+                      if (self->out_.front().event) {
+                        self->release_event_bytes(self->out_.front().line.size());
+                      }
+                      self->out_.pop_front();
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      if (!self->out_.empty()) {
+                        self->write_next();
+                        return;
+                      }
+                      self->writing_ = false;
+                      if (self->close_after_flush_) self->close();
+                    });
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (stream_) stream_->mark_closed();
+  read_timer_.cancel();
+  write_timer_.cancel();
+  boost::system::error_code ignored;
+  socket_.shutdown(local_stream::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  if (counted_) spdlog::debug("admin disconnect uid={} user={}", caller_.uid, caller_.user);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Server
+// ---------------------------------------------------------------------------------------------
+
+AdminServer::AdminServer(asio::io_context& io, AdminServerOptions options)
+    : io_(io), state_(std::make_shared<State>()) {
+  state_->options = std::move(options);
+}
+
+AdminServer::~AdminServer() {
+  stop();
+}
+
+void AdminServer::add_command(Command command) {
+  auto entry = std::make_shared<Entry>();
+  entry->usage = parse_usage(command.usage);
+  entry->command = std::move(command);
+  std::lock_guard lock(state_->mutex);
+  state_->commands[entry->command.name] = std::move(entry);
+}
+
+void AdminServer::set_roles(RolesConfig roles) {
+  std::lock_guard lock(state_->mutex);
+  state_->options.roles = std::move(roles);
+}
+
+std::size_t AdminServer::connection_count() const {
+  return static_cast<std::size_t>(state_->count.load());
+}
+
+std::error_code AdminServer::start() {
+  const std::string& path = state_->options.path;
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    return std::make_error_code(std::errc::filename_too_long);
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return std::make_error_code(std::errc::file_exists);
+    // A socket file: live if someone accepts on it, stale otherwise.
+    local_stream::socket probe(io_);
+    boost::system::error_code ec;
+    probe.connect(local_stream::endpoint(path), ec);
+    if (!ec) return std::make_error_code(std::errc::address_in_use);
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) return {errno, std::generic_category()};
+    spdlog::info("admin removed stale socket path={}", path);
+  }
+  auto acceptor = std::make_unique<local_stream::acceptor>(io_);
+  boost::system::error_code ec;
+  acceptor->open(local_stream(), ec);
+  if (!ec) acceptor->bind(local_stream::endpoint(path), ec);
+  if (ec) return std::error_code(ec.value(), std::generic_category());
+  if (chmod(path.c_str(), state_->options.mode) != 0) return {errno, std::generic_category()};
+  if (!state_->options.group.empty()) {
+    group gr{};
+    group* result = nullptr;
+    std::vector<char> buf(16384);
+    if (getgrnam_r(state_->options.group.c_str(), &gr, buf.data(), buf.size(), &result) != 0 ||
+        !result) {
+      unlink(path.c_str());
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    if (chown(path.c_str(), static_cast<uid_t>(-1), gr.gr_gid) != 0) {
+      const int err = errno;
+      unlink(path.c_str());
+      return {err, std::generic_category()};
+    }
+  }
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    unlink(path.c_str());
+    return std::error_code(ec.value(), std::generic_category());
+  }
+  state_->acceptor = std::move(acceptor);
+  state_->listening = true;
+  spdlog::info("admin listening path={} mode={:04o}", path, state_->options.mode);
+  accept();
+  return {};
+}
+
+namespace {
+
+// Accepts one connection, hands it its own strand, and loops while the server listens.
+void accept_loop(const std::shared_ptr<AdminServer::State>& state) {
+  std::weak_ptr<AdminServer::State> weak = state;
+  state->acceptor->async_accept(
+      asio::make_strand(state->acceptor->get_executor()),
+      [weak](boost::system::error_code ec, local_stream::socket socket) {
+        auto state = weak.lock();
+        if (!state || !state->listening) return;
+        if (ec) {
+          spdlog::warn("admin accept failed error={}", ec.message());
+        } else if (state->count.fetch_add(1) + 1 > state->options.max_connections) {
+          state->count.fetch_sub(1);
+          spdlog::warn("admin connection refused reason=too_many_connections max={}",
+                       state->options.max_connections);
+          auto conn = std::make_shared<Connection>(state, std::move(socket), false);
+          asio::post(conn->executor(), [conn, max = state->options.max_connections] {
+            conn->reject(
+                {"too_many_connections", "at most " + std::to_string(max) + " admin connections"});
+          });
+        } else {
+          auto conn = std::make_shared<Connection>(state, std::move(socket), true);
+          {
+            std::lock_guard lock(state->mutex);
+            auto& list = state->connections;
+            std::erase_if(list, [](const auto& w) { return w.expired(); });
+            list.push_back(conn);
+          }
+          asio::post(conn->executor(), [conn] { conn->start(); });
+        }
+        accept_loop(state);
+      });
+}
+
+}  // namespace
+
+void AdminServer::accept() {
+  accept_loop(state_);
+}
+
+void AdminServer::stop() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->listening) return;
+    state_->listening = false;
+    for (auto& w : state_->connections) {
+      if (auto c = w.lock()) open.push_back(std::move(c));
+    }
+    state_->connections.clear();
+  }
+  boost::system::error_code ignored;
+  if (state_->acceptor) state_->acceptor->close(ignored);
+  unlink(state_->options.path.c_str());
+  for (auto& c : open) {
+    asio::post(c->executor(), [c] { c->close(); });
+  }
+  spdlog::info("admin stopped path={}", state_->options.path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// EventHub
+// ---------------------------------------------------------------------------------------------
+
+void EventHub::subscribe(std::shared_ptr<Stream> stream) {
+  std::lock_guard lock(mutex_);
+  streams_.push_back(std::move(stream));
+}
+
+std::size_t EventHub::publish(const nlohmann::json& event) {
+  std::lock_guard lock(mutex_);
+  std::size_t delivered = 0;
+  auto it = streams_.begin();
+  while (it != streams_.end()) {
+    if ((*it)->push(event)) {
+      ++delivered;
+      ++it;
+    } else {
+      it = streams_.erase(it);
+    }
+  }
+  return delivered;
+}
+
+std::size_t EventHub::subscribers() const {
+  std::lock_guard lock(mutex_);
+  return streams_.size();
+}
+
+}  // namespace twoway::daemon

@@ -1,0 +1,137 @@
+// The admin socket server: a Unix stream socket, callers mapped to roles from SO_PEERCRED, a
+// command table (name, usage, least role, handler), one JSON line per reply, streaming (watch).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "daemon/admin_protocol.hpp"
+#include "daemon/config.hpp"
+
+namespace twoway::daemon {
+
+/// Who is on the other end of a connection, as the system knows them.
+struct Identity {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  std::string user;                 ///< "" when the uid has no passwd entry
+  std::vector<std::string> groups;  ///< names of the primary and supplementary groups
+};
+
+/// The caller a handler sees.
+struct Caller {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  std::string user;  ///< user name, or "uid:1234" without a passwd entry
+  Role role = Role::none;
+};
+
+/// The role an identity has: root is owner; otherwise the highest role whose list names the
+/// user or one of their groups ("@group"); Role::none when nothing matches.
+[[nodiscard]] Role resolve_role(const Identity& who, const RolesConfig& roles);
+
+/// Looks a uid/gid up in the system databases (getpwuid_r, getgrouplist, getgrgid_r).
+[[nodiscard]] Identity lookup_identity(uid_t uid, gid_t gid);
+
+using CommandResult = std::variant<nlohmann::json, AdminError>;
+
+/// Completes an asynchronous command. Call exactly once, from any thread; later calls are
+/// ignored, and a call after the client left is dropped.
+using Completion = std::function<void(CommandResult)>;
+
+/// The sending side of a streaming command (watch). Thread-safe.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  /// Queues one event line. False when the client is gone or fell too far behind (then the
+  /// connection is closed with a final "too_slow" error line): stop pushing to it.
+  virtual bool push(const nlohmann::json& event) = 0;
+  /// True once the client left or was disconnected.
+  [[nodiscard]] virtual bool closed() const = 0;
+};
+
+using SyncHandler = std::function<CommandResult(const Args&, const Caller&)>;
+using AsyncHandler = std::function<void(const Args&, const Caller&, Completion)>;
+/// Returns an error to refuse the stream (bad arguments); otherwise the server answers
+/// {"ok":true,"stream":true} and the handler keeps `stream` to push events.
+using StreamHandler =
+    std::function<std::optional<AdminError>(const Args&, const Caller&, std::shared_ptr<Stream>)>;
+
+struct Command {
+  std::string name;
+  std::string
+      usage;  ///< "inbox [--unread] [--limit N] [--before CURSOR]": also the argument grammar
+  Role least = Role::owner;
+  std::variant<SyncHandler, AsyncHandler, StreamHandler> handler;
+  bool changes_state = false;  ///< logged at info with the caller's uid when true
+  std::string summary{};       ///< one line for `help`
+};
+
+struct AdminServerOptions {
+  std::string path = "/run/twoway/admin.sock";
+  unsigned mode = 0660;
+  std::string group;  ///< group to own the socket file ("" = the process's group)
+  int max_connections = 32;
+  std::size_t max_line = 65536;
+  std::chrono::milliseconds idle_timeout{300000};
+  std::size_t max_queued_bytes = 1 << 20;  ///< per connection, for streamed events
+  RolesConfig roles;
+  /// How a peer's uid/gid becomes an identity; lookup_identity unless tests inject one.
+  std::function<Identity(uid_t, gid_t)> identify;
+};
+
+class AdminServer {
+ public:
+  AdminServer(boost::asio::io_context& io, AdminServerOptions options);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  /// Adds (or replaces) a command. Safe before and after start().
+  void add_command(Command command);
+
+  /// Binds the socket (removing a stale socket file; refusing when another process listens
+  /// there or the path is not a socket), sets its mode and group, and starts accepting.
+  [[nodiscard]] std::error_code start();
+
+  /// Stops accepting, closes every connection and removes the socket file. Idempotent.
+  void stop();
+
+  /// Replaces the role lists (SIGHUP). Open connections keep the role they had.
+  void set_roles(RolesConfig roles);
+
+  [[nodiscard]] std::size_t connection_count() const;
+
+  struct State;  // shared with connections
+
+ private:
+  void accept();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<State> state_;
+};
+
+/// Fans events out to every open stream (the `watch` command); drops closed streams.
+class EventHub {
+ public:
+  void subscribe(std::shared_ptr<Stream> stream);
+  /// Pushes to every subscriber; returns how many took it.
+  std::size_t publish(const nlohmann::json& event);
+  [[nodiscard]] std::size_t subscribers() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<Stream>> streams_;
+};
+
+}  // namespace twoway::daemon

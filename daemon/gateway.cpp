@@ -1,0 +1,675 @@
+// The SMPP side of twowayd: sessions per SMSC, inbound through reassembly into the engine with
+// acknowledgement after commit, receipts, and the outbox pump. See gateway.hpp.
+#include "daemon/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <fstream>
+
+#include "smpp/receipt.hpp"
+#include "smpp/udh.hpp"
+
+namespace twoway::daemon {
+namespace {
+
+using Clock = std::chrono::system_clock;
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
+}
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+/// Digits of a number as it goes on the wire ("+15551234567" -> "15551234567").
+std::string wire_number(std::string_view number) {
+  if (!number.empty() && number.front() == '+') number.remove_prefix(1);
+  return std::string(number);
+}
+
+/// TON/NPI for a numeric address: international E.164 (TON 1, NPI 1) for long numbers,
+/// network-specific (TON 3, NPI 0) for short codes.
+std::pair<std::uint8_t, std::uint8_t> ton_npi(std::string_view number) {
+  const bool international = !number.empty() && number.front() == '+';
+  if (international || number.size() > 8) return {1, 1};
+  return {3, 0};
+}
+
+engine::ReceiptState receipt_state(smpp::MessageState s) {
+  using S = smpp::MessageState;
+  switch (s) {
+    case S::delivered: return engine::ReceiptState::delivered;
+    case S::accepted:
+    case S::enroute:
+    case S::scheduled: return engine::ReceiptState::accepted;
+    case S::expired: return engine::ReceiptState::expired;
+    case S::rejected: return engine::ReceiptState::rejected;
+    case S::deleted:
+    case S::undeliverable:
+    case S::skipped: return engine::ReceiptState::failed;
+    case S::unknown: return engine::ReceiptState::unknown;
+  }
+  return engine::ReceiptState::unknown;
+}
+
+smpp::DefaultAlphabet default_alphabet(Alphabet a) {
+  switch (a) {
+    case Alphabet::gsm7: return smpp::DefaultAlphabet::gsm7_unpacked;
+    case Alphabet::gsm7_packed: return smpp::DefaultAlphabet::gsm7_packed;
+    case Alphabet::latin1: return smpp::DefaultAlphabet::latin1;
+    case Alphabet::ascii: return smpp::DefaultAlphabet::ascii;
+  }
+  return smpp::DefaultAlphabet::gsm7_unpacked;
+}
+
+smpp::Concatenation concatenation(Concatenation c) {
+  switch (c) {
+    case Concatenation::udh8: return smpp::Concatenation::udh8;
+    case Concatenation::udh16: return smpp::Concatenation::udh16;
+    case Concatenation::sar: return smpp::Concatenation::sar;
+    case Concatenation::payload: return smpp::Concatenation::payload;
+  }
+  return smpp::Concatenation::udh8;
+}
+
+/// What identifies one MO across an SMSC's redeliveries, as far as the PDU tells: the
+/// concatenation reference of a part, and the ESME-visible references some SMSCs add.
+std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* ds) {
+  const smpp::TlvList& tlvs = sm != nullptr ? sm->tlvs : ds->tlvs;
+  std::string ref;
+  if (auto umr = smpp::tlv_uint(tlvs, 0x0204)) ref += "umr:" + std::to_string(*umr) + ";";
+  if (auto sar = smpp::tlv_uint(tlvs, smpp::tag::sar_msg_ref_num)) {
+    ref += "sar:" + std::to_string(*sar) + "/" +
+           std::to_string(smpp::tlv_uint(tlvs, smpp::tag::sar_total_segments).value_or(0)) + ";";
+  }
+  if (sm != nullptr && (sm->esm_class & smpp::esm::udhi)) {
+    smpp::Udh udh;
+    if (smpp::parse_udh(sm->short_message, udh) == smpp::UdhStatus::ok) {
+      if (auto c = udh.concat())
+        ref += "udh:" + std::to_string(c->ref) + "/" + std::to_string(c->total) + ";";
+    }
+  }
+  return ref;
+}
+
+}  // namespace
+
+smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index) {
+  smpp::SessionConfig s;
+  s.name = smsc.name + "#" + std::to_string(bind_index + 1);
+  s.host = smsc.host;
+  s.port = smsc.port;
+  switch (smsc.bind) {
+    case BindMode::transceiver: s.bind_type = smpp::BindType::transceiver; break;
+    case BindMode::receiver: s.bind_type = smpp::BindType::receiver; break;
+    case BindMode::transmitter: s.bind_type = smpp::BindType::transmitter; break;
+    case BindMode::pair: s.bind_type = smpp::BindType::receiver_transmitter; break;
+  }
+  s.system_id = smsc.system_id;
+  s.password = smsc.password;
+  if (s.password.empty() && !smsc.password_file.empty()) {
+    std::ifstream in(smsc.password_file);
+    std::getline(in, s.password);
+  }
+  s.system_type = smsc.system_type;
+  s.interface_version = smsc.interface_version;
+  s.addr_ton = smsc.addr_ton;
+  s.addr_npi = smsc.addr_npi;
+  s.address_range = smsc.address_range;
+  s.window = static_cast<std::uint32_t>(smsc.window);
+  s.rate_per_second = smsc.rate;
+  s.max_queue = static_cast<std::size_t>(smsc.window) * 8 + 64;
+  s.max_unanswered_inbound = static_cast<std::uint32_t>(smsc.max_unanswered_inbound);
+  s.max_command_length = smsc.max_command_length;
+  s.request_timeout = smsc.request_timeout;
+  s.enquire_link_interval = smsc.enquire_link_interval;
+  s.enquire_link_timeout = smsc.enquire_link_timeout;
+  s.reconnect_min = smsc.reconnect_min;
+  s.reconnect_max = smsc.reconnect_max;
+  s.reconnect_factor = smsc.reconnect_factor;
+  s.bind_failure_backoff = smsc.bind_failure_backoff;
+  s.tls.enabled = smsc.tls.enabled;
+  s.tls.ca_file = smsc.tls.ca_file;
+  s.tls.cert_file = smsc.tls.cert_file;
+  s.tls.key_file = smsc.tls.key_file;
+  s.tls.verify = smsc.tls.verify;
+  s.default_alphabet = std::string(to_string(smsc.default_alphabet));
+  return s;
+}
+
+Gateway::Gateway(boost::asio::io_context& io, engine::Engine& engine, const Config& config)
+    : io_(io),
+      engine_(engine),
+      strand_(boost::asio::make_strand(io)),
+      pump_timer_(io),
+      expire_timer_(io),
+      reassembler_(smpp::ReassemblyConfig{
+          config.reassembly.timeout.count(),
+          static_cast<std::size_t>(config.reassembly.max_partials_per_source), 100'000,
+          64u << 20}) {
+  reload(config);
+}
+
+Gateway::~Gateway() {
+  engine_calls_.join();
+}
+
+void Gateway::start() {
+  {
+    std::lock_guard lock(mu_);
+    binds_started_ = true;
+    for (auto& [name, smsc] : smscs_) start_smsc(smsc);
+  }
+  expire_partials();
+  kick();
+}
+
+void Gateway::start_smsc(Smsc& smsc) {
+  if (smsc.suspended || stopping_) return;
+  for (int i = 0; i < smsc.config.binds; ++i) {
+    auto config = session_config(smsc.config, i);
+    Bind bind{config.name, smpp::Session::create(io_, config)};
+    const std::string name = smsc.config.name;
+    bind.session->on_inbound([this, name](const smpp::Pdu& pdu, smpp::InboundCompletion c) {
+      on_inbound(name, pdu, std::move(c));
+    });
+    bind.session->on_state([this, id = bind.id](const smpp::StateEvent& e) {
+      if (e.state == smpp::LinkState::bound) {
+        spdlog::info("bind={} state=bound", id);
+        kick();
+      } else if (e.error) {
+        spdlog::warn("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
+                     smpp::link_state_name(e.state), e.error.message(), e.bind_status,
+                     e.backoff.count());
+      }
+    });
+    bind.session->on_log([id = bind.id](smpp::LogLevel level, std::string_view text) {
+      switch (level) {
+        case smpp::LogLevel::debug: spdlog::debug("bind={} {}", id, text); break;
+        case smpp::LogLevel::info: spdlog::info("bind={} {}", id, text); break;
+        case smpp::LogLevel::warn: spdlog::warn("bind={} {}", id, text); break;
+        case smpp::LogLevel::error: spdlog::error("bind={} {}", id, text); break;
+      }
+    });
+    bind.session->start();
+    smsc.binds.push_back(std::move(bind));
+  }
+}
+
+void Gateway::stop_smsc(Smsc& smsc, bool graceful) {
+  for (auto& bind : smsc.binds) bind.session->stop(graceful, [session = bind.session] {});
+  smsc.binds.clear();
+}
+
+void Gateway::stop(bool graceful, std::function<void()> done) {
+  std::vector<std::shared_ptr<smpp::Session>> sessions;
+  std::unordered_map<std::uint64_t, HeldPart> held;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [name, smsc] : smscs_) {
+      for (auto& bind : smsc.binds) sessions.push_back(bind.session);
+      smsc.binds.clear();
+    }
+    held.swap(held_);
+  }
+  pump_timer_.cancel();
+  expire_timer_.cancel();
+  // Unanswered parts are refused now, while the links are still up: the SMSC redelivers.
+  for (auto& [token, part] : held) part.completion->respond(smpp::status::x_t_appn);
+  if (sessions.empty()) {
+    if (done) boost::asio::post(io_, std::move(done));
+    return;
+  }
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(sessions.size());
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& s : sessions) {
+    s->stop(graceful, [remaining, finish, s] {
+      if (remaining->fetch_sub(1) == 1 && *finish) (*finish)();
+    });
+  }
+}
+
+void Gateway::reload(const Config& config) {
+  std::lock_guard lock(mu_);
+  std::set<std::string> names;
+  for (const auto& sc : config.smscs) {
+    names.insert(sc.name);
+    auto it = smscs_.find(sc.name);
+    if (it == smscs_.end()) {
+      Smsc smsc;
+      smsc.config = sc;
+      auto [pos, ok] = smscs_.emplace(sc.name, std::move(smsc));
+      if (!binds_started_) continue;
+      start_smsc(pos->second);
+      continue;
+    }
+    // A changed SMSC rebinds; an untouched one keeps its healthy links.
+    const auto before = session_config(it->second.config, 0);
+    const auto after = session_config(sc, 0);
+    const bool changed = it->second.config.binds != sc.binds || before.host != after.host ||
+                         before.port != after.port || before.system_id != after.system_id ||
+                         before.password != after.password || before.bind_type != after.bind_type ||
+                         before.window != after.window || before.rate_per_second != after.rate_per_second ||
+                         before.system_type != after.system_type ||
+                         before.interface_version != after.interface_version ||
+                         before.address_range != after.address_range ||
+                         before.tls.enabled != after.tls.enabled ||
+                         before.enquire_link_interval != after.enquire_link_interval ||
+                         before.request_timeout != after.request_timeout;
+    it->second.config = sc;
+    if (changed && binds_started_) {
+      spdlog::info("smsc={} config changed: rebinding", sc.name);
+      stop_smsc(it->second, true);
+      start_smsc(it->second);
+    }
+  }
+  for (auto it = smscs_.begin(); it != smscs_.end();) {
+    if (names.count(it->first) == 0) {
+      spdlog::info("smsc={} removed from the config: unbinding", it->first);
+      stop_smsc(it->second, true);
+      it = smscs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  number_smsc_.clear();
+  for (const auto& n : config.numbers) number_smsc_[wire_number(n.number)] = n.smsc;
+  decode_options_.clear();
+  segment_options_.clear();
+  for (const auto& sc : config.smscs) {
+    smpp::DecodeOptions d;
+    d.default_alphabet = default_alphabet(sc.default_alphabet);
+    decode_options_[sc.name] = d;
+    smpp::SegmentOptions s;
+    s.concatenation = concatenation(sc.concatenation);
+    s.gsm7_packed = sc.default_alphabet == Alphabet::gsm7_packed;
+    segment_options_[sc.name] = s;
+  }
+}
+
+void Gateway::kick() { schedule_pump(std::chrono::milliseconds(0)); }
+
+bool Gateway::suspend(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = smscs_.find(name);
+  if (it == smscs_.end()) return false;
+  it->second.suspended = true;
+  stop_smsc(it->second, true);
+  return true;
+}
+
+bool Gateway::resume(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = smscs_.find(name);
+  if (it == smscs_.end()) return false;
+  if (it->second.suspended) {
+    it->second.suspended = false;
+    start_smsc(it->second);
+  }
+  return true;
+}
+
+bool Gateway::reconnect(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = smscs_.find(name);
+  if (it == smscs_.end()) return false;
+  stop_smsc(it->second, true);
+  it->second.suspended = false;
+  start_smsc(it->second);
+  return true;
+}
+
+// ---- inbound -------------------------------------------------------------------------------
+
+void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
+                         smpp::InboundCompletion completion) {
+  const auto* sm = pdu.as<smpp::ShortMessage>();
+  const auto* ds = pdu.as<smpp::DataSm>();
+  if (sm == nullptr && ds == nullptr) {
+    completion.respond(smpp::status::ok);  // nothing for the engine in it
+    return;
+  }
+  auto shared = std::make_shared<smpp::InboundCompletion>(std::move(completion));
+  const std::uint8_t esm_class = sm != nullptr ? sm->esm_class : ds->esm_class;
+  if (smpp::is_receipt(esm_class)) {
+    on_receipt(smsc, pdu, std::move(shared));
+    return;
+  }
+  counters_.inbound_parts.fetch_add(1, std::memory_order_relaxed);
+  smpp::AddResult result;
+  {
+    std::lock_guard lock(mu_);
+    const std::uint64_t token = next_token_++;
+    held_.emplace(token, HeldPart{shared, message_reference(sm, ds),
+                                  sm != nullptr ? sm->source_addr_ton : ds->source_addr_ton,
+                                  sm != nullptr ? sm->source_addr_npi : ds->source_addr_npi});
+    const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, now_ms(), token)
+                                    : smpp::inbound_part(smsc, *ds, now_ms(), token);
+    result = reassembler_.add(part);
+  }
+  for (auto& m : result.flushed) deliver(std::move(m));
+  if (result.message) deliver(std::move(*result.message));
+}
+
+void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
+                         std::shared_ptr<smpp::InboundCompletion> completion) {
+  counters_.receipts.fetch_add(1, std::memory_order_relaxed);
+  const auto* sm = pdu.as<smpp::ShortMessage>();
+  const auto fields =
+      sm != nullptr ? smpp::receipt_fields(*sm) : smpp::receipt_fields(*pdu.as<smpp::DataSm>());
+  const auto info = smpp::parse_receipt(fields);
+  if (!info) {
+    spdlog::warn("smsc={} receipt without a message id: acknowledged and ignored", smsc);
+    completion->respond(smpp::status::ok);
+    return;
+  }
+  engine::Receipt r;
+  r.smsc = smsc;
+  r.message_id = std::string(info->message_id);
+  r.state = receipt_state(info->state);
+  r.error = std::string(info->err);
+  if (r.error.empty() && info->network_error)
+    r.error = std::to_string(info->network_error->network_type) + ":" +
+              std::to_string(info->network_error->error_code);
+  r.time_unix = info->done_date ? info->done_date->unix_seconds() : now_unix();
+  engine_.submit_receipt(std::move(r), [completion](bool committed) {
+    completion->respond(committed ? smpp::status::ok : smpp::status::x_t_appn);
+  });
+}
+
+void Gateway::deliver(smpp::ReassembledMessage message) {
+  engine::InboundMessage in;
+  in.smsc = message.smsc;
+  in.source = message.source;
+  in.destination = message.destination;
+  in.media_omitted = message.media_omitted;
+  in.incomplete = message.incomplete;
+  in.received_unix = message.first_received_ms / 1000;
+  smpp::DecodeOptions options;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = decode_options_.find(message.smsc); it != decode_options_.end())
+      options = it->second;
+    if (!message.tokens.empty()) {
+      if (auto it = held_.find(message.tokens.front()); it != held_.end()) {
+        in.message_reference = it->second.reference;
+        in.source_ton = it->second.source_ton;
+        in.source_npi = it->second.source_npi;
+      }
+    }
+  }
+  options.single_shift = message.single_shift.value_or(0);
+  options.locking_shift = message.locking_shift.value_or(0);
+  (void)smpp::decode_text(message.data_coding, message.user_data, in.text, options);
+  if (message.incomplete) counters_.incomplete_messages.fetch_add(1, std::memory_order_relaxed);
+  counters_.inbound_messages.fetch_add(1, std::memory_order_relaxed);
+  engine_.submit_inbound(std::move(in), [this, tokens = std::move(message.tokens)](bool committed) {
+    answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+  });
+}
+
+void Gateway::answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status) {
+  std::vector<std::shared_ptr<smpp::InboundCompletion>> completions;
+  {
+    std::lock_guard lock(mu_);
+    for (auto t : tokens) {
+      auto it = held_.find(t);
+      if (it == held_.end()) continue;
+      completions.push_back(std::move(it->second.completion));
+      held_.erase(it);
+    }
+  }
+  if (status != smpp::status::ok)
+    counters_.inbound_refused.fetch_add(completions.size(), std::memory_order_relaxed);
+  for (auto& c : completions) c->respond(status);
+}
+
+void Gateway::expire_partials() {
+  std::vector<smpp::ReassembledMessage> expired;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    expired = reassembler_.expire(now_ms());
+  }
+  for (auto& m : expired) deliver(std::move(m));
+  expire_timer_.expires_after(std::chrono::seconds(1));
+  expire_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) expire_partials();
+  });
+}
+
+std::size_t Gateway::reassembly_pending() const {
+  std::lock_guard lock(mu_);
+  return reassembler_.pending();
+}
+
+// ---- outbound ------------------------------------------------------------------------------
+
+void Gateway::schedule_pump(std::chrono::milliseconds after) {
+  boost::asio::post(strand_, [this, after] {
+    if (stopping_) return;
+    if (after.count() == 0) {
+      if (pump_scheduled_) pump_timer_.cancel();  // run now instead of later
+      pump_scheduled_ = true;
+      boost::asio::post(engine_calls_, [this] { pump(); });
+      return;
+    }
+    if (pump_scheduled_) return;
+    pump_scheduled_ = true;
+    pump_timer_.expires_after(after);
+    pump_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::asio::post(engine_calls_, [this] { pump(); });
+    });
+  });
+}
+
+Gateway::Bind* Gateway::pick_bind(const std::string& sending_number) {
+  auto n = number_smsc_.find(wire_number(sending_number));
+  if (n == number_smsc_.end()) return nullptr;
+  auto s = smscs_.find(n->second);
+  if (s == smscs_.end() || s->second.binds.empty()) return nullptr;
+  auto& smsc = s->second;
+  for (std::size_t i = 0; i < smsc.binds.size(); ++i) {
+    auto& bind = smsc.binds[(smsc.next + i) % smsc.binds.size()];
+    const auto stats = bind.session->stats();
+    const bool can_send = stats.state == smpp::LinkState::bound &&
+                          smsc.config.bind != BindMode::receiver &&
+                          stats.queue_depth < bind.session->config().max_queue;
+    if (can_send) {
+      smsc.next = (smsc.next + i + 1) % smsc.binds.size();
+      return &bind;
+    }
+  }
+  return nullptr;
+}
+
+void Gateway::pump() {
+  std::size_t room = 0;
+  {
+    std::lock_guard lock(mu_);
+    boost::asio::post(strand_, [this] { pump_scheduled_ = false; });
+    if (stopping_) return;
+    for (auto& [name, smsc] : smscs_) {
+      if (smsc.config.bind == BindMode::receiver) continue;
+      for (auto& bind : smsc.binds) {
+        const auto stats = bind.session->stats();
+        if (stats.state != smpp::LinkState::bound) continue;
+        const std::size_t want = static_cast<std::size_t>(smsc.config.window) * 2;
+        const std::size_t busy = stats.queue_depth + stats.window_in_use;
+        if (busy < want) room += want - busy;
+      }
+    }
+    constexpr std::size_t kMaxInFlight = 2000;
+    room = std::min(room, in_flight_ < kMaxInFlight ? kMaxInFlight - in_flight_ : 0);
+  }
+  if (room == 0) {
+    schedule_pump(std::chrono::milliseconds(200));
+    return;
+  }
+  const auto now = now_unix();
+  std::vector<engine::OutboundItem> items;
+  try {
+    items = engine_.claim_due(now, room);
+  } catch (const std::exception& e) {
+    spdlog::error("outbox claim failed: {}", e.what());
+  }
+  for (const auto& item : items) submit_item(item, now);
+  schedule_pump(items.size() >= room ? std::chrono::milliseconds(1)
+                                     : std::chrono::milliseconds(250));
+}
+
+void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
+  struct Tracker {
+    std::uint64_t id;
+    std::atomic<std::size_t> remaining;
+    std::atomic<bool> failed{false};
+  };
+  std::shared_ptr<smpp::Session> session;
+  smpp::SegmentOptions options;
+  {
+    std::lock_guard lock(mu_);
+    Bind* bind = pick_bind(item.from);
+    if (bind != nullptr) {
+      session = bind->session;
+      auto smsc = number_smsc_.find(wire_number(item.from));
+      options = segment_options_[smsc->second];
+    }
+    options.reference = next_reference_++;
+    ++in_flight_;
+  }
+  auto settle = [this] {
+    {
+      std::lock_guard lock(mu_);
+      --in_flight_;
+    }
+    kick();
+  };
+  if (!session) {
+    engine_.mark_failed(item.id, "no bound SMSC serves the sending number", true, now);
+    counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    return;
+  }
+  const auto plan = smpp::plan_segments(item.text, options);
+  const auto [src_ton, src_npi] = ton_npi(item.from);
+  const auto [dst_ton, dst_npi] = ton_npi(item.to);
+  const std::string source = wire_number(item.from);
+  const std::string destination = wire_number(item.to);
+  const bool payload = options.concatenation == smpp::Concatenation::payload;
+  const std::size_t count = payload ? 1 : plan.parts.size();
+  auto tracker = std::make_shared<Tracker>();
+  tracker->id = item.id;
+  tracker->remaining = count;
+  for (std::size_t i = 0; i < count; ++i) {
+    smpp::Pdu pdu = smpp::make_pdu(smpp::cmd::submit_sm, 0);
+    auto& sm = *pdu.as<smpp::ShortMessage>();
+    sm.source_addr_ton = src_ton;
+    sm.source_addr_npi = src_npi;
+    sm.source_addr = source;
+    sm.dest_addr_ton = dst_ton;
+    sm.dest_addr_npi = dst_npi;
+    sm.destination_addr = destination;
+    sm.registered_delivery = 1;
+    sm.data_coding = plan.data_coding;
+    char sar[4];
+    if (payload) {
+      sm.tlvs.push_back(smpp::Tlv{smpp::tag::message_payload, plan.payload});
+    } else {
+      const auto& part = plan.parts[i];
+      sm.esm_class = part.esm_class;
+      sm.short_message = part.short_message;
+      if (options.concatenation == smpp::Concatenation::sar && plan.parts.size() > 1) {
+        smpp::store_be16(sar, part.sar_ref);
+        sar[2] = static_cast<char>(part.sar_total);
+        sar[3] = static_cast<char>(part.sar_seq);
+        sm.tlvs.push_back(smpp::Tlv{smpp::tag::sar_msg_ref_num, std::string_view(sar, 2)});
+        sm.tlvs.push_back(smpp::Tlv{smpp::tag::sar_total_segments, std::string_view(sar + 2, 1)});
+        sm.tlvs.push_back(smpp::Tlv{smpp::tag::sar_segment_seqnum, std::string_view(sar + 3, 1)});
+      }
+    }
+    const auto segment = static_cast<std::uint32_t>(i);
+    auto on_result = [this, tracker, segment, settle](const smpp::SubmitResult& r) {
+      const auto now = now_unix();
+      boost::asio::post(engine_calls_, [this, tracker, segment, settle, r, now] {
+        if (r) {
+          engine_.mark_submitted(tracker->id, segment, r.message_id, now);
+          counters_.segments_submitted.fetch_add(1, std::memory_order_relaxed);
+        } else if (!tracker->failed.exchange(true)) {
+          engine_.mark_failed(tracker->id,
+                              r.error.message() + " (status " + std::to_string(r.status) + ")",
+                              r.retryable, now);
+          counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (tracker->remaining.fetch_sub(1) == 1) {
+          if (!tracker->failed) counters_.outbound_submitted.fetch_add(1, std::memory_order_relaxed);
+          settle();
+        }
+      });
+    };
+    if (auto ec = session->submit(pdu, on_result)) {
+      smpp::SubmitResult r;
+      r.error = ec;
+      r.retryable = ec != smpp::errc::unknown_command;
+      on_result(r);
+    }
+  }
+}
+
+// ---- observation ---------------------------------------------------------------------------
+
+nlohmann::json Gateway::smsc_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  std::lock_guard lock(mu_);
+  for (const auto& [name, smsc] : smscs_) {
+    nlohmann::json binds = nlohmann::json::array();
+    for (const auto& bind : smsc.binds) {
+      const auto s = bind.session->stats();
+      binds.push_back({{"id", bind.id},
+                       {"state", smpp::link_state_name(s.state)},
+                       {"window_in_use", s.window_in_use},
+                       {"window", s.window_size},
+                       {"queue", s.queue_depth},
+                       {"inbound_unanswered", s.inbound_unanswered},
+                       {"submits_ok", s.submits_ok},
+                       {"submits_failed", s.submits_failed},
+                       {"throttles", s.throttles},
+                       {"reconnects", s.reconnects},
+                       {"inbound_received", s.inbound_received},
+                       {"last_error", s.last_error}});
+    }
+    out.push_back({{"name", name},
+                   {"host", smsc.config.host},
+                   {"port", smsc.config.port},
+                   {"bind", to_string(smsc.config.bind)},
+                   {"suspended", smsc.suspended},
+                   {"binds", std::move(binds)}});
+  }
+  return out;
+}
+
+std::pair<int, int> Gateway::binds_up() const {
+  std::lock_guard lock(mu_);
+  int up = 0, all = 0;
+  for (const auto& [name, smsc] : smscs_) {
+    all += smsc.config.binds;
+    for (const auto& bind : smsc.binds)
+      if (bind.session->stats().state == smpp::LinkState::bound) ++up;
+  }
+  return {up, all};
+}
+
+std::vector<std::pair<std::string, smpp::SessionStats>> Gateway::session_stats() const {
+  std::vector<std::pair<std::string, smpp::SessionStats>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [name, smsc] : smscs_)
+    for (const auto& bind : smsc.binds) out.emplace_back(bind.id, bind.session->stats());
+  return out;
+}
+
+}  // namespace twoway::daemon

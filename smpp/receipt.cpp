@@ -64,7 +64,10 @@ constexpr std::array<Label, 10> labels{{
 /// The label starting at `s[pos]`, if any; `len` receives its length.
 const Label* label_at(std::string_view s, std::size_t pos, std::size_t& len) noexcept {
   const std::string_view rest = s.substr(pos);
+  const char first = lower(rest.front());
+  if (first != 'i' && first != 's' && first != 'd' && first != 'e' && first != 't') return nullptr;
   for (const Label& l : labels) {
+    if (l.name.front() != first) continue;
     if (rest.size() >= l.name.size() && iequals(rest.substr(0, l.name.size()), l.name)) {
       len = l.name.size();
       return &l;

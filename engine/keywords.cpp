@@ -264,6 +264,8 @@ void KeywordTable::add(std::string_view phrase, KeywordKind kind, std::size_t cu
     if (kind == KeywordKind::opt_out) {
       const auto n = static_cast<std::size_t>(std::count(words.begin(), words.end(), ' ')) + 1;
       max_opt_out_words_ = std::max(max_opt_out_words_, n);
+      max_opt_out_bytes_ = std::max(max_opt_out_bytes_, words.size());
+      opt_out_first_[static_cast<unsigned char>(words.front())] = true;
     }
   }
   map->try_emplace(std::move(*key), Entry{kind, std::string(phrase), custom_index});
@@ -280,15 +282,23 @@ const KeywordTable::Entry* KeywordTable::find_opt_out_inside(std::string_view wo
   static const Entry kUsStop{KeywordKind::opt_out, "STOP", 0};
   const std::size_t window = std::max<std::size_t>(max_opt_out_words_, 1);
   for (std::size_t start = 0; start < words.size();) {
-    std::size_t end = start;
-    for (std::size_t n = 0; n < window && end < words.size(); ++n) {
-      end = words.find(' ', end == start ? start : end + 1);
-      if (end == std::string_view::npos) end = words.size();
-      const std::string_view phrase = words.substr(start, end - start);
-      if (const Entry* e = find(phrase); e != nullptr && e->kind == KeywordKind::opt_out) {
-        return e;
+    // Cheap filters before hashing: the first byte, then the length of the phrase.
+    const auto first = static_cast<unsigned char>(words[start]);
+    const bool maybe_listed = opt_out_first_[first];
+    if (maybe_listed || (us_number && first == 'S')) {
+      std::size_t end = start;
+      for (std::size_t n = 0; n < window && end < words.size(); ++n) {
+        end = words.find(' ', end == start ? start : end + 1);
+        if (end == std::string_view::npos) end = words.size();
+        const std::string_view phrase = words.substr(start, end - start);
+        const bool fits = maybe_listed && phrase.size() <= max_opt_out_bytes_;
+        if (const Entry* e = fits ? find(phrase) : nullptr;
+            e != nullptr && e->kind == KeywordKind::opt_out) {
+          return e;
+        }
+        if (n == 0 && us_number && phrase == "STOP") return &kUsStop;
+        if (!fits) break;
       }
-      if (n == 0 && us_number && phrase == "STOP") return &kUsStop;
     }
     const std::size_t next = words.find(' ', start);
     if (next == std::string_view::npos) break;

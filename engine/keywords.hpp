@@ -2,6 +2,7 @@
 // against a table precomputed from the configured lists (no regular expressions).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -77,8 +78,10 @@ class KeywordTable {
 
   Map by_words_;   // folded word phrase -> entry
   Map by_symbol_;  // folded symbol sequence -> entry (phrases with no letters/digits)
-  std::size_t max_phrase_bytes_ = 0;   // longest folded phrase: longer texts cannot match
-  std::size_t max_opt_out_words_ = 0;  // longest opt-out phrase in words (contains mode)
+  std::size_t max_phrase_bytes_ = 0;       // longest folded phrase: longer texts cannot match
+  std::size_t max_opt_out_words_ = 0;      // longest opt-out phrase in words (contains mode)
+  std::size_t max_opt_out_bytes_ = 0;      // and in bytes
+  std::array<bool, 256> opt_out_first_{};  // first bytes of opt-out phrases (contains mode)
   bool contains_ = false;
   std::vector<std::string> ignored_;
 };

@@ -18,148 +18,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using detail::Link;
 
-// --- InboundCompletion -----------------------------------------------------------------------
-
-InboundCompletion::InboundCompletion(InboundCompletion&& o) noexcept
-    : session_(std::move(o.session_)),
-      link_(o.link_),
-      generation_(o.generation_),
-      command_id_(o.command_id_),
-      sequence_number_(o.sequence_number_),
-      done_(o.done_) {
-  o.done_ = true;
-}
-
-InboundCompletion& InboundCompletion::operator=(InboundCompletion&& o) noexcept {
-  if (this != &o) {
-    if (!done_) respond(status::x_t_appn);
-    session_ = std::move(o.session_);
-    link_ = o.link_;
-    generation_ = o.generation_;
-    command_id_ = o.command_id_;
-    sequence_number_ = o.sequence_number_;
-    done_ = o.done_;
-    o.done_ = true;
-  }
-  return *this;
-}
-
-InboundCompletion::~InboundCompletion() {
-  if (!done_) respond(status::x_t_appn);
-}
-
-void InboundCompletion::respond(std::uint32_t command_status) {
-  if (done_) return;
-  done_ = true;
-  if (auto s = session_.lock()) {
-    s->post_inbound_response(link_, generation_, command_id_, sequence_number_, command_status);
-  }
-}
-
-// --- Session ---------------------------------------------------------------------------------
-
-std::shared_ptr<Session> Session::create(asio::io_context& io, SessionConfig config) {
-  if (config.window == 0) throw std::invalid_argument("session: window must be at least 1");
-  if (config.host.empty()) throw std::invalid_argument("session: host is empty");
-  if (config.max_unanswered_inbound == 0) {
-    throw std::invalid_argument("session: max_unanswered_inbound must be at least 1");
-  }
-  if (config.max_command_length < 64) {
-    throw std::invalid_argument("session: max_command_length below 64");
-  }
-  return std::shared_ptr<Session>(new Session(io, std::move(config)));
-}
-
-Session::Session(asio::io_context& io, SessionConfig config) : config_(std::move(config)) {
-  impl_ = std::make_unique<Impl>(*this, io);
-}
-
-Session::~Session() = default;
-
-void Session::on_inbound(InboundCallback cb) {
-  impl_->on_inbound = std::move(cb);
-}
-void Session::on_state(StateCallback cb) {
-  impl_->on_state = std::move(cb);
-}
-void Session::on_log(LogCallback cb) {
-  impl_->on_log = std::move(cb);
-}
-
-void Session::start() {
-  asio::post(impl_->strand, [self = shared_from_this()] { self->impl_->start(); });
-}
-
-void Session::stop(bool graceful, std::function<void()> on_stopped) {
-  impl_->accepting.store(false);
-  asio::post(impl_->strand,
-             [self = shared_from_this(), graceful, cb = std::move(on_stopped)]() mutable {
-               self->impl_->stop(graceful, std::move(cb));
-             });
-}
-
-std::error_code Session::submit(const Pdu& request, SubmitCallback cb) {
-  std::string frame;
-  if (auto err = encode(request, frame)) return err.code;
-  return submit(std::move(frame), std::move(cb));
-}
-
-std::error_code Session::submit(std::string frame, SubmitCallback cb) {
-  if (frame.size() < header_size || load_be32(frame.data()) != frame.size()) {
-    return make_error_code(errc::command_length_too_short);
-  }
-  const std::uint32_t id = load_be32(frame.data() + 4);
-  switch (id) {
-    case cmd::submit_sm:
-    case cmd::data_sm:
-    case cmd::query_sm:
-    case cmd::cancel_sm:
-    case cmd::replace_sm:
-    case cmd::submit_multi:
-    case cmd::broadcast_sm:
-    case cmd::query_broadcast_sm:
-    case cmd::cancel_broadcast_sm:
-      break;
-    default:
-      return make_error_code(errc::unknown_command);
-  }
-  if (config_.bind_type == BindType::receiver) return make_error_code(errc::not_bound);
-  auto& m = *impl_;
-  if (!m.accepting.load(std::memory_order_relaxed)) return make_error_code(errc::shutting_down);
-  if (m.queued.fetch_add(1, std::memory_order_relaxed) >= config_.max_queue) {
-    m.queued.fetch_sub(1, std::memory_order_relaxed);
-    return make_error_code(errc::window_full);
-  }
-  m.counters.submits_accepted.fetch_add(1, std::memory_order_relaxed);
-  bool post = false;
-  {
-    std::lock_guard lock(m.mailbox_mu);
-    m.mailbox_submits.push_back(detail::OutItem{std::move(frame), std::move(cb), id, 0});
-    post = !m.mailbox_posted;
-    m.mailbox_posted = true;
-  }
-  if (post) asio::post(m.strand, [self = shared_from_this()] { self->impl_->drain_mailbox(); });
-  return {};
-}
-
-void Session::post_inbound_response(int link, std::uint64_t generation, std::uint32_t command_id,
-                                    std::uint32_t sequence_number, std::uint32_t status) {
-  auto& m = *impl_;
-  bool post = false;
-  {
-    std::lock_guard lock(m.mailbox_mu);
-    m.mailbox_responses.push_back(
-        detail::InboundResponse{generation, command_id, sequence_number, status, link});
-    post = !m.mailbox_posted;
-    m.mailbox_posted = true;
-  }
-  if (post) asio::post(m.strand, [self = shared_from_this()] { self->impl_->drain_mailbox(); });
-}
-
-SessionStats Session::stats() const {
-  return impl_->snapshot();
-}
-
 // --- Impl: lifecycle -----------------------------------------------------------------------
 
 Session::Impl::Impl(Session& o, asio::io_context& io)
@@ -424,13 +282,13 @@ void Session::Impl::on_bind_resp(Link& l, const Pdu& pdu) {
     return;
   }
   counters.bind_failures.fetch_add(1, std::memory_order_relaxed);
-  note_error_status(st);
-  set_last_error("bind refused status=" + std::to_string(st) + " " + std::string(status_name(st)));
-  log(LogLevel::warn, cfg.name + ": bind refused status=" + std::to_string(st));
-  link_down(l, make_error_code(errc::bind_refused), st);
+  const std::string why =
+      "bind refused status=" + std::to_string(st) + " " + std::string(status_name(st));
+  link_down(l, make_error_code(errc::bind_refused), st, why);
 }
 
-void Session::Impl::link_down(Link& l, std::error_code ec, std::uint32_t bind_status) {
+void Session::Impl::link_down(Link& l, std::error_code ec, std::uint32_t bind_status,
+                              std::string_view why) {
   if (l.state == LinkState::stopped) return;
   const bool was_bound = l.state == LinkState::bound || l.state == LinkState::unbinding;
   ++l.generation;  // every pending handler of this connection is now stale
@@ -455,8 +313,9 @@ void Session::Impl::link_down(Link& l, std::error_code ec, std::uint32_t bind_st
   update_window_gauge();
   if (was_bound) counters.link_drops.fetch_add(1, std::memory_order_relaxed);
   if (ec && ec != make_error_code(errc::shutting_down)) {
-    set_last_error(ec.message());
-    log(LogLevel::warn, cfg.name + ": link=" + std::to_string(l.index) + " down: " + ec.message());
+    std::string text = why.empty() ? ec.message() : std::string(why);
+    log(LogLevel::warn, cfg.name + ": link=" + std::to_string(l.index) + " down: " + text);
+    set_last_error(std::move(text));
   }
   if (stopping) {
     set_state(l, LinkState::stopped, ec, bind_status, {});
@@ -474,11 +333,12 @@ void Session::Impl::link_down(Link& l, std::error_code ec, std::uint32_t bind_st
   });
 }
 
-void Session::Impl::drop_after_flush(Link& l, std::error_code ec) {
+void Session::Impl::drop_after_flush(Link& l, std::error_code ec, std::string why) {
   l.down_after_flush = true;
   l.down_error = ec;
+  l.down_why = std::move(why);
   l.state_deadline = SessionClock::now() + std::chrono::seconds(1);
-  if (!l.writing && l.wpending.empty()) link_down(l, ec, 0);
+  if (!l.writing && l.wpending.empty()) link_down(l, ec, 0, l.down_why);
 }
 
 void Session::Impl::set_state(Link& l, LinkState st, std::error_code ec, std::uint32_t bind_status,
@@ -517,7 +377,7 @@ void Session::Impl::tick_link(Link& l, SessionClock::time_point now) {
       return;
   }
   if (l.down_after_flush) {
-    if (now >= l.state_deadline) link_down(l, l.down_error, 0);
+    if (now >= l.state_deadline) link_down(l, l.down_error, 0, l.down_why);
     return;
   }
   const std::uint64_t gen = l.generation;
@@ -536,9 +396,8 @@ void Session::Impl::tick_link(Link& l, SessionClock::time_point now) {
         complete(f.cb, make_error_code(errc::timeout), 0, {}, f.attempts);
         break;
       case detail::RequestKind::enquire_link:
-        set_last_error("enquire_link unanswered: dead link");
-        log(LogLevel::warn, cfg.name + ": enquire_link unanswered, reconnecting");
-        return link_down(l, make_error_code(errc::timeout), 0);
+        return link_down(l, make_error_code(errc::timeout), 0,
+                         "enquire_link unanswered: dead link");
       case detail::RequestKind::unbind:
         return link_down(l, make_error_code(errc::shutting_down), 0);
     }
@@ -665,7 +524,7 @@ void Session::Impl::flush(Link& l) {
     l.wactive.clear();
     if (ec) return m.link_down(l, ec, 0);
     if (!l.wpending.empty()) return m.flush(l);
-    if (l.down_after_flush) m.link_down(l, l.down_error, 0);
+    if (l.down_after_flush) m.link_down(l, l.down_error, 0, l.down_why);
   };
   if (l.tls) {
     asio::async_write(*l.tls, asio::buffer(l.wactive), std::move(handler));
@@ -746,11 +605,9 @@ void Session::Impl::process_buffer(Link& l) {
       break;
     }
     if (fc.kind == FrameCheck::Kind::invalid) {
-      set_last_error("invalid frame: " + fc.error.message());
-      log(LogLevel::warn, cfg.name + ": invalid frame, closing: " + fc.error.message());
       send_generic_nack(l, command_status_for(fc.error), fc.sequence_number);
       l.rstart = l.rend = 0;
-      return drop_after_flush(l, fc.error);
+      return drop_after_flush(l, fc.error, "invalid frame: " + fc.error.message());
     }
     const std::string_view frame = buffered.substr(0, fc.length);
     l.rstart += fc.length;
@@ -773,10 +630,8 @@ void Session::Impl::handle_frame(Link& l, std::string_view frame) {
     case cmd::data_sm:
       return handle_inbound(l, pdu, err);
     case cmd::unbind:
-      log(LogLevel::info, cfg.name + ": SMSC sent unbind link=" + std::to_string(l.index));
-      set_last_error("SMSC unbind");
       send_pdu(l, make_response(h, status::ok));
-      return drop_after_flush(l, make_error_code(errc::not_bound));
+      return drop_after_flush(l, make_error_code(errc::not_bound), "SMSC sent unbind");
     case cmd::alert_notification:
     case cmd::outbind:
       return;  // no response defined
@@ -863,79 +718,6 @@ void Session::Impl::handle_response(Link& l, const Pdu& pdu, const DecodeError& 
   complete(f.cb, ec, st, message_id, f.attempts);
   update_window_gauge();
   pump();
-}
-
-// --- Impl: stats -----------------------------------------------------------------------------
-
-void Session::Impl::count_in(std::uint32_t command_id) {
-  counters.pdus_in[detail::command_slot(command_id)].fetch_add(1, std::memory_order_relaxed);
-}
-void Session::Impl::count_out(std::uint32_t command_id) {
-  counters.pdus_out[detail::command_slot(command_id)].fetch_add(1, std::memory_order_relaxed);
-}
-
-void Session::Impl::update_window_gauge() {
-  if (tx_link >= 0) {
-    window_in_use.store(links[tx_link]->submits_in_flight, std::memory_order_relaxed);
-  }
-}
-
-void Session::Impl::note_error_status(std::uint32_t st) {
-  std::lock_guard lock(stats_mu);
-  ++errors_by_status[st];
-}
-
-void Session::Impl::set_last_error(std::string text) {
-  std::lock_guard lock(stats_mu);
-  last_error = std::move(text);
-}
-
-SessionStats Session::Impl::snapshot() const {
-  SessionStats s;
-  s.links = nlinks;
-  LinkState agg = LinkState::bound;
-  for (int i = 0; i < nlinks; ++i) {
-    const auto st = static_cast<LinkState>(link_states[i].load(std::memory_order_relaxed));
-    s.link_states[i] = st;
-    if (st != LinkState::bound) agg = (agg == LinkState::bound) ? st : agg;
-  }
-  s.state = agg;
-  s.window_size = cfg.window;
-  s.window_in_use = window_in_use.load(std::memory_order_relaxed);
-  s.queue_depth = queued.load(std::memory_order_relaxed);
-  s.inbound_unanswered =
-      static_cast<std::uint32_t>(counters.inbound_unanswered.load(std::memory_order_relaxed));
-  const auto ld = [](const std::atomic<std::uint64_t>& a) {
-    return a.load(std::memory_order_relaxed);
-  };
-  s.submits_accepted = ld(counters.submits_accepted);
-  s.submits_ok = ld(counters.submits_ok);
-  s.submits_failed = ld(counters.submits_failed);
-  s.submits_retryable = ld(counters.submits_retryable);
-  s.timeouts = ld(counters.timeouts);
-  s.throttles = ld(counters.throttles);
-  s.connects = ld(counters.connects);
-  s.reconnects = ld(counters.reconnects);
-  s.binds_ok = ld(counters.binds_ok);
-  s.bind_failures = ld(counters.bind_failures);
-  s.link_drops = ld(counters.link_drops);
-  s.enquire_links_sent = ld(counters.enquire_links_sent);
-  s.inbound_received = ld(counters.inbound_received);
-  s.inbound_acked = ld(counters.inbound_acked);
-  s.inbound_nacked = ld(counters.inbound_nacked);
-  s.inbound_discarded = ld(counters.inbound_discarded);
-  s.unknown_responses = ld(counters.unknown_responses);
-  s.generic_nacks_sent = ld(counters.generic_nacks_sent);
-  s.bytes_in = ld(counters.bytes_in);
-  s.bytes_out = ld(counters.bytes_out);
-  for (std::size_t i = 0; i < detail::command_slots; ++i) {
-    if (auto n = ld(counters.pdus_in[i])) s.pdus_in[detail::slot_command(i)] = n;
-    if (auto n = ld(counters.pdus_out[i])) s.pdus_out[detail::slot_command(i)] = n;
-  }
-  std::lock_guard lock(stats_mu);
-  s.errors_by_status = errors_by_status;
-  s.last_error = last_error;
-  return s;
 }
 
 }  // namespace twoway::smpp

@@ -180,6 +180,7 @@ struct SessionStats {
   int links = 1;
   std::uint32_t window_size = 0;
   std::uint32_t window_in_use = 0;
+  std::uint32_t window_peak = 0;  ///< most requests ever outstanding at once
   std::size_t queue_depth = 0;
   std::uint32_t inbound_unanswered = 0;
   std::uint64_t submits_accepted = 0;

@@ -90,6 +90,7 @@ struct Link {
   bool writing = false;
   bool down_after_flush = false;
   std::error_code down_error;
+  std::string down_why;
 
   std::uint32_t seq = 0;
   std::uint32_t bind_seq = 0;
@@ -158,6 +159,7 @@ struct Session::Impl {
   detail::Counters counters;
   std::array<std::atomic<std::uint8_t>, 2> link_states{};
   std::atomic<std::uint32_t> window_in_use{0};
+  std::atomic<std::uint32_t> window_peak{0};
   mutable std::mutex stats_mu;
   std::map<std::uint32_t, std::uint64_t> errors_by_status;
   std::string last_error;
@@ -176,8 +178,12 @@ struct Session::Impl {
   void on_connected(detail::Link& l, std::uint64_t gen, boost::system::error_code ec);
   void send_bind(detail::Link& l);
   void on_bind_resp(detail::Link& l, const Pdu& pdu);
-  void link_down(detail::Link& l, std::error_code ec, std::uint32_t bind_status);
-  void drop_after_flush(detail::Link& l, std::error_code ec);
+  /// Closes the connection, fails its outstanding requests (retryable) and schedules the
+  /// reconnect (or finishes the stop). `why` goes to last_error (default: ec.message()).
+  void link_down(detail::Link& l, std::error_code ec, std::uint32_t bind_status,
+                 std::string_view why = {});
+  /// Lets the pending writes (a generic_nack, an unbind_resp) go out, then link_down.
+  void drop_after_flush(detail::Link& l, std::error_code ec, std::string why);
   void set_state(detail::Link& l, LinkState st, std::error_code ec, std::uint32_t bind_status,
                  std::chrono::milliseconds backoff);
 

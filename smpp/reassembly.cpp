@@ -11,6 +11,11 @@ namespace {
 constexpr std::uint16_t wap_push_port = 2948;
 constexpr std::uint16_t wap_push_secure_port = 2949;
 
+/// Orders held parts by seq (they are kept sorted).
+constexpr auto seq_less = [](const auto& held, std::uint8_t seq) noexcept {
+  return held.seq < seq;
+};
+
 std::optional<std::string_view> scan_tlv(const TlvList& tlvs, std::uint16_t tag) noexcept {
   for (const Tlv& t : tlvs) {
     if (t.tag == tag) return t.value;
@@ -149,6 +154,16 @@ class MessageBuilder {
   bool first_ = true;
   bool have_text_ = false;
 };
+
+/// Identifies a part's bytes, to tell an SMSC retry from a new message reusing a reference.
+std::uint64_t part_digest(const InboundPart& p) noexcept {
+  std::uint64_t h = std::hash<std::string_view>{}(p.short_message);
+  if (p.message_payload) {
+    h ^= std::hash<std::string_view>{}(*p.message_payload) + 0x9E3779B97F4A7C15ULL + (h << 6) +
+         (h >> 2);
+  }
+  return h;
+}
 
 void append_field(std::string& key, std::string_view field) {
   const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(field.size(), 0xFFFFFFFFu));
@@ -542,7 +557,30 @@ AddResult Reassembler::add(const InboundPart& part) {
   scratch_key_.push_back(static_cast<char>(c.ref & 0xFF));
   scratch_key_.push_back(static_cast<char>(c.total));
 
+  const std::uint64_t digest = part_digest(part);
+  if (is_late_duplicate(scratch_key_, c.seq, digest, part.now_ms)) {
+    result.outcome = PartOutcome::late_duplicate;
+    return result;
+  }
+
   auto it = sets_.find(std::string_view(scratch_key_));
+  if (it != sets_.end()) {
+    Set& held = it->second;
+    auto same = std::lower_bound(held.parts.begin(), held.parts.end(), c.seq, seq_less);
+    if (same != held.parts.end() && same->seq == c.seq) {
+      if (same->digest == digest) {  // a retry of a part we hold
+        held.duplicate_tokens.push_back(part.token);
+        held.bytes += sizeof(std::uint64_t);
+        bytes_held_ += sizeof(std::uint64_t);
+        result.outcome = PartOutcome::duplicate;
+        while (bytes_held_ > config_.max_bytes && !by_age_.empty()) flush_oldest(result.flushed);
+        return result;
+      }
+      // Same reference, different content: a new message. Deliver the old one as it is.
+      result.flushed.push_back(take(it, true));
+      it = sets_.end();
+    }
+  }
   if (it == sets_.end()) {
     auto src = by_source_.find(std::string_view(scratch_source_));
     if (src != by_source_.end() && src->second.size() >= config_.max_sets_per_source) {
@@ -564,14 +602,8 @@ AddResult Reassembler::add(const InboundPart& part) {
     by_source_[scratch_source_].insert(it->second.age);
   }
   Set& set = it->second;
-  auto pos = std::lower_bound(set.parts.begin(), set.parts.end(), c.seq,
-                              [](const HeldPart& h, std::uint8_t seq) { return h.seq < seq; });
-  if (pos != set.parts.end() && pos->seq == c.seq) {
-    set.duplicate_tokens.push_back(part.token);
-    set.bytes += sizeof(std::uint64_t);
-    bytes_held_ += sizeof(std::uint64_t);
-    result.outcome = PartOutcome::duplicate;
-  } else {
+  auto pos = std::lower_bound(set.parts.begin(), set.parts.end(), c.seq, seq_less);
+  {
     HeldPart h;
     h.seq = c.seq;
     h.esm_class = part.esm_class;
@@ -585,6 +617,7 @@ AddResult Reassembler::add(const InboundPart& part) {
     h.source_port = part.source_port;
     h.now_ms = part.now_ms;
     h.token = part.token;
+    h.digest = digest;
     const std::size_t n = h.bytes();
     set.parts.insert(pos, std::move(h));
     set.bytes += n;
@@ -592,6 +625,7 @@ AddResult Reassembler::add(const InboundPart& part) {
     ++parts_held_;
     if (part.now_ms < set.age.first) rekey(set, part.now_ms);
     if (set.parts.size() == set.total) {
+      remember_completed(set, part.now_ms);
       result.outcome = PartOutcome::completed;
       result.message = take(it, false);
       return result;
@@ -604,6 +638,7 @@ AddResult Reassembler::add(const InboundPart& part) {
 
 std::vector<ReassembledMessage> Reassembler::expire(std::int64_t now_ms) {
   std::vector<ReassembledMessage> out;
+  forget_recent(now_ms);
   while (!by_age_.empty()) {
     const std::int64_t first = by_age_.begin()->first.first;
     if (first > now_ms) break;
@@ -721,6 +756,53 @@ void Reassembler::rekey(Set& set, std::int64_t first_ms) {
   set.age.first = first_ms;
   by_age_.emplace(set.age, &set);
   ages.insert(set.age);
+}
+
+void Reassembler::remember_completed(const Set& set, std::int64_t now_ms) {
+  if (config_.max_recent == 0) return;
+  Recent rec;
+  rec.completed_ms = now_ms;
+  rec.serial = serial_++;
+  rec.parts.reserve(set.parts.size());
+  for (const HeldPart& h : set.parts) rec.parts.emplace_back(h.seq, h.digest);
+  recent_order_.emplace_back(rec.serial, set.key);
+  recent_[set.key] = std::move(rec);
+  while (recent_order_.size() > config_.max_recent) {
+    auto& [serial, key] = recent_order_.front();
+    auto found = recent_.find(std::string_view(key));
+    if (found != recent_.end() && found->second.serial == serial) recent_.erase(found);
+    recent_order_.pop_front();
+  }
+}
+
+void Reassembler::forget_recent(std::int64_t now_ms) {
+  while (!recent_order_.empty()) {
+    auto& [serial, key] = recent_order_.front();
+    auto found = recent_.find(std::string_view(key));
+    if (found != recent_.end() && found->second.serial == serial) {
+      const std::int64_t done = found->second.completed_ms;
+      if (done <= now_ms && static_cast<std::uint64_t>(now_ms) - static_cast<std::uint64_t>(done) <
+                                static_cast<std::uint64_t>(config_.timeout_ms)) {
+        break;
+      }
+      recent_.erase(found);
+    }
+    recent_order_.pop_front();
+  }
+}
+
+bool Reassembler::is_late_duplicate(std::string_view key, std::uint8_t seq, std::uint64_t digest,
+                                    std::int64_t now_ms) const {
+  auto found = recent_.find(key);
+  if (found == recent_.end()) return false;
+  const Recent& rec = found->second;
+  if (now_ms < rec.completed_ms ||
+      static_cast<std::uint64_t>(now_ms) - static_cast<std::uint64_t>(rec.completed_ms) >=
+          static_cast<std::uint64_t>(config_.timeout_ms)) {
+    return false;
+  }
+  return std::find(rec.parts.begin(), rec.parts.end(), std::make_pair(seq, digest)) !=
+         rec.parts.end();
 }
 
 }  // namespace twoway::smpp

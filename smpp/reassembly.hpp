@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -122,6 +123,10 @@ enum class PartOutcome : std::uint8_t {
   held,        ///< kept, waiting for its siblings
   completed,   ///< it completed a set: `message` holds the whole message
   duplicate,   ///< a part already held: ignored, its token joins the set's tokens
+  /// The same part (key, seq and content) of a message completed less than timeout_ms ago
+  /// (an SMSC retry after a lost ack): ignored. Ack its token once the message it belongs to,
+  /// returned earlier, is committed.
+  late_duplicate,
 };
 
 struct AddResult {
@@ -137,6 +142,7 @@ struct ReassemblyConfig {
   std::size_t max_sets_per_source = 64;  ///< partial sets per (smsc, source)
   std::size_t max_sets_total = 100'000;  ///< partial sets overall
   std::size_t max_bytes = 64u << 20;     ///< octets of held parts overall
+  std::size_t max_recent = 10'000;       ///< completed sets remembered for late duplicates
 };
 
 /// Joins concatenated parts. Key: (smsc, source, destination, ref, total). Not thread-safe:
@@ -150,6 +156,8 @@ class Reassembler {
   /// Takes one part. Concatenation comes from the UDH (esm_class & 0x40; 8- or 16-bit ref),
   /// else from all three SAR TLVs; a message_payload without either is a whole message.
   /// Invalid headers (total 0, seq 0, seq > total, broken UDH) make the part standalone.
+  /// A part whose seq is already held with different content is not a duplicate but a new
+  /// message reusing the reference: the held set is flushed as incomplete and a new one starts.
   [[nodiscard]] AddResult add(const InboundPart& part);
 
   /// Flushes every partial set whose first part arrived at or before now_ms - timeout, as
@@ -184,6 +192,7 @@ class Reassembler {
     std::optional<std::uint16_t> source_port;
     std::int64_t now_ms = 0;
     std::uint64_t token = 0;
+    std::uint64_t digest = 0;  // of the user data, to tell a retry from a reused reference
     [[nodiscard]] std::size_t bytes() const noexcept;
   };
   struct Set {
@@ -211,11 +220,24 @@ class Reassembler {
   void flush_oldest(std::vector<ReassembledMessage>& out);
   void flush_oldest_of(std::string_view source_key, std::vector<ReassembledMessage>& out);
   void rekey(Set& set, std::int64_t first_ms);
+  void remember_completed(const Set& set, std::int64_t now_ms);
+  void forget_recent(std::int64_t now_ms);
+  [[nodiscard]] bool is_late_duplicate(std::string_view key, std::uint8_t seq, std::uint64_t digest,
+                                       std::int64_t now_ms) const;
+
+  /// A set completed recently: its parts' (seq, digest), to recognise retries.
+  struct Recent {
+    std::int64_t completed_ms = 0;
+    std::uint64_t serial = 0;
+    std::vector<std::pair<std::uint8_t, std::uint64_t>> parts;
+  };
 
   ReassemblyConfig config_;
   std::unordered_map<std::string, Set, Hash, std::equal_to<>> sets_;
   std::map<AgeKey, Set*> by_age_;
   std::unordered_map<std::string, std::set<AgeKey>, Hash, std::equal_to<>> by_source_;
+  std::unordered_map<std::string, Recent, Hash, std::equal_to<>> recent_;
+  std::deque<std::pair<std::uint64_t, std::string>> recent_order_;  // (serial, key), oldest first
   std::uint64_t serial_ = 0;
   std::size_t parts_held_ = 0;
   std::size_t bytes_held_ = 0;

@@ -121,7 +121,7 @@ TEST(Reassembly, PartsOutOfOrderAreJoinedInPartOrder) {
 TEST(Reassembly, DuplicatesAreIgnoredButTheirTokensReturned) {
   Reassembler r;
   PartBuilder a(concat8(9, 2, 1) + "first ", 1);
-  PartBuilder dup(concat8(9, 2, 1) + "FIRST AGAIN ", 2);
+  PartBuilder dup(concat8(9, 2, 1) + "first ", 2);
   PartBuilder b(concat8(9, 2, 2) + "second", 3);
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
   AddResult d = r.add(*dup);
@@ -132,6 +132,55 @@ TEST(Reassembly, DuplicatesAreIgnoredButTheirTokensReturned) {
   EXPECT_EQ(res.message->user_data, "first second");
   EXPECT_THAT(res.message->tokens, ElementsAre(1u, 3u, 2u));
   EXPECT_EQ(res.message->parts_received, 2);
+}
+
+TEST(Reassembly, SameSeqWithOtherContentStartsANewMessage) {
+  Reassembler r;
+  PartBuilder old1(concat8(9, 2, 1) + "old ", 1);
+  PartBuilder new1(concat8(9, 2, 1) + "new ", 2);
+  PartBuilder new2(concat8(9, 2, 2) + "message", 3);
+  EXPECT_EQ(r.add(*old1).outcome, PartOutcome::held);
+  AddResult a = r.add(*new1);
+  EXPECT_EQ(a.outcome, PartOutcome::held);
+  ASSERT_EQ(a.flushed.size(), 1u);
+  EXPECT_EQ(a.flushed[0].user_data, "old ");
+  EXPECT_TRUE(a.flushed[0].incomplete);
+  EXPECT_THAT(a.flushed[0].tokens, ElementsAre(1u));
+  AddResult b = r.add(*new2);
+  ASSERT_TRUE(b.message);
+  EXPECT_EQ(b.message->user_data, "new message");
+  EXPECT_THAT(b.message->tokens, ElementsAre(2u, 3u));
+}
+
+TEST(Reassembly, RetryOfACompletedPartIsALateDuplicate) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 1'000});
+  PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
+  PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*b).message);
+  PartBuilder retry(concat8(3, 2, 2) + "llo", 3, 500);
+  AddResult late = r.add(*retry);
+  EXPECT_EQ(late.outcome, PartOutcome::late_duplicate);
+  EXPECT_FALSE(late.message);
+  EXPECT_EQ(r.pending(), 0u);
+  // Past the timeout the same bytes are a new (partial) message again.
+  EXPECT_THAT(r.expire(2'000), IsEmpty());
+  PartBuilder much_later(concat8(3, 2, 2) + "llo", 4, 2'000);
+  EXPECT_EQ(r.add(*much_later).outcome, PartOutcome::held);
+}
+
+TEST(Reassembly, ReusedReferenceWithNewContentIsNotALateDuplicate) {
+  Reassembler r;
+  PartBuilder a(concat8(0, 2, 1) + "one ", 1);
+  PartBuilder b(concat8(0, 2, 2) + "two", 2);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*b).message);
+  PartBuilder c(concat8(0, 2, 1) + "three ", 3);
+  PartBuilder d(concat8(0, 2, 2) + "four", 4);
+  EXPECT_EQ(r.add(*c).outcome, PartOutcome::held);
+  AddResult res = r.add(*d);
+  ASSERT_TRUE(res.message);
+  EXPECT_EQ(res.message->user_data, "three four");
 }
 
 TEST(Reassembly, InvalidHeadersMakeStandaloneMessages) {

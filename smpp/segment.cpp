@@ -121,8 +121,27 @@ struct PartFill {
   }
 };
 
-std::size_t segments_for(std::size_t units, const PartFill& fill, std::size_t single) noexcept {
-  return units <= single ? 1 : fill.parts;
+// GSM cost of each ASCII character, without and with the look-alike pass (tab and backtick are
+// the only ASCII look-alikes). 0 = not in the alphabet.
+struct AsciiCosts {
+  std::uint8_t plain[128];
+  std::uint8_t smart[128];
+};
+
+const AsciiCosts& ascii_costs() noexcept {
+  static const AsciiCosts costs = [] {
+    AsciiCosts c{};
+    for (char32_t b = 0; b < 128; ++b) {
+      c.plain[b] = static_cast<std::uint8_t>(gsm7::septet_cost(b));
+      const Lookalike l = lookalike(b);
+      c.smart[b] =
+          l.found
+              ? static_cast<std::uint8_t>(gsm7::septet_cost(static_cast<unsigned char>(l.text[0])))
+              : c.plain[b];
+    }
+    return c;
+  }();
+  return costs;
 }
 
 // Cuts `encoded` (units of `unit_bytes` octets) into parts of at most `cap` units, moving the
@@ -167,52 +186,98 @@ std::string smart_replace(std::string_view utf8) {
 }
 
 SegmentCount count_segments(std::string_view utf8, const SegmentOptions& options) {
-  const PartLimits gsm_limits = part_limits(TextEncoding::gsm7, options.concatenation);
-  const PartLimits ucs_limits = part_limits(TextEncoding::ucs2, options.concatenation);
-  const PartLimits lat_limits = part_limits(TextEncoding::latin1, options.concatenation);
-  PartFill gsm{gsm_limits.multi}, ucs{ucs_limits.multi}, lat{lat_limits.multi};
+  // Pass 1: totals per encoding, and whether any character costs two units. Without such
+  // characters the greedy part count is a division; with them, pass 2 replays the greedy fill.
+  const bool smart = options.smart_encoding;
+  const AsciiCosts& ascii = ascii_costs();
+  const std::uint8_t* ascii_cost = smart ? ascii.smart : ascii.plain;
   std::size_t septets = 0, units = 0, octets = 0;
-  bool gsm_ok = true;
-  bool lat_ok = options.allow_latin1;
+  bool gsm_ok = true, lat_ok = options.allow_latin1;
+  bool gsm_pairs = false, ucs_pairs = false;
 
+  const std::size_t size = utf8.size();
   std::size_t pos = 0;
-  while (pos < utf8.size()) {
+  while (pos < size) {
+    const auto b = static_cast<unsigned char>(utf8[pos]);
+    if (b < 0x80) {
+      ++pos;
+      ++units;
+      octets += lat_ok;
+      const unsigned cost = ascii_cost[b];
+      septets += cost;
+      gsm_pairs |= cost == 2;
+      gsm_ok &= cost != 0;
+      continue;
+    }
     const char32_t cp = utf8_next(utf8, pos);
-    const std::size_t u = cp >= 0x10000 ? 2 : 1;
-    units += u;
-    ucs.add(u);
+    const bool astral = cp >= 0x10000;
+    units += astral ? 2 : 1;
+    ucs_pairs |= astral;
     if (lat_ok) {
       if (cp < 0x100) {
         ++octets;
-        lat.add(1);
       } else {
         lat_ok = false;
       }
     }
     if (!gsm_ok) continue;
-    if (options.smart_encoding) {
+    if (smart) {
       const Lookalike l = lookalike(cp);
       if (l.found) {
         for (std::uint8_t i = 0; i < l.len; ++i) {
           const unsigned cost = gsm7::septet_cost(static_cast<unsigned char>(l.text[i]));
           septets += cost;
-          gsm.add(cost);
+          gsm_pairs |= cost == 2;
         }
         continue;
       }
     }
     const unsigned cost = gsm7::septet_cost(cp);
-    if (cost == 0) {
-      gsm_ok = false;
-      continue;
-    }
     septets += cost;
-    gsm.add(cost);
+    gsm_pairs |= cost == 2;
+    gsm_ok &= cost != 0;
   }
 
-  if (gsm_ok) return {TextEncoding::gsm7, segments_for(septets, gsm, gsm_limits.single), septets};
-  if (lat_ok) return {TextEncoding::latin1, segments_for(octets, lat, lat_limits.single), octets};
-  return {TextEncoding::ucs2, segments_for(units, ucs, ucs_limits.single), units};
+  SegmentCount c;
+  bool pairs;
+  if (gsm_ok) {
+    c = {TextEncoding::gsm7, 1, septets};
+    pairs = gsm_pairs;
+  } else if (lat_ok) {
+    c = {TextEncoding::latin1, 1, octets};
+    pairs = false;
+  } else {
+    c = {TextEncoding::ucs2, 1, units};
+    pairs = ucs_pairs;
+  }
+  const PartLimits limits = part_limits(c.encoding, options.concatenation);
+  if (c.units <= limits.single) return c;
+  if (!pairs) {
+    c.segments = (c.units + limits.multi - 1) / limits.multi;
+    return c;
+  }
+
+  // Pass 2: greedy fill, a two-unit character never straddling two parts.
+  PartFill fill{limits.multi};
+  pos = 0;
+  while (pos < size) {
+    const char32_t cp = utf8_next(utf8, pos);
+    if (c.encoding == TextEncoding::ucs2) {
+      fill.add(cp >= 0x10000 ? 2 : 1);
+      continue;
+    }
+    if (smart) {
+      const Lookalike l = lookalike(cp);
+      if (l.found) {
+        for (std::uint8_t i = 0; i < l.len; ++i)
+          fill.add(gsm7::septet_cost(static_cast<unsigned char>(l.text[i])));
+        continue;
+      }
+    }
+    fill.add(gsm7::septet_cost(cp));
+  }
+  c.segments = fill.parts;
+  return c;
 }
 
 SegmentPlan plan_segments(std::string_view utf8, const SegmentOptions& options) {

@@ -25,6 +25,7 @@
 #include "engine/router.hpp"
 #include "engine/store.hpp"
 #include "engine/types.hpp"
+#include "engine/views.hpp"
 
 namespace twoway::engine {
 

@@ -1,0 +1,196 @@
+// The store and the record format: versioned, forward-compatible records, key order, map
+// growth instead of MDB_MAP_FULL, and the threaded writer's group commit and durability.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "engine/records.hpp"
+#include "engine_fixture.hpp"
+
+namespace twoway::engine::testing {
+namespace {
+
+TEST(Records, ProfileRoundTrip) {
+  Profile p;
+  p.number = "+16502530000";
+  p.name = "Alice";
+  p.consent = Consent::subscribed;
+  p.consent_source = ConsentSource::import;
+  p.consent_since = -5;
+  p.unread = 3;
+  p.tags = {"vip", "beta"};
+  p.last_mo = 1781542800;
+  std::string buf;
+  records::encode(p, buf);
+  Profile q;
+  ASSERT_TRUE(records::decode(buf, q));
+  EXPECT_EQ(q.name, "Alice");
+  EXPECT_EQ(q.consent, Consent::subscribed);
+  EXPECT_EQ(q.consent_source, ConsentSource::import);
+  EXPECT_EQ(q.consent_since, -5);
+  EXPECT_EQ(q.unread, 3u);
+  EXPECT_EQ(q.tags, p.tags);
+  EXPECT_EQ(q.last_mo, p.last_mo);
+}
+
+TEST(Records, UnknownTrailingFieldsAreIgnored) {
+  Message m;
+  m.text = "hello";
+  m.kind = MessageKind::campaign;
+  m.smsc_ids = {"a", "b"};
+  std::string buf;
+  records::encode(m, buf);
+  buf += std::string("\x05future", 7);  // a later release appended a field
+  Message back;
+  ASSERT_TRUE(records::decode(buf, back));
+  EXPECT_EQ(back.text, "hello");
+  EXPECT_EQ(back.kind, MessageKind::campaign);
+  EXPECT_EQ(back.smsc_ids, m.smsc_ids);
+}
+
+TEST(Records, OlderRecordsKeepDefaultsForMissingFields) {
+  // A version-1 writer that stopped after the consent fields.
+  std::string buf;
+  records::Writer w(buf);
+  w.u8(1);
+  w.str("+16502530000");
+  w.str("Old");
+  w.u8(static_cast<std::uint8_t>(Consent::unsubscribed));
+  Profile p;
+  ASSERT_TRUE(records::decode(buf, p));
+  EXPECT_EQ(p.name, "Old");
+  EXPECT_EQ(p.consent, Consent::unsubscribed);
+  EXPECT_EQ(p.next_seq, 1u);
+  EXPECT_TRUE(p.tags.empty());
+}
+
+TEST(Records, TruncatedFieldIsReportedNotOverread) {  // invariant 6 on our own disk
+  Message m;
+  m.text = std::string(100, 'x');
+  std::string buf;
+  records::encode(m, buf);
+  Message back;
+  EXPECT_FALSE(records::decode(std::string_view(buf).substr(0, 20), back));
+  EXPECT_FALSE(records::decode("", back));
+}
+
+TEST(Records, SettingsRoundTripKeepsDefaultsOfMissingSections) {
+  Settings s;
+  s.auto_responder.mode = AutoResponderMode::all;
+  s.keywords.custom.push_back({"JOIN", "hi", "subscribe"});
+  s.quiet_hours.rules.push_back({"late", {"GB"}, {600, 1200}});
+  std::string buf;
+  records::encode(s, buf);
+  Settings back;
+  ASSERT_TRUE(records::decode(buf, back));
+  EXPECT_EQ(back.auto_responder.mode, AutoResponderMode::all);
+  ASSERT_EQ(back.keywords.custom.size(), 1u);
+  EXPECT_EQ(back.keywords.custom[0].action, "subscribe");
+  ASSERT_FALSE(back.quiet_hours.rules.empty());
+  EXPECT_EQ(back.quiet_hours.rules.back().window.start_minute, 600);
+}
+
+TEST(Records, KeysSortLikeTheViews) {
+  EXPECT_LT(records::message_key("+1650", 2), records::message_key("+1650", 10));
+  EXPECT_LT(records::message_key("+1650", 999), records::message_key("+16500", 1));
+  // Inbox: newer first, then the later order first.
+  EXPECT_LT(records::inbox_key(InboxView::inbox, 200, 1),
+            records::inbox_key(InboxView::inbox, 100, 5));
+  EXPECT_LT(records::inbox_key(InboxView::inbox, 100, 6),
+            records::inbox_key(InboxView::inbox, 100, 5));
+  EXPECT_LT(records::outbox_key(false, 5, 9), records::outbox_key(false, 6, 1));
+  EXPECT_LT(records::outbox_key(false, 1LL << 40, 9), records::outbox_key(true, 0, 1));
+}
+
+TEST_F(EngineTest, MapGrowsInsteadOfFailingWhenFull) {
+  config.map_size = 1 << 20;
+  config.durable = false;
+  reopen();
+  const std::size_t first = engine->map_size();
+  subscribe_number(kAlice);
+  for (int i = 0; i < 3000; ++i) text(kAlice, std::string(400, 'a' + i % 26));
+  EXPECT_GT(engine->map_size(), first);
+  EXPECT_EQ(profile_of(kAlice).unread, 3000u);
+  EXPECT_EQ(engine->thread(kAlice, 0, 1, now).messages.at(0).text,
+            std::string(400, 'a' + 2999 % 26));
+}
+
+class WriterTest : public EngineTest {
+ protected:
+  void SetUp() override { open(EngineMode::threaded); }
+};
+
+TEST_F(WriterTest, CompletionRunsAfterTheCommitThatHoldsTheMessage) {  // invariant 1
+  constexpr int kCount = 500;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::atomic<int> visible{0};
+  for (int i = 0; i < kCount; ++i) {
+    InboundMessage m;
+    m.smsc = "smsc1";
+    m.source = "+1650253" + std::to_string(1000 + i);
+    m.destination = kShortCode;
+    m.text = "hello " + std::to_string(i);
+    m.received_unix = now;
+    const std::string number = m.source;
+    engine->submit_inbound(std::move(m), [&, number](bool committed) {
+      // deliver_sm_resp would be sent here: the message must already be readable.
+      if (committed && engine->profile(number).has_value()) ++visible;
+      std::lock_guard lock(mu);
+      ++done;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done == kCount; });
+  EXPECT_EQ(visible.load(), kCount);
+}
+
+TEST_F(WriterTest, CommittedInboundSurvivesARestart) {  // invariant 1
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 50; ++i) {
+    InboundMessage m;
+    m.smsc = "smsc1";
+    m.source = kAlice;
+    m.destination = kShortCode;
+    m.text = "n" + std::to_string(i);
+    m.received_unix = now + i;
+    engine->submit_inbound(std::move(m), [&](bool ok) { acked += ok ? 1 : 0; });
+  }
+  engine->flush();
+  EXPECT_EQ(acked.load(), 50);
+  open(EngineMode::threaded);
+  EXPECT_EQ(profile_of(kAlice).unread, 50u);
+  EXPECT_EQ(engine->thread(kAlice, 0, 100, now).messages.size(), 50u);
+}
+
+TEST_F(WriterTest, ReceiptsGoThroughTheWriterToo) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "9f", now));
+  std::atomic<bool> committed{false};
+  engine->submit_receipt({"smsc1", "9F", ReceiptState::delivered, "", now},
+                         [&](bool ok) { committed = ok; });
+  engine->flush();
+  EXPECT_TRUE(committed.load());
+  EXPECT_EQ(engine->thread(kAlice, 0, 1, now).messages.at(0).state, MessageState::delivered);
+}
+
+TEST_F(WriterTest, RelaxedModeStillCommitsAndSurvivesACleanRestart) {
+  config.durable = false;
+  config.relaxed_sync_ms = 10;
+  open(EngineMode::threaded);
+  text(kAlice, "relaxed");
+  open(EngineMode::threaded);
+  EXPECT_EQ(profile_of(kAlice).last_preview, "relaxed");
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

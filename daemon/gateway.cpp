@@ -41,36 +41,50 @@ std::pair<std::uint8_t, std::uint8_t> ton_npi(std::string_view number) {
 engine::ReceiptState receipt_state(smpp::MessageState s) {
   using S = smpp::MessageState;
   switch (s) {
-    case S::delivered: return engine::ReceiptState::delivered;
+    case S::delivered:
+      return engine::ReceiptState::delivered;
     case S::accepted:
     case S::enroute:
-    case S::scheduled: return engine::ReceiptState::accepted;
-    case S::expired: return engine::ReceiptState::expired;
-    case S::rejected: return engine::ReceiptState::rejected;
+    case S::scheduled:
+      return engine::ReceiptState::accepted;
+    case S::expired:
+      return engine::ReceiptState::expired;
+    case S::rejected:
+      return engine::ReceiptState::rejected;
     case S::deleted:
     case S::undeliverable:
-    case S::skipped: return engine::ReceiptState::failed;
-    case S::unknown: return engine::ReceiptState::unknown;
+    case S::skipped:
+      return engine::ReceiptState::failed;
+    case S::unknown:
+      return engine::ReceiptState::unknown;
   }
   return engine::ReceiptState::unknown;
 }
 
 smpp::DefaultAlphabet default_alphabet(Alphabet a) {
   switch (a) {
-    case Alphabet::gsm7: return smpp::DefaultAlphabet::gsm7_unpacked;
-    case Alphabet::gsm7_packed: return smpp::DefaultAlphabet::gsm7_packed;
-    case Alphabet::latin1: return smpp::DefaultAlphabet::latin1;
-    case Alphabet::ascii: return smpp::DefaultAlphabet::ascii;
+    case Alphabet::gsm7:
+      return smpp::DefaultAlphabet::gsm7_unpacked;
+    case Alphabet::gsm7_packed:
+      return smpp::DefaultAlphabet::gsm7_packed;
+    case Alphabet::latin1:
+      return smpp::DefaultAlphabet::latin1;
+    case Alphabet::ascii:
+      return smpp::DefaultAlphabet::ascii;
   }
   return smpp::DefaultAlphabet::gsm7_unpacked;
 }
 
 smpp::Concatenation concatenation(Concatenation c) {
   switch (c) {
-    case Concatenation::udh8: return smpp::Concatenation::udh8;
-    case Concatenation::udh16: return smpp::Concatenation::udh16;
-    case Concatenation::sar: return smpp::Concatenation::sar;
-    case Concatenation::payload: return smpp::Concatenation::payload;
+    case Concatenation::udh8:
+      return smpp::Concatenation::udh8;
+    case Concatenation::udh16:
+      return smpp::Concatenation::udh16;
+    case Concatenation::sar:
+      return smpp::Concatenation::sar;
+    case Concatenation::payload:
+      return smpp::Concatenation::payload;
   }
   return smpp::Concatenation::udh8;
 }
@@ -103,10 +117,18 @@ smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index) {
   s.host = smsc.host;
   s.port = smsc.port;
   switch (smsc.bind) {
-    case BindMode::transceiver: s.bind_type = smpp::BindType::transceiver; break;
-    case BindMode::receiver: s.bind_type = smpp::BindType::receiver; break;
-    case BindMode::transmitter: s.bind_type = smpp::BindType::transmitter; break;
-    case BindMode::pair: s.bind_type = smpp::BindType::receiver_transmitter; break;
+    case BindMode::transceiver:
+      s.bind_type = smpp::BindType::transceiver;
+      break;
+    case BindMode::receiver:
+      s.bind_type = smpp::BindType::receiver;
+      break;
+    case BindMode::transmitter:
+      s.bind_type = smpp::BindType::transmitter;
+      break;
+    case BindMode::pair:
+      s.bind_type = smpp::BindType::receiver_transmitter;
+      break;
   }
   s.system_id = smsc.system_id;
   s.password = smsc.password;
@@ -188,10 +210,18 @@ void Gateway::start_smsc(Smsc& smsc) {
     });
     bind.session->on_log([id = bind.id](smpp::LogLevel level, std::string_view text) {
       switch (level) {
-        case smpp::LogLevel::debug: spdlog::debug("bind={} {}", id, text); break;
-        case smpp::LogLevel::info: spdlog::info("bind={} {}", id, text); break;
-        case smpp::LogLevel::warn: spdlog::warn("bind={} {}", id, text); break;
-        case smpp::LogLevel::error: spdlog::error("bind={} {}", id, text); break;
+        case smpp::LogLevel::debug:
+          spdlog::debug("bind={} {}", id, text);
+          break;
+        case smpp::LogLevel::info:
+          spdlog::info("bind={} {}", id, text);
+          break;
+        case smpp::LogLevel::warn:
+          spdlog::warn("bind={} {}", id, text);
+          break;
+        case smpp::LogLevel::error:
+          spdlog::error("bind={} {}", id, text);
+          break;
       }
     });
     bind.session->start();
@@ -250,16 +280,16 @@ void Gateway::reload(const Config& config) {
     // A changed SMSC rebinds; an untouched one keeps its healthy links.
     const auto before = session_config(it->second.config, 0);
     const auto after = session_config(sc, 0);
-    const bool changed = it->second.config.binds != sc.binds || before.host != after.host ||
-                         before.port != after.port || before.system_id != after.system_id ||
-                         before.password != after.password || before.bind_type != after.bind_type ||
-                         before.window != after.window || before.rate_per_second != after.rate_per_second ||
-                         before.system_type != after.system_type ||
-                         before.interface_version != after.interface_version ||
-                         before.address_range != after.address_range ||
-                         before.tls.enabled != after.tls.enabled ||
-                         before.enquire_link_interval != after.enquire_link_interval ||
-                         before.request_timeout != after.request_timeout;
+    const bool changed =
+        it->second.config.binds != sc.binds || before.host != after.host ||
+        before.port != after.port || before.system_id != after.system_id ||
+        before.password != after.password || before.bind_type != after.bind_type ||
+        before.window != after.window || before.rate_per_second != after.rate_per_second ||
+        before.system_type != after.system_type ||
+        before.interface_version != after.interface_version ||
+        before.address_range != after.address_range || before.tls.enabled != after.tls.enabled ||
+        before.enquire_link_interval != after.enquire_link_interval ||
+        before.request_timeout != after.request_timeout;
     it->second.config = sc;
     if (changed && binds_started_) {
       spdlog::info("smsc={} config changed: rebinding", sc.name);
@@ -291,7 +321,9 @@ void Gateway::reload(const Config& config) {
   }
 }
 
-void Gateway::kick() { schedule_pump(std::chrono::milliseconds(0)); }
+void Gateway::kick() {
+  schedule_pump(std::chrono::milliseconds(0));
+}
 
 bool Gateway::suspend(const std::string& name) {
   std::lock_guard lock(mu_);
@@ -607,7 +639,8 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
           counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
         }
         if (tracker->remaining.fetch_sub(1) == 1) {
-          if (!tracker->failed) counters_.outbound_submitted.fetch_add(1, std::memory_order_relaxed);
+          if (!tracker->failed)
+            counters_.outbound_submitted.fetch_add(1, std::memory_order_relaxed);
           settle();
         }
       });

@@ -3,11 +3,11 @@
 // and the outbox pump that submits due messages on the binds serving each sending number.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -120,8 +120,8 @@ class Gateway {
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, Smsc> smscs_;
   std::map<std::string, std::string> number_smsc_;  // sending number (digits) -> smsc name
-  std::map<std::string, smpp::DecodeOptions> decode_options_;      // by smsc
-  std::map<std::string, smpp::SegmentOptions> segment_options_;    // by smsc
+  std::map<std::string, smpp::DecodeOptions> decode_options_;    // by smsc
+  std::map<std::string, smpp::SegmentOptions> segment_options_;  // by smsc
   smpp::Reassembler reassembler_;
   std::unordered_map<std::uint64_t, HeldPart> held_;  // token -> unanswered part
   std::uint64_t next_token_ = 1;

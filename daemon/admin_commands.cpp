@@ -1,0 +1,627 @@
+// The admin socket's commands: see admin_commands.hpp.
+#include "daemon/admin_commands.hpp"
+
+#include <boost/asio/post.hpp>
+#include <ctime>
+#include <sstream>
+
+namespace twoway::daemon {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+AdminError error(std::string code, std::string message) {
+  return AdminError{std::move(code), std::move(message)};
+}
+
+/// The rest of the positionals from `from` on, joined by spaces (TEXT... arguments).
+std::string rest(const Args& args, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < args.positional.size(); ++i) {
+    if (!out.empty()) out += ' ';
+    out += args.positional[i];
+  }
+  return out;
+}
+
+std::string hhmm(int minutes) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
+  return buf;
+}
+
+std::optional<int> parse_hhmm(std::string_view s) {
+  if (s.size() != 5 || s[2] != ':') return std::nullopt;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!digit(s[0]) || !digit(s[1]) || !digit(s[3]) || !digit(s[4])) return std::nullopt;
+  const int h = (s[0] - '0') * 10 + (s[1] - '0');
+  const int m = (s[3] - '0') * 10 + (s[4] - '0');
+  if (h > 24 || m > 59 || (h == 24 && m != 0)) return std::nullopt;
+  return h * 60 + m;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : s) {
+    if (c == ',') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else if (!(item.empty() && c == ' ')) {
+      item.push_back(c);
+    }
+  }
+  while (!item.empty() && item.back() == ' ') item.pop_back();
+  if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+json message_json(const engine::Message& m) {
+  json j{{"seq", m.seq},
+         {"direction", m.direction == engine::Direction::inbound ? "in" : "out"},
+         {"kind", engine::to_string(m.kind)},
+         {"text", m.text},
+         {"time", iso_time(m.created)},
+         {"status", engine::to_string(m.state)},
+         {"segments", m.segments},
+         {"encoding", engine::to_string(m.encoding)},
+         {"media_omitted", m.media_omitted}};
+  if (m.credits) j["credits"] = m.credits;
+  if (m.incomplete) j["incomplete"] = true;
+  if (!m.keyword.empty()) j["keyword"] = m.keyword;
+  if (!m.agent.empty()) j["agent"] = m.agent;
+  if (!m.error.empty()) j["error"] = m.error;
+  if (!m.sending_number.empty()) j["sending_number"] = m.sending_number;
+  return j;
+}
+
+json settings_json(const engine::Settings& s) {
+  json custom = json::array();
+  for (const auto& c : s.keywords.custom)
+    custom.push_back({{"word", c.word}, {"reply", c.reply}, {"action", c.action}});
+  json rules = json::array();
+  for (const auto& r : s.quiet_hours.rules)
+    rules.push_back({{"name", r.name},
+                     {"regions", r.area_codes_or_regions},
+                     {"start", hhmm(r.window.start_minute)},
+                     {"end", hhmm(r.window.end_minute)}});
+  return {
+      {"auto_responder",
+       {{"mode", engine::to_string(s.auto_responder.mode)},
+        {"message", s.auto_responder.message},
+        {"period_seconds", s.auto_responder.period_seconds}}},
+      {"keywords",
+       {{"opt_out", s.keywords.opt_out},
+        {"opt_in", s.keywords.opt_in},
+        {"help", s.keywords.help},
+        {"opt_out_contains", s.keywords.opt_out_contains},
+        {"custom", custom}}},
+      {"answers",
+       {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
+      {"quiet_hours",
+       {{"enabled", s.quiet_hours.enabled},
+        {"start", hhmm(s.quiet_hours.default_window.start_minute)},
+        {"end", hhmm(s.quiet_hours.default_window.end_minute)},
+        {"rules", rules}}},
+      {"notifications",
+       {{"enabled", s.notifications.enabled},
+        {"email", s.notifications.email},
+        {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
+      {"link_shortening",
+       {{"enabled", s.link_shortening.enabled}, {"domain", s.link_shortening.domain}}},
+  };
+}
+
+std::optional<bool> parse_bool(std::string_view v) {
+  if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "off" || v == "no" || v == "0") return false;
+  return std::nullopt;
+}
+
+/// Applies `key = value` to `s`; returns a problem or "".
+std::string set_setting(engine::Settings& s, std::string_view key, std::string_view value) {
+  auto boolean = [&](bool& field) -> std::string {
+    auto b = parse_bool(value);
+    if (!b) return "expected true or false";
+    field = *b;
+    return "";
+  };
+  auto seconds = [&](std::int64_t& field) -> std::string {
+    char* end = nullptr;
+    const std::string v(value);
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 0) return "expected a number of seconds";
+    field = n;
+    return "";
+  };
+  if (key == "auto_responder.mode") {
+    if (value == "off")
+      s.auto_responder.mode = engine::AutoResponderMode::off;
+    else if (value == "non_consented")
+      s.auto_responder.mode = engine::AutoResponderMode::non_consented;
+    else if (value == "all")
+      s.auto_responder.mode = engine::AutoResponderMode::all;
+    else
+      return "expected off, non_consented or all";
+    return "";
+  }
+  if (key == "auto_responder.message") return s.auto_responder.message = value, "";
+  if (key == "auto_responder.period_seconds") return seconds(s.auto_responder.period_seconds);
+  if (key == "keywords.opt_out") return s.keywords.opt_out = split_list(value), "";
+  if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
+  if (key == "keywords.help") return s.keywords.help = split_list(value), "";
+  if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
+  if (key == "answers.opt_out") return s.answers.opt_out = value, "";
+  if (key == "answers.opt_in") return s.answers.opt_in = value, "";
+  if (key == "answers.help") return s.answers.help = value, "";
+  if (key == "quiet_hours.enabled") return boolean(s.quiet_hours.enabled);
+  if (key == "quiet_hours.start" || key == "quiet_hours.end") {
+    auto m = parse_hhmm(value);
+    if (!m) return "expected HH:MM";
+    (key == "quiet_hours.start" ? s.quiet_hours.default_window.start_minute
+                                : s.quiet_hours.default_window.end_minute) = *m;
+    return "";
+  }
+  if (key == "notifications.enabled") return boolean(s.notifications.enabled);
+  if (key == "notifications.email") return s.notifications.email = value, "";
+  if (key == "notifications.waiting_threshold_seconds")
+    return seconds(s.notifications.waiting_threshold_seconds);
+  if (key == "link_shortening.enabled") return boolean(s.link_shortening.enabled);
+  if (key == "link_shortening.domain") return s.link_shortening.domain = value, "";
+  return "unknown setting";
+}
+
+/// Looks a dotted key up in the settings JSON.
+const json* find_setting(const json& all, std::string_view key) {
+  const json* node = &all;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    const auto dot = key.find('.', start);
+    const std::string part(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (!node->is_object() || !node->contains(part)) return nullptr;
+    node = &(*node)[part];
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return node;
+}
+
+CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
+                          std::string_view number) {
+  if (!r.ok()) {
+    std::string message;
+    switch (r.error) {
+      case engine::SendError::not_found:
+        message = "no conversation with this number";
+        break;
+      case engine::SendError::not_subscribed:
+        message = "the customer is not subscribed: replies go to subscribers only";
+        break;
+      case engine::SendError::no_inbound:
+        message = "the customer has not texted: nobody is texted first";
+        break;
+      case engine::SendError::blocked:
+        message = "the number is blocked";
+        break;
+      case engine::SendError::branded_sender:
+        message = "no numeric sending number to reply from (branded sender IDs cannot converse)";
+        break;
+      case engine::SendError::quiet_hours:
+        message = "it is " + r.quiet.local_time +
+                  " for the customer, inside quiet hours; repeat with --override-quiet-hours "
+                  "to send anyway";
+        break;
+      case engine::SendError::empty_text:
+        message = "the text is empty";
+        break;
+      case engine::SendError::text_too_long:
+        message = "the text is too long";
+        break;
+      case engine::SendError::invalid_number:
+        message = "not a phone number";
+        break;
+      case engine::SendError::ok:
+        break;
+    }
+    return error(engine::to_string(r.error), message);
+  }
+  json j{{"number", engine.normalize(number)},
+         {"outbox_id", r.outbox_id},
+         {"seq", r.seq},
+         {"held", r.held}};
+  if (r.held) j["due"] = iso_time(r.due_unix);
+  j["quiet_hours"] = {
+      {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
+  return j;
+}
+
+/// Runs `fn` on the pool and completes with its result: engine writes wait for their commit.
+AsyncHandler on_pool(boost::asio::thread_pool& pool,
+                     std::function<CommandResult(const Args&, const Caller&)> fn) {
+  return [&pool, fn = std::move(fn)](const Args& args, const Caller& caller, Completion done) {
+    boost::asio::post(pool, [fn, args, caller, done = std::move(done)] {
+      try {
+        done(fn(args, caller));
+      } catch (const std::exception& e) {
+        done(error("internal", e.what()));
+      }
+    });
+  };
+}
+
+CommandResult action_result(engine::ActionError e, engine::Engine& engine,
+                            std::string_view number) {
+  if (e == engine::ActionError::not_found)
+    return error("not_found", "no conversation with " + std::string(number));
+  if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
+  return json{{"number", engine.normalize(number)}};
+}
+
+}  // namespace
+
+json iso_time(std::int64_t unix_seconds) {
+  if (unix_seconds == 0) return nullptr;
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json event_json(const engine::Event& e) {
+  static constexpr const char* kTypes[] = {"inbound", "outbound", "consent",
+                                           "receipt", "profile",  "settings"};
+  json j{{"event", kTypes[static_cast<int>(e.type)]}, {"time", iso_time(e.time)}};
+  if (!e.number.empty()) j["number"] = e.number;
+  if (e.seq) j["seq"] = e.seq;
+  switch (e.type) {
+    case engine::EventType::inbound:
+    case engine::EventType::outbound:
+    case engine::EventType::receipt:
+      j["kind"] = engine::to_string(e.kind);
+      j["status"] = engine::to_string(e.state);
+      break;
+    case engine::EventType::consent:
+      j["consent"] = engine::to_string(e.consent);
+      break;
+    default:
+      break;
+  }
+  if (!e.detail.empty()) j["detail"] = e.detail;
+  return j;
+}
+
+void register_admin_commands(AdminServer& server, AdminContext& ctx,
+                             boost::asio::thread_pool& pool) {
+  engine::Engine& engine = ctx.engine;
+  Gateway& gateway = ctx.gateway;
+
+  server.add_command({"status", "status", Role::manager,
+                      SyncHandler([&ctx](const Args&, const Caller&) -> CommandResult {
+                        const auto stats = ctx.engine.stats(now_unix());
+                        const auto [up, all] = ctx.gateway.binds_up();
+                        const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now() - ctx.started);
+                        return json{{"version", ctx.version},
+                                    {"uptime_seconds", uptime.count()},
+                                    {"healthy", ctx.engine.healthy()},
+                                    {"binds_up", up},
+                                    {"binds_configured", all},
+                                    {"smscs", ctx.gateway.smsc_json()},
+                                    {"outbox_depth", stats.outbox_due + stats.outbox_in_flight},
+                                    {"reassembly_pending", ctx.gateway.reassembly_pending()},
+                                    {"map_size_bytes", ctx.engine.map_size()}};
+                      }),
+                      false, "daemon version, uptime, binds and outbox"});
+
+  server.add_command(
+      {"inbox", "inbox [--unread] [--archived] [--limit N] [--before CURSOR]", Role::manager,
+       SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+         const auto limit = args.integer("limit", 10, 1, 500);
+         if (!limit) return error("bad_request", "--limit takes a number from 1 to 500");
+         if (args.has("unread") && args.has("archived"))
+           return error("bad_request", "--unread and --archived do not go together");
+         const auto view = args.has("archived") ? engine::InboxView::archived
+                           : args.has("unread") ? engine::InboxView::unread
+                                                : engine::InboxView::inbox;
+         const auto page = engine.inbox(view, args.value("before").value_or(""),
+                                        static_cast<std::size_t>(*limit));
+         json rows = json::array();
+         for (const auto& r : page.rows) {
+           rows.push_back({{"number", r.number},
+                           {"name", r.name},
+                           {"preview", r.preview},
+                           {"last_inbound", iso_time(r.time)},
+                           {"unread", r.unread},
+                           {"consent", engine::to_string(r.consent)},
+                           {"blocked", r.blocked},
+                           {"archived", r.archived}});
+         }
+         return json{
+             {"conversations", std::move(rows)},
+             {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
+       }),
+       false, "conversations, newest inbound first"});
+
+  server.add_command(
+      {"thread", "thread NUMBER [--limit N] [--before CURSOR]", Role::manager,
+       SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+         const auto limit = args.integer("limit", 50, 1, 1000);
+         const auto before = args.integer("before", 0, 0, std::numeric_limits<long long>::max());
+         if (!limit || !before) return error("bad_request", "--limit and --before take numbers");
+         const auto page = engine.thread(args.positional[0], static_cast<std::uint64_t>(*before),
+                                         static_cast<std::size_t>(*limit), now_unix());
+         if (!page.found) return error("not_found", "no conversation with " + args.positional[0]);
+         const auto& h = page.header;
+         json header{{"number", h.number},
+                     {"name", h.name},
+                     {"consent", engine::to_string(h.consent)},
+                     {"consent_since", iso_time(h.consent_since)},
+                     {"consent_source", engine::to_string(h.consent_source)},
+                     {"location", h.location},
+                     {"local_time", h.local_time},
+                     {"time_zone", h.time_zones.empty() ? "" : h.time_zones.front()},
+                     {"sending_number", h.sending_number},
+                     {"blocked", h.blocked},
+                     {"archived", h.archived}};
+         if (h.response_time_seconds >= 0)
+           header["response_time_seconds"] = h.response_time_seconds;
+         json messages = json::array();
+         for (const auto& m : page.messages) messages.push_back(message_json(m));
+         return json{{"header", std::move(header)},
+                     {"messages", std::move(messages)},
+                     {"next_cursor", page.next_cursor ? json(page.next_cursor) : json(nullptr)}};
+       }),
+       false, "one conversation: header and messages"});
+
+  server.add_command(
+      {"reply", "reply [--override-quiet-hours] NUMBER TEXT...", Role::manager,
+       on_pool(pool,
+               [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
+                 engine::ReplyRequest req;
+                 req.number = args.positional[0];
+                 req.text = rest(args, 1);
+                 req.agent = caller.user;
+                 req.override_quiet_hours = args.has("override-quiet-hours");
+                 req.now = now_unix();
+                 auto r = engine.reply(std::move(req));
+                 if (r.ok()) gateway.kick();
+                 return send_result(r, engine, args.positional[0]);
+               }),
+       true, "reply to a subscriber who texted"});
+
+  auto flag_action = [&](const char* name, const char* summary, auto fn) {
+    server.add_command({name, std::string(name) + " NUMBER", Role::manager,
+                        on_pool(pool,
+                                [&engine, fn](const Args& args, const Caller&) -> CommandResult {
+                                  return action_result(fn(engine, args.positional[0]), engine,
+                                                       args.positional[0]);
+                                }),
+                        true, summary});
+  };
+  flag_action("read", "mark a conversation read", [](engine::Engine& e, const std::string& n) {
+    return e.mark_read(n, true, now_unix());
+  });
+  flag_action("unread", "mark a conversation unread", [](engine::Engine& e, const std::string& n) {
+    return e.mark_read(n, false, now_unix());
+  });
+  flag_action("archive", "archive a conversation", [](engine::Engine& e, const std::string& n) {
+    return e.set_archived(n, true, now_unix());
+  });
+  flag_action(
+      "unarchive", "bring a conversation back to the inbox",
+      [](engine::Engine& e, const std::string& n) { return e.set_archived(n, false, now_unix()); });
+  flag_action(
+      "block", "block a number: stored, never shown, never answered",
+      [](engine::Engine& e, const std::string& n) { return e.set_blocked(n, true, now_unix()); });
+  flag_action("unblock", "unblock a number", [](engine::Engine& e, const std::string& n) {
+    return e.set_blocked(n, false, now_unix());
+  });
+
+  server.add_command(
+      {"profile", "profile NUMBER [--name NAME]", Role::manager,
+       on_pool(pool,
+               [&engine](const Args& args, const Caller& caller) -> CommandResult {
+                 const auto& number = args.positional[0];
+                 if (auto name = args.value("name")) {
+                   if (caller.role < Role::admin)
+                     return error("forbidden", "setting a profile name needs the admin role");
+                   if (auto e = engine.set_name(number, *name, now_unix());
+                       e != engine::ActionError::ok)
+                     return action_result(e, engine, number);
+                 }
+                 auto p = engine.profile(number);
+                 if (!p) return error("not_found", "no profile for " + number);
+                 return json{{"number", p->number},
+                             {"name", p->name},
+                             {"consent", engine::to_string(p->consent)},
+                             {"consent_source", engine::to_string(p->consent_source)},
+                             {"consent_since", iso_time(p->consent_since)},
+                             {"blocked", p->blocked},
+                             {"archived", p->archived},
+                             {"unread", p->unread},
+                             {"location", p->location},
+                             {"region", p->region},
+                             {"sending_number", p->sending_number},
+                             {"last_inbound", iso_time(p->last_inbound)},
+                             {"last_outbound", iso_time(p->last_outbound)},
+                             {"tags", p->tags}};
+               }),
+       true, "show a profile; --name sets its name (admin)"});
+
+  server.add_command(
+      {"consent", "consent NUMBER [STATE] [--source SOURCE]", Role::admin,
+       on_pool(pool,
+               [&engine](const Args& args, const Caller&) -> CommandResult {
+                 const auto& number = args.positional[0];
+                 if (args.positional.size() > 1) {
+                   const auto& state = args.positional[1];
+                   engine::Consent c;
+                   if (state == "subscribed")
+                     c = engine::Consent::subscribed;
+                   else if (state == "unsubscribed")
+                     c = engine::Consent::unsubscribed;
+                   else
+                     return error("bad_request", "STATE is subscribed or unsubscribed");
+                   const auto source = args.value("source").value_or("import");
+                   const auto src = source == "admin" ? engine::ConsentSource::admin
+                                                      : engine::ConsentSource::import;
+                   if (auto e = engine.import_consent(number, c, src, now_unix());
+                       e != engine::ActionError::ok)
+                     return action_result(e, engine, number);
+                 }
+                 auto p = engine.profile(number);
+                 if (!p) return error("not_found", "no profile for " + number);
+                 return json{{"number", p->number},
+                             {"consent", engine::to_string(p->consent)},
+                             {"consent_source", engine::to_string(p->consent_source)},
+                             {"consent_since", iso_time(p->consent_since)}};
+               }),
+       true, "show or set consent (imports record their source)"});
+
+  server.add_command(
+      {"send", "send --kind KIND NUMBER TEXT...", Role::admin,
+       on_pool(pool,
+               [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
+                 engine::SendRequest req;
+                 const auto kind = args.value("kind").value_or("");
+                 if (kind == "campaign")
+                   req.kind = engine::MessageKind::campaign;
+                 else if (kind == "flow")
+                   req.kind = engine::MessageKind::flow;
+                 else
+                   return error("bad_request", "--kind is campaign or flow");
+                 req.number = args.positional[0];
+                 req.text = rest(args, 1);
+                 req.source = caller.user;
+                 req.now = now_unix();
+                 auto r = engine.send(std::move(req));
+                 if (r.ok()) gateway.kick();
+                 return send_result(r, engine, args.positional[0]);
+               }),
+       true, "a campaign or flow message to a subscriber"});
+
+  server.add_command(
+      {"settings", "settings [KEY] [VALUE...]", Role::admin,
+       on_pool(pool,
+               [&engine](const Args& args, const Caller&) -> CommandResult {
+                 auto current = engine.settings();
+                 if (args.positional.empty()) return json{{"settings", settings_json(current)}};
+                 const auto& key = args.positional[0];
+                 if (args.positional.size() == 1) {
+                   const json all = settings_json(current);
+                   const json* value = find_setting(all, key);
+                   if (value == nullptr) return error("not_found", "no setting " + key);
+                   return json{{"key", key}, {"value", *value}};
+                 }
+                 if (auto problem = set_setting(current, key, rest(args, 1)); !problem.empty())
+                   return error("bad_request", key + ": " + problem);
+                 if (auto problems = engine.set_settings(current); !problems.empty()) {
+                   std::string message;
+                   for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+                   return error("bad_request", message);
+                 }
+                 const json all = settings_json(engine.settings());
+                 return json{{"key", key}, {"value", *find_setting(all, key)}};
+               }),
+       true, "show all settings, one, or set one"});
+
+  server.add_command({"stats", "stats", Role::manager,
+                      SyncHandler([&engine](const Args&, const Caller&) -> CommandResult {
+                        const auto s = engine.stats(now_unix());
+                        return json{{"credits_today", s.credits_today},
+                                    {"credits_month", s.credits_month},
+                                    {"conversations_answered", s.conversations_answered},
+                                    {"average_response_seconds", s.average_response_seconds},
+                                    {"waiting_over_threshold", s.waiting_over_threshold},
+                                    {"outbox_due", s.outbox_due},
+                                    {"outbox_in_flight", s.outbox_in_flight}};
+                      }),
+                      false, "credits, response times, waiting conversations"});
+
+  server.add_command({"smsc", "smsc ACTION [NAME]", Role::admin,
+                      SyncHandler([&gateway](const Args& args, const Caller&) -> CommandResult {
+                        const auto& action = args.positional[0];
+                        if (action == "list") return json{{"smscs", gateway.smsc_json()}};
+                        if (args.positional.size() < 2)
+                          return error("bad_request", "smsc " + action + " needs an SMSC name");
+                        const auto& name = args.positional[1];
+                        bool found;
+                        if (action == "suspend")
+                          found = gateway.suspend(name);
+                        else if (action == "resume")
+                          found = gateway.resume(name);
+                        else if (action == "reconnect")
+                          found = gateway.reconnect(name);
+                        else
+                          return error("bad_request",
+                                       "ACTION is list, suspend, resume or reconnect");
+                        if (!found) return error("not_found", "no SMSC named " + name);
+                        return json{{"smsc", name}, {"action", action}};
+                      }),
+                      true, "list SMSC binds, or suspend / resume / reconnect one"});
+
+  server.add_command({"metrics", "metrics", Role::manager,
+                      SyncHandler([&ctx](const Args&, const Caller&) -> CommandResult {
+                        return json{{"metrics", ctx.metrics_text ? ctx.metrics_text() : ""}};
+                      }),
+                      false, "Prometheus text of every metric"});
+
+  server.add_command(
+      {"reload", "reload", Role::admin,
+       on_pool(pool,
+               [&ctx](const Args&, const Caller&) -> CommandResult {
+                 if (!ctx.reload) return error("internal", "reload is not available");
+                 auto problems = ctx.reload();
+                 if (!problems.empty())
+                   return error("bad_config",
+                                problems.front() +
+                                    (problems.size() > 1
+                                         ? " (and " + std::to_string(problems.size() - 1) + " more)"
+                                         : ""));
+                 return json{{"reloaded", true}};
+               }),
+       true, "reload the config file (as SIGHUP does)"});
+
+  server.add_command(
+      {"watch", "watch [--events LIST]", Role::manager,
+       StreamHandler([&ctx](const Args& args, const Caller&,
+                            std::shared_ptr<Stream> stream) -> std::optional<AdminError> {
+         if (auto filter = args.value("events")) {
+           for (const auto& e : split_list(*filter)) {
+             if (e != "inbound" && e != "outbound" && e != "consent" && e != "receipt" &&
+                 e != "profile" && e != "settings")
+               return error("bad_request", "unknown event type " + e);
+           }
+           // Filtered streams get their own subscription that drops other types.
+           struct Filtered : Stream {
+             std::shared_ptr<Stream> inner;
+             std::vector<std::string> types;
+             bool push(const json& event) override {
+               const auto type = event.value("event", "");
+               if (std::find(types.begin(), types.end(), type) == types.end())
+                 return !inner->closed();
+               return inner->push(event);
+             }
+             bool closed() const override { return inner->closed(); }
+           };
+           auto f = std::make_shared<Filtered>();
+           f->inner = stream;
+           f->types = split_list(*filter);
+           ctx.events.subscribe(f);
+           return std::nullopt;
+         }
+         ctx.events.subscribe(stream);
+         return std::nullopt;
+       }),
+       false, "stream events as JSON lines until you leave"});
+}
+
+}  // namespace twoway::daemon

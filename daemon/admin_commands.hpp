@@ -1,0 +1,42 @@
+// The admin socket's command set: each command's usage, least role and handler, mapping the
+// engine's views and typed outcomes, the gateway's SMSC control and the change feed to JSON.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "daemon/admin_server.hpp"
+#include "daemon/gateway.hpp"
+#include "engine/engine.hpp"
+
+namespace twoway::daemon {
+
+/// ISO 8601 UTC ("2026-11-27T10:00:00Z"); null for 0.
+[[nodiscard]] nlohmann::json iso_time(std::int64_t unix_seconds);
+
+/// JSON of one change-feed event, as `watch` streams it (no message bodies).
+[[nodiscard]] nlohmann::json event_json(const engine::Event& event);
+
+/// What the commands need from the rest of the daemon.
+struct AdminContext {
+  engine::Engine& engine;
+  Gateway& gateway;
+  EventHub& events;
+  std::string version;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// Prometheus text of every metric (`metrics`).
+  std::function<std::string()> metrics_text;
+  /// Reloads the config file; returns the problems (empty = reloaded).
+  std::function<std::vector<std::string>()> reload;
+};
+
+/// Registers every command on `server`. Engine writes run on `pool`, never on the socket's
+/// I/O threads. `ctx` and `pool` must outlive the server.
+void register_admin_commands(AdminServer& server, AdminContext& ctx,
+                             boost::asio::thread_pool& pool);
+
+}  // namespace twoway::daemon

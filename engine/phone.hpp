@@ -16,7 +16,8 @@ namespace twoway::engine {
 inline constexpr std::size_t kMaxRawNumberLength = 64;
 
 // One PhoneNumbers per process (or per default region) is the intended use: construction loads
-// the geocoder. Every const method is safe to call from several threads at once.
+// the geocoder. Every const method is safe to call from several threads at once. A moved-from
+// object may only be destroyed or assigned to.
 class PhoneNumbers {
  public:
   // default_region: ISO 3166 two-letter code used to read national formats ("US", "GB").

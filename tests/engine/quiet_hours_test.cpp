@@ -153,6 +153,16 @@ TEST(QuietHours, MultiZonePrefixUsesTheIntersection) {
   EXPECT_EQ(v.next_open_unix, utc(2026, 7, 2, 15));
 }
 
+TEST(QuietHours, ZonesThatNeverShareAMinuteFallBackToTheFirst) {
+  QuietHoursConfig cfg;
+  cfg.default_window = {12 * 60, 13 * 60};  // one hour: Boise 18-19 UTC, Los Angeles 19-20 UTC
+  auto v = check_quiet_hours(cfg, phones(), kIdaho, utc(2026, 7, 1, 18, 30));
+  EXPECT_TRUE(v.allowed);  // open in Boise, the first zone
+  v = check_quiet_hours(cfg, phones(), kIdaho, utc(2026, 7, 1, 17));
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.next_open_unix, utc(2026, 7, 1, 18));
+}
+
 TEST(QuietHours, WholeCountryIntersection) {
   const auto cfg = default_quiet_hours();
   // Australian mobile: all eight zones. In July (no DST down under) the latest to open is

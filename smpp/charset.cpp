@@ -137,21 +137,26 @@ Charset charset_for(std::uint8_t dc, DefaultAlphabet default_alphabet) noexcept 
   return (dc & 0x04) ? Charset::binary : gsm7_charset(default_alphabet);  // message class
 }
 
-std::size_t decode_ucs2(std::string_view in, std::string& out) {
-  const auto* d = reinterpret_cast<const unsigned char*>(in.data());
-  const std::size_t units = in.size() / 2;
+namespace {
+
+template <bool LittleEndian>
+std::size_t decode_utf16(const unsigned char* d, std::size_t size, std::string& out) {
+  auto unit = [d](std::size_t i) -> char32_t {
+    return LittleEndian ? (static_cast<char32_t>(d[2 * i + 1]) << 8) | d[2 * i]
+                        : (static_cast<char32_t>(d[2 * i]) << 8) | d[2 * i + 1];
+  };
+  const std::size_t units = size / 2;
   std::size_t replaced = 0;
   // Worst case 3 UTF-8 bytes per unit (a pair of units is 4), plus 3 for an odd trailing byte.
-  char* const base = grow(out, units * 3 + 3);
-  char* p = base;
+  char* p = grow(out, units * 3 + 3);
   for (std::size_t i = 0; i < units; ++i) {
-    char32_t u = (static_cast<char32_t>(d[2 * i]) << 8) | d[2 * i + 1];
+    char32_t u = unit(i);
     if (u < 0x80) {
       *p++ = static_cast<char>(u);
       continue;
     }
     if (u >= 0xD800 && u <= 0xDBFF && i + 1 < units) {
-      const char32_t lo = (static_cast<char32_t>(d[2 * i + 2]) << 8) | d[2 * i + 3];
+      const char32_t lo = unit(i + 1);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
         u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
         ++i;
@@ -164,12 +169,23 @@ std::size_t decode_ucs2(std::string_view in, std::string& out) {
     }
     p += utf8_write(p, u);
   }
-  if (in.size() % 2 != 0) {  // half a unit: report it instead of reading past the end
+  if (size % 2 != 0) {  // half a unit: report it instead of reading past the end
     ++replaced;
     p = put_replacement(p);
   }
   finish(out, p);
   return replaced;
+}
+
+}  // namespace
+
+std::size_t decode_ucs2(std::string_view in, std::string& out) {
+  const auto* d = reinterpret_cast<const unsigned char*>(in.data());
+  if (in.size() >= 2 && d[0] == 0xFE && d[1] == 0xFF)  // a BOM is not text
+    return decode_utf16<false>(d + 2, in.size() - 2, out);
+  if (in.size() >= 2 && d[0] == 0xFF && d[1] == 0xFE)  // U+FFFE is a noncharacter: little-endian
+    return decode_utf16<true>(d + 2, in.size() - 2, out);
+  return decode_utf16<false>(d, in.size(), out);
 }
 
 std::size_t decode_latin1(std::string_view in, std::string& out) {

@@ -172,6 +172,9 @@ struct DecodedText {
 
 /// The single decoders behind decode_text. Each appends to `out` and returns the number of
 /// input units replaced by U+FFFD.
+/// decode_ucs2 reads UTF-16BE with surrogate pairs. A leading byte-order mark is dropped (so a
+/// keyword still matches), and a leading FF FE means the sender wrote little-endian, which is
+/// then honoured: U+FFFE is a noncharacter, so that reading is never ambiguous.
 std::size_t decode_ucs2(std::string_view utf16be, std::string& out);
 std::size_t decode_latin1(std::string_view bytes, std::string& out);
 std::size_t decode_ascii(std::string_view bytes, std::string& out);

@@ -241,6 +241,15 @@ TEST(DecodeText, Ucs2OddTrailingByteIsReportedNotRead) {
   EXPECT_EQ(d.result.replaced, 0u);
 }
 
+TEST(DecodeText, Ucs2ByteOrderMarkIsDroppedAndLittleEndianHonoured) {
+  EXPECT_EQ(text_of(0x08, unhex("FEFF 0053 0054 004F 0050")), "STOP");
+  EXPECT_EQ(text_of(0x08, unhex("FFFE 5300 5400 4F00 5000 3DD8 00DE")), "STOP😀");
+  EXPECT_EQ(text_of(0x08, unhex("0041 FEFF")), "A\uFEFF");  // only a leading one is a BOM
+  const DecodedText d = decode_text(0x08, unhex("FFFE 41"));
+  EXPECT_EQ(d.text, "\uFFFD");
+  EXPECT_EQ(d.result.replaced, 1u);
+}
+
 TEST(DecodeText, Ucs2VariantsFromGsmGroups) {
   EXPECT_EQ(text_of(0x18, unhex("00410042")), "AB");
   EXPECT_EQ(text_of(0xE0, unhex("00410042")), "AB");

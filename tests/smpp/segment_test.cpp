@@ -63,7 +63,9 @@ void expect_count_matches_plan(std::string_view text, const SegmentOptions& o) {
   EXPECT_EQ(c.encoding, p.encoding);
   EXPECT_EQ(c.segments, p.segments);
   EXPECT_EQ(c.units, p.units);
-  if (o.concatenation != Concatenation::payload && p.fits) EXPECT_EQ(p.parts.size(), p.segments);
+  if (o.concatenation != Concatenation::payload && p.fits) {
+    EXPECT_EQ(p.parts.size(), p.segments);
+  }
 }
 
 TEST(Segment, EmptyTextIsOneEmptyGsmSegment) {

@@ -131,7 +131,8 @@ TEST(Receipt, BinaryTextIsOpaqueAndLabelsInsideItAreIgnored) {
 
 TEST(Receipt, Ucs2TextAfterAsciiFields) {
   const std::string ucs2 = octets({0x00, 'H', 0x00, 'i', 0x04, 0x10});
-  const ReceiptInfo r = parse_receipt_text("id:5 stat:DELIVRD err:000 text:" + ucs2);
+  const std::string msg = "id:5 stat:DELIVRD err:000 text:" + ucs2;  // r views into msg
+  const ReceiptInfo r = parse_receipt_text(msg);
   EXPECT_EQ(r.text, ucs2);
 }
 

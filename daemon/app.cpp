@@ -1,0 +1,260 @@
+// twowayd as a whole: see app.hpp.
+#include "daemon/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cmath>
+#include <csignal>
+#include <future>
+#include <thread>
+
+#include "daemon/admin_commands.hpp"
+#include "daemon/admin_server.hpp"
+#include "daemon/gateway.hpp"
+#include "daemon/metrics_text.hpp"
+#include "engine/engine.hpp"
+
+namespace twoway::daemon {
+namespace {
+
+// Interim systemd notification helpers (replaced by daemon/systemd.hpp once it lands).
+void systemd_notify(const std::string& state);
+void systemd_notify_reloading() {
+  systemd_notify("RELOADING=1");
+}
+std::chrono::milliseconds systemd_watchdog_interval() {
+  return std::chrono::milliseconds(0);
+}
+void systemd_notify(const std::string&) {}
+
+int minutes_of(std::string_view hhmm, int fallback) {
+  if (hhmm.size() != 5 || hhmm[2] != ':') return fallback;
+  return ((hhmm[0] - '0') * 10 + (hhmm[1] - '0')) * 60 + (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+}
+
+}  // namespace
+
+engine::EngineConfig engine_config(const Config& config) {
+  engine::EngineConfig e;
+  e.path = config.storage.path;
+  e.map_size = static_cast<std::size_t>(config.storage.map_size);
+  e.durable = config.storage.durability == Durability::durable;
+  e.default_region = config.default_region;
+  if (!config.organization.prefix.empty())
+    e.organization.prefix = config.organization.prefix;
+  else if (!config.organization.name.empty())
+    e.organization.prefix = config.organization.name;
+  e.organization.email = config.organization.support_email;
+  e.organization.help_text = config.organization.help_text;
+  for (const auto& n : config.numbers) e.sending_numbers.push_back(n.number);
+  e.default_credit_rate = static_cast<std::uint32_t>(std::lround(config.credits.default_rate));
+  for (const auto& [region, rate] : config.credits.rates)
+    e.credit_rates[region] = static_cast<std::uint32_t>(std::lround(rate));
+
+  auto& s = e.initial_settings;
+  const auto& c = config.conversations;
+  switch (c.auto_responder.mode) {
+    case AutoResponderMode::off:
+      s.auto_responder.mode = engine::AutoResponderMode::off;
+      break;
+    case AutoResponderMode::non_consented:
+      s.auto_responder.mode = engine::AutoResponderMode::non_consented;
+      break;
+    case AutoResponderMode::all:
+      s.auto_responder.mode = engine::AutoResponderMode::all;
+      break;
+  }
+  if (!c.auto_responder.message.empty()) s.auto_responder.message = c.auto_responder.message;
+  s.auto_responder.period_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(c.auto_responder.period).count();
+  if (!c.keywords.opt_out.empty()) s.keywords.opt_out = c.keywords.opt_out;
+  if (!c.keywords.opt_in.empty()) s.keywords.opt_in = c.keywords.opt_in;
+  if (!c.keywords.help.empty()) s.keywords.help = c.keywords.help;
+  s.keywords.opt_out_contains = c.keywords.opt_out_contains;
+  for (const auto& k : c.keywords.custom) {
+    // A custom keyword whose action is opt_in subscribes; the others only answer.
+    s.keywords.custom.push_back(
+        engine::CustomKeyword{k.word, k.reply, k.action == "opt_in" ? "subscribe" : ""});
+  }
+  s.answers.opt_out = c.replies.opt_out;
+  s.answers.opt_in = c.replies.opt_in;
+  s.answers.help = c.replies.help;
+  s.quiet_hours.enabled = c.quiet_hours.enabled;
+  s.quiet_hours.default_window.start_minute = minutes_of(c.quiet_hours.start, 8 * 60);
+  s.quiet_hours.default_window.end_minute = minutes_of(c.quiet_hours.end, 21 * 60);
+  // Configured rules come on top of the built-in state rules.
+  for (const auto& r : c.quiet_hours.rules) {
+    s.quiet_hours.rules.push_back(engine::QuietHoursRule{
+        r.name, r.regions,
+        engine::QuietWindow{minutes_of(r.start, 8 * 60), minutes_of(r.end, 21 * 60)}});
+  }
+  s.notifications.enabled = c.notifications.enabled;
+  if (!c.notifications.email.empty()) s.notifications.email = c.notifications.email.front();
+  s.link_shortening.enabled = c.link_shortening.enabled;
+  s.link_shortening.domain = c.link_shortening.domain;
+  return e;
+}
+
+int run_daemon(Config config, const AppOptions& options) {
+  std::unique_ptr<engine::Engine> engine;
+  try {
+    engine = std::make_unique<engine::Engine>(engine_config(config));
+  } catch (const std::exception& e) {
+    spdlog::critical("storage path={} cannot be opened: {}", config.storage.path, e.what());
+    return 1;
+  }
+
+  boost::asio::io_context io;
+  boost::asio::thread_pool admin_pool(2);
+  Gateway gateway(io, *engine, config);
+  EventHub events;
+
+  AdminServerOptions admin_options;
+  admin_options.path = config.admin.socket;
+  admin_options.mode = config.admin.mode;
+  admin_options.max_connections = config.admin.max_connections;
+  admin_options.max_line = config.admin.max_line;
+  admin_options.idle_timeout = config.admin.idle_timeout;
+  admin_options.roles = config.admin.roles;
+  AdminServer admin(io, admin_options);
+
+  std::mutex config_mu;
+  auto reload = [&]() -> std::vector<std::string> {
+    systemd_notify_reloading();
+    auto loaded = load_config_file(config.file);
+    std::vector<std::string> problems;
+    if (!loaded.ok()) {
+      for (const auto& e : loaded.errors) problems.push_back(e.to_string());
+      for (const auto& p : problems) spdlog::error("reload refused: {}", p);
+      systemd_notify("READY=1");
+      return problems;
+    }
+    std::lock_guard lock(config_mu);
+    const auto diff = diff_configs(config, *loaded.config);
+    for (const auto& key : diff.restart_changed)
+      spdlog::warn("reload: {} changed but needs a restart; keeping the running value", key);
+    Config next = *loaded.config;
+    // What needs a restart keeps its running value.
+    next.storage = config.storage;
+    next.admin.socket = config.admin.socket;
+    gateway.reload(next);
+    admin.set_roles(next.admin.roles);
+    config = std::move(next);
+    spdlog::info("reload: config applied (smscs added={} removed={} changed={})",
+                 diff.smscs_added.size(), diff.smscs_removed.size(), diff.smscs_changed.size());
+    systemd_notify("READY=1");
+    return problems;
+  };
+
+  AdminContext ctx{*engine, gateway, events, options.version};
+  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin); };
+  ctx.reload = reload;
+  register_admin_commands(admin, ctx, admin_pool);
+
+  const auto subscription = engine->subscribe([&](const engine::Event& e) {
+    if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
+      gateway.kick();
+    if (events.subscribers() > 0) events.publish(event_json(e));
+  });
+
+  if (auto ec = admin.start()) {
+    spdlog::critical("admin socket path={} cannot be opened: {}", config.admin.socket,
+                     ec.message());
+    engine->unsubscribe(subscription);
+    return 1;
+  }
+  gateway.start();
+
+  // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  bool stopping = false;
+  boost::asio::steady_timer stop_deadline(io);
+  std::function<void()> wait_signal;
+  auto begin_stop = [&](const char* why) {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("stopping: {}", why);
+    systemd_notify("STOPPING=1");
+    admin.stop();
+    stop_deadline.expires_after(options.stop_timeout);
+    stop_deadline.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      spdlog::warn("stop bound of {} ms reached: closing what is left",
+                   options.stop_timeout.count());
+      io.stop();
+    });
+    gateway.stop(true, [&] {
+      boost::asio::post(io, [&] {
+        stop_deadline.cancel();
+        signals.cancel();
+        io.stop();
+      });
+    });
+  };
+  wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        boost::asio::post(admin_pool, [&] { (void)reload(); });
+      } else {
+        begin_stop(signo == SIGTERM ? "SIGTERM" : "SIGINT");
+      }
+      wait_signal();
+    });
+  };
+  wait_signal();
+
+  // systemd: READY once listening, STATUS lines and the watchdog from the event loop.
+  systemd_notify("READY=1");
+  boost::asio::steady_timer status_timer(io);
+  std::uint64_t last_inbound = 0;
+  const auto watchdog = systemd_watchdog_interval();
+  const auto tick = watchdog.count() > 0
+                        ? std::min<std::chrono::milliseconds>(watchdog / 2, std::chrono::seconds(5))
+                        : std::chrono::milliseconds(5000);
+  std::function<void()> status_tick = [&] {
+    status_timer.expires_after(tick);
+    status_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      if (!engine->healthy()) {
+        spdlog::critical("storage failed: stopping");
+        begin_stop("storage failure");
+        return;
+      }
+      const auto [up, all] = gateway.binds_up();
+      const auto inbound = gateway.counters().inbound_messages.load();
+      const double per_second = static_cast<double>(inbound - last_inbound) /
+                                std::max(0.001, std::chrono::duration<double>(tick).count());
+      last_inbound = inbound;
+      systemd_notify("STATUS=binds up " + std::to_string(up) + "/" + std::to_string(all) +
+                     ", inbound " + std::to_string(static_cast<long long>(per_second)) + "/s");
+      if (watchdog.count() > 0) systemd_notify("WATCHDOG=1");
+      status_tick();
+    });
+  };
+  status_tick();
+
+  spdlog::info("twowayd {} started: smscs={} numbers={} storage={} admin={}", options.version,
+               config.smscs.size(), config.numbers.size(), config.storage.path,
+               config.admin.socket);
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options.io_threads; ++i) threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+
+  status_timer.cancel();
+  admin.stop();
+  engine->unsubscribe(subscription);
+  admin_pool.join();
+  engine->flush();
+  spdlog::info("stopped: final commit done");
+  return 0;
+}
+
+}  // namespace twoway::daemon

@@ -8,6 +8,7 @@ and a flat list of zone indices per prefix. Run it with Debian's /usr/bin/python
 """
 
 import os
+import re
 import sys
 
 try:
@@ -34,6 +35,9 @@ def build(out_dir):
         sys.exit(f"gen_tzdata.py: only {len(entries)} prefixes found; data looks broken")
 
     names = sorted({z for _, _, zones in entries for z in zones})
+    for name in names:  # they become C++ string literals
+        if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", name):
+            sys.exit(f"gen_tzdata.py: unexpected zone name {name!r}")
     index = {name: i for i, name in enumerate(names)}
 
     lists = []  # flat zone indices

@@ -17,6 +17,13 @@ namespace {
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kHorizon = 2 * kDay;  // how far ahead next_open is searched
 constexpr int kMaxSteps = 64;
+// Instants outside years 1900..9999 are clock errors: no zone arithmetic on them.
+constexpr std::int64_t kMinUnix = -2208988800;
+constexpr std::int64_t kMaxUnix = 253402300799;
+
+bool sane_instant(std::int64_t t) {
+  return t >= kMinUnix && t <= kMaxUnix;
+}
 
 // --- US area codes per state and DC (NANPA assignments in service; overlays up to 2024 that
 // the geocoder data of libphonenumber 8.12 does not know yet: 227 MD, 324/645 FL, 329/363 NY,
@@ -292,6 +299,7 @@ std::vector<std::string> quiet_hours_config_errors(const QuietHoursConfig& confi
 }
 
 std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix) {
+  if (!sane_instant(now_unix)) return {};
   std::uint16_t id = 0;
   if (PhoneNumbers::find_zone_id(iana_zone, id)) {
     if (const icu::TimeZone* tz = zone_cache().get(id)) {
@@ -308,6 +316,7 @@ std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix)
 QuietVerdict check_quiet_hours(const QuietHoursConfig& config, const PhoneNumbers& phones,
                                std::string_view e164, std::int64_t now_unix) {
   QuietVerdict verdict{true, now_unix, {}, "", ""};
+  if (!sane_instant(now_unix)) return verdict;
   const ZoneCache& cache = zone_cache();
 
   std::array<const icu::TimeZone*, 64> zones{};  // bounded: no prefix has more zones

@@ -50,11 +50,12 @@ struct QuietVerdict {
 // zones), only minutes allowed in all of them are allowed and next_open_unix is the earliest
 // instant allowed in all. If the zones never share an allowed minute within two days, the first
 // zone alone decides. A number with no known zone (short code, alphanumeric, garbage) is
-// always allowed: its clock cannot be known.
+// always allowed: its clock cannot be known. So is an instant outside years 1900..9999 (a clock
+// error; the verdict then has no zones).
 [[nodiscard]] QuietVerdict check_quiet_hours(const QuietHoursConfig&, const PhoneNumbers&,
                                              std::string_view e164, std::int64_t now_unix);
 
-// "HH:MM" local time in an IANA zone at now_unix; "" for an unknown zone.
+// "HH:MM" local time in an IANA zone at now_unix; "" for an unknown zone or insane instant.
 [[nodiscard]] std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix);
 
 // Two-letter US state ("FL") of a NANP number by its area code, "" when not in the table.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -258,6 +259,20 @@ TEST(QuietHours, NumbersWithoutZoneAreNotHeld) {
     EXPECT_THAT(v.zones, IsEmpty()) << n;
     EXPECT_EQ(v.local_time, "") << n;
   }
+}
+
+TEST(QuietHours, ClockErrorsDoNotOverflow) {
+  const auto cfg = default_quiet_hours();
+  for (std::int64_t t : {std::numeric_limits<std::int64_t>::max(),
+                         std::numeric_limits<std::int64_t>::min(), std::int64_t{-1} << 40}) {
+    const auto v = check_quiet_hours(cfg, phones(), kNewYork, t);
+    EXPECT_TRUE(v.allowed);
+    EXPECT_EQ(v.next_open_unix, t);
+    EXPECT_EQ(local_time_string("America/New_York", t), "");
+  }
+  // The edges of the accepted range still work.
+  EXPECT_EQ(local_time_string("UTC", 253402300799), "23:59");
+  EXPECT_EQ(local_time_string("UTC", 0), "00:00");
 }
 
 TEST(QuietHoursStates, AreaCodeTable) {

@@ -1,0 +1,215 @@
+// twowayctl: the admin client. Sends one command line to twowayd's admin socket and prints the
+// reply as tables (or raw JSON); `watch` prints events until Ctrl-C.
+// Exit codes: 0 ok, 1 the command failed (ok:false), 2 usage or config error, 3 cannot connect.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "daemon/admin_protocol.hpp"
+#include "daemon/config.hpp"
+#include "tools/twowayctl/render.hpp"
+
+namespace {
+
+constexpr int kOk = 0, kCommandFailed = 1, kUsage = 2, kCannotConnect = 3;
+constexpr std::size_t kMaxReplyLine = 64u << 20;  // a thread page is far smaller than this
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+void on_interrupt(int) {
+  g_interrupted = 1;
+}
+
+void usage(std::ostream& out) {
+  out << "usage: twowayctl [--socket PATH | --config FILE] [--json] [--utc] [--timeout SECONDS]\n"
+         "                 COMMAND [ARGS...]\n"
+         "Sends COMMAND to twowayd's admin socket and prints the reply.\n"
+         "  --socket PATH    admin socket (default: admin.socket from the config, else\n"
+         "                   /run/twoway/admin.sock)\n"
+         "  --config FILE    read admin.socket from FILE (default /etc/twoway/twoway.yaml)\n"
+         "  --json           print the reply lines as they come (JSON)\n"
+         "  --utc            show times in UTC\n"
+         "  --timeout SECS   wait at most this long for a reply (default 60; 0 = forever)\n"
+         "Try `twowayctl help` for the commands your role may run.\n"
+         "Exit status: 0 ok, 1 command failed, 2 usage, 3 cannot connect.\n";
+}
+
+// Reads one '\n'-terminated line; false on EOF, error, timeout or interruption.
+bool read_line(int fd, std::string& buffer, std::string& line) {
+  for (;;) {
+    if (auto nl = buffer.find('\n'); nl != std::string::npos) {
+      line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      return true;
+    }
+    if (buffer.size() > kMaxReplyLine) return false;
+    char chunk[65536];
+    const ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR && !g_interrupted) continue;
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace twoway;
+  std::string socket_path, config_path;
+  bool raw_json = false, config_given = false;
+  long timeout_seconds = 60;
+  ctl::RenderOptions render;
+  std::vector<std::string> words;
+
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!words.empty()) {
+      words.push_back(arg);  // everything after the command belongs to it
+    } else if (arg == "--socket" || arg == "--config" || arg == "--timeout") {
+      if (i + 1 >= argc) {
+        std::cerr << "twowayctl: " << arg << " needs a value\n";
+        return kUsage;
+      }
+      const std::string value = argv[++i];
+      if (arg == "--socket") {
+        socket_path = value;
+      } else if (arg == "--config") {
+        config_path = value;
+        config_given = true;
+      } else {
+        char* end = nullptr;
+        timeout_seconds = std::strtol(value.c_str(), &end, 10);
+        if (*end != '\0' || timeout_seconds < 0) {
+          std::cerr << "twowayctl: --timeout needs a number of seconds\n";
+          return kUsage;
+        }
+      }
+    } else if (arg == "--json") {
+      raw_json = true;
+    } else if (arg == "--utc") {
+      render.utc = true;
+    } else if (arg == "-h" || arg == "--help") {
+      usage(std::cout);
+      return kOk;
+    } else if (arg.rfind("-", 0) == 0) {
+      std::cerr << "twowayctl: unknown option " << arg << "\n";
+      usage(std::cerr);
+      return kUsage;
+    } else {
+      words.push_back(arg);
+    }
+  }
+  if (words.empty()) {
+    usage(std::cerr);
+    return kUsage;
+  }
+  if (!socket_path.empty() && config_given) {
+    std::cerr << "twowayctl: give --socket or --config, not both\n";
+    return kUsage;
+  }
+
+  if (socket_path.empty()) {
+    if (!config_given) config_path = "/etc/twoway/twoway.yaml";
+    std::error_code ec;
+    if (config_given || std::filesystem::exists(config_path, ec)) {
+      auto loaded = daemon::load_config_file(config_path);
+      if (!loaded.ok()) {
+        for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+        return kUsage;
+      }
+      socket_path = loaded.config->admin.socket;
+    } else {
+      socket_path = "/run/twoway/admin.sock";
+    }
+  }
+
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    std::cerr << "twowayctl: socket path too long: " << socket_path << "\n";
+    return kUsage;
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    std::cerr << "twowayctl: cannot connect to " << socket_path << ": " << std::strerror(errno)
+              << "\n";
+    return kCannotConnect;
+  }
+
+  // Ctrl-C interrupts the blocking read (no SA_RESTART) so `watch` ends cleanly.
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::string command = words[0];
+  const bool watching = command == "watch";
+  if (!watching && timeout_seconds > 0) {
+    timeval tv{timeout_seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+
+  const std::string line = daemon::join_command(words) + "\n";
+  for (std::size_t sent = 0; sent < line.size();) {
+    const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
+                << "\n";
+      return kCannotConnect;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+
+  std::string buffer, reply_line;
+  if (!read_line(fd, buffer, reply_line)) {
+    if (g_interrupted) return kOk;
+    std::cerr << "twowayctl: no reply from " << socket_path
+              << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
+    return kCannotConnect;
+  }
+  auto reply = nlohmann::json::parse(reply_line, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
+    return kCommandFailed;
+  }
+  const bool ok = reply.value("ok", false);
+  if (raw_json) {
+    std::cout << reply_line << "\n";
+  } else if (ok) {
+    if (!watching) std::cout << ctl::render_reply(command, reply, render);
+  } else {
+    std::cerr << ctl::render_error(reply);
+  }
+  if (!ok) return kCommandFailed;
+  if (!watching) return kOk;
+
+  std::cout.flush();
+  while (!g_interrupted && read_line(fd, buffer, reply_line)) {
+    auto event = nlohmann::json::parse(reply_line, nullptr, false);
+    if (raw_json) {
+      std::cout << reply_line << "\n";
+    } else if (event.is_object() && event.contains("ok") && !event.value("ok", true)) {
+      std::cerr << ctl::render_error(event);
+      return kCommandFailed;  // e.g. too_slow: the daemon dropped us
+    } else if (!event.is_discarded()) {
+      std::cout << ctl::render_event(event, render);
+    }
+    std::cout.flush();
+  }
+  ::close(fd);
+  return kOk;
+}

@@ -70,6 +70,8 @@ void fuzz_receipt(std::string_view data) {
     check(!keys.empty() && keys.size() <= 3);
     check(keys.front() == canonical_message_id(r->message_id));
   }
+  std::string scratch;
+  if (auto r = parse_receipt(f, scratch)) check(!r->message_id.empty());
   (void)message_id_keys(data.substr(0, 40));
   (void)parse_receipt_date(data.substr(0, 14));
 }

@@ -316,10 +316,28 @@ ReceiptFields receipt_fields(const DataSm& sm) noexcept {
                        scan_tlv(sm.tlvs, tag::network_error_code)};
 }
 
-std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& f) noexcept {
+namespace {
+
+std::string_view receipt_body(const ReceiptFields& f) noexcept {
   std::string_view body = f.short_message;
   if (body.empty() && f.message_payload) body = *f.message_payload;
-  ReceiptInfo r = parse_receipt_text(body);
+  return body;
+}
+
+/// True when `body` starts like a UTF-16BE receipt: three units 0x00xx of which the first is
+/// a letter and a label-like "xx:" follows within the first 16 units.
+bool looks_like_ucs2(std::string_view body) noexcept {
+  if (body.size() < 6 || body.size() % 2 != 0) return false;
+  if (body[0] != '\0' || body[2] != '\0' || body[4] != '\0') return false;
+  const char c = lower(body[1]);
+  if (c < 'a' || c > 'z') return false;
+  for (std::size_t i = 0; i + 1 < body.size() && i < 32; i += 2) {
+    if (body[i] == '\0' && body[i + 1] == ':') return true;
+  }
+  return false;
+}
+
+std::optional<ReceiptInfo> apply_tlvs(const ReceiptFields& f, ReceiptInfo r) noexcept {
   if (f.receipted_message_id) {
     std::string_view id = *f.receipted_message_id;
     const std::size_t nul = id.find('\0');
@@ -342,6 +360,25 @@ std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& f) noexcept {
   }
   if (r.message_id.empty()) return std::nullopt;
   return r;
+}
+
+}  // namespace
+
+std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& f) noexcept {
+  return apply_tlvs(f, parse_receipt_text(receipt_body(f)));
+}
+
+std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& f, std::string& scratch) {
+  const std::string_view body = receipt_body(f);
+  if (!looks_like_ucs2(body)) return parse_receipt(f);
+  scratch.clear();
+  scratch.reserve(body.size() / 2);
+  for (std::size_t i = 0; i + 1 < body.size(); i += 2) {
+    scratch.push_back(body[i] == '\0' ? body[i + 1] : '?');
+  }
+  ReceiptInfo r = parse_receipt_text(scratch);
+  r.ucs2_text = true;
+  return apply_tlvs(f, r);
 }
 
 std::string canonical_message_id(std::string_view id) {

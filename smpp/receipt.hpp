@@ -86,6 +86,7 @@ struct ReceiptInfo {
   std::string_view text;  ///< everything after `text:` (opaque: may be binary or UCS-2)
   bool id_from_tlv = false;
   bool state_from_tlv = false;
+  bool ucs2_text = false;  ///< the whole text came as UCS-2 and was narrowed (see below)
 };
 
 /// Parses receipt text alone (no TLVs). Tolerant: labels id, sub, dlvrd, submit date, done
@@ -114,6 +115,13 @@ ReceiptFields receipt_fields(const DataSm& sm) noexcept;
 /// (if 0..9) for the state, network_error_code (3 octets) for the network error. nullopt when
 /// neither the TLV nor the text gives a message id. Call it only when is_receipt(esm_class).
 [[nodiscard]] std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& fields) noexcept;
+
+/// As above, and also reads receipts whose whole text is UCS-2 (some SMSCs send the receipt in
+/// the original message's data_coding 0x08): when the text starts with "\0i\0d\0:" style
+/// pairs (any label, any case), it is narrowed into `scratch` (each UTF-16BE unit below 0x100
+/// becomes that octet, others '?') and parsed from there; views then point into `scratch`.
+[[nodiscard]] std::optional<ReceiptInfo> parse_receipt(const ReceiptFields& fields,
+                                                       std::string& scratch);
 
 // --- message-id matching ------------------------------------------------------------------
 // SMSCs are inconsistent about the id in a receipt versus the one in submit_sm_resp: one is

@@ -310,6 +310,41 @@ TEST(Receipt, FieldsFromDecodedDeliverSm) {
   EXPECT_EQ(d->state, MessageState::deleted);
 }
 
+std::string widen(std::string_view ascii) {
+  std::string out;
+  for (char c : ascii) {
+    out.push_back('\0');
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(Receipt, WholeReceiptInUcs2IsNarrowed) {
+  const std::string body = widen("id:A1B2 stat:DELIVRD err:000 text:") + octets({0x04, 0x10});
+  ReceiptFields f;
+  f.short_message = body;
+  EXPECT_FALSE(parse_receipt(f));  // without a scratch buffer the labels are not seen
+  std::string scratch;
+  auto r = parse_receipt(f, scratch);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->ucs2_text);
+  EXPECT_EQ(r->message_id, "A1B2");
+  EXPECT_EQ(r->state, MessageState::delivered);
+  EXPECT_EQ(r->err, "000");
+  EXPECT_EQ(r->text, "?");  // U+0410 is outside Latin-1
+}
+
+TEST(Receipt, AsciiReceiptIgnoresTheScratchBuffer) {
+  ReceiptFields f;
+  f.short_message = "id:77 stat:EXPIRED";
+  std::string scratch = "untouched";
+  auto r = parse_receipt(f, scratch);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ucs2_text);
+  EXPECT_EQ(r->message_id, "77");
+  EXPECT_EQ(scratch, "untouched");
+}
+
 // --- message ids ---------------------------------------------------------------------------
 
 bool matches(std::string_view submit_id, std::string_view receipt_id) {

@@ -180,6 +180,9 @@ bool fold(std::string_view text, std::string& words, std::string* symbols, std::
     if (cp >= 0xC0 && cp <= 0x17F && cp != 0xD7 && cp != 0xF7) {
       start_letter();
       append_folded_latin(words, cp < 0x100 ? kLatin1Fold[cp - 0xC0] : kLatinExtAFold[cp - 0x100]);
+    } else if ((cp >= 0xFF21 && cp <= 0xFF3A) || (cp >= 0xFF41 && cp <= 0xFF5A)) {
+      start_letter();  // full-width Latin letters (East Asian keyboards): "ＳＴＯＰ" -> "STOP"
+      words.push_back(static_cast<char>('A' + (cp - (cp >= 0xFF41 ? 0xFF41 : 0xFF21))));
     } else {
       switch (classify(cp)) {
         case CharClass::letter: {

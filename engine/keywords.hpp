@@ -36,7 +36,8 @@ struct KeywordMatch {
 };
 
 // Folds a text the way keywords are compared: letters and digits upper-cased (ASCII, Latin-1
-// and Latin Extended-A accents removed: "Arrêt" -> "ARRET", "ß" -> "SS"; other scripts
+// and Latin Extended-A accents removed: "Arrêt" -> "ARRET", "ß" -> "SS"; full-width Latin
+// letters and all decimal digits to ASCII; other scripts
 // upper-cased by ICU), every run of whitespace/punctuation/symbols becomes one space between
 // words, leading/trailing ones dropped; combining marks, variation selectors and joiners
 // dropped. Symbols (emoji) are collected separately into *symbols (without separators) when

@@ -39,7 +39,8 @@ TEST(KeywordFold, WordsAndSymbols) {
             "\xD0\xA1\xD0\xA2\xD0\x9E\xD0\x9F");                        // стоп
   EXPECT_EQ(folded("STOP \xF0\x9F\x99\x8F"), "STOP|\xF0\x9F\x99\x8F");  // 🙏 kept aside
   EXPECT_EQ(folded("\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"),
-            "|\xF0\x9F\x91\x8D");                 // 👍🏽: tone dropped
+            "|\xF0\x9F\x91\x8D");  // 👍🏽: tone dropped
+  EXPECT_EQ(folded("\xEF\xBC\xB3\xEF\xBD\x94\xEF\xBD\x8F\xEF\xBD\x90"), "STOP");  // Ｓｔｏｐ
   EXPECT_EQ(folded("\xEF\xBC\x93"), "3");         // full-width digit
   EXPECT_EQ(folded("\xFF\xFEstop\xC3"), "STOP");  // invalid UTF-8 is a separator
   EXPECT_EQ(folded("  !!! "), "");

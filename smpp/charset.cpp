@@ -315,6 +315,10 @@ EncodeResult encode_ucs2(std::string_view utf8, std::string& out) {
     char32_t cp = utf8_next(utf8, pos);
     if (cp == replacement_char && !(pos - start == 3 && utf8.substr(start, 3) == "\xEF\xBF\xBD"))
       ++r.unmappable;
+    if (cp == 0xFFFE) {  // a noncharacter that readers take for a little-endian BOM
+      cp = replacement_char;
+      ++r.unmappable;
+    }
     if (cp >= 0x10000) {
       cp -= 0x10000;
       const char32_t hi = 0xD800 + (cp >> 10), lo = 0xDC00 + (cp & 0x3FF);

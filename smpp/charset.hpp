@@ -191,7 +191,8 @@ struct EncodeResult {
 };
 
 /// Appends `utf8` as UTF-16BE without a BOM (data_coding 0x08); code points above U+FFFF become
-/// surrogate pairs. Invalid UTF-8 becomes U+FFFD and is counted in `unmappable`.
+/// surrogate pairs. Invalid UTF-8, and the noncharacter U+FFFE (FF FE reads as a little-endian
+/// BOM), become U+FFFD and are counted in `unmappable`.
 EncodeResult encode_ucs2(std::string_view utf8, std::string& out);
 
 /// Appends `utf8` as ISO-8859-1 (data_coding 0x03); characters above U+00FF (and invalid UTF-8)

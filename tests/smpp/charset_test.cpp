@@ -291,6 +291,29 @@ TEST(DecodeText, Hebrew) {
   EXPECT_EQ(d.result.replaced, 1u);
 }
 
+TEST(DecodeText, EveryDataCodingGivesValidUtf8OrNoText) {
+  // Hostile bytes: lone surrogates, odd length, ESC at the end, high bytes, NULs.
+  const std::string junk = unhex("D800 FF FE 1B 00 80 C3 DC00 FFFF 7F 1B");
+  for (int dc = 0; dc < 256; ++dc) {
+    for (int alphabet = 0; alphabet < 4; ++alphabet) {
+      DecodeOptions o;
+      o.default_alphabet = static_cast<DefaultAlphabet>(alphabet);
+      o.single_shift = static_cast<std::uint8_t>(dc % 5);
+      o.locking_shift = static_cast<std::uint8_t>(dc % 4);
+      o.fill_bits = static_cast<std::uint8_t>(dc % 7);
+      for (std::size_t len = 0; len <= junk.size(); ++len) {
+        std::string out = "stale";
+        const DecodeResult r = decode_text(static_cast<std::uint8_t>(dc),
+                                           std::string_view(junk).substr(0, len), out, o);
+        EXPECT_TRUE(utf8_valid(out)) << "dc " << dc << " len " << len;
+        if (!r.is_text()) {
+          EXPECT_EQ(out, "") << "dc " << dc;
+        }
+      }
+    }
+  }
+}
+
 TEST(DecodeText, ReusedOutputKeepsItsBuffer) {
   std::string out;
   out.reserve(256);
@@ -318,6 +341,13 @@ TEST(EncodeUcs2, InvalidUtf8BecomesReplacement) {
   std::string out;
   const EncodeResult r = encode_ucs2("a\xFF", out);
   EXPECT_EQ(hex(out), "00 61 FF FD");
+  EXPECT_EQ(r.unmappable, 1u);
+}
+
+TEST(EncodeUcs2, NoncharacterFffeIsNotWrittenAsAByteOrderMark) {
+  std::string out;
+  const EncodeResult r = encode_ucs2("\uFFFEA", out);
+  EXPECT_EQ(hex(out), "FF FD 00 41");
   EXPECT_EQ(r.unmappable, 1u);
 }
 

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "smpp/charset.hpp"
+
 namespace twoway::smpp::gsm7 {
 namespace {
 
@@ -133,6 +135,20 @@ TEST(Gsm7, TrailingEscapeIsDropped) {
 
 TEST(Gsm7, TopBitOfAnUnpackedOctetIsIgnored) {
   EXPECT_EQ(decode(bytes({0xC1, 0x80})), "A@");
+}
+
+TEST(Gsm7, AnyOctetsDecodeToValidUtf8) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  for (std::uint8_t lang = 0; lang < 5; ++lang) {
+    const std::string text = decode(all, Shift{lang, lang});
+    std::size_t pos = 0, chars = 0;
+    while (pos < text.size()) {
+      EXPECT_NE(utf8_next(text, pos), 0xFFFDu);
+      ++chars;
+    }
+    EXPECT_GT(chars, 200u);  // 256 octets, a few ESC pairs
+  }
 }
 
 TEST(Gsm7, DecodeAppendsToTheOutput) {

@@ -144,8 +144,8 @@ const AsciiCosts& ascii_costs() noexcept {
   return costs;
 }
 
-// Cuts `encoded` (units of `unit_bytes` octets) into parts of at most `cap` units, moving the
-// cut back one unit where it would separate an ESC from its character or a surrogate pair.
+// Cuts `encoded` (units of 2 octets for UCS-2, else 1) into parts of at most `cap` units, moving
+// the cut back one unit where it would separate an ESC from its character or a surrogate pair.
 template <typename Emit>
 void cut(std::string_view encoded, TextEncoding enc, std::size_t cap, Emit emit) {
   const std::size_t unit = enc == TextEncoding::ucs2 ? 2 : 1;

@@ -22,7 +22,10 @@ enum class Concatenation {
 
 struct SegmentOptions {
   Concatenation concatenation = Concatenation::udh8;
-  bool gsm7_packed = false;     ///< data_coding 0 packed on the wire (default: one septet/octet)
+  /// data_coding 0 packed on the wire (default: one septet per octet). Parts follow the 23.038
+  /// CR rules (see gsm7::pack); a part filled to the limit that ends in CR has no room for the
+  /// second CR, so a receiver that drops a final CR as padding loses that (invisible) CR.
+  bool gsm7_packed = false;
   bool smart_encoding = false;  ///< replace look-alikes by GSM characters first (see smart_replace)
   bool allow_latin1 = false;    ///< consider Latin-1 (0x03) when GSM-7 does not fit; else UCS-2
   std::uint16_t reference = 0;  ///< concatenation reference (udh8 uses the low 8 bits)

@@ -450,6 +450,29 @@ TEST(Reassembly, SnapshotAndRestoreKeepPartialSets) {
   EXPECT_EQ(out[0].user_data, "sar-two");
 }
 
+TEST(Reassembly, RestoreReturnsWhatTheStoredPartsComplete) {
+  PartBuilder a(concat8(2, 2, 1) + "x", 1, 10);
+  PartBuilder b(concat8(2, 2, 2) + "y", 2, 20);
+  const std::vector<StoredPart> stored{StoredPart::from(*b), StoredPart::from(*a)};
+  EXPECT_EQ(stored[0].view().short_message, b.part.short_message);
+  Reassembler r;
+  auto out = r.restore(stored);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].user_data, "xy");
+  EXPECT_THAT(out[0].tokens, ElementsAre(1u, 2u));
+  EXPECT_EQ(out[0].first_received_ms, 10);  // the earliest part's time, not the first added
+  EXPECT_EQ(r.pending(), 0u);
+}
+
+TEST(Reassembly, ClockGoingBackwardsExpiresNothing) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 10});
+  PartBuilder a(concat8(2, 2, 1) + "x", 1, 1'000);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  EXPECT_THAT(r.expire(0), IsEmpty());
+  EXPECT_THAT(r.expire(-5'000), IsEmpty());
+  EXPECT_EQ(r.expire(1'010).size(), 1u);
+}
+
 TEST(Reassembly, InboundPartFromDecodedDeliverSm) {
   ShortMessage sm;
   sm.source_addr = "15551112222";

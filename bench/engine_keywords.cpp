@@ -89,6 +89,30 @@ void BM_PhoneNormalize(benchmark::State& state) {
 }
 BENCHMARK(BM_PhoneNormalize);
 
+void BM_PhoneIsUs(benchmark::State& state) {
+  const twoway::engine::PhoneNumbers phones("US");
+  const std::vector<std::string> numbers = {"+16502530000", "+14165550123", "+447911123456"};
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(phones.is_us(numbers[i]));
+    i = (i + 1 == numbers.size()) ? 0 : i + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhoneIsUs);
+
+void BM_PhoneLocation(benchmark::State& state) {
+  const twoway::engine::PhoneNumbers phones("US");
+  const std::vector<std::string> numbers = {"+16502530000", "+442079460000", "+4930123456"};
+  std::size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(phones.location(numbers[i]));
+    i = (i + 1 == numbers.size()) ? 0 : i + 1;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhoneLocation);
+
 void BM_QuietHoursCheck(benchmark::State& state) {
   const twoway::engine::PhoneNumbers phones("US");
   const auto cfg = twoway::engine::default_quiet_hours();

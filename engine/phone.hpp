@@ -66,6 +66,11 @@ class PhoneNumbers {
 
   [[nodiscard]] const std::string& default_region() const;
 
+  // Two-letter US state ("FL", "DC") of a NANP number by its area code, from a table of NANPA
+  // assignments; "" when the area code is not one of a state (toll-free, Canada, territories).
+  [[nodiscard]] static std::string_view us_state(std::string_view e164);
+  [[nodiscard]] static bool is_us_state(std::string_view state);  // "FL" -> true
+
   // The generated zone table: name of an index from zone_ids(), and the reverse lookup
   // (returns false when the name is not in the table).
   [[nodiscard]] static std::string_view zone_name(std::uint16_t zone_id);

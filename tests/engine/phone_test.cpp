@@ -119,6 +119,11 @@ TEST(PhoneRegion, IsUs) {
   EXPECT_FALSE(us().is_us("+18765551234"));  // Jamaica, also NANP
   EXPECT_FALSE(us().is_us("+442079460000"));
   EXPECT_FALSE(us().is_us("12345"));
+  EXPECT_FALSE(us().is_us("+1305555123x"));
+  EXPECT_TRUE(us().is_us("+18005551234"));  // toll-free: not in the state table, still US
+  EXPECT_EQ(PhoneNumbers::us_state("+12125551234"), "NY");
+  EXPECT_TRUE(PhoneNumbers::is_us_state("DC"));
+  EXPECT_FALSE(PhoneNumbers::is_us_state("PR"));
   EXPECT_FALSE(us().is_us(""));
 }
 

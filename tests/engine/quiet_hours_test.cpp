@@ -293,6 +293,8 @@ TEST(QuietHoursStates, AreaCodeTable) {
   EXPECT_EQ(us_state_of("+442079460000"), "");
   EXPECT_EQ(us_state_of("+1305"), "");
   EXPECT_EQ(us_state_of("13055551234"), "");
+  EXPECT_EQ(us_state_of("+1305555123x"), "");
+  EXPECT_EQ(us_state_of("+130555512345"), "");
 }
 
 // Every area code of the table must be one the geocoder places in that state (or one too new

@@ -31,8 +31,9 @@ inline constexpr const char* kCarol = "+16502530002";
 // A unique temporary directory removed at destruction.
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "twoway-engine-XXXXXX").string();
+  // base: parent folder (default: the system temp folder).
+  explicit TempDir(std::filesystem::path base = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (base / "twoway-engine-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = tmpl;
   }

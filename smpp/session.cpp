@@ -483,6 +483,20 @@ void Session::Impl::send_request(Link& l, detail::RequestKind kind, std::uint32_
   flush(l);
 }
 
+void Session::Impl::trim_timeouts(Link& l) {
+  const auto live = [&l](const detail::TimeoutEntry& t) {
+    auto it = l.inflight.find(t.sequence_number);
+    return it != l.inflight.end() && it->second.serial == t.serial;
+  };
+  // Answered requests leave their entry behind; drop them from the front at once, and compact
+  // when a stuck request at the front holds many behind it, so memory follows the window and
+  // not the request rate.
+  while (!l.timeouts.empty() && !live(l.timeouts.front())) l.timeouts.pop_front();
+  if (l.timeouts.size() > 4 * static_cast<std::size_t>(cfg.window) + 64) {
+    std::erase_if(l.timeouts, [&](const detail::TimeoutEntry& t) { return !live(t); });
+  }
+}
+
 void Session::Impl::send_frame(Link& l, std::string_view frame) {
   l.wpending.append(frame);
   count_out(load_be32(frame.data() + 4));
@@ -679,6 +693,7 @@ void Session::Impl::handle_response(Link& l, const Pdu& pdu, const DecodeError& 
   }
   auto f = std::move(it->second);
   l.inflight.erase(it);
+  trim_timeouts(l);
   switch (f.kind) {
     case detail::RequestKind::enquire_link:
       l.enquire_pending = false;

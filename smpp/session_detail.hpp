@@ -197,6 +197,8 @@ struct Session::Impl {
                     std::string frame, SubmitCallback cb, std::uint32_t attempts,
                     std::chrono::milliseconds timeout);
   void send_frame(detail::Link& l, std::string_view frame);
+  /// Drops timeout entries of requests already answered (bounded memory at high rates).
+  void trim_timeouts(detail::Link& l);
   void send_pdu(detail::Link& l, const Pdu& pdu);
   void send_generic_nack(detail::Link& l, std::uint32_t st, std::uint32_t seq);
   void flush(detail::Link& l);

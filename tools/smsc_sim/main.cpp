@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
     ("oversized-after", po::value(&f.oversized_after)->default_value(0), "fault: send an oversized command_length after N PDUs")
     ("unbind-after", po::value(&f.unbind_after)->default_value(0), "fault: send unbind after N PDUs")
     ("out-of-order", "fault: answer the requests of each read last first")
-    ("fault-mix", "fault mix: each connection draws a fault (drop, garbage, oversized, unbind, silent, delay or none), 5% of binds refused, every 97th submit throttled")
+    ("fault-mix", "fault mix: each connection draws a fault after N PDUs (drop, garbage, oversized, unbind, silent, or slow answers then a drop), 5% of binds refused, every 97th submit throttled")
     ("fault-min", po::value(&f.mix_min)->default_value(200), "fault mix: least N")
     ("fault-max", po::value(&f.mix_max)->default_value(5000), "fault mix: largest N")
     ("self-bench", "measure: push --mo deliver_sm (default 1,000,000) to a trivial acking client over loopback and print the rate");

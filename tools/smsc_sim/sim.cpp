@@ -161,7 +161,8 @@ void Simulator::State::build_deliver_sm(System& sys, const Item& item, std::uint
     ref = static_cast<std::uint8_t>(item.index & 0xFF);
     if (item.kind == ItemKind::mo && (sys.msg_state[item.index] & 1) == 0) {
       sys.msg_state[item.index] |= 1;
-      awaiting_reply[std::string(source)].push_back(Clock::now());
+      auto& waiting = awaiting_reply[std::string(source)];
+      if (waiting.size() < 1000) waiting.push_back(Clock::now());  // bounded if nobody replies
     }
   }
   cstr("");  // service_type
@@ -217,7 +218,8 @@ void Simulator::State::on_mo_answer(System& sys, const Item& item, std::uint32_t
                                     bool generic_nack) {
   const bool ok = status == status::ok && !generic_nack;
   const bool retry = !generic_nack && (status == status::x_t_appn || status == status::msgqful ||
-                                       status == status::throttled || status == status::syserr);
+                                       status == status::throttled || status == status::syserr ||
+                                       status == status::invbndsts);
   if (item.kind == ItemKind::dlr) {
     Receipt& r = sys.receipts[item.index];
     if (ok) {

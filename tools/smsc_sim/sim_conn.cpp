@@ -36,7 +36,7 @@ Conn::Conn(std::shared_ptr<Simulator::State> st, tcp::socket socket)
   const FaultConfig& f = st_->faults;
   if (f.mix) {
     std::uniform_int_distribution<std::uint32_t> n(f.mix_min, std::max(f.mix_min, f.mix_max));
-    std::uniform_int_distribution<int> pick(0, 9);
+    std::uniform_int_distribution<int> pick(0, 5);  // every connection meets one fault
     switch (pick(st_->rng)) {
       case 0:
         plan_.drop_after = n(st_->rng);
@@ -53,11 +53,10 @@ Conn::Conn(std::shared_ptr<Simulator::State> st, tcp::socket socket)
       case 4:
         plan_.silent_after = n(st_->rng);
         break;
-      case 5:
+      default:  // slow answers, then a drop
         plan_.delay = std::chrono::milliseconds(50 + n(st_->rng) % 400);
+        plan_.drop_after = n(st_->rng);
         break;
-      default:
-        break;  // a healthy connection
     }
   } else {
     plan_.silent_after = f.silent_after;
@@ -323,7 +322,10 @@ void Conn::respond(std::uint32_t command_id, std::uint32_t status, std::uint32_t
   out.reserve(len);
   append_header(out, static_cast<std::uint32_t>(len), command_id, status, seq);
   if (with_body) out.append(body);
-  if (plan_.delay.count() > 0) {
+  const bool bind_resp = command_id == cmd::bind_receiver_resp ||
+                         command_id == cmd::bind_transmitter_resp ||
+                         command_id == cmd::bind_transceiver_resp;
+  if (plan_.delay.count() > 0 && !bind_resp) {  // never deliver before the bind is answered
     delayed_.emplace_back(Clock::now() + plan_.delay, std::move(out));
     return;
   }

@@ -451,5 +451,41 @@ TEST_F(SessionSim, ReceiverTransmitterPairIsOneLink) {
   EXPECT_EQ(st.pdus_out.at(smpp::cmd::bind_transmitter), 1u);
 }
 
+TEST_F(SessionSim, TokenBucketLimitsBurstsWhateverTheWindow) {
+  start_sim(sim_config());
+  auto cfg = fast_config(sim->port());
+  cfg.window = 100;
+  cfg.rate_per_second = 50;  // burst = rate / 10 = 5
+  start_session(cfg);
+  auto res = std::make_shared<Results>(25);
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_FALSE(session->submit(submit_frame("15550006666", "r" + std::to_string(i)), res->cb(i)));
+  }
+  ASSERT_TRUE(wait_until([&] { return res->count() == 25; }));
+  EXPECT_EQ(res->ok(), 25u);
+  EXPECT_LE(session->stats().window_peak, 5u);  // the window alone would have sent all 25
+}
+
+TEST_F(SessionSim, TimedOutRequestIsRetryableAndItsLateAnswerIsDropped) {
+  auto sc = sim_config();
+  sc.faults.response_delay = std::chrono::milliseconds(400);
+  start_sim(sc);
+  auto cfg = fast_config(sim->port());
+  cfg.request_timeout = std::chrono::milliseconds(100);
+  start_session(cfg);
+  auto res = std::make_shared<Results>(1);
+  ASSERT_FALSE(session->submit(submit_frame("15550007777", "slow"), res->cb(0)));
+  ASSERT_TRUE(wait_until([&] { return res->count() == 1; }));
+  {
+    std::lock_guard lock(res->mu);
+    EXPECT_EQ(res->all[0].error, make_error_code(smpp::errc::timeout));
+    EXPECT_TRUE(res->all[0].retryable);
+  }
+  ASSERT_TRUE(wait_until([&] { return session->stats().unknown_responses == 1; }));
+  EXPECT_EQ(res->count(), 1u);  // answered once, never twice
+  EXPECT_EQ(session->stats().timeouts, 1u);
+  EXPECT_TRUE(bound());
+}
+
 }  // namespace
 }  // namespace twoway::testing

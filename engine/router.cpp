@@ -197,8 +197,10 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
 
   std::string_view text = in.text;
   if (text.size() > kMaxInboundText) text = text.substr(0, kMaxInboundText);
-  const KeywordMatch km = ctx.keywords->match(
-      text, !number.empty() && number.front() == '+' && ctx.phones.is_us(number));
+  // Whether the number is a US one only matters to the "contains" opt-out mode.
+  const bool us =
+      ctx.settings->keywords.opt_out_contains && number.front() == '+' && ctx.phones.is_us(number);
+  const KeywordMatch km = ctx.keywords->match(text, us);
 
   Message m;
   m.direction = Direction::inbound;

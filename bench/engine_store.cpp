@@ -1,0 +1,184 @@
+// Engine store benchmark: inbound messages committed per second through the group-commit
+// writer (durable, batches of 1, 64, 1024), and inbox / thread page query times on a populated
+// store. Sizes from TWOWAY_BENCH_PROFILES / TWOWAY_BENCH_MESSAGES (defaults 20,000 / 200,000;
+// the issue's target size is 1,000,000 / 10,000,000, which takes minutes to build), folder from
+// TWOWAY_BENCH_DIR (default: the system temp folder; durable figures need a real disk).
+//
+//   TWOWAY_BENCH_PROFILES=1000000 TWOWAY_BENCH_MESSAGES=10000000 ./bench_engine_store
+#include <benchmark/benchmark.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "engine/engine.hpp"
+
+namespace {
+
+using namespace twoway::engine;
+
+std::size_t env_size(const char* name, std::size_t def) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return def;
+  return static_cast<std::size_t>(std::strtoull(v, nullptr, 10));
+}
+
+std::string make_dir() {
+  const char* base = std::getenv("TWOWAY_BENCH_DIR");
+  std::string tmpl =
+      (std::filesystem::path(base ? base : std::filesystem::temp_directory_path().c_str()) /
+       "twoway-bench-XXXXXX")
+          .string();
+  if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+  return tmpl;
+}
+
+// +1 650 2xx xxxx style numbers, all distinct for i < 8,000,000.
+std::string number(std::size_t i) {
+  std::string d = std::to_string(2000000 + i % 8000000);
+  return "+1650" + d;
+}
+
+constexpr std::int64_t kT0 = 1781542800;
+
+EngineConfig bench_config(const std::string& dir, bool durable) {
+  EngineConfig c;
+  c.path = dir + "/db";
+  c.map_size = std::size_t{1} << 30;
+  c.durable = durable;
+  c.sending_numbers = {"12345"};
+  c.organization.prefix = "Bench";
+  return c;
+}
+
+InboundMessage inbound(std::size_t i, std::int64_t t) {
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = number(i);
+  m.source_ton = 1;
+  m.source_npi = 1;
+  m.destination = "12345";
+  m.text = "Hello, is my order #" + std::to_string(i) + " on its way?";
+  m.smsc_timestamp = std::to_string(t);
+  m.received_unix = t;
+  return m;
+}
+
+// Inbound committed per second: each iteration submits `batch` messages and waits for the
+// commit that holds them (the completion of the last one), so one transaction per batch.
+void BM_InboundCommit(benchmark::State& state) {
+  const std::size_t batch = static_cast<std::size_t>(state.range(0));
+  const bool durable = state.range(1) != 0;
+  const std::string dir = make_dir();
+  std::size_t profiles = 10000;
+  {
+    Engine engine(bench_config(dir, durable), EngineMode::threaded);
+    std::size_t i = 0;
+    std::int64_t t = kT0;
+    // Steady state: the senders' profiles exist (first contact costs a geocoder lookup).
+    for (std::size_t k = 0; k < profiles; ++k) engine.submit_inbound(inbound(k, ++t), nullptr);
+    engine.flush();
+    std::atomic<std::size_t> committed{0};
+    for (auto _ : state) {
+      for (std::size_t k = 0; k < batch; ++k, ++i)
+        engine.submit_inbound(inbound(i % profiles, ++t), [&](bool ok) {
+          if (ok) committed.fetch_add(1, std::memory_order_relaxed);
+        });
+      engine.flush();
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(committed.load()));
+    state.counters["committed_per_s"] =
+        benchmark::Counter(static_cast<double>(committed.load()), benchmark::Counter::kIsRate);
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_InboundCommit)
+    ->ArgsProduct({{1, 64, 1024}, {1}})
+    ->ArgNames({"batch", "durable"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InboundCommit)
+    ->Args({1024, 0})
+    ->ArgNames({"batch", "durable"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// A populated store shared by the query benchmarks.
+struct Populated {
+  std::string dir;
+  std::unique_ptr<Engine> engine;
+  std::size_t profiles = 0;
+  std::size_t messages = 0;
+};
+
+Populated* g_populated = nullptr;
+
+Populated& populated() {
+  static Populated p = [] {
+    Populated s;
+    s.profiles = std::max<std::size_t>(env_size("TWOWAY_BENCH_PROFILES", 20000), 1);
+    s.messages = std::max(env_size("TWOWAY_BENCH_MESSAGES", 200000), s.profiles);
+    s.dir = make_dir();
+    EngineConfig c = bench_config(s.dir, false);
+    c.map_size = std::size_t{4} << 30;
+    s.engine = std::make_unique<Engine>(c, EngineMode::threaded);
+    const auto start = std::chrono::steady_clock::now();
+    std::int64_t t = kT0;
+    for (std::size_t i = 0; i < s.messages; ++i) {
+      s.engine->submit_inbound(inbound(i % s.profiles, ++t), nullptr);
+      if (i % 100000 == 99999) s.engine->flush();
+    }
+    s.engine->flush();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "populated %zu profiles, %zu messages in %.1f s (%.0f/s), map %zu MiB\n",
+                 s.profiles, s.messages, secs, static_cast<double>(s.messages) / secs,
+                 s.engine->map_size() >> 20);
+    return s;
+  }();
+  g_populated = &p;
+  return p;
+}
+
+void BM_InboxPage(benchmark::State& state) {
+  Populated& p = populated();
+  std::string cursor;
+  for (auto _ : state) {
+    InboxPage page = p.engine->inbox(InboxView::inbox, cursor, 10);
+    cursor = page.next_cursor;  // walk down the inbox page by page
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["profiles"] = static_cast<double>(p.profiles);
+  state.counters["messages"] = static_cast<double>(p.messages);
+}
+BENCHMARK(BM_InboxPage)->Unit(benchmark::kMicrosecond);
+
+void BM_ThreadPage(benchmark::State& state) {
+  Populated& p = populated();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    ThreadPage page = p.engine->thread(number(i++ % p.profiles), 0, 50, kT0);
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["profiles"] = static_cast<double>(p.profiles);
+  state.counters["messages"] = static_cast<double>(p.messages);
+}
+BENCHMARK(BM_ThreadPage)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (g_populated != nullptr) {
+    g_populated->engine.reset();
+    std::filesystem::remove_all(g_populated->dir);
+  }
+  return 0;
+}

@@ -92,6 +92,12 @@ void fuzz_reassembly(std::string_view data) {
   auto count = [&returned](const ReassembledMessage& m) {
     returned += m.tokens.size();
     check(m.parts_received <= m.parts_expected || m.parts_expected == 1);
+    std::uint32_t previous = 0;
+    for (const PartBoundary& b : m.boundaries) {
+      check(b.end >= previous && b.end <= m.user_data.size());
+      previous = b.end;
+    }
+    check(m.boundaries.empty() || previous == m.user_data.size());
   };
   std::vector<std::string> buffers;
   int steps = 0;

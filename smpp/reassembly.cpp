@@ -64,6 +64,7 @@ struct PartView {
   std::optional<std::uint16_t> dest_port;
   std::optional<std::uint8_t> single_shift;
   std::optional<std::uint8_t> locking_shift;
+  std::uint16_t header_octets = 0;  // UDH octets removed in front of payload
   bool header_invalid = false;
 };
 
@@ -77,6 +78,7 @@ PartView analyse(const InboundPart& p) noexcept {
     const UdhStatus st = parse_udh(data, udh);
     if (st == UdhStatus::ok) {
       v.payload = udh.payload;
+      v.header_octets = static_cast<std::uint16_t>(udh.header_length);
       v.concat = udh.concat();
       if (auto ports = udh.ports()) v.dest_port = ports->dest;
       v.single_shift = udh.single_shift();
@@ -86,6 +88,7 @@ PartView analyse(const InboundPart& p) noexcept {
       // The UDHL itself fits: drop the header octets, keep what follows it.
       if (st == UdhStatus::ie_overrun) {
         v.payload = data.substr(1 + static_cast<std::uint8_t>(data[0]));
+        v.header_octets = static_cast<std::uint16_t>(static_cast<std::uint8_t>(data[0]) + 1);
       }
     }
   }
@@ -128,6 +131,9 @@ class MessageBuilder {
       if (!have_text_) m_.data_coding = p.data_coding;
       have_text_ = true;
       m_.user_data.append(v.payload);
+      const std::uint8_t seq = v.concat ? v.concat->seq : 1;
+      m_.boundaries.push_back(
+          PartBoundary{static_cast<std::uint32_t>(m_.user_data.size()), v.header_octets, seq});
     } else {
       if (!m_.media_omitted) m_.media = kind;
       m_.media_omitted = true;
@@ -141,6 +147,8 @@ class MessageBuilder {
       if (auto t = extract_mms_subject(media_)) {
         m_.user_data = std::move(t->user_data);
         m_.data_coding = t->data_coding;
+        m_.boundaries.assign(1,
+                             PartBoundary{static_cast<std::uint32_t>(m_.user_data.size()), 0, 1});
       }
     }
     return std::move(m_);

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "smpp/pdu.hpp"
 #include "smpp/udh.hpp"
 
@@ -98,6 +100,15 @@ struct ExtractedText {
 /// or in another charset. Never reads past `wsp_pdu`.
 [[nodiscard]] std::optional<ExtractedText> extract_mms_subject(std::string_view wsp_pdu);
 
+/// Where one part's payload ends inside ReassembledMessage::user_data. Text decoders need it
+/// for packed GSM 7-bit binds: each part is packed on its own, after `header_octets` of UDH
+/// (the fill bits to the next septet boundary follow from that count).
+struct PartBoundary {
+  std::uint32_t end = 0;            ///< offset just past this part's payload in user_data
+  std::uint16_t header_octets = 0;  ///< UDHL + 1 for a part with a UDH, else 0
+  std::uint8_t seq = 1;             ///< the part's number (1 for a standalone message)
+};
+
 /// A whole inbound message, ready for the engine.
 struct ReassembledMessage {
   std::string smsc;
@@ -115,6 +126,8 @@ struct ReassembledMessage {
   std::uint8_t parts_expected = 1;
   std::uint8_t parts_received = 1;
   std::int64_t first_received_ms = 0;
+  /// One entry per text part appended to user_data, in order (empty when nothing was kept).
+  boost::container::small_vector<PartBoundary, 4> boundaries;
   std::vector<std::uint64_t> tokens;  ///< every part's token incl. duplicates: ack them all
 };
 

@@ -80,6 +80,9 @@ TEST(Reassembly, SinglePartPassesThrough) {
   EXPECT_EQ(m.parts_expected, 1);
   EXPECT_EQ(m.parts_received, 1);
   EXPECT_EQ(m.first_received_ms, 5);
+  ASSERT_EQ(m.boundaries.size(), 1u);
+  EXPECT_EQ(m.boundaries[0].end, 11u);
+  EXPECT_EQ(m.boundaries[0].header_octets, 0);
   EXPECT_EQ(r.pending(), 0u);
 }
 
@@ -96,6 +99,12 @@ TEST(Reassembly, ThreePartsInOrder) {
   EXPECT_EQ(res.outcome, PartOutcome::completed);
   ASSERT_TRUE(res.message);
   EXPECT_EQ(res.message->user_data, "Hello big world");
+  ASSERT_EQ(res.message->boundaries.size(), 3u);
+  EXPECT_EQ(res.message->boundaries[0].end, 6u);
+  EXPECT_EQ(res.message->boundaries[1].end, 10u);
+  EXPECT_EQ(res.message->boundaries[2].end, 15u);
+  EXPECT_EQ(res.message->boundaries[2].seq, 3);
+  EXPECT_EQ(res.message->boundaries[0].header_octets, 6);
   EXPECT_THAT(res.message->tokens, ElementsAre(1u, 2u, 3u));
   EXPECT_EQ(res.message->parts_expected, 3);
   EXPECT_EQ(res.message->parts_received, 3);
@@ -239,6 +248,8 @@ TEST(Reassembly, SixteenBitReference) {
   AddResult res = r.add(*b);
   ASSERT_TRUE(res.message);
   EXPECT_EQ(res.message->user_data, "one two");
+  ASSERT_EQ(res.message->boundaries.size(), 2u);
+  EXPECT_EQ(res.message->boundaries[0].header_octets, 7);
   EXPECT_EQ(r.pending(), 1u);
 }
 
@@ -706,6 +717,9 @@ TEST(Media, MixedSetKeepsTextPartsAndItsCoding) {
   ASSERT_TRUE(res.message);
   EXPECT_TRUE(res.message->media_omitted);
   EXPECT_EQ(res.message->user_data, "caption");
+  ASSERT_EQ(res.message->boundaries.size(), 1u);  // only the kept text part
+  EXPECT_EQ(res.message->boundaries[0].seq, 2);
+  EXPECT_EQ(res.message->boundaries[0].header_octets, 6);
   EXPECT_EQ(res.message->data_coding, 0x00);
 }
 

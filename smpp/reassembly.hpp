@@ -95,9 +95,10 @@ struct ExtractedText {
 
 /// For a WSP push PDU (connectionless: TID, type 0x06/0x07, headers) whose content type is
 /// application/vnd.wap.mms-message and whose body is an m-notification-ind, returns the
-/// X-Mms-Subject: UTF-8 / US-ASCII / unspecified charsets as UCS-2 (data_coding 0x08),
-/// ISO-8859-1 as 0x03, UCS-2 / UTF-16BE as 0x08. nullopt if anything is malformed, absent,
-/// or in another charset. Never reads past `wsp_pdu`.
+/// X-Mms-Subject: pure ASCII and ISO-8859-1 as Latin-1 (data_coding 0x03); other UTF-8
+/// (charset UTF-8, US-ASCII or unspecified) converted to UCS-2 (0x08); UCS-2 / UTF-16 as 0x08.
+/// nullopt if anything is malformed, absent, empty or in another charset. Never reads past
+/// `wsp_pdu`.
 [[nodiscard]] std::optional<ExtractedText> extract_mms_subject(std::string_view wsp_pdu);
 
 /// Where one part's payload ends inside ReassembledMessage::user_data. Text decoders need it
@@ -161,7 +162,9 @@ struct ReassemblyConfig {
 /// Joins concatenated parts. Key: (smsc, source, destination, ref, total). Not thread-safe:
 /// use one per strand (or guard it). Memory is bounded by ReassemblyConfig; when a bound is
 /// hit the oldest partial set (of that source, or overall) is flushed as incomplete, never
-/// dropped silently.
+/// dropped silently. Route delivery receipts (is_receipt(esm_class)) to parse_receipt instead.
+/// snapshot() keeps held parts only: the memory of recently completed sets (late duplicates)
+/// starts empty after a restore.
 class Reassembler {
  public:
   explicit Reassembler(ReassemblyConfig config = {});

@@ -105,14 +105,18 @@ struct SessionConfig {
   std::string default_alphabet = "gsm7";  ///< not used by the session; passed through
 };
 
-/// Outcome of one submitted request, delivered exactly once.
+/// Outcome of one submitted request, delivered exactly once. Success: no error and status
+/// ESME_ROK. The SMSC refused it: no error, status says why (retryable per the status table).
+/// The session could not get an answer: error is set (errc::timeout, errc::connection_lost,
+/// errc::shutting_down: retryable; errc::generic_nack: retryable per its status). A timed-out
+/// request may still have been accepted by the SMSC: resending it can duplicate it.
 struct SubmitResult {
   std::uint32_t status = status::ok;  ///< command_status of the response (or generic_nack)
   std::string message_id;             ///< from the response body, when it had one
   bool retryable = false;             ///< false on success and on permanent failures
-  std::error_code error;              ///< empty on success; errc value otherwise
+  std::error_code error;              ///< session-level failure, see above
   std::uint32_t attempts = 0;         ///< times the request went on the wire
-  explicit operator bool() const noexcept { return !error; }
+  explicit operator bool() const noexcept { return !error && status == status::ok; }
 };
 using SubmitCallback = std::function<void(const SubmitResult&)>;
 

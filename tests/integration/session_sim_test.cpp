@@ -487,5 +487,26 @@ TEST_F(SessionSim, TimedOutRequestIsRetryableAndItsLateAnswerIsDropped) {
   EXPECT_TRUE(bound());
 }
 
+TEST_F(SessionSim, RejectedSubmitIsReportedPermanentWithItsStatus) {
+  start_sim(sim_config());
+  start_session(fast_config(sim->port()));
+  auto res = std::make_shared<Results>(2);
+  ASSERT_FALSE(session->submit(submit_frame("", "no destination"), res->cb(0)));
+  ASSERT_FALSE(session->submit(submit_frame("15550008888", "fine"), res->cb(1)));
+  ASSERT_TRUE(wait_until([&] { return res->count() == 2; }));
+  std::lock_guard lock(res->mu);
+  for (const auto& r : res->all) {
+    if (r.status == smpp::status::invdstadr) {
+      EXPECT_FALSE(r);
+      EXPECT_FALSE(r.retryable);
+      EXPECT_FALSE(r.error);
+    } else {
+      EXPECT_TRUE(r);
+      EXPECT_FALSE(r.message_id.empty());
+    }
+  }
+  EXPECT_EQ(session->stats().errors_by_status.at(smpp::status::invdstadr), 1u);
+}
+
 }  // namespace
 }  // namespace twoway::testing

@@ -279,6 +279,10 @@ void Conn::handle_mt(const Pdu& pdu, const DecodeError& err) {
     st_->on_mt(system_id_, pdu, {}, st);
     return respond(resp, st, h.sequence_number, {}, false);
   }
+  if (const auto* sm = pdu.as<ShortMessage>(); sm != nullptr && sm->destination_addr.empty()) {
+    st_->count_status(name, status::invdstadr);
+    return respond(resp, status::invdstadr, h.sequence_number, {}, false);
+  }
   const std::uint64_t k = ++st_->submits_seen;
   const FaultConfig& f = st_->faults;
   std::uint32_t refuse = 0;

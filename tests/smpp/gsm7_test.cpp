@@ -210,6 +210,19 @@ TEST(Gsm7, PackRoundTripsForEveryFillAndLength) {
   }
 }
 
+TEST(Gsm7, TextEndingInCarriageReturnSurvivesPackingAtEveryLengthAndFill) {
+  for (std::size_t fill = 0; fill < 7; ++fill) {
+    for (std::size_t n = 1; n <= 24; ++n) {
+      const std::string septets = std::string(n - 1, 'x') + "\r";
+      std::string packed, back;
+      pack(septets, packed, fill);
+      unpack(packed, back, fill);  // no septet count, as over SMPP
+      // Either exactly the text, or the text with the doubled CR that 23.038 prescribes.
+      EXPECT_TRUE(back == septets || back == septets + "\r") << "fill " << fill << " n " << n;
+    }
+  }
+}
+
 TEST(Gsm7, SevenSpareBitsArePaddedWithCarriageReturnNotAt) {
   std::string packed;
   pack("1234567", packed);  // 49 bits in 7 octets: 7 spare bits

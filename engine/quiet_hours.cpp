@@ -213,6 +213,10 @@ std::vector<std::string> quiet_hours_config_errors(const QuietHoursConfig& confi
   return errors;
 }
 
+void preload_time_zones() {
+  (void)zone_cache();
+}
+
 std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix) {
   if (!sane_instant(now_unix)) return {};
   std::uint16_t id = 0;

@@ -55,6 +55,10 @@ struct QuietVerdict {
 [[nodiscard]] QuietVerdict check_quiet_hours(const QuietHoursConfig&, const PhoneNumbers&,
                                              std::string_view e164, std::int64_t now_unix);
 
+// Loads every zone of the phone table into ICU now (about 20 ms) instead of on the first
+// check_quiet_hours() call; optional, for start-up. Thread-safe.
+void preload_time_zones();
+
 // "HH:MM" local time in an IANA zone at now_unix; "" for an unknown zone or insane instant.
 [[nodiscard]] std::string local_time_string(std::string_view iana_zone, std::int64_t now_unix);
 

@@ -39,6 +39,15 @@ TEST(QuietHoursClock, UtcHelperIsRight) {
   EXPECT_EQ(utc(2026, 7, 1, 12), 1782907200);
 }
 
+TEST(QuietHoursClock, EveryTableZoneIsKnownToIcu) {
+  preload_time_zones();
+  // Every zone the phone table can hand out must give a clock, or quiet hours would skip it.
+  for (std::size_t id = 0; id < PhoneNumbers::zone_count(); ++id) {
+    const std::string_view zone = PhoneNumbers::zone_name(static_cast<std::uint16_t>(id));
+    EXPECT_EQ(local_time_string(zone, utc(2026, 7, 1, 12)).size(), 5u) << zone;
+  }
+}
+
 TEST(QuietHoursClock, LocalTimeString) {
   // 2026-07-01 12:00 UTC: New York on EDT (-4), Honolulu HST (-10), Kolkata IST (+5:30).
   const auto t = utc(2026, 7, 1, 12);

@@ -269,6 +269,8 @@ DecodeResult decode_text(std::uint8_t data_coding, std::string_view bytes, std::
   out.clear();
   DecodeResult r;
   r.charset = charset_for(data_coding, options.default_alphabet);
+  if (data_coding == 0x01 && options.ia5_as_gsm7)
+    r.charset = gsm7_charset(options.default_alphabet);
   const gsm7::Shift shift{options.single_shift, options.locking_shift};
   switch (r.charset) {
     case Charset::gsm7:

@@ -128,6 +128,9 @@ struct DecodeOptions {
   /// Meaning of data_coding 0x00 on this bind; gsm7_packed also makes the GSM-7 values of the
   /// GSM data coding groups (0x10-0x1F, 0xC0-0xDF, 0xF0-0xF3...) decode as packed.
   DefaultAlphabet default_alphabet = DefaultAlphabet::gsm7_unpacked;
+  /// Some SMSCs send GSM 03.38 under data_coding 0x01 (IA5); set this for such a bind (packed
+  /// or not as for the GSM coding groups).
+  bool ia5_as_gsm7 = false;
   /// National language tables from the UDH (IE 0x24 single shift, IE 0x25 locking shift);
   /// 0 = the default tables. Ids without a table here fall back to the default tables.
   std::uint8_t single_shift = 0;
@@ -149,7 +152,8 @@ struct DecodeResult {
   }
 };
 
-/// Classifies data_coding without decoding: the Charset decode_text would use.
+/// Classifies data_coding without decoding: the Charset decode_text would use (with
+/// ia5_as_gsm7 set, 0x01 is GSM-7 as well).
 [[nodiscard]] Charset charset_for(
     std::uint8_t data_coding,
     DefaultAlphabet default_alphabet = DefaultAlphabet::gsm7_unpacked) noexcept;

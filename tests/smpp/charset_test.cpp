@@ -190,6 +190,24 @@ TEST(DecodeText, Ia5Ascii) {
   EXPECT_EQ(d.result.replaced, 0u);
 }
 
+TEST(DecodeText, Ia5AsGsmWhenTheSmscSaysSo) {
+  DecodeOptions o;
+  o.ia5_as_gsm7 = true;
+  const DecodedText d = decode_text(0x01,
+                                    std::string_view("a\x00"
+                                                     "b\x02",
+                                                     4),
+                                    o);
+  EXPECT_EQ(d.text, "a@b$");
+  EXPECT_EQ(d.result.charset, Charset::gsm7);
+  EXPECT_EQ(text_of(0x01, std::string_view("a\x00"
+                                           "b\x02",
+                                           4)),
+            std::string("a\0"
+                        "b\x02",
+                        4));
+}
+
 TEST(DecodeText, Latin1) {
   const DecodedText d = decode_text(0x03, unhex("c1e1e9edf3faf1fc"));
   EXPECT_EQ(d.text, "Ááéíóúñü");

@@ -396,12 +396,18 @@ void Session::Impl::tick_link(Link& l, SessionClock::time_point now) {
         complete(f.cb, make_error_code(errc::timeout), 0, {}, f.attempts);
         break;
       case detail::RequestKind::enquire_link:
-        return link_down(l, make_error_code(errc::timeout), 0,
-                         "enquire_link unanswered: dead link");
       case detail::RequestKind::unbind:
-        return link_down(l, make_error_code(errc::shutting_down), 0);
+        break;  // never queued here: they have their own deadlines below
     }
     if (l.generation != gen) return;
+  }
+  // enquire_link and unbind have shorter timeouts than submits: checked on their own, not
+  // behind the submits in the (send-ordered) timeout list.
+  if (l.enquire_pending && now >= l.enquire_deadline) {
+    return link_down(l, make_error_code(errc::timeout), 0, "enquire_link unanswered: dead link");
+  }
+  if (l.unbind_sent && now >= l.unbind_deadline) {
+    return link_down(l, make_error_code(errc::shutting_down), 0);
   }
   if (l.state == LinkState::bound) {
     if (!l.enquire_pending && now - l.last_rx >= cfg.enquire_link_interval) {
@@ -479,7 +485,13 @@ void Session::Impl::send_request(Link& l, detail::RequestKind kind, std::uint32_
   f.cb = std::move(cb);
   if (kind == detail::RequestKind::user) f.frame = std::move(frame);
   l.inflight.insert_or_assign(seq, std::move(f));
-  l.timeouts.push_back(detail::TimeoutEntry{deadline, serial, seq});
+  if (kind == detail::RequestKind::user) {
+    l.timeouts.push_back(detail::TimeoutEntry{deadline, serial, seq});
+  } else if (kind == detail::RequestKind::enquire_link) {
+    l.enquire_deadline = deadline;
+  } else {
+    l.unbind_deadline = deadline;
+  }
   flush(l);
 }
 

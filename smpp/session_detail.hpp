@@ -102,6 +102,7 @@ struct Link {
   bool enquire_pending = false;
   bool unbind_sent = false;
   SessionClock::time_point last_rx{}, state_deadline{}, stop_deadline{};
+  SessionClock::time_point enquire_deadline{}, unbind_deadline{};
 
   boost::asio::ip::tcp::socket& lowest() { return tls ? tls->next_layer() : *sock; }
   /// Next free sequence number (wraps 0x7FFFFFFF -> 1, skips numbers still in the window).

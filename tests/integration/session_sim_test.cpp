@@ -508,5 +508,28 @@ TEST_F(SessionSim, RejectedSubmitIsReportedPermanentWithItsStatus) {
   EXPECT_EQ(session->stats().errors_by_status.at(smpp::status::invdstadr), 1u);
 }
 
+TEST_F(SessionSim, GracefulStopIsBoundedWhenTheSmscGoesQuiet) {
+  auto sc = sim_config();
+  sc.faults.silent_after = 1;  // answers the bind, then nothing: not the submit, not the unbind
+  start_sim(sc);
+  auto cfg = fast_config(sim->port());
+  cfg.request_timeout = std::chrono::seconds(60);
+  cfg.enquire_link_interval = std::chrono::seconds(60);
+  cfg.shutdown_timeout = std::chrono::milliseconds(100);
+  cfg.unbind_timeout = std::chrono::milliseconds(100);
+  start_session(cfg);
+  ASSERT_TRUE(wait_until([&] { return bound(); }));
+  auto res = std::make_shared<Results>(1);
+  ASSERT_FALSE(session->submit(submit_frame("15550001212", "unanswered"), res->cb(0)));
+  ASSERT_TRUE(wait_until([&] { return session->stats().window_in_use == 1; }));
+  // Bounded by shutdown_timeout + unbind_timeout, not by the 60 s request timeout.
+  ASSERT_TRUE(stop_session(session, true));
+  ASSERT_EQ(res->count(), 1u);
+  std::lock_guard lock(res->mu);
+  EXPECT_EQ(res->all[0].error, make_error_code(smpp::errc::shutting_down));
+  EXPECT_TRUE(res->all[0].retryable);
+  EXPECT_EQ(session->stats().pdus_out.at(smpp::cmd::unbind), 1u);
+}
+
 }  // namespace
 }  // namespace twoway::testing

@@ -111,7 +111,8 @@ void Conn::process() {
     const std::string_view buffered(rbuf_.data() + rstart_, rend_ - rstart_);
     const FrameCheck fc = check_frame(buffered, st_->cfg.max_command_length);
     if (fc.kind == FrameCheck::Kind::need_more) {
-      if (fc.length > rbuf_.size() - rstart_) rbuf_.resize(fc.length + 4096);
+      // Grow only (read() compacts): room for the whole frame that is arriving.
+      if (fc.length + 4096 > rbuf_.size()) rbuf_.resize(fc.length + 4096);
       break;
     }
     if (fc.kind == FrameCheck::Kind::invalid) {

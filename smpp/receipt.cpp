@@ -155,6 +155,7 @@ bool is_final(MessageState state) noexcept {
     case MessageState::expired:
     case MessageState::deleted:
     case MessageState::undeliverable:
+    case MessageState::accepted:
     case MessageState::rejected:
     case MessageState::skipped:
       return true;

@@ -29,7 +29,9 @@ enum class MessageState : std::uint8_t {
 
 /// Spec name ("DELIVERED", "UNDELIVERABLE", ...).
 std::string_view to_string(MessageState state) noexcept;
-/// True for states after which the SMSC sends no further receipt for the message.
+/// True for the final states of SMPP 5.0 (all but SCHEDULED, ENROUTE), except UNKNOWN: an
+/// unrecognised `stat:` maps to UNKNOWN, so it must not end tracking. Some SMSCs send ACCEPTD
+/// and later DELIVRD: let a later receipt still update a final state.
 [[nodiscard]] bool is_final(MessageState state) noexcept;
 /// The state a receipt's `stat:` value names, in any case: the 7-letter forms (DELIVRD,
 /// UNDELIV, ACCEPTD, REJECTD, ...), the long forms (DELIVERED, UNDELIVERABLE, ...) and a

@@ -202,7 +202,9 @@ TEST(Receipt, StateNamesAndFinality) {
   EXPECT_TRUE(is_final(MessageState::delivered));
   EXPECT_TRUE(is_final(MessageState::rejected));
   EXPECT_FALSE(is_final(MessageState::enroute));
-  EXPECT_FALSE(is_final(MessageState::accepted));
+  EXPECT_TRUE(is_final(MessageState::accepted));
+  EXPECT_FALSE(is_final(MessageState::unknown));
+  EXPECT_FALSE(is_final(MessageState::scheduled));
   EXPECT_EQ(state_from_number(9), std::optional<MessageState>{MessageState::skipped});
   EXPECT_FALSE(state_from_number(10));
 }
@@ -373,6 +375,12 @@ TEST(MessageId, HexSubmitMatchesDecimalReceiptAndBack) {
   EXPECT_TRUE(matches("33E95179", "0870928761"));
   EXPECT_TRUE(matches("0870928761", "33E95179"));
   EXPECT_TRUE(matches("870928761", "33e95179"));
+}
+
+TEST(MessageId, HexTlvIdMatchesZeroPaddedDecimalTextId) {
+  // A real SMSC pair: receipted_message_id "38601fa", text "id:0059113978" (0x38601FA).
+  EXPECT_TRUE(matches("0059113978", "38601fa"));
+  EXPECT_TRUE(matches("38601FA", "0059113978"));
 }
 
 TEST(MessageId, LeadingZerosAndCase) {

@@ -62,7 +62,7 @@ void BM_Reassemble3Parts(benchmark::State& state) {
   for (int ref = 0; ref < 256; ++ref) {
     for (int seq = 1; seq <= 3; ++seq) parts[ref][seq - 1] = part_bytes(ref, seq, text);
   }
-  Reassembler r;
+  Reassembler r(ReassemblyConfig{.max_recent = 10'000});  // late-duplicate memory on
   std::uint64_t token = 0;
   std::int64_t now = 0;
   int ref = 0;

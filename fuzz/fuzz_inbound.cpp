@@ -83,6 +83,7 @@ void fuzz_reassembly(std::string_view data) {
   config.max_sets_per_source = 1 + c.u8() % 4;
   config.max_sets_total = 1 + c.u8() % 8;
   config.max_bytes = 256 + c.u8() * 16;
+  config.max_recent = c.u8() % 4;
   Reassembler r(config);
   static constexpr std::string_view sources[] = {"1555", "1666", "1777"};
   static constexpr std::string_view smscs[] = {"a", "b"};

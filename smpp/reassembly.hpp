@@ -156,7 +156,10 @@ struct ReassemblyConfig {
   std::size_t max_sets_per_source = 64;  ///< partial sets per (smsc, source)
   std::size_t max_sets_total = 100'000;  ///< partial sets overall
   std::size_t max_bytes = 64u << 20;     ///< octets of held parts overall
-  std::size_t max_recent = 10'000;       ///< completed sets remembered for late duplicates
+  /// Completed sets remembered to recognise late duplicates (PartOutcome::late_duplicate).
+  /// 0 (the default) turns that off: enable it only where the caller acks late_duplicate
+  /// tokens, or those parts would never be answered. 10'000 is a sensible value.
+  std::size_t max_recent = 0;
 };
 
 /// Joins concatenated parts. Key: (smsc, source, destination, ref, total). Not thread-safe:

@@ -162,7 +162,7 @@ TEST(Reassembly, SameSeqWithOtherContentStartsANewMessage) {
 }
 
 TEST(Reassembly, RetryOfACompletedPartIsALateDuplicate) {
-  Reassembler r(ReassemblyConfig{.timeout_ms = 1'000});
+  Reassembler r(ReassemblyConfig{.timeout_ms = 1'000, .max_recent = 10});
   PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
   PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
@@ -178,8 +178,18 @@ TEST(Reassembly, RetryOfACompletedPartIsALateDuplicate) {
   EXPECT_EQ(r.add(*much_later).outcome, PartOutcome::held);
 }
 
-TEST(Reassembly, ReusedReferenceWithNewContentIsNotALateDuplicate) {
+TEST(Reassembly, LateDuplicatesAreOffByDefault) {
   Reassembler r;
+  PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
+  PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*b).message);
+  PartBuilder retry(concat8(3, 2, 2) + "llo", 3, 500);
+  EXPECT_EQ(r.add(*retry).outcome, PartOutcome::held);
+}
+
+TEST(Reassembly, ReusedReferenceWithNewContentIsNotALateDuplicate) {
+  Reassembler r(ReassemblyConfig{.max_recent = 10});
   PartBuilder a(concat8(0, 2, 1) + "one ", 1);
   PartBuilder b(concat8(0, 2, 2) + "two", 2);
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);

@@ -243,6 +243,29 @@ void Engine::submit_receipt(Receipt receipt, Completion done) {
   enqueue(std::move(w));
 }
 
+void Engine::submit_partial(smpp::StoredPart part, Completion done) {
+  auto stored = std::make_shared<bool>(false);
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [p = std::move(part), stored](Context& ctx) { *stored = store_partial(ctx, p); };
+  w.done = [stored, done = std::move(done)](bool committed) {
+    if (done) done(committed && *stored);
+  };
+  enqueue(std::move(w));
+}
+
+void Engine::drop_partials(std::vector<PartKey> keys) {
+  run<bool>([k = std::move(keys)](Context& ctx) {
+    for (const auto& key : k) drop_partial(ctx, key);
+    return true;
+  });
+}
+
+std::vector<smpp::StoredPart> Engine::stored_partials(std::size_t limit) const {
+  Txn txn(*store_, true);
+  return read_partials(txn, *store_, limit);
+}
+
 InboundResult Engine::apply_inbound(InboundMessage message) {
   std::int64_t t = latest_time_.load();
   while (message.received_unix > t &&

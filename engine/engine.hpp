@@ -21,6 +21,7 @@
 #include "engine/actions.hpp"
 #include "engine/context.hpp"
 #include "engine/keywords.hpp"
+#include "engine/partials.hpp"
 #include "engine/phone.hpp"
 #include "engine/router.hpp"
 #include "engine/store.hpp"
@@ -52,6 +53,13 @@ class Engine {
   void submit_inbound(InboundMessage message, Completion done);
   // Same for a delivery receipt; `done(true)` also when no message had the id.
   void submit_receipt(Receipt receipt, Completion done);
+  // Stores a reassembly part that waits for its siblings; `done(true)` after the commit (then
+  // acknowledge the part). Parts larger than kMaxPartialBytes get `done(false)`.
+  void submit_partial(smpp::StoredPart part, Completion done);
+  // Removes stored parts (their set timed out and was submitted or dropped).
+  void drop_partials(std::vector<PartKey> keys);
+  // Stored parts for Reassembler::restore at start-up, oldest first.
+  std::vector<smpp::StoredPart> stored_partials(std::size_t limit = 100000) const;
   // Waiting variants: apply, commit, return what happened.
   InboundResult apply_inbound(InboundMessage message);
   bool apply_receipt(Receipt receipt);

@@ -5,6 +5,7 @@
 
 #include "engine/consent.hpp"
 #include "engine/outbox.hpp"
+#include "engine/partials.hpp"
 #include "engine/profiles.hpp"
 #include "engine/records.hpp"
 #include "engine/settings.hpp"
@@ -174,6 +175,8 @@ std::string sticky_sender(const EngineConfig& config, std::string_view destinati
 InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   InboundResult result;
   const std::int64_t now = std::max<std::int64_t>(in.received_unix, 1);
+  // The parts this message was joined from leave the store with it (also for a duplicate).
+  for (const PartKey& k : in.stored_parts) drop_partial(ctx, k);
   std::string number = ctx.phones.normalize(in.source, in.source_ton, in.source_npi);
   if (number.empty()) {
     // Unreadable sender: nothing can be threaded or answered; acknowledged so the SMSC does

@@ -122,6 +122,14 @@ struct EngineConfig {
 
 // ---- inbound ----
 
+// A reassembly part stored with Engine::submit_partial: its receive time (ms) and the caller's
+// token (unique per part).
+struct PartKey {
+  std::int64_t now_ms = 0;
+  std::uint64_t token = 0;
+  friend bool operator==(const PartKey&, const PartKey&) = default;
+};
+
 struct InboundMessage {
   std::string smsc;    // bind name
   std::string source;  // as received
@@ -134,6 +142,9 @@ struct InboundMessage {
   std::string smsc_timestamp;     // for redelivery detection; may be empty
   std::string message_reference;  // e.g. receipted_message_id / SAR ref; may be empty
   std::int64_t received_unix = 0;
+  // Parts stored earlier (submit_partial) that this message completes: removed in the same
+  // transaction that stores the message.
+  std::vector<PartKey> stored_parts;
 };
 
 // What became of an inbound message (returned by the synchronous path, carried in events).

@@ -194,3 +194,55 @@ TEST_F(WriterTest, RelaxedModeStillCommitsAndSurvivesACleanRestart) {
 
 }  // namespace
 }  // namespace twoway::engine::testing
+
+namespace twoway::engine::testing {
+namespace {
+
+smpp::StoredPart part(std::uint64_t token, std::uint8_t seq) {
+  smpp::StoredPart p;
+  p.smsc = "smsc1";
+  p.source_addr = "16502530000";
+  p.destination_addr = kShortCode;
+  p.short_message = "part " + std::to_string(seq);
+  p.sar_msg_ref_num = 7;
+  p.sar_total_segments = 2;
+  p.sar_segment_seqnum = seq;
+  p.now_ms = kNoon * 1000 + seq;
+  p.token = token;
+  return p;
+}
+
+TEST_F(EngineTest, HeldReassemblyPartsSurviveARestartAndLeaveWithTheirMessage) {
+  bool stored = false;
+  engine->submit_partial(part(11, 1), [&](bool ok) { stored = ok; });
+  EXPECT_TRUE(stored);
+  reopen();
+  auto parts = engine->stored_partials();
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].short_message, "part 1");
+  EXPECT_EQ(parts[0].sar_segment_seqnum, std::optional<std::uint8_t>(1));
+  EXPECT_FALSE(parts[0].message_payload.has_value());
+  EXPECT_FALSE(parts[0].destination_port.has_value());
+
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = kAlice;
+  m.destination = kShortCode;
+  m.text = "part 1part 2";
+  m.received_unix = now;
+  m.stored_parts = {{parts[0].now_ms, parts[0].token}};
+  engine->apply_inbound(m);
+  EXPECT_TRUE(engine->stored_partials().empty());
+}
+
+TEST_F(EngineTest, OversizedPartIsRefused) {  // invariant 6
+  smpp::StoredPart big = part(12, 1);
+  big.short_message.assign(kMaxPartialBytes + 1, 'x');
+  bool stored = true;
+  engine->submit_partial(big, [&](bool ok) { stored = ok; });
+  EXPECT_FALSE(stored);
+  EXPECT_TRUE(engine->stored_partials().empty());
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

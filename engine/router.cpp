@@ -83,6 +83,8 @@ void emit_inbound(Context& ctx, const Message& m, std::string detail) {
 void answer(Context& ctx, ProfileEdit& edit, std::string text, MessageKind kind,
             const char* purpose, std::string_view from, std::int64_t now) {
   if (from.empty() || text.empty()) return;  // no numeric number to answer from
+  // A branded sender id cannot receive texts: never answer one.
+  if (PhoneNumbers::is_alphanumeric(edit.p.number)) return;
   OutboundRequest req;
   req.kind = kind;
   req.text = std::move(text);

@@ -336,6 +336,24 @@ TEST_F(EngineTest, UnreadableSenderIsRejectedNotStored) {
   EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
 }
 
+TEST_F(EngineTest, AlphanumericSendersAreStoredButNeverAnswered) {
+  Settings s = engine->settings();
+  s.auto_responder.mode = AutoResponderMode::all;
+  ASSERT_TRUE(engine->set_settings(s).empty());
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = "ACMEBANK";
+  m.source_ton = 5;
+  m.destination = kShortCode;
+  m.text = "Your code is 1234";
+  m.received_unix = now;
+  EXPECT_EQ(engine->apply_inbound(m).number, "ACMEBANK");
+  m.text = "HELP";
+  engine->apply_inbound(m);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(thread_of("ACMEBANK").size(), 2u);
+}
+
 TEST_F(EngineTest, StickySenderFollowsTheNumberLastTexted) {
   subscribe_number(kAlice);
   text(kAlice, "to the short code", kShortCode);

@@ -64,5 +64,31 @@ TEST(SessionTls, BadCaFileIsAStartupError) {
   EXPECT_THROW(smpp::Session::create(io.io(), cfg), std::invalid_argument);
 }
 
+TEST(SessionTls, PresentsAClientCertificateWhenTheSmscAsks) {
+  TlsRig rig;
+  auto sc = sim_config();
+  sc.tls_cert_file = TWOWAY_TEST_TLS_DIR "/smsc-cert.pem";
+  sc.tls_key_file = TWOWAY_TEST_TLS_DIR "/smsc-key.pem";
+  sc.tls_client_ca_file = TWOWAY_TEST_TLS_DIR "/smsc-cert.pem";
+  rig.sim = std::make_unique<sim::Simulator>(rig.sim_io.io(), sc);
+  ASSERT_FALSE(rig.sim->listen());
+  // Without a certificate: the handshake fails, nothing binds.
+  auto anonymous = smpp::Session::create(rig.esme_io.io(), tls_config(rig.sim->port()));
+  anonymous->start();
+  ASSERT_TRUE(wait_until([&] { return anonymous->stats().connects >= 2; }));
+  EXPECT_EQ(anonymous->stats().binds_ok, 0u);
+  EXPECT_TRUE(stop_session(anonymous));
+  // With one: bound.
+  auto cfg = tls_config(rig.sim->port());
+  cfg.tls.cert_file = TWOWAY_TEST_TLS_DIR "/smsc-cert.pem";
+  cfg.tls.key_file = TWOWAY_TEST_TLS_DIR "/smsc-key.pem";
+  auto session = smpp::Session::create(rig.esme_io.io(), cfg);
+  session->start();
+  EXPECT_TRUE(wait_until([&] { return session->stats().state == smpp::LinkState::bound; }));
+  EXPECT_EQ(rig.sim->counters().binds_ok, 1u);
+  EXPECT_TRUE(stop_session(session));
+  rig.sim->stop();
+}
+
 }  // namespace
 }  // namespace twoway::testing

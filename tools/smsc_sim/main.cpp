@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     ("seed", po::value(&cfg.seed)->default_value(1), "random seed (faults, message ids, stat mix)")
     ("tls-cert", po::value(&cfg.tls_cert_file), "PEM certificate chain: serve TLS")
     ("tls-key", po::value(&cfg.tls_key_file), "PEM private key for --tls-cert")
+    ("tls-client-ca", po::value(&cfg.tls_client_ca_file), "require ESME client certificates signed by this CA (PEM)")
     ("throttle-every", po::value(&f.throttle_every)->default_value(0), "fault: every Kth submit_sm gets ESME_RTHROTTLED")
     ("msgqful-every", po::value(&f.msgqful_every)->default_value(0), "fault: every Kth submit_sm gets ESME_RMSGQFUL")
     ("refuse-binds", po::value(&f.refuse_binds)->default_value(0), "fault: refuse the first N binds (ESME_RBINDFAIL)")

@@ -427,6 +427,10 @@ std::error_code Simulator::listen() {
       s.ssl->use_private_key_file(
           s.cfg.tls_key_file.empty() ? s.cfg.tls_cert_file : s.cfg.tls_key_file,
           asio::ssl::context::pem);
+      if (!s.cfg.tls_client_ca_file.empty()) {
+        s.ssl->load_verify_file(s.cfg.tls_client_ca_file);
+        s.ssl->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+      }
     } catch (const boost::system::system_error& e) {
       return e.code();
     }

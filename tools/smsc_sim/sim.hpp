@@ -60,6 +60,7 @@ struct SimConfig {
   std::uint64_t seed = 1;
   std::string tls_cert_file;  ///< PEM; TLS on when set
   std::string tls_key_file;
+  std::string tls_client_ca_file;  ///< when set, ESMEs must present a certificate it signed
   FaultConfig faults;
 };
 

@@ -694,6 +694,9 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
       c.admin.mode = mode;
     }
   }
+  if (L.get(admin, "group", c.admin.group) && !c.admin.group.empty() && !is_name(c.admin.group)) {
+    L.error(admin.find("group")->value.Mark(), "admin.group", "not a group name");
+  }
   const MapView roles = L.section(admin, "roles");
   for (auto [key, list] :
        {std::pair{"owner", &c.admin.roles.owner}, std::pair{"admin", &c.admin.roles.admin},

@@ -122,6 +122,7 @@ struct RolesConfig {
 struct AdminConfig {
   std::string socket = "/run/twoway/admin.sock";
   unsigned mode = 0660;
+  std::string group;  ///< group owning the socket file; empty = the daemon's group
   RolesConfig roles;
   int max_connections = 32;
   std::size_t max_line = 65536;

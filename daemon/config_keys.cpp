@@ -73,6 +73,7 @@ constexpr KeySpec kKeys[] = {
   {"admin", T::section, "", 0, 0, R::live, false, "", "The admin socket"},
   {"admin.socket", T::string, "/run/twoway/admin.sock", 1, 107, R::restart, false, "", "Unix socket path"},
   {"admin.mode", T::string, "\"0660\"", 3, 4, R::restart, false, "", "Socket file mode, octal"},
+  {"admin.group", T::string, "", 0, 32, R::restart, false, "", "Group that owns the socket file (the daemon must be in it); empty = the daemon's group"},
   {"admin.roles", T::section, "", 0, 0, R::live, false, "", "Who may use the socket: user names and @group names per role"},
   {"admin.roles.owner", T::string_list, "[]", 0, 1000, R::live, false, "", "Everything (root is always owner)"},
   {"admin.roles.admin", T::string_list, "[]", 0, 1000, R::live, false, "", "Settings, SMSC control, plus what managers do"},

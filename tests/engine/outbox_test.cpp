@@ -262,3 +262,31 @@ TEST_F(EngineTest, CancelledByBlockAreNeverClaimed) {
 
 }  // namespace
 }  // namespace twoway::engine::testing
+
+namespace twoway::engine::testing {
+namespace {
+
+TEST_F(EngineTest, ReceiptIdsExpireAfterTheirWindow) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "abc", now));
+  engine->housekeeping(now + config.dlr_expiry_seconds + 1);
+  EXPECT_FALSE(engine->apply_receipt({"smsc1", "abc", ReceiptState::delivered, "", now}));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+}
+
+TEST_F(EngineTest, ReceiptBeforeExpiryStillApplies) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_TRUE(engine->mark_submitted(items.at(0).id, 0, "abd", now));
+  engine->housekeeping(now + 60);
+  EXPECT_TRUE(engine->apply_receipt({"smsc1", "abd", ReceiptState::delivered, "", now + 61}));
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

@@ -47,6 +47,9 @@ class Engine {
 
   // ---- the SMPP path ----
 
+  // Completions run on the writer thread: like event callbacks they must not call the engine's
+  // writes. Receipts must be submitted after the mark_submitted() of their message.
+  //
   // Queues an inbound message. `done(true)` runs on the writer thread after the transaction
   // holding the message and all its effects committed (answer deliver_sm then); `done(false)`
   // if it could not be stored (do not acknowledge). Blocks while the queue is full.
@@ -104,7 +107,9 @@ class Engine {
   // ---- change feed ----
 
   // The callback runs on the writer thread after each commit, in commit order; keep it short
-  // (hand the event to a queue). Returns an id for unsubscribe().
+  // (hand the event to a queue). It must not call the engine's writes, subscribe() or
+  // unsubscribe() (they would wait for the writer that runs it). Returns an id for
+  // unsubscribe().
   std::uint64_t subscribe(EventCallback callback);
   void unsubscribe(std::uint64_t id);
 

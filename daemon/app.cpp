@@ -17,20 +17,11 @@
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/metrics_text.hpp"
+#include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
 
 namespace twoway::daemon {
 namespace {
-
-// Interim systemd notification helpers (replaced by daemon/systemd.hpp once it lands).
-void systemd_notify(const std::string& state);
-void systemd_notify_reloading() {
-  systemd_notify("RELOADING=1");
-}
-std::chrono::milliseconds systemd_watchdog_interval() {
-  return std::chrono::milliseconds(0);
-}
-void systemd_notify(const std::string&) {}
 
 int minutes_of(std::string_view hhmm, int fallback) {
   if (hhmm.size() != 5 || hhmm[2] != ':') return fallback;
@@ -81,9 +72,21 @@ engine::EngineConfig engine_config(const Config& config) {
     s.keywords.custom.push_back(
         engine::CustomKeyword{k.word, k.reply, k.action == "opt_in" ? "subscribe" : ""});
   }
-  s.answers.opt_out = c.replies.opt_out;
-  s.answers.opt_in = c.replies.opt_in;
-  s.answers.help = c.replies.help;
+  // The config writes {organization} and {support_email}; the engine's templates name them
+  // {{organization.prefix}} and {{organization.email}}.
+  auto engine_template = [](std::string text) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"{organization}", "{{organization.prefix}}"},
+          {"{support_email}", "{{organization.email}}"}}) {
+      for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos))
+        text.replace(pos, from.size(), to), pos += to.size();
+    }
+    return text;
+  };
+  s.answers.opt_out = engine_template(c.replies.opt_out);
+  s.answers.opt_in = engine_template(c.replies.opt_in);
+  s.answers.help = engine_template(c.replies.help);
+  s.auto_responder.message = engine_template(s.auto_responder.message);
   s.quiet_hours.enabled = c.quiet_hours.enabled;
   s.quiet_hours.default_window.start_minute = minutes_of(c.quiet_hours.start, 8 * 60);
   s.quiet_hours.default_window.end_minute = minutes_of(c.quiet_hours.end, 21 * 60);
@@ -123,15 +126,16 @@ int run_daemon(Config config, const AppOptions& options) {
   admin_options.roles = config.admin.roles;
   AdminServer admin(io, admin_options);
 
+  const SystemdNotifier notifier = SystemdNotifier::from_environment();
   std::mutex config_mu;
   auto reload = [&]() -> std::vector<std::string> {
-    systemd_notify_reloading();
+    (void)notifier.reloading();
     auto loaded = load_config_file(config.file);
     std::vector<std::string> problems;
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) problems.push_back(e.to_string());
       for (const auto& p : problems) spdlog::error("reload refused: {}", p);
-      systemd_notify("READY=1");
+      (void)notifier.ready();
       return problems;
     }
     std::lock_guard lock(config_mu);
@@ -147,7 +151,7 @@ int run_daemon(Config config, const AppOptions& options) {
     config = std::move(next);
     spdlog::info("reload: config applied (smscs added={} removed={} changed={})",
                  diff.smscs_added.size(), diff.smscs_removed.size(), diff.smscs_changed.size());
-    systemd_notify("READY=1");
+    (void)notifier.ready();
     return problems;
   };
 
@@ -179,7 +183,7 @@ int run_daemon(Config config, const AppOptions& options) {
     if (stopping) return;
     stopping = true;
     spdlog::info("stopping: {}", why);
-    systemd_notify("STOPPING=1");
+    (void)notifier.stopping();
     admin.stop();
     stop_deadline.expires_after(options.stop_timeout);
     stop_deadline.async_wait([&](const boost::system::error_code& ec) {
@@ -210,10 +214,11 @@ int run_daemon(Config config, const AppOptions& options) {
   wait_signal();
 
   // systemd: READY once listening, STATUS lines and the watchdog from the event loop.
-  systemd_notify("READY=1");
+  (void)notifier.ready();
   boost::asio::steady_timer status_timer(io);
   std::uint64_t last_inbound = 0;
-  const auto watchdog = systemd_watchdog_interval();
+  const auto watchdog =
+      std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdog_interval());
   const auto tick = watchdog.count() > 0
                         ? std::min<std::chrono::milliseconds>(watchdog / 2, std::chrono::seconds(5))
                         : std::chrono::milliseconds(5000);
@@ -231,9 +236,10 @@ int run_daemon(Config config, const AppOptions& options) {
       const double per_second = static_cast<double>(inbound - last_inbound) /
                                 std::max(0.001, std::chrono::duration<double>(tick).count());
       last_inbound = inbound;
-      systemd_notify("STATUS=binds up " + std::to_string(up) + "/" + std::to_string(all) +
-                     ", inbound " + std::to_string(static_cast<long long>(per_second)) + "/s");
-      if (watchdog.count() > 0) systemd_notify("WATCHDOG=1");
+      (void)notifier.status("binds up " + std::to_string(up) + "/" + std::to_string(all) +
+                            ", inbound " + std::to_string(static_cast<long long>(per_second)) +
+                            "/s");
+      if (watchdog.count() > 0) (void)notifier.watchdog();
       status_tick();
     });
   };

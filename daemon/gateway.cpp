@@ -589,6 +589,13 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
     return;
   }
   const auto plan = smpp::plan_segments(item.text, options);
+  if (!plan.fits) {
+    engine_.mark_failed(item.id, "text does not fit 255 parts", false, now);
+    counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mu_);
+    --in_flight_;
+    return;
+  }
   const auto [src_ton, src_npi] = ton_npi(item.from);
   const auto [dst_ton, dst_npi] = ton_npi(item.to);
   const std::string source = wire_number(item.from);

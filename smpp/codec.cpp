@@ -130,7 +130,7 @@ class Encoder {
   const DecodeError& error() const noexcept { return error_; }
 
   void cstr(std::string_view name, std::string_view value, std::size_t max) {
-    if (std::memchr(value.data(), 0, value.size()) != nullptr)
+    if (!value.empty() && std::memchr(value.data(), 0, value.size()) != nullptr)
       return fail(errc::cstring_has_nul, name);
     if (options_.enforce_cstring_max) {
       if (value.size() + 1 > max) return fail(errc::cstring_too_long, name);

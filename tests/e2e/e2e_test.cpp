@@ -1,0 +1,266 @@
+// End-to-end: twowayd against the SMSC simulator on loopback. Customers text in (free text,
+// STOP, HELP, START, long UCS-2 in parts, an MMS notification); the test asserts what a user
+// sees through the admin socket and what the simulator received.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "harness.hpp"
+#include "smpp/charset.hpp"
+#include "tools/smsc_sim/mo_mix.hpp"
+
+namespace twoway::e2e {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kOurNumber = "15550001111";
+constexpr const char* kAnn = "16502530001";    // Mountain View, CA
+constexpr const char* kBob = "12125550002";    // New York
+constexpr const char* kCarol = "13125550003";  // Chicago
+
+std::string config_yaml(const std::string& dir, std::uint16_t port) {
+  return "organization:\n"
+         "  name: Acme\n"
+         "  prefix: Acme\n"
+         "  support_email: help@acme.example\n"
+         "smscs:\n"
+         "  - name: sim\n"
+         "    host: 127.0.0.1\n"
+         "    port: " +
+         std::to_string(port) +
+         "\n"
+         "    system_id: twoway\n"
+         "    password: secret\n"
+         "    window: 10\n"
+         "    enquire_link_interval: 5s\n"
+         "    reconnect_min: 100ms\n"
+         "    reconnect_max: 1s\n"
+         "numbers:\n"
+         "  - number: \"+" +
+         kOurNumber +
+         "\"\n"
+         "    smsc: sim\n"
+         "default_region: US\n"
+         "storage:\n"
+         "  path: " +
+         dir +
+         "/state\n"
+         "  durability: relaxed\n"
+         "admin:\n"
+         "  socket: " +
+         dir +
+         "/admin.sock\n"
+         "conversations:\n"
+         "  auto_responder:\n"
+         "    mode: non_consented\n"
+         "    message: \"{{organization.prefix}}: thanks for your text, we will answer soon.\"\n";
+}
+
+/// The texts the simulator received for `to`, decoded.
+std::vector<std::string> mt_texts(sim::Simulator& s, const std::string& to) {
+  std::vector<std::string> out;
+  for (const auto& r : s.mt_records()) {
+    if (r.destination_addr != to) continue;
+    std::string_view data = r.short_message;
+    if ((r.esm_class & 0x40) && !data.empty())
+      data.remove_prefix(1 + static_cast<unsigned char>(data[0]));
+    out.push_back(smpp::decode_text(r.data_coding, data).text);
+  }
+  return out;
+}
+
+class EndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim::SimConfig sc;
+    sc.system_id = "twoway";
+    sc.password = "secret";
+    sc.mo_destination = kOurNumber;
+    sc.keep_mt_records = true;
+    sim_ = std::make_unique<SimRunner>(sc);
+    ASSERT_NE(sim_->port(), 0) << "the simulator could not listen";
+    socket_ = dir_.path() + "/admin.sock";
+    config_ = dir_.path() + "/twoway.yaml";
+    write_file(config_, config_yaml(dir_.path(), sim_->port()));
+    start_daemon();
+  }
+
+  void TearDown() override {
+    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  }
+
+  void start_daemon() {
+    // TWOWAYD_BIN in the environment runs another build of the daemon against these tests.
+    const char* bin = std::getenv("TWOWAYD_BIN");
+    daemon_ = std::make_unique<Daemon>(bin != nullptr ? bin : TWOWAYD_BIN, config_,
+                                       dir_.path() + "/twowayd.log");
+    const bool bound = wait_for([&] {
+      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
+      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
+    });
+    ASSERT_TRUE(bound) << "twowayd did not bind:\n" << daemon_->log();
+  }
+
+  json call(const std::string& line) {
+    auto j = admin_call(socket_, line);
+    EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
+    return j.value_or(json::object());
+  }
+
+  void text(const std::string& from, const std::string& body, bool out_of_order = false) {
+    sim_->sim().inject_mo("twoway", sim::text_template(body, "text", out_of_order), from);
+  }
+
+  /// Waits until the thread of `number` has `count` messages; returns the thread.
+  json thread_with(const std::string& number, std::size_t count) {
+    json t;
+    wait_for([&] {
+      t = call("thread +" + number);
+      return t["ok"] == true && t["messages"].size() >= count;
+    });
+    return t;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SimRunner> sim_;
+  std::unique_ptr<Daemon> daemon_;
+  std::string socket_, config_;
+};
+
+TEST_F(EndToEnd, FreeTextLandsInTheInboxAndTheAutoResponderAnswersOnce) {
+  text(kAnn, "Hi, is the store open on Sunday?");
+  text(kAnn, "And until when?");
+  auto thread = thread_with(kAnn, 3);
+  ASSERT_EQ(thread["ok"], true) << thread.dump();
+  const auto& header = thread["header"];
+  EXPECT_EQ(header["number"], std::string("+") + kAnn);
+  EXPECT_EQ(header["consent"], "none");
+  EXPECT_NE(header["location"].get<std::string>().find("Mountain View"), std::string::npos)
+      << header.dump();
+  EXPECT_EQ(header["sending_number"], std::string("+") + kOurNumber);
+
+  auto inbox = call("inbox");
+  ASSERT_EQ(inbox["ok"], true);
+  ASSERT_EQ(inbox["conversations"].size(), 1u);
+  EXPECT_EQ(inbox["conversations"][0]["unread"], 2);
+  EXPECT_EQ(inbox["conversations"][0]["preview"], "And until when?");
+
+  // One auto-reply for two texts in a row, from the number Ann texted.
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kAnn).size() >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto answers = mt_texts(sim_->sim(), kAnn);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0], "Acme: thanks for your text, we will answer soon.");
+  for (const auto& r : sim_->sim().mt_records())
+    if (r.destination_addr == kAnn) EXPECT_EQ(r.source_addr, kOurNumber);
+
+  // Replies go to subscribers only: Ann has not opted in.
+  auto refused = call(std::string("reply +") + kAnn + " \"We open at 10.\"");
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_EQ(refused["error"]["code"], "not_subscribed");
+
+  EXPECT_EQ(call(std::string("read +") + kAnn)["ok"], true);
+  EXPECT_EQ(call("inbox --unread")["conversations"].size(), 0u);
+}
+
+TEST_F(EndToEnd, StartThenReplyThenStopAndTheRefusalAfterIt) {
+  text(kBob, "START");
+  ASSERT_TRUE(
+      wait_for([&] { return call("profile +" + std::string(kBob))["consent"] == "subscribed"; }));
+  // The opt-in confirmation, with opt-out instructions.
+  ASSERT_TRUE(wait_for([&] { return !mt_texts(sim_->sim(), kBob).empty(); }));
+  EXPECT_NE(mt_texts(sim_->sim(), kBob)[0].find("STOP"), std::string::npos);
+  // A keyword does not bring the conversation to the inbox.
+  EXPECT_EQ(call("inbox")["conversations"].size(), 0u);
+
+  text(kBob, "Do you deliver?");
+  thread_with(kBob, 3);
+  auto reply = call(std::string("reply +") + kBob + " 'Yes, every weekday {8-6} €5'");
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() >= 2; }));
+  EXPECT_EQ(mt_texts(sim_->sim(), kBob)[1], "Yes, every weekday {8-6} €5");
+  // The receipt the simulator sends moves the reply to delivered.
+  ASSERT_TRUE(wait_for([&] {
+    auto t = call("thread +" + std::string(kBob));
+    for (const auto& m : t["messages"])
+      if (m["kind"] == "agent_reply" && m["status"] == "delivered") return true;
+    return false;
+  })) << call("thread +" + std::string(kBob)).dump();
+  auto thread = call("thread +" + std::string(kBob));
+  for (const auto& m : thread["messages"]) {
+    if (m["kind"] == "agent_reply") {
+      EXPECT_EQ(m["encoding"], "gsm7");  // { } and € are GSM extension characters
+      EXPECT_EQ(m["segments"], 1);
+      EXPECT_EQ(m["agent"], "root");
+    }
+  }
+
+  text(kBob, "stop");
+  ASSERT_TRUE(
+      wait_for([&] { return call("profile +" + std::string(kBob))["consent"] == "unsubscribed"; }));
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() >= 3; }));
+  auto after = call(std::string("reply +") + kBob + " 'Still there?'");
+  EXPECT_EQ(after["error"]["code"], "not_subscribed");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(mt_texts(sim_->sim(), kBob).size(), 3u) << "nothing after the opt-out confirmation";
+}
+
+TEST_F(EndToEnd, HelpLongUnicodeInPartsAndMmsNotification) {
+  text(kCarol, "HELP");
+  ASSERT_TRUE(wait_for([&] { return !mt_texts(sim_->sim(), kCarol).empty(); }));
+  const auto help = mt_texts(sim_->sim(), kCarol)[0];
+  EXPECT_NE(help.find("help@acme.example"), std::string::npos) << help;
+  EXPECT_NE(help.find("STOP"), std::string::npos) << help;
+
+  const std::string long_text =
+      "Привет! Я хотел бы узнать, есть ли у вас доставка в субботу вечером 🚚 и сколько это "
+      "стоит для заказа больше трёх килограммов?";
+  text(kCarol, long_text, /*out_of_order=*/true);
+  json thread;
+  ASSERT_TRUE(wait_for([&] {
+    thread = call("thread +" + std::string(kCarol));
+    for (const auto& m : thread["messages"])
+      if (m["text"] == long_text) return true;
+    return false;
+  })) << thread.dump();
+
+  // The built-in WAP push MMS notification with a text part.
+  for (auto& t : sim::builtin_mix()) {
+    if (t.kind == "wap_push") {
+      sim_->sim().inject_mo("twoway", t, kCarol);
+      ASSERT_TRUE(wait_for([&] {
+        thread = call("thread +" + std::string(kCarol));
+        for (const auto& m : thread["messages"])
+          if (m["media_omitted"] == true) return true;
+        return false;
+      })) << thread.dump();
+    }
+  }
+}
+
+TEST_F(EndToEnd, NobodyIsTextedFirstAndBadAdminLinesGetClearErrors) {
+  auto first = call("reply +14155550100 'Hello there'");
+  EXPECT_EQ(first["ok"], false);
+  const auto code = first["error"]["code"].get<std::string>();
+  EXPECT_TRUE(code == "no_inbound" || code == "not_found") << first.dump();
+
+  auto unknown = call("frobnicate");
+  EXPECT_EQ(unknown["error"]["code"], "unknown_command");
+  auto bad = call("reply \"unterminated");
+  EXPECT_EQ(bad["error"]["code"], "bad_request");
+  auto status = call("status");
+  EXPECT_EQ(status["smscs"][0]["name"], "sim");
+}
+
+TEST_F(EndToEnd, SigtermStopsCleanlyAndStateSurvivesARestart) {
+  text(kAnn, "Remember me");
+  thread_with(kAnn, 1);
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  start_daemon();
+  auto thread = call("thread +" + std::string(kAnn));
+  ASSERT_EQ(thread["ok"], true);
+  EXPECT_EQ(thread["messages"][0]["text"], "Remember me");
+}
+
+}  // namespace
+}  // namespace twoway::e2e

@@ -1,0 +1,149 @@
+// Test harness for end-to-end tests: see harness.hpp.
+#include "harness.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace twoway::e2e {
+
+bool wait_for(const std::function<bool()>& ready, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (true) {
+    if (ready()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string admin_raw(const std::string& socket, const std::string& bytes,
+                      std::chrono::milliseconds limit) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string reply;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (reply.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[65536];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (auto nl = reply.find('\n'); nl != std::string::npos) reply.resize(nl);
+  return reply;
+}
+
+std::optional<nlohmann::json> admin_call(const std::string& socket, const std::string& line,
+                                         std::chrono::milliseconds limit) {
+  const auto reply = admin_raw(socket, line + "\n", limit);
+  if (reply.empty()) return std::nullopt;
+  auto j = nlohmann::json::parse(reply, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/twoway-e2e-XXXXXX";
+  if (char* p = ::mkdtemp(tmpl)) path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+SimRunner::SimRunner(sim::SimConfig config) {
+  sim_ = std::make_unique<sim::Simulator>(io_, std::move(config));
+  if (!sim_->listen()) port_ = sim_->port();
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+SimRunner::~SimRunner() {
+  sim_->stop();
+  // Let the simulator close its connections on its io thread, then end the loop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  io_.stop();
+  thread_.join();
+}
+
+Daemon::Daemon(const std::string& binary, const std::string& config, const std::string& log)
+    : log_(log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  std::string b = binary, c = config;
+  char* argv[] = {b.data(), const_cast<char*>("--config"), c.data(),
+                  const_cast<char*>("--foreground"), nullptr};
+  if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, environ) != 0) pid_ = -1;
+  posix_spawn_file_actions_destroy(&actions);
+}
+
+Daemon::~Daemon() {
+  if (running()) stop(SIGKILL, std::chrono::seconds(5));
+}
+
+bool Daemon::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    pid_ = -1;
+    return false;
+  }
+  return r == 0;
+}
+
+int Daemon::stop(int signo, std::chrono::milliseconds limit) {
+  if (pid_ > 0) ::kill(pid_, signo);
+  wait_for([this] { return !running(); }, limit);
+  return pid_ > 0 ? -1 : status_;
+}
+
+std::string Daemon::log() const {
+  return read_file(log_);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+}  // namespace twoway::e2e

@@ -235,5 +235,49 @@ TEST(SessionProtocol, SubmitRefusesWhatItCannotSend) {
                std::invalid_argument);
 }
 
+TEST(SessionProtocol, DataSmIsHandedOverAndAnsweredAsTheApplicationSays) {
+  RawSmsc smsc;
+  asio::io_context io;
+  SessionConfig cfg;
+  cfg.port = smsc.port();
+  cfg.bind_type = BindType::receiver;
+  cfg.enquire_link_interval = 60s;
+  auto session = Session::create(io, cfg);
+  std::promise<std::string> payload;
+  session->on_inbound([&](const Pdu& pdu, InboundCompletion c) {
+    const auto* d = pdu.as<DataSm>();
+    ASSERT_NE(d, nullptr);
+    payload.set_value(std::string(find_tlv(d->tlvs, tag::message_payload).value_or("")));
+    c.respond(status::x_t_appn);  // e.g. the store is not ready: the SMSC retries later
+  });
+  session->start();
+  std::thread t([&] { io.run_for(10s); });
+  smsc.accept();
+  Header h = smsc.read_frame();
+  ASSERT_EQ(h.command_id, cmd::bind_receiver);
+  // A deliver_sm before the bind is answered is refused: not bound yet.
+  smsc.write_pdu(deliver(5, "too early"));
+  Header r = smsc.read_frame();
+  EXPECT_EQ(r.command_id, cmd::deliver_sm_resp);
+  EXPECT_EQ(r.command_status, status::invbndsts);
+  smsc.write_header(cmd::bind_receiver_resp, 0, h.sequence_number, std::string("smsc\0", 5));
+  Pdu d = make_pdu(cmd::data_sm, 6);
+  auto& body = std::get<DataSm>(d.body);
+  body.source_addr = "15550001234";
+  body.destination_addr = "12345";
+  body.tlvs.push_back(Tlv{tag::message_payload, "payload text"});
+  smsc.write_pdu(d);
+  r = smsc.read_frame();
+  EXPECT_EQ(r.command_id, cmd::data_sm_resp);
+  EXPECT_EQ(r.command_status, status::x_t_appn);
+  EXPECT_EQ(r.sequence_number, 6u);
+  EXPECT_EQ(payload.get_future().get(), "payload text");
+  std::promise<void> stopped;
+  session->stop(false, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(5s), std::future_status::ready);
+  io.stop();
+  t.join();
+}
+
 }  // namespace
 }  // namespace twoway::smpp

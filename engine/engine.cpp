@@ -78,6 +78,22 @@ void Engine::enqueue(Work work) {
   queue_cv_.notify_one();
 }
 
+// What a call returns when its transaction did not commit.
+template <class R>
+R failed_result() {
+  return R{};
+}
+template <>
+SendResult failed_result<SendResult>() {
+  SendResult r;
+  r.error = SendError::storage;
+  return r;
+}
+template <>
+ActionError failed_result<ActionError>() {
+  return ActionError::storage;
+}
+
 template <class R>
 R Engine::run(std::function<R(Context&)> fn) {
   auto result = std::make_shared<R>();
@@ -87,7 +103,7 @@ R Engine::run(std::function<R(Context&)> fn) {
   w.type = Work::Type::call;
   w.call = [fn = std::move(fn), result](Context& ctx) { *result = fn(ctx); };
   w.done = [promise, result](bool committed) {
-    if (!committed) *result = R{};
+    if (!committed) *result = failed_result<R>();
     promise->set_value();
   };
   enqueue(std::move(w));

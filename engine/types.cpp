@@ -117,6 +117,8 @@ const char* to_string(SendError e) noexcept {
       return "text_too_long";
     case SendError::invalid_number:
       return "invalid_number";
+    case SendError::storage:
+      return "storage";
   }
   return "unknown";
 }
@@ -129,6 +131,8 @@ const char* to_string(ActionError e) noexcept {
       return "not_found";
     case ActionError::invalid:
       return "invalid";
+    case ActionError::storage:
+      return "storage";
   }
   return "unknown";
 }

@@ -298,6 +298,7 @@ enum class SendError : std::uint8_t {
   empty_text,
   text_too_long,
   invalid_number,
+  storage,  // the store failed; nothing was queued
 };
 const char* to_string(SendError e) noexcept;
 
@@ -311,7 +312,7 @@ struct SendResult {
   [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
 };
 
-enum class ActionError : std::uint8_t { ok = 0, not_found, invalid };
+enum class ActionError : std::uint8_t { ok = 0, not_found, invalid, storage };
 const char* to_string(ActionError e) noexcept;
 
 // ---- change feed ----

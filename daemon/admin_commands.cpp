@@ -31,7 +31,7 @@ std::string rest(const Args& args, std::size_t from) {
 }
 
 std::string hhmm(int minutes) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%02d:%02d", minutes / 60, minutes % 60);
   return buf;
 }
@@ -226,6 +226,9 @@ CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
       case engine::SendError::invalid_number:
         message = "not a phone number";
         break;
+      case engine::SendError::storage:
+        message = "the message could not be stored";
+        break;
       case engine::SendError::ok:
         break;
     }
@@ -260,6 +263,7 @@ CommandResult action_result(engine::ActionError e, engine::Engine& engine,
   if (e == engine::ActionError::not_found)
     return error("not_found", "no conversation with " + std::string(number));
   if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
+  if (e == engine::ActionError::storage) return error("internal", "the change could not be stored");
   return json{{"number", engine.normalize(number)}};
 }
 

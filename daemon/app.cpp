@@ -16,12 +16,37 @@
 #include "daemon/admin_commands.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/metrics_text.hpp"
 #include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
 
 namespace twoway::daemon {
 namespace {
+
+void log_diff(const ConfigDiff& d) {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+    return out;
+  };
+  if (d.empty()) {
+    spdlog::info("reload config unchanged");
+    return;
+  }
+  if (!d.smscs_added.empty()) spdlog::info("reload smscs_added={}", join(d.smscs_added));
+  if (!d.smscs_removed.empty()) spdlog::info("reload smscs_removed={}", join(d.smscs_removed));
+  if (!d.smscs_changed.empty()) spdlog::info("reload smscs_changed={}", join(d.smscs_changed));
+  if (!d.live_changed.empty()) spdlog::info("reload applied keys={}", join(d.live_changed));
+  if (!d.restart_changed.empty()) {
+    spdlog::warn("reload needs_restart keys={}", join(d.restart_changed));
+  }
+  if (!d.seed_changed.empty()) {
+    spdlog::info("reload first_values_only keys={} (run-time settings live in the store)",
+                 join(d.seed_changed));
+  }
+}
 
 int minutes_of(std::string_view hhmm, int fallback) {
   if (hhmm.size() != 5 || hhmm[2] != ':') return fallback;
@@ -124,6 +149,7 @@ int run_daemon(Config config, const AppOptions& options) {
   admin_options.max_line = config.admin.max_line;
   admin_options.idle_timeout = config.admin.idle_timeout;
   admin_options.roles = config.admin.roles;
+  admin_options.group = config.admin.group;
   AdminServer admin(io, admin_options);
 
   const SystemdNotifier notifier = SystemdNotifier::from_environment();
@@ -140,17 +166,19 @@ int run_daemon(Config config, const AppOptions& options) {
     }
     std::lock_guard lock(config_mu);
     const auto diff = diff_configs(config, *loaded.config);
-    for (const auto& key : diff.restart_changed)
-      spdlog::warn("reload: {} changed but needs a restart; keeping the running value", key);
     Config next = *loaded.config;
     // What needs a restart keeps its running value.
     next.storage = config.storage;
     next.admin.socket = config.admin.socket;
+    next.admin.mode = config.admin.mode;
+    next.admin.group = config.admin.group;
+    next.metrics = config.metrics;
+    next.logging.format = config.logging.format;
+    (void)set_log_level(next.logging.level);
     gateway.reload(next);
     admin.set_roles(next.admin.roles);
     config = std::move(next);
-    spdlog::info("reload: config applied (smscs added={} removed={} changed={})",
-                 diff.smscs_added.size(), diff.smscs_removed.size(), diff.smscs_changed.size());
+    log_diff(diff);
     (void)notifier.ready();
     return problems;
   };
@@ -172,6 +200,18 @@ int run_daemon(Config config, const AppOptions& options) {
     engine->unsubscribe(subscription);
     return 1;
   }
+  // Optional Prometheus listener on a loopback address (the same text as `metrics`).
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (!config.metrics.http_listen.empty()) {
+    metrics_http = std::make_unique<MetricsHttpServer>(io, ctx.metrics_text);
+    if (auto ec = metrics_http->start(config.metrics.http_listen)) {
+      spdlog::critical("metrics listener listen={} cannot be opened: {}",
+                       config.metrics.http_listen, ec.message());
+      admin.stop();
+      engine->unsubscribe(subscription);
+      return 1;
+    }
+  }
   gateway.start();
 
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
@@ -185,6 +225,7 @@ int run_daemon(Config config, const AppOptions& options) {
     spdlog::info("stopping: {}", why);
     (void)notifier.stopping();
     admin.stop();
+    if (metrics_http) metrics_http->stop();
     stop_deadline.expires_after(options.stop_timeout);
     stop_deadline.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;

@@ -86,7 +86,9 @@ class EndToEnd : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   void start_daemon() {
@@ -152,7 +154,9 @@ TEST_F(EndToEnd, FreeTextLandsInTheInboxAndTheAutoResponderAnswersOnce) {
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0], "Acme: thanks for your text, we will answer soon.");
   for (const auto& r : sim_->sim().mt_records())
-    if (r.destination_addr == kAnn) EXPECT_EQ(r.source_addr, kOurNumber);
+    if (r.destination_addr == kAnn) {
+      EXPECT_EQ(r.source_addr, kOurNumber);
+    }
 
   // Replies go to subscribers only: Ann has not opted in.
   auto refused = call(std::string("reply +") + kAnn + " \"We open at 10.\"");

@@ -636,13 +636,19 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
     auto on_result = [this, tracker, segment, settle](const smpp::SubmitResult& r) {
       const auto now = now_unix();
       boost::asio::post(engine_calls_, [this, tracker, segment, settle, r, now] {
-        if (r) {
+        // A refusal by the SMSC comes back with a status and no error code.
+        const bool accepted = !r.error && r.status == smpp::status::ok;
+        if (accepted) {
           engine_.mark_submitted(tracker->id, segment, r.message_id, now);
           counters_.segments_submitted.fetch_add(1, std::memory_order_relaxed);
         } else if (!tracker->failed.exchange(true)) {
-          engine_.mark_failed(tracker->id,
-                              r.error.message() + " (status " + std::to_string(r.status) + ")",
-                              r.retryable, now);
+          const auto name = smpp::status_name(r.status);
+          const std::string why =
+              r.error
+                  ? r.error.message()
+                  : "refused with " + (name.empty() ? std::to_string(r.status) : std::string(name));
+          engine_.mark_failed(tracker->id, why,
+                              r.error ? r.retryable : smpp::is_retryable_status(r.status), now);
           counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
         }
         if (tracker->remaining.fetch_sub(1) == 1) {

@@ -83,10 +83,13 @@ InboundMessage inbound(std::size_t i, std::int64_t t) {
 void BM_InboundCommit(benchmark::State& state) {
   const std::size_t batch = static_cast<std::size_t>(state.range(0));
   const bool durable = state.range(1) != 0;
+  const bool write_map = state.range(2) != 0;
   const std::string dir = make_dir();
   std::size_t profiles = 10000;
   {
-    Engine engine(bench_config(dir, durable), EngineMode::threaded);
+    EngineConfig config = bench_config(dir, durable);
+    config.write_map = write_map;
+    Engine engine(config, EngineMode::threaded);
     std::size_t i = 0;
     std::int64_t t = kT0;
     // Steady state: the senders' profiles exist (first contact costs a geocoder lookup).
@@ -110,13 +113,11 @@ void BM_InboundCommit(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_InboundCommit)
-    ->ArgsProduct({{1, 64, 1024}, {1}})
-    ->ArgNames({"batch", "durable"})
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_InboundCommit)
-    ->Args({1024, 0})
-    ->ArgNames({"batch", "durable"})
+    ->ArgsProduct({{1, 64, 1024}, {1}, {0}})
+    ->Args({1024, 0, 0})
+    ->Args({1024, 1, 1})
+    ->Args({1024, 0, 1})
+    ->ArgNames({"batch", "durable", "writemap"})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

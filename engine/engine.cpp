@@ -24,7 +24,8 @@ constexpr std::size_t kSweepBudget = 10000;
 
 Engine::Engine(EngineConfig config, EngineMode mode)
     : config_(std::move(config)), mode_(mode), phones_(config_.default_region) {
-  store_ = std::make_unique<Store>(StoreOptions{config_.path, config_.map_size, config_.durable});
+  store_ = std::make_unique<Store>(
+      StoreOptions{config_.path, config_.map_size, config_.durable, config_.write_map});
 
   // First run: the configured settings become the stored ones. Then in-flight back to due.
   Settings settings = config_.initial_settings;

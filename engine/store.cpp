@@ -139,6 +139,7 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   // MDB_NOTLS: read transactions are not tied to a thread (admin queries from any thread).
   unsigned flags = MDB_NOTLS;
   if (!durable_) flags |= MDB_NOSYNC;
+  if (options.write_map) flags |= MDB_WRITEMAP;
   rc = mdb_env_open(env_, options.path.c_str(), flags, 0640);
   if (rc != 0) {
     mdb_env_close(env_);

@@ -32,6 +32,9 @@ struct StoreOptions {
   std::string path;
   std::size_t map_size = std::size_t{1} << 30;
   bool durable = true;
+  // MDB_WRITEMAP: commits write into the map instead of copying pages with pwrite (faster for
+  // big batches; a stray write through a bad pointer could then reach the file).
+  bool write_map = false;
 };
 
 class Store;

@@ -109,6 +109,7 @@ struct EngineConfig {
   std::size_t map_size = std::size_t{1} << 30;  // first map size; grown when full
   bool durable = true;                // fsync per commit; false = MDB_NOSYNC + periodic sync
   int relaxed_sync_ms = 1000;         // sync interval in relaxed mode
+  bool write_map = false;             // LMDB MDB_WRITEMAP (see StoreOptions)
   std::string default_region = "US";  // for national-format numbers
   Organization organization;
   std::vector<std::string> sending_numbers;  // numeric only (long codes, short codes, toll-free)

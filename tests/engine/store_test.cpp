@@ -246,3 +246,17 @@ TEST_F(EngineTest, OversizedPartIsRefused) {  // invariant 6
 
 }  // namespace
 }  // namespace twoway::engine::testing
+
+namespace twoway::engine::testing {
+namespace {
+
+TEST_F(EngineTest, WriteMapModeStoresAndReopens) {
+  config.write_map = true;
+  reopen();
+  text(kAlice, "through the map");
+  reopen();
+  EXPECT_EQ(profile_of(kAlice).last_preview, "through the map");
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

@@ -1,0 +1,131 @@
+// The twowayctl binary against an in-process admin server on a temporary socket: what it
+// prints and its exit codes (0 ok, 1 command error, 2 usage, 3 cannot connect).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "daemon/admin_server.hpp"
+
+#ifdef TWOWAYCTL_PATH
+
+using namespace twoway::daemon;
+using ::testing::HasSubstr;
+
+namespace {
+
+struct CliResult {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CliResult run_ctl(const std::string& args) {
+  CliResult r;
+  const std::string command = std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class TwowayctlCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twoway-ctl-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    AdminServerOptions o;
+    o.path = dir_ + "/admin.sock";
+    o.identify = [](uid_t, gid_t) { return Identity{1000, 1000, "mona", {}}; };
+    o.roles.manager = {"mona"};
+    server_ = std::make_unique<AdminServer>(io_, o);
+    server_->add_command({"inbox", "inbox [--unread]", Role::manager,
+                          SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
+                            seen_unread_ = a.has("unread");
+                            return nlohmann::json::parse(
+                                R"({"conversations":[{"number":"+15551234567",
+             "name":"Ann","preview":"hi","unread":1,"consent":"subscribed"}],"next_cursor":null})");
+                          })});
+    server_->add_command({"reply", "reply NUMBER TEXT", Role::manager,
+                          SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
+                            seen_text_ = a.positional[1];
+                            return nlohmann::json{{"seq", 3}};
+                          })});
+    ASSERT_FALSE(server_->start());
+    runner_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    runner_.join();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string dir_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::thread runner_;
+  std::unique_ptr<AdminServer> server_;
+  bool seen_unread_ = false;
+  std::string seen_text_;
+};
+
+TEST_F(TwowayctlCli, PrintsATableAndExitsZero) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock inbox --unread");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("●  +15551234567  Ann"));
+  EXPECT_TRUE(seen_unread_);
+}
+
+TEST_F(TwowayctlCli, QuotesArgumentsSoTheDaemonSeesThemWhole) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock --json reply +15551234567 " +
+                              "'On its \"way\"!  \\o/'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "{\"ok\":true,\"seq\":3}\n");
+  EXPECT_EQ(seen_text_, "On its \"way\"!  \\o/");
+}
+
+TEST_F(TwowayctlCli, CommandErrorExitsOne) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock settings x");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "error: unknown command 'settings' (try 'help') (unknown_command)\n");
+}
+
+TEST_F(TwowayctlCli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_ctl("").status, 2);
+  EXPECT_EQ(run_ctl("--bogus inbox").status, 2);
+  EXPECT_EQ(run_ctl("--socket").status, 2);
+  EXPECT_EQ(run_ctl("--socket a --config b inbox").status, 2);
+}
+
+TEST_F(TwowayctlCli, SocketFromTheConfig) {
+  const std::string config = dir_ + "/twoway.yaml";
+  std::ofstream(config) << "admin:\n  socket: " << dir_ << "/admin.sock\n";
+  const CliResult r = run_ctl("--config " + config + " inbox");
+  EXPECT_EQ(r.status, 0) << r.out;
+  std::ofstream(config) << "admin:\n  sockit: x\n";
+  const CliResult bad = run_ctl("--config " + config + " inbox");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_THAT(bad.out, HasSubstr("admin.sockit: unknown key; did you mean 'socket'?"));
+}
+
+TEST_F(TwowayctlCli, NoDaemonExitsThree) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/nobody.sock status");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_THAT(r.out, HasSubstr("cannot connect to " + dir_ + "/nobody.sock"));
+}
+
+}  // namespace
+
+#endif  // TWOWAYCTL_PATH

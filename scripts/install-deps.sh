@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config ninja-build ccache
   libboost-dev libboost-program-options-dev
   liblmdb-dev lmdb-utils
   libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev

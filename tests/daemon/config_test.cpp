@@ -332,3 +332,38 @@ TEST(ConfigKeys, TableIsConsistent) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ConfigDiff, ConversationKeysAreFirstValuesOnly) {
+  auto a = load_config_text("", "a.yaml");
+  auto b = load_config_text(
+      "conversations:\n  auto_responder:\n    mode: all\n    message: Hi\nadmin:\n  group: staff\n"
+      "credits:\n  rates: {US: 2}\n",
+      "b.yaml");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok()) << ::testing::PrintToString(error_lines(b));
+  const ConfigDiff d = diff_configs(*a.config, *b.config);
+  EXPECT_THAT(d.seed_changed, ElementsAre("conversations.auto_responder.message",
+                                          "conversations.auto_responder.mode"));
+  EXPECT_THAT(d.restart_changed, ElementsAre("admin.group"));
+  EXPECT_THAT(d.live_changed, ElementsAre("credits.rates.US"));
+}
+
+TEST(Config, RatesAndGroupAreChecked) {
+  auto r = load_config_text("admin:\n  group: \"bad group\"\ncredits:\n  rates: {usa: 1, GB: -1}\n",
+                            "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:2:10: admin.group: not a group name",
+                          "t.yaml:4:11: credits.rates.usa: not a region code (two capital "
+                          "letters, like \"US\")",
+                          "t.yaml:4:23: credits.rates.GB: must be a number from 0 to 1000"));
+}
+
+TEST(Config, NullValueTakesTheDefault) {
+  auto r = load_config_text("storage:\n  path:\nlogging:\n", "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+  EXPECT_EQ(r.config->storage.path, "/var/lib/twoway");
+}
+
+}  // namespace

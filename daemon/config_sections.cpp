@@ -1,0 +1,334 @@
+// Reads each section of twowayd's config (organization, smscs, numbers, storage, admin,
+// logging, metrics, reassembly, credits, conversations) and checks what spans several keys.
+#include <fstream>
+
+#include "daemon/config_loader.hpp"
+
+namespace twoway::daemon::config_detail {
+namespace {
+
+std::string fingerprint(std::string_view secret) {
+  // Only to notice a change on reload; never logged.
+  return "#" + std::to_string(std::hash<std::string_view>{}(secret));
+}
+
+void read_smsc(Loader& L, const MapView& v, SmscConfig& s) {
+  L.get(v, "name", s.name);
+  if (!s.name.empty() && !is_name(s.name)) {
+    L.error(v.mark, v.path + ".name", "use letters, digits, '_', '-' and '.' only");
+  }
+  L.get(v, "host", s.host);
+  L.get(v, "port", s.port);
+  L.get(v, "system_id", s.system_id);
+  L.get(v, "password", s.password);
+  L.get(v, "password_file", s.password_file);
+  std::string text;
+  if (L.get(v, "bind", text)) s.bind = pick(text, kBindModes, BindMode::transceiver);
+  L.get(v, "binds", s.binds);
+  L.get(v, "window", s.window);
+  L.get(v, "rate", s.rate);
+  L.get(v, "system_type", s.system_type);
+  if (L.get(v, "interface_version", text)) s.interface_version = text == "5.0" ? 0x50 : 0x34;
+  L.get(v, "addr_ton", s.addr_ton);
+  L.get(v, "addr_npi", s.addr_npi);
+  L.get(v, "address_range", s.address_range);
+  L.get(v, "enquire_link_interval", s.enquire_link_interval);
+  L.get(v, "enquire_link_timeout", s.enquire_link_timeout);
+  L.get(v, "request_timeout", s.request_timeout);
+  L.get(v, "reconnect_min", s.reconnect_min);
+  L.get(v, "reconnect_max", s.reconnect_max);
+  L.get(v, "reconnect_factor", s.reconnect_factor);
+  L.get(v, "bind_failure_backoff", s.bind_failure_backoff);
+  L.get(v, "max_unanswered_inbound", s.max_unanswered_inbound);
+  L.get(v, "max_command_length", s.max_command_length);
+  if (L.get(v, "default_alphabet", text))
+    s.default_alphabet = pick(text, kAlphabets, Alphabet::gsm7);
+  if (L.get(v, "concatenation", text))
+    s.concatenation = pick(text, kConcatenations, Concatenation::udh8);
+  const MapView tls = L.section(v, "tls");
+  L.get(tls, "enabled", s.tls.enabled);
+  L.get(tls, "ca_file", s.tls.ca_file);
+  L.get(tls, "cert_file", s.tls.cert_file);
+  L.get(tls, "key_file", s.tls.key_file);
+  L.get(tls, "verify", s.tls.verify);
+
+  auto mark_of_key = [&](const MapView& m, std::string_view key) {
+    const Entry* e = m.find(key);
+    return e ? e->key_node.Mark() : m.mark;
+  };
+  if (!s.password.empty() && !s.password_file.empty()) {
+    L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
+            "set either password or password_file, not both");
+  } else if (!s.password_file.empty()) {
+    std::ifstream in(s.password_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
+              "cannot read '" + s.password_file + "'");
+    } else {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.size() > 8) {
+        L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
+                "the password in it is longer than 8 characters");
+      }
+      s.password = std::move(line);
+    }
+  }
+  L.effective()[v.path + ".password"] = fingerprint(s.password);
+  if (s.reconnect_min > s.reconnect_max) {
+    L.error(mark_of_key(v, "reconnect_min"), v.path + ".reconnect_min",
+            "must not be larger than reconnect_max");
+  }
+  if (s.tls.cert_file.empty() != s.tls.key_file.empty()) {
+    L.error(mark_of_key(tls, s.tls.cert_file.empty() ? "key_file" : "cert_file"),
+            tls.path + (s.tls.cert_file.empty() ? ".cert_file" : ".key_file"),
+            "cert_file and key_file go together");
+  }
+}
+
+void check_number(Loader& L, const MapView& v, const NumberConfig& n,
+                  const std::vector<SmscConfig>& smscs) {
+  auto mark_of_key = [&](std::string_view key) {
+    const Entry* e = v.find(key);
+    return e ? e->value.Mark() : v.mark;
+  };
+  const std::string& num = n.number;
+  if (!num.empty()) {
+    const bool plus = num[0] == '+';
+    const std::string_view digits = std::string_view(num).substr(plus ? 1 : 0);
+    const bool all_digits =
+        !digits.empty() &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool has_letter = std::any_of(
+        num.begin(), num.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+    if (has_letter) {
+      L.error(mark_of_key("number"), v.path + ".number",
+              "'" + num +
+                  "' is an alphanumeric sender: conversations need a numeric number "
+                  "(long code, short code or toll-free) that subscribers can text");
+    } else if (!all_digits || (plus && (digits.size() < 8 || digits.size() > 15)) ||
+               (!plus && (digits.size() < 3 || digits.size() > 15))) {
+      L.error(mark_of_key("number"), v.path + ".number",
+              "'" + num + "' is neither an E.164 number (+15551234567) nor a short code");
+    }
+  }
+  if (!n.smsc.empty()) {
+    std::vector<std::string> names;
+    for (const auto& s : smscs) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), n.smsc) == names.end()) {
+      std::string problem = "no SMSC named '" + n.smsc + "' in smscs";
+      if (auto hint = closest_match(n.smsc, names)) problem += "; did you mean '" + *hint + "'?";
+      L.error(mark_of_key("smsc"), v.path + ".smsc", std::move(problem));
+    }
+  }
+}
+
+bool is_loopback_listen(std::string_view s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, colon);
+  std::string_view port = s.substr(colon + 1);
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || end != port.data() + port.size() || p == 0 || p > 65535) return false;
+  if (host == "[::1]" || host == "localhost") return true;
+  if (host.substr(0, 4) != "127.") return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+}  // namespace
+
+void read_all(Loader& L, const YAML::Node& root, Config& c) {
+  const MapView top = L.open(root, "", YAML::Mark());
+  if (!top.valid) return;
+
+  const MapView org = L.section(top, "organization");
+  L.get(org, "name", c.organization.name);
+  L.get(org, "prefix", c.organization.prefix);
+  L.get(org, "support_email", c.organization.support_email);
+  L.get(org, "help_text", c.organization.help_text);
+
+  std::map<std::string, int> smsc_lines;
+  for (const MapView& v : L.list(top, "smscs")) {
+    if (!v.valid) continue;
+    SmscConfig s;
+    read_smsc(L, v, s);
+    if (!s.name.empty()) {
+      auto [pos, inserted] = smsc_lines.emplace(s.name, v.mark.line + 1);
+      if (!inserted) {
+        const Entry* e = v.find("name");
+        L.error(e ? e->value.Mark() : v.mark, v.path + ".name",
+                "duplicate SMSC name '" + s.name + "' (first at line " +
+                    std::to_string(pos->second) + ")");
+      }
+    }
+    c.smscs.push_back(std::move(s));
+  }
+
+  std::map<std::string, int> number_lines;
+  for (const MapView& v : L.list(top, "numbers")) {
+    if (!v.valid) continue;
+    NumberConfig n;
+    L.get(v, "number", n.number);
+    L.get(v, "smsc", n.smsc);
+    check_number(L, v, n, c.smscs);
+    if (!n.number.empty()) {
+      auto [pos, inserted] = number_lines.emplace(n.number, v.mark.line + 1);
+      if (!inserted) {
+        L.error(v.mark, v.path + ".number",
+                "duplicate number '" + n.number + "' (first at line " +
+                    std::to_string(pos->second) + ")");
+      }
+    }
+    c.numbers.push_back(std::move(n));
+  }
+
+  if (L.get(top, "default_region", c.default_region) && !is_region(c.default_region)) {
+    const Entry* e = top.find("default_region");
+    L.error(e ? e->value.Mark() : top.mark, "default_region",
+            "not a region code (two capital letters, like \"US\")");
+  }
+
+  const MapView storage = L.section(top, "storage");
+  L.get(storage, "path", c.storage.path);
+  L.get(storage, "map_size", c.storage.map_size);
+  std::string text;
+  if (L.get(storage, "durability", text)) {
+    c.storage.durability = text == "relaxed" ? Durability::relaxed : Durability::durable;
+  }
+
+  const MapView admin = L.section(top, "admin");
+  if (L.get(admin, "socket", c.admin.socket) && c.admin.socket[0] != '/') {
+    L.error(admin.find("socket")->value.Mark(), "admin.socket", "must be an absolute path");
+  }
+  if (L.get(admin, "mode", text)) {
+    unsigned mode = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), mode, 8);
+    if (ec != std::errc() || end != text.data() + text.size() || mode > 0777) {
+      const Entry* e = admin.find("mode");
+      L.error(e ? e->value.Mark() : admin.mark, "admin.mode",
+              "'" + text + "' is not an octal file mode (like \"0660\")");
+    } else {
+      c.admin.mode = mode;
+    }
+  }
+  if (L.get(admin, "group", c.admin.group) && !c.admin.group.empty() && !is_name(c.admin.group)) {
+    L.error(admin.find("group")->value.Mark(), "admin.group", "not a group name");
+  }
+  const MapView roles = L.section(admin, "roles");
+  for (auto [key, list] :
+       {std::pair{"owner", &c.admin.roles.owner}, std::pair{"admin", &c.admin.roles.admin},
+        std::pair{"manager", &c.admin.roles.manager}}) {
+    if (!L.get(roles, key, *list)) continue;
+    for (const std::string& who : *list) {
+      const std::string_view name = who[0] == '@' ? std::string_view(who).substr(1) : who;
+      if (!is_name(name)) {
+        L.error(roles.find(key)->value.Mark(), "admin.roles." + std::string(key),
+                "'" + who + "' is not a user name or @group");
+      }
+    }
+  }
+  L.get(admin, "max_connections", c.admin.max_connections);
+  L.get(admin, "max_line", c.admin.max_line);
+  L.get(admin, "idle_timeout", c.admin.idle_timeout);
+
+  const MapView logging = L.section(top, "logging");
+  L.get(logging, "level", c.logging.level);
+  L.get(logging, "format", c.logging.format);
+
+  const MapView metrics = L.section(top, "metrics");
+  if (L.get(metrics, "http_listen", c.metrics.http_listen) && !c.metrics.http_listen.empty() &&
+      !is_loopback_listen(c.metrics.http_listen)) {
+    L.error(metrics.find("http_listen")->value.Mark(), "metrics.http_listen",
+            "must be a loopback address and port, like 127.0.0.1:9464");
+  }
+
+  const MapView reassembly = L.section(top, "reassembly");
+  L.get(reassembly, "timeout", c.reassembly.timeout);
+  L.get(reassembly, "max_partials_per_source", c.reassembly.max_partials_per_source);
+
+  const MapView credits = L.section(top, "credits");
+  L.get(credits, "default_rate", c.credits.default_rate);
+  L.get(credits, "rates", c.credits.rates);
+
+  auto& cv = c.conversations;
+  const MapView conv = L.section(top, "conversations");
+  const MapView ar = L.section(conv, "auto_responder");
+  if (L.get(ar, "mode", text)) {
+    cv.auto_responder.mode = text == "all"             ? AutoResponderMode::all
+                             : text == "non_consented" ? AutoResponderMode::non_consented
+                                                       : AutoResponderMode::off;
+  }
+  L.get(ar, "message", cv.auto_responder.message);
+  L.get(ar, "period", cv.auto_responder.period);
+  if (cv.auto_responder.mode != AutoResponderMode::off && cv.auto_responder.message.empty()) {
+    L.error(ar.mark, "conversations.auto_responder.message", "needed when mode is not off");
+  }
+
+  const MapView kw = L.section(conv, "keywords");
+  L.get(kw, "opt_out", cv.keywords.opt_out);
+  L.get(kw, "opt_in", cv.keywords.opt_in);
+  L.get(kw, "help", cv.keywords.help);
+  L.get(kw, "opt_out_contains", cv.keywords.opt_out_contains);
+  std::set<std::string> words;
+  for (const MapView& v : L.list(kw, "custom")) {
+    if (!v.valid) continue;
+    CustomKeyword k;
+    L.get(v, "word", k.word);
+    L.get(v, "reply", k.reply);
+    L.get(v, "action", k.action);
+    const Entry* e = v.find("word");
+    if (!k.word.empty() && k.word.find_first_of(" \t") != std::string::npos) {
+      L.error(e ? e->value.Mark() : v.mark, v.path + ".word", "must be a single word");
+    } else if (!k.word.empty() && !words.insert(lower(k.word)).second) {
+      L.error(e ? e->value.Mark() : v.mark, v.path + ".word", "duplicate keyword '" + k.word + "'");
+    }
+    cv.keywords.custom.push_back(std::move(k));
+  }
+
+  const MapView replies = L.section(conv, "replies");
+  L.get(replies, "opt_out", cv.replies.opt_out);
+  L.get(replies, "opt_in", cv.replies.opt_in);
+  L.get(replies, "help", cv.replies.help);
+
+  auto check_time = [&](const MapView& v, std::string_view key, const std::string& value) {
+    if (is_hhmm(value)) return;
+    const Entry* e = v.find(key);
+    L.error(e ? e->value.Mark() : v.mark, join(v.path, key),
+            "'" + value + "' is not a time of day (HH:MM, 24-hour)");
+  };
+  const MapView qh = L.section(conv, "quiet_hours");
+  L.get(qh, "enabled", cv.quiet_hours.enabled);
+  if (L.get(qh, "start", cv.quiet_hours.start)) check_time(qh, "start", cv.quiet_hours.start);
+  if (L.get(qh, "end", cv.quiet_hours.end)) check_time(qh, "end", cv.quiet_hours.end);
+  for (const MapView& v : L.list(qh, "rules")) {
+    if (!v.valid) continue;
+    QuietHoursRule r;
+    L.get(v, "name", r.name);
+    L.get(v, "regions", r.regions);
+    if (L.get(v, "start", r.start)) check_time(v, "start", r.start);
+    if (L.get(v, "end", r.end)) check_time(v, "end", r.end);
+    cv.quiet_hours.rules.push_back(std::move(r));
+  }
+
+  const MapView notes = L.section(conv, "notifications");
+  L.get(notes, "enabled", cv.notifications.enabled);
+  L.get(notes, "email", cv.notifications.email);
+
+  const MapView links = L.section(conv, "link_shortening");
+  L.get(links, "enabled", cv.link_shortening.enabled);
+  L.get(links, "domain", cv.link_shortening.domain);
+  if (cv.link_shortening.enabled && cv.link_shortening.domain.empty()) {
+    L.error(links.mark, "conversations.link_shortening.domain", "needed when enabled");
+  }
+}
+
+}  // namespace twoway::daemon::config_detail

@@ -3,6 +3,7 @@
 // sees through the admin socket and what the simulator received.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "harness.hpp"
 #include "smpp/charset.hpp"
@@ -35,6 +36,7 @@ std::string config_yaml(const std::string& dir, std::uint16_t port) {
          "    enquire_link_interval: 5s\n"
          "    reconnect_min: 100ms\n"
          "    reconnect_max: 1s\n"
+         "    bind_failure_backoff: 200ms\n"
          "numbers:\n"
          "  - number: \"+" +
          kOurNumber +
@@ -50,6 +52,9 @@ std::string config_yaml(const std::string& dir, std::uint16_t port) {
          "  socket: " +
          dir +
          "/admin.sock\n"
+         "  mode: \"0666\"\n"
+         "  roles:\n"
+         "    manager: [nobody]\n"
          "conversations:\n"
          "  auto_responder:\n"
          "    mode: non_consented\n"
@@ -80,6 +85,7 @@ class EndToEnd : public ::testing::Test {
     sim_ = std::make_unique<SimRunner>(sc);
     ASSERT_NE(sim_->port(), 0) << "the simulator could not listen";
     socket_ = dir_.path() + "/admin.sock";
+    ::chmod(dir_.path().c_str(), 0755);  // other users reach the socket (role tests)
     config_ = dir_.path() + "/twoway.yaml";
     write_file(config_, config_yaml(dir_.path(), sim_->port()));
     start_daemon();
@@ -264,6 +270,85 @@ TEST_F(EndToEnd, SigtermStopsCleanlyAndStateSurvivesARestart) {
   auto thread = call("thread +" + std::string(kAnn));
   ASSERT_EQ(thread["ok"], true);
   EXPECT_EQ(thread["messages"][0]["text"], "Remember me");
+}
+
+TEST_F(EndToEnd, ReloadAddsAnSmscKeepsTheHealthyBindAndRefusesABrokenFile) {
+  sim::SimConfig sc;
+  sc.system_id = "twoway";
+  sc.password = "secret";
+  SimRunner second(sc);
+  ASSERT_NE(second.port(), 0);
+  const std::string good = config_yaml(dir_.path(), sim_->port());
+  const std::string extra =
+      "  - name: backup\n    host: 127.0.0.1\n    port: " + std::to_string(second.port()) +
+      "\n    system_id: twoway\n    password: secret\n";
+  const auto at = good.find("numbers:");
+  write_file(config_, good.substr(0, at) + extra + good.substr(at));
+  ASSERT_EQ(::kill(daemon_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(wait_for([&] {
+    auto s = call("status");
+    return s["smscs"].size() == 2 && s["binds_up"] == 2;
+  })) << call("status").dump()
+      << daemon_->log();
+  EXPECT_EQ(sim_->sim().counters().connections, 1u) << "the healthy bind was left alone";
+
+  // A broken file is refused with its position; the running config stays.
+  write_file(config_, good + "storage:\n  pth: /nowhere\n");
+  auto refused = call("reload");
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_EQ(refused["error"]["code"], "bad_config");
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("twoway.yaml:"), std::string::npos)
+      << refused.dump();
+  ASSERT_EQ(::kill(daemon_->pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(daemon_->running());
+  EXPECT_EQ(call("status")["smscs"].size(), 2u);
+}
+
+TEST_F(EndToEnd, QueuedReplyWaitsForTheLinkAndSurvivesARestart) {
+  text(kBob, "START");
+  text(kBob, "Is my order ready?");
+  thread_with(kBob, 3);
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() >= 1; }));
+
+  // The SMSC goes away and refuses binds: the reply is stored, not lost.
+  sim::FaultConfig refuse;
+  refuse.refuse_all_binds = true;
+  sim_->sim().set_faults(refuse);
+  sim_->sim().drop_all();
+  ASSERT_TRUE(wait_for([&] { return call("status")["binds_up"] == 0; }));
+  auto reply = call(std::string("reply +") + kBob + " 'Ready for pickup at 5'");
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(mt_texts(sim_->sim(), kBob).size(), 1u);
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+
+  sim_->sim().set_faults(sim::FaultConfig{});
+  start_daemon();
+  ASSERT_TRUE(wait_for([&] {
+    const auto texts = mt_texts(sim_->sim(), kBob);
+    return std::count(texts.begin(), texts.end(), "Ready for pickup at 5") == 1;
+  })) << daemon_->log();
+}
+
+TEST_F(EndToEnd, AdminRolesComeFromPeerCredentialsAndLinesAreBounded) {
+  // nobody is a manager: reads work, settings do not.
+  auto inbox = admin_call_as(65534, 65534, socket_, "inbox");
+  ASSERT_TRUE(inbox.has_value());
+  EXPECT_EQ((*inbox)["ok"], true) << inbox->dump();
+  auto settings = admin_call_as(65534, 65534, socket_, "settings");
+  ASSERT_TRUE(settings.has_value());
+  EXPECT_EQ((*settings)["error"]["code"], "forbidden");
+  // A uid with no role is refused before any command runs.
+  auto stranger = admin_call_as(65533, 65533, socket_, "status");
+  ASSERT_TRUE(stranger.has_value());
+  EXPECT_EQ((*stranger)["error"]["code"], "forbidden");
+
+  auto big = admin_raw(socket_, "inbox " + std::string(70000, 'a') + "\n");
+  auto j = json::parse(big, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << big.substr(0, 200);
+  EXPECT_EQ(j["error"]["code"], "line_too_long");
+  EXPECT_EQ(call("status")["ok"], true) << "the daemon is still there";
 }
 
 }  // namespace

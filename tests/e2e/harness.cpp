@@ -1,6 +1,7 @@
 // Test harness for end-to-end tests: see harness.hpp.
 #include "harness.hpp"
 
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -66,6 +67,31 @@ std::optional<nlohmann::json> admin_call(const std::string& socket, const std::s
                                          std::chrono::milliseconds limit) {
   const auto reply = admin_raw(socket, line + "\n", limit);
   if (reply.empty()) return std::nullopt;
+  auto j = nlohmann::json::parse(reply, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::optional<nlohmann::json> admin_call_as(uid_t uid, gid_t gid, const std::string& socket,
+                                            const std::string& line) {
+  int fds[2];
+  if (::pipe(fds) != 0) return std::nullopt;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(2);
+    const auto reply = admin_raw(socket, line + "\n", std::chrono::seconds(10));
+    (void)!::write(fds[1], reply.data(), reply.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string reply;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) reply.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
   auto j = nlohmann::json::parse(reply, nullptr, false);
   if (j.is_discarded()) return std::nullopt;
   return j;

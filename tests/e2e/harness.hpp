@@ -25,6 +25,10 @@ bool wait_for(const std::function<bool()>& ready,
 std::optional<nlohmann::json> admin_call(
     const std::string& socket, const std::string& line,
     std::chrono::milliseconds limit = std::chrono::seconds(10));
+/// admin_call from a child process running as `uid`/`gid` (the test runs as root), so the
+/// daemon sees another peer identity.
+std::optional<nlohmann::json> admin_call_as(uid_t uid, gid_t gid, const std::string& socket,
+                                            const std::string& line);
 /// The raw reply line (without its newline), "" when the connection closed first.
 std::string admin_raw(const std::string& socket, const std::string& bytes,
                       std::chrono::milliseconds limit = std::chrono::seconds(10));

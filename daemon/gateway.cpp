@@ -180,6 +180,21 @@ Gateway::~Gateway() {
 }
 
 void Gateway::start() {
+  // Parts acknowledged before a restart wait for their siblings again.
+  std::vector<smpp::ReassembledMessage> restored;
+  try {
+    const auto parts = engine_.stored_partials();
+    std::lock_guard lock(mu_);
+    for (const auto& p : parts) {
+      stored_[p.token] = p.now_ms;
+      next_token_ = std::max(next_token_, p.token + 1);
+    }
+    restored = reassembler_.restore(parts);
+    if (!parts.empty()) spdlog::info("reassembly: {} stored parts restored", parts.size());
+  } catch (const std::exception& e) {
+    spdlog::error("reassembly: stored parts could not be read: {}", e.what());
+  }
+  for (auto& m : restored) deliver(std::move(m));
   {
     std::lock_guard lock(mu_);
     binds_started_ = true;
@@ -373,18 +388,43 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
   }
   counters_.inbound_parts.fetch_add(1, std::memory_order_relaxed);
   smpp::AddResult result;
+  std::uint64_t held_token = 0;
+  std::int64_t held_ms = 0;
   {
     std::lock_guard lock(mu_);
     const std::uint64_t token = next_token_++;
+    held_token = token;
+    held_ms = now_ms();
     held_.emplace(token, HeldPart{shared, message_reference(sm, ds),
                                   sm != nullptr ? sm->source_addr_ton : ds->source_addr_ton,
                                   sm != nullptr ? sm->source_addr_npi : ds->source_addr_npi});
-    const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, now_ms(), token)
-                                    : smpp::inbound_part(smsc, *ds, now_ms(), token);
+    const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, token)
+                                    : smpp::inbound_part(smsc, *ds, held_ms, token);
     result = reassembler_.add(part);
   }
   for (auto& m : result.flushed) deliver(std::move(m));
   if (result.message) deliver(std::move(*result.message));
+  if (result.outcome == smpp::PartOutcome::held) {
+    const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, held_token)
+                                    : smpp::inbound_part(smsc, *ds, held_ms, held_token);
+    store_partial(part);
+  } else if (result.outcome == smpp::PartOutcome::duplicate) {
+    // A resent copy of a part already held: the original answers for it.
+    answer({held_token}, smpp::status::ok);
+  }
+}
+
+void Gateway::store_partial(const smpp::InboundPart& part) {
+  const std::uint64_t token = part.token;
+  {
+    // Recorded before the write is queued: the message that completes this part removes the
+    // stored copy in its own transaction, which the writer commits after this one.
+    std::lock_guard lock(mu_);
+    stored_[token] = part.now_ms;
+  }
+  engine_.submit_partial(smpp::StoredPart::from(part), [this, token](bool committed) {
+    answer({token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
+  });
 }
 
 void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
@@ -408,7 +448,28 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
     r.error = std::to_string(info->network_error->network_type) + ":" +
               std::to_string(info->network_error->error_code);
   r.time_unix = info->done_date ? info->done_date->unix_seconds() : now_unix();
-  engine_.submit_receipt(std::move(r), [completion](bool committed) {
+  submit_receipt(std::move(r), std::move(completion), 0);
+}
+
+void Gateway::submit_receipt(engine::Receipt receipt,
+                             std::shared_ptr<smpp::InboundCompletion> completion, int attempt) {
+  bool wait = false;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& key : smpp::message_id_keys(receipt.message_id))
+      if (recording_ids_.count(key) != 0) wait = true;
+  }
+  // Bounded: after about five seconds the receipt goes in regardless.
+  if (wait && attempt < 250 && !stopping_) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(20));
+    timer->async_wait([this, timer, receipt = std::move(receipt), completion,
+                       attempt](const boost::system::error_code& ec) mutable {
+      if (ec) return;
+      submit_receipt(std::move(receipt), std::move(completion), attempt + 1);
+    });
+    return;
+  }
+  engine_.submit_receipt(std::move(receipt), [completion](bool committed) {
     completion->respond(committed ? smpp::status::ok : smpp::status::x_t_appn);
   });
 }
@@ -431,6 +492,15 @@ void Gateway::deliver(smpp::ReassembledMessage message) {
         in.message_reference = it->second.reference;
         in.source_ton = it->second.source_ton;
         in.source_npi = it->second.source_npi;
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    for (auto t : message.tokens) {
+      if (auto it = stored_.find(t); it != stored_.end()) {
+        in.stored_parts.push_back(engine::PartKey{it->second, t});
+        stored_.erase(it);
       }
     }
   }
@@ -635,12 +705,21 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
     const auto segment = static_cast<std::uint32_t>(i);
     auto on_result = [this, tracker, segment, settle](const smpp::SubmitResult& r) {
       const auto now = now_unix();
-      boost::asio::post(engine_calls_, [this, tracker, segment, settle, r, now] {
+      const std::string recording =
+          !r.error && r.status == smpp::status::ok ? smpp::canonical_message_id(r.message_id) : "";
+      if (!recording.empty()) {
+        std::lock_guard lock(mu_);
+        recording_ids_.insert(recording);
+      }
+      boost::asio::post(engine_calls_, [this, tracker, segment, settle, r, now, recording] {
         // A refusal by the SMSC comes back with a status and no error code.
         const bool accepted = !r.error && r.status == smpp::status::ok;
         if (accepted) {
           engine_.mark_submitted(tracker->id, segment, r.message_id, now);
           counters_.segments_submitted.fetch_add(1, std::memory_order_relaxed);
+          std::lock_guard lock(mu_);
+          if (auto it = recording_ids_.find(recording); it != recording_ids_.end())
+            recording_ids_.erase(it);
         } else if (!tracker->failed.exchange(true)) {
           const auto name = smpp::status_name(r.status);
           const std::string why =

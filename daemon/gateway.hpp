@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/config.hpp"
@@ -101,6 +102,12 @@ class Gateway {
   void on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
                   std::shared_ptr<smpp::InboundCompletion> completion);
   void deliver(smpp::ReassembledMessage message);
+  /// Hands a receipt to the engine once no submit_sm_resp carrying its id is still being
+  /// recorded (a receipt can overtake the mark_submitted of its own message).
+  void submit_receipt(engine::Receipt receipt, std::shared_ptr<smpp::InboundCompletion> completion,
+                      int attempt);
+  /// Stores a part that waits for its siblings; acknowledges it after the commit.
+  void store_partial(const smpp::InboundPart& part);
   void answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status);
   void expire_partials();
   void pump();
@@ -124,6 +131,11 @@ class Gateway {
   std::map<std::string, smpp::SegmentOptions> segment_options_;  // by smsc
   smpp::Reassembler reassembler_;
   std::unordered_map<std::uint64_t, HeldPart> held_;  // token -> unanswered part
+  // Parts stored durably (or being stored) while they wait for their siblings: token ->
+  // receive ms, until the message they belong to is handed to the engine.
+  std::unordered_map<std::uint64_t, std::int64_t> stored_;
+  // Canonical SMSC message ids whose mark_submitted has not committed yet.
+  std::unordered_multiset<std::string> recording_ids_;
   std::uint64_t next_token_ = 1;
   std::uint16_t next_reference_ = 1;
   bool stopping_ = false;

@@ -351,5 +351,31 @@ TEST_F(EndToEnd, AdminRolesComeFromPeerCredentialsAndLinesAreBounded) {
   EXPECT_EQ(call("status")["ok"], true) << "the daemon is still there";
 }
 
+TEST_F(EndToEnd, AnAcknowledgedPartSurvivesARestartAndCompletesItsMessage) {
+  const std::string long_text(200, 'x');  // two GSM parts with an 8-bit reference UDH
+  auto whole = sim::text_template("Order 4521: " + long_text, "multipart");
+  ASSERT_EQ(whole.parts.size(), 2u);
+  for (auto& part : whole.parts) part.ref_offset = -1;  // one reference for both injections
+  auto first = whole;
+  first.send_order = {0};
+  auto second = whole;
+  second.send_order = {1};
+  const auto acked_before = sim_->sim().counters().mo_pdus_acked;
+  sim_->sim().inject_mo("twoway", first, kCarol);
+  // The first part is acknowledged once it is stored, before its sibling exists.
+  ASSERT_TRUE(wait_for([&] { return sim_->sim().counters().mo_pdus_acked == acked_before + 1; }));
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  start_daemon();
+  sim_->sim().inject_mo("twoway", second, kCarol);
+  json thread;
+  ASSERT_TRUE(wait_for([&] {
+    thread = call("thread +" + std::string(kCarol));
+    return thread["ok"] == true && !thread["messages"].empty() &&
+           thread["messages"][0]["text"] == "Order 4521: " + long_text;
+  })) << thread.dump()
+      << daemon_->log();
+  EXPECT_FALSE(thread["messages"][0].value("incomplete", false));
+}
+
 }  // namespace
 }  // namespace twoway::e2e

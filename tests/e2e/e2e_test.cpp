@@ -56,6 +56,8 @@ std::string config_yaml(const std::string& dir, std::uint16_t port) {
          "  roles:\n"
          "    manager: [nobody]\n"
          "conversations:\n"
+         "  quiet_hours:\n"
+         "    enabled: false\n"  // the tests run at any hour of the customers' day
          "  auto_responder:\n"
          "    mode: non_consented\n"
          "    message: \"{{organization.prefix}}: thanks for your text, we will answer soon.\"\n";

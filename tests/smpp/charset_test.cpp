@@ -5,35 +5,17 @@
 
 #include <string>
 
+#include "test_util.hpp"
+
 #include "smpp/gsm7.hpp"
 
 namespace twoway::smpp {
 namespace {
 
-std::string unhex(std::string_view h) {
-  std::string out;
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
-    if (h[i] == ' ') {
-      --i;
-      continue;
-    }
-    out.push_back(static_cast<char>(nibble(h[i]) << 4 | nibble(h[i + 1])));
-  }
-  return out;
-}
-
-std::string hex(std::string_view s) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out.push_back(' ');
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
+using test::from_hex;
+using test::spaced_hex;
+const auto& hex = spaced_hex;
+const auto& unhex = from_hex;
 
 std::string text_of(std::uint8_t dc, std::string_view bytes, const DecodeOptions& o = {}) {
   return decode_text(dc, bytes, o).text;

@@ -6,27 +6,19 @@
 
 #include <string>
 
+#include "test_util.hpp"
+
 #include "smpp/charset.hpp"
 
 namespace twoway::smpp::gsm7 {
 namespace {
 
+const auto& hex = test::spaced_hex;
+
 std::string bytes(std::initializer_list<int> v) {
   std::string s;
   for (int b : v) s.push_back(static_cast<char>(b));
   return s;
-}
-
-std::string hex(std::string_view s) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out.push_back(' ');
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
 }
 
 std::string decode(std::string_view septets, Shift shift = {}) {

@@ -6,23 +6,15 @@
 
 #include <string>
 
+#include "test_util.hpp"
+
 #include "smpp/charset.hpp"
 #include "smpp/gsm7.hpp"
 
 namespace twoway::smpp {
 namespace {
 
-std::string hex(std::string_view s) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (!out.empty()) out.push_back(' ');
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
+const auto& hex = test::spaced_hex;
 
 std::string repeat(std::string_view s, std::size_t n) {
   std::string out;

@@ -38,4 +38,16 @@ inline std::string to_hex(std::string_view bytes) {
   return out;
 }
 
+/// Upper-case octets separated by spaces ("C8 32 9B"), as the GSM 03.38 examples are written.
+inline std::string spaced_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (!out.empty()) out.push_back(' ');
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
 }  // namespace twoway::smpp::test

@@ -53,7 +53,7 @@ TEST(Render, ThreadAsTranscript) {
       {"seq":11,"direction":"in","kind":"keyword","text":"START","time":"2026-11-01T08:00:00Z","status":"received"},
       {"seq":12,"direction":"in","kind":"inbound","text":"Is my order ready?\nIt's #42","time":"2026-11-27T10:00:00Z","status":"received"},
       {"seq":13,"direction":"out","kind":"auto_reply","text":"We'll get back to you","time":"2026-11-27T10:00:01Z","status":"delivered","segments":1,"encoding":"gsm7"},
-      {"seq":14,"direction":"out","kind":"agent","text":"On its way! 🚚","time":"2026-11-27T10:05:00Z","status":"sent","segments":2,"encoding":"ucs2","agent":"alice"},
+      {"seq":14,"direction":"out","kind":"agent_reply","text":"On its way! 🚚","time":"2026-11-27T10:05:00Z","status":"sent","segments":2,"encoding":"ucs2","agent":"alice"},
       {"seq":15,"direction":"in","kind":"inbound","text":"","time":"2026-11-27T10:06:00Z","media_omitted":true}
     ],"next_cursor":null})");
   EXPECT_EQ(render_reply("thread", reply, kUtc),
@@ -69,6 +69,13 @@ TEST(Render, ThreadAsTranscript) {
             "2026-11-27 10:00  > auto-reply: We'll get back to you  (delivered)\n"
             "2026-11-27 10:05  > alice: On its way! 🚚  (sent, 2 segments, ucs2)\n"
             "2026-11-27 10:06  < Ann:  [media omitted]\n");
+}
+
+TEST(Render, MetricsComeOutAsPrometheusText) {
+  const json reply = json::parse(
+      R"({"ok":true,"metrics":"# TYPE twoway_receipts_total counter\ntwoway_receipts_total 3\n"})");
+  EXPECT_EQ(render_reply("metrics", reply),
+            "# TYPE twoway_receipts_total counter\ntwoway_receipts_total 3\n");
 }
 
 TEST(Render, ThreadToleratesMissingFields) {

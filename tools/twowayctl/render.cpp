@@ -284,7 +284,7 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
     if (inbound) {
       who = name.empty() ? number : name;
       if (kind == "keyword") who += " [keyword]";
-    } else if (kind == "agent" || kind.empty()) {
+    } else if (kind == "agent_reply" || kind == "agent" || kind.empty()) {
       who = text_of(m, "agent");
       if (who.empty()) who = "agent";
     } else {
@@ -424,6 +424,9 @@ std::string render_reply(std::string_view command, const json& reply,
   if (command == "status") return render_status(reply);
   if (command == "smscs" || command == "smsc") return render_smscs(reply);
   if (command == "help") return render_help(reply);
+  // Prometheus text is meant to be read (or piped) as it is.
+  if (command == "metrics" && reply.contains("metrics") && reply["metrics"].is_string())
+    return sanitize(reply["metrics"].get<std::string>(), true);
   return render_generic(reply);
 }
 

@@ -149,6 +149,28 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
         gateway.reassembly_pending());
   gauge("twoway_storage_map_size_bytes", "LMDB map size", engine.map_size());
   gauge("twoway_admin_connections", "Open admin socket connections", admin.connection_count());
+
+  // Group commit: transaction durations and batch sizes, as cumulative histograms.
+  const auto commits = engine.commit_stats();
+  auto histogram = [&](std::string_view name, std::string_view help, const auto& bounds,
+                       const auto& buckets, double sum) {
+    w.family(name, "histogram", help);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      cumulative += buckets[i];
+      std::ostringstream le;
+      le << bounds[i];
+      w.sample(std::string(name) + "_bucket", "le=\"" + le.str() + "\"", cumulative);
+    }
+    cumulative += buckets[bounds.size()];
+    w.sample(std::string(name) + "_bucket", "le=\"+Inf\"", cumulative);
+    w.sample(std::string(name) + "_sum", "", sum);
+    w.sample(std::string(name) + "_count", "", commits.commits);
+  };
+  histogram("twoway_commit_duration_seconds", "Write transactions: apply and durable commit",
+            engine::CommitStats::duration_bounds, commits.duration_buckets, commits.duration_sum);
+  histogram("twoway_commit_batch_size", "Items (inbound, receipts, actions) per write transaction",
+            engine::CommitStats::batch_bounds, commits.batch_buckets, commits.batch_sum);
   return w.str();
 }
 

@@ -209,7 +209,25 @@ void Engine::run_batch(std::vector<Work>& batch) {
   bool committed = false;
   if (healthy_) {
     try {
+      const auto started = std::chrono::steady_clock::now();
       committed = try_batch(batch, events);
+      if (committed) {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::lock_guard lock(commit_stats_mu_);
+        auto& st = commit_stats_;
+        std::size_t i = 0;
+        while (i < CommitStats::duration_bounds.size() && seconds > CommitStats::duration_bounds[i])
+          ++i;
+        ++st.duration_buckets[i];
+        std::size_t j = 0;
+        const auto n = static_cast<double>(batch.size());
+        while (j < CommitStats::batch_bounds.size() && n > CommitStats::batch_bounds[j]) ++j;
+        ++st.batch_buckets[j];
+        st.duration_sum += seconds;
+        st.batch_sum += n;
+        ++st.commits;
+      }
     } catch (const StorageError& e) {
       std::fprintf(stderr, "engine: storage failure: %s\n", e.what());
       healthy_ = false;
@@ -229,6 +247,11 @@ void Engine::run_batch(std::vector<Work>& batch) {
   for (auto& w : batch)
     if (w.done) w.done(committed);
   if (committed) publish(events);
+}
+
+CommitStats Engine::commit_stats() const {
+  std::lock_guard lock(commit_stats_mu_);
+  return commit_stats_;
 }
 
 void Engine::publish(const std::vector<Event>& events) {

@@ -4,7 +4,9 @@
 // and an in-process change feed.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -33,6 +35,19 @@ namespace twoway::engine {
 enum class EngineMode {
   threaded,     // one writer thread drains the queue, one transaction per batch (group commit)
   synchronous,  // every call applies and commits on the caller's thread (tests, tools)
+};
+
+/// Group-commit figures for metrics: how long each write transaction took (apply + commit,
+/// fsync included when durable) and how many items it carried. Cumulative histograms.
+struct CommitStats {
+  static constexpr std::array<double, 10> duration_bounds{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                          0.025,  0.05,  0.1,    0.25,  1.0};
+  static constexpr std::array<double, 8> batch_bounds{1, 2, 4, 16, 64, 256, 1024, 4096};
+  std::array<std::uint64_t, duration_bounds.size() + 1> duration_buckets{};  // last: +Inf
+  std::array<std::uint64_t, batch_bounds.size() + 1> batch_buckets{};
+  double duration_sum = 0;
+  double batch_sum = 0;
+  std::uint64_t commits = 0;
 };
 
 class Engine {
@@ -123,6 +138,8 @@ class Engine {
   std::size_t map_size() const noexcept { return store_->map_size(); }
   // False once a storage failure made the engine refuse writes (the daemon should stop).
   bool healthy() const noexcept { return healthy_.load(); }
+  // Transactions committed so far, with their durations and batch sizes.
+  CommitStats commit_stats() const;
 
  private:
   struct Work {
@@ -168,6 +185,8 @@ class Engine {
 
   std::atomic<std::int64_t> latest_time_{0};
   std::atomic<bool> healthy_{true};
+  mutable std::mutex commit_stats_mu_;
+  CommitStats commit_stats_;
   std::string dlr_sweep_resume_;
   std::thread writer_;
 };

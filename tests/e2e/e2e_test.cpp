@@ -379,5 +379,20 @@ TEST_F(EndToEnd, AnAcknowledgedPartSurvivesARestartAndCompletesItsMessage) {
   EXPECT_FALSE(thread["messages"][0].value("incomplete", false));
 }
 
+TEST_F(EndToEnd, MetricsCountTrafficAndCommitsWithoutPhoneNumbers) {
+  text(kAnn, "Hello metrics");
+  thread_with(kAnn, 1);
+  std::string metrics;
+  ASSERT_TRUE(wait_for([&] {
+    metrics = call("metrics")["metrics"].get<std::string>();
+    return metrics.find("twoway_inbound_messages_total 1\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_NE(metrics.find("twoway_bind_state{bind=\"sim#1\",state=\"bound\"} 1"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE twoway_commit_duration_seconds histogram"), std::string::npos);
+  EXPECT_NE(metrics.find("twoway_commit_batch_size_bucket{le=\"+Inf\"}"), std::string::npos);
+  EXPECT_EQ(metrics.find("twoway_commit_duration_seconds_count 0\n"), std::string::npos);
+  EXPECT_EQ(metrics.find(kAnn), std::string::npos) << "no phone numbers in metrics";
+}
+
 }  // namespace
 }  // namespace twoway::e2e

@@ -189,6 +189,7 @@ int run_daemon(Config config, const AppOptions& options) {
   register_admin_commands(admin, ctx, admin_pool);
 
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
+    gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
       gateway.kick();
     if (events.subscribers() > 0) events.publish(event_json(e));

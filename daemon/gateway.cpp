@@ -340,6 +340,15 @@ void Gateway::kick() {
   schedule_pump(std::chrono::milliseconds(0));
 }
 
+void Gateway::note_event(const engine::Event& event) {
+  if (event.type != engine::EventType::inbound) return;
+  if (event.kind == engine::MessageKind::keyword) {
+    counters_.keyword_messages.fetch_add(1, std::memory_order_relaxed);
+  } else if (event.kind == engine::MessageKind::inbound) {
+    counters_.free_text_messages.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 bool Gateway::suspend(const std::string& name) {
   std::lock_guard lock(mu_);
   auto it = smscs_.find(name);

@@ -40,6 +40,8 @@ struct GatewayCounters {
   std::atomic<std::uint64_t> outbound_failed{0};
   std::atomic<std::uint64_t> segments_submitted{0};
   std::atomic<std::uint64_t> incomplete_messages{0};
+  std::atomic<std::uint64_t> keyword_messages{0};    ///< inbound that matched a keyword
+  std::atomic<std::uint64_t> free_text_messages{0};  ///< inbound filed as conversation text
 };
 
 class Gateway {
@@ -62,6 +64,8 @@ class Gateway {
 
   /// Wakes the outbox pump now (e.g. after an admin reply was queued).
   void kick();
+  /// Counts what the engine made of committed inbound messages (from its change feed).
+  void note_event(const engine::Event& event);
 
   // Admin: SMSC control. False when no SMSC has that name.
   bool suspend(const std::string& name);

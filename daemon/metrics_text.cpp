@@ -123,6 +123,10 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
         c.incomplete_messages.load());
   total("twoway_inbound_refused_total", "Inbound PDUs answered ESME_RX_T_APPN",
         c.inbound_refused.load());
+  total("twoway_inbound_keywords_total", "Inbound messages that matched a keyword",
+        c.keyword_messages.load());
+  total("twoway_inbound_free_text_total", "Inbound messages filed as conversation text",
+        c.free_text_messages.load());
   total("twoway_receipts_total", "Delivery receipts received", c.receipts.load());
   total("twoway_outbound_submitted_total", "Outbound messages accepted by the SMSC",
         c.outbound_submitted.load());

@@ -381,11 +381,15 @@ TEST_F(EndToEnd, AnAcknowledgedPartSurvivesARestartAndCompletesItsMessage) {
 
 TEST_F(EndToEnd, MetricsCountTrafficAndCommitsWithoutPhoneNumbers) {
   text(kAnn, "Hello metrics");
+  text(kBob, "HELP");
   thread_with(kAnn, 1);
+  thread_with(kBob, 1);
   std::string metrics;
   ASSERT_TRUE(wait_for([&] {
     metrics = call("metrics")["metrics"].get<std::string>();
-    return metrics.find("twoway_inbound_messages_total 1\n") != std::string::npos;
+    return metrics.find("twoway_inbound_messages_total 2\n") != std::string::npos &&
+           metrics.find("twoway_inbound_keywords_total 1\n") != std::string::npos &&
+           metrics.find("twoway_inbound_free_text_total 1\n") != std::string::npos;
   })) << metrics;
   EXPECT_NE(metrics.find("twoway_bind_state{bind=\"sim#1\",state=\"bound\"} 1"), std::string::npos);
   EXPECT_NE(metrics.find("# TYPE twoway_commit_duration_seconds histogram"), std::string::npos);

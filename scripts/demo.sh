@@ -68,4 +68,11 @@ or the raw protocol:  echo inbox | socat - UNIX-CONNECT:$demo/admin.sock
 Press Ctrl-C to stop.
 
 TXT
-"$bin/daemon/twowayd" --config "$demo/twoway.yaml" --foreground
+"$bin/daemon/twowayd" --config "$demo/twoway.yaml" --foreground &
+daemon_pid=$!
+# Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator.
+trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
+status=0
+wait $daemon_pid || status=$?
+if kill -0 $daemon_pid 2>/dev/null; then wait $daemon_pid || status=$?; fi
+exit $status

@@ -245,7 +245,7 @@ void Gateway::start_smsc(Smsc& smsc) {
 }
 
 void Gateway::stop_smsc(Smsc& smsc, bool graceful) {
-  for (auto& bind : smsc.binds) bind.session->stop(graceful, [session = bind.session] {});
+  for (auto& bind : smsc.binds) bind.session->stop(graceful);
   smsc.binds.clear();
 }
 
@@ -272,7 +272,7 @@ void Gateway::stop(bool graceful, std::function<void()> done) {
   auto remaining = std::make_shared<std::atomic<std::size_t>>(sessions.size());
   auto finish = std::make_shared<std::function<void()>>(std::move(done));
   for (auto& s : sessions) {
-    s->stop(graceful, [remaining, finish, s] {
+    s->stop(graceful, [remaining, finish] {
       if (remaining->fetch_sub(1) == 1 && *finish) (*finish)();
     });
   }

@@ -160,7 +160,10 @@ class Loader {
     const std::vector<std::string> names = child_names(pattern);
     std::map<std::string, YAML::Mark> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
+      // A copy: the iterator's value is a temporary that the next ++it (or the end of this
+      // statement) destroys.
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
       if (!k.IsScalar()) {
         error(k.Mark(), view.path, "keys must be plain words");
         continue;
@@ -178,7 +181,7 @@ class Loader {
         error(k.Mark(), key_path, std::move(problem));
         continue;
       }
-      view.entries.push_back(Entry{key, k, it->second});
+      view.entries.push_back(Entry{key, k, v});
     }
     return view;
   }

@@ -115,8 +115,11 @@ TEST(Decode, DeliverSmFieldsAreViewsIntoTheFrame) {
 }
 
 TEST(Decode, ErrorResponsesWithAndWithoutBodiesAndOkResponsesWithout) {
+  // The frames outlive the PDUs: decoded fields are views into them.
+  const std::string with_body =
+      with_length(header(0, cmd::submit_sm_resp, 0x0B, 1) + "00000000" + '\0');
   Pdu a;  // error with a body (real SMSCs do this)
-  ASSERT_FALSE(decode(with_length(header(0, cmd::submit_sm_resp, 0x0B, 1) + "00000000" + '\0'), a));
+  ASSERT_FALSE(decode(with_body, a));
   EXPECT_EQ(a.as<MessageIdResp>()->message_id, "00000000");
   Pdu b;  // error without a body (3.4)
   ASSERT_FALSE(decode(with_length(header(0, cmd::submit_sm_resp, status::throttled, 2)), b));

@@ -50,6 +50,12 @@ constexpr std::array kCommands{
     CommandName{cmd::cancel_broadcast_sm_resp, "cancel_broadcast_sm_resp"},
 };
 
+constexpr auto kCommandIds = [] {
+  std::array<std::uint32_t, kCommands.size()> ids{};
+  for (std::size_t i = 0; i < kCommands.size(); ++i) ids[i] = kCommands[i].id;
+  return ids;
+}();
+
 struct StatusName {
   std::uint32_t status;
   std::string_view name;
@@ -197,6 +203,10 @@ std::string_view command_name(std::uint32_t command_id) noexcept {
   for (const auto& c : kCommands)
     if (c.id == command_id) return c.name;
   return {};
+}
+
+std::span<const std::uint32_t> known_commands() noexcept {
+  return kCommandIds;
 }
 
 std::optional<std::uint32_t> command_by_name(std::string_view name) noexcept {

@@ -7,6 +7,7 @@
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 
@@ -567,6 +568,8 @@ struct Pdu {
 
 /// The empty Body alternative that `command_id` uses (Unknown for ids this codec lacks).
 Body body_for_command(std::uint32_t command_id);
+/// Every command_id this codec knows, in a fixed order (names.cpp's table).
+std::span<const std::uint32_t> known_commands() noexcept;
 /// True when `command_id` is one this codec knows.
 bool is_known_command(std::uint32_t command_id) noexcept;
 

@@ -6,56 +6,19 @@
 
 namespace twoway::smpp::detail {
 
-namespace {
-constexpr std::array<std::uint32_t, command_slots - 1> kSlotCommands = {
-    cmd::generic_nack,
-    cmd::bind_receiver,
-    cmd::bind_receiver_resp,
-    cmd::bind_transmitter,
-    cmd::bind_transmitter_resp,
-    cmd::query_sm,
-    cmd::query_sm_resp,
-    cmd::submit_sm,
-    cmd::submit_sm_resp,
-    cmd::deliver_sm,
-    cmd::deliver_sm_resp,
-    cmd::unbind,
-    cmd::unbind_resp,
-    cmd::replace_sm,
-    cmd::replace_sm_resp,
-    cmd::cancel_sm,
-    cmd::cancel_sm_resp,
-    cmd::bind_transceiver,
-    cmd::bind_transceiver_resp,
-    cmd::outbind,
-    cmd::enquire_link,
-    cmd::enquire_link_resp,
-    cmd::submit_multi,
-    cmd::submit_multi_resp,
-    cmd::alert_notification,
-    cmd::data_sm,
-    cmd::data_sm_resp,
-    cmd::broadcast_sm,
-    cmd::broadcast_sm_resp,
-    cmd::query_broadcast_sm,
-    cmd::query_broadcast_sm_resp,
-    cmd::cancel_broadcast_sm,
-    cmd::cancel_broadcast_sm_resp,
-    0,
-    0};
-}  // namespace
-
+// Slots follow the codec's table of known commands; the last slot counts everything else.
 std::size_t command_slot(std::uint32_t command_id) noexcept {
-  if (command_id == 0) return command_slots - 1;
-  for (std::size_t i = 0; i < kSlotCommands.size(); ++i) {
-    if (kSlotCommands[i] == command_id) return i;
+  const auto known = known_commands();
+  for (std::size_t i = 0; i < known.size() && i < command_slots - 1; ++i) {
+    if (known[i] == command_id) return i;
   }
   return command_slots - 1;
 }
 
 std::uint32_t slot_command(std::size_t slot) noexcept {
-  if (slot >= kSlotCommands.size() || kSlotCommands[slot] == 0) return 0xFFFFFFFFu;
-  return kSlotCommands[slot];
+  const auto known = known_commands();
+  if (slot >= known.size() || slot >= command_slots - 1) return 0xFFFFFFFFu;
+  return known[slot];
 }
 
 Link::Link(Strand& strand, const SessionConfig& cfg)

@@ -150,7 +150,6 @@ void Engine::writer_loop() {
       if (t > 0) {
         std::vector<Work> upkeep(1);
         upkeep[0].call = [this, t](Context& ctx) {
-          purge_redelivery(ctx, t, kSweepBudget);
           dlr_sweep_resume_ = sweep_dlr_index(ctx, t, dlr_sweep_resume_, kSweepBudget);
         };
         run_batch(upkeep);
@@ -463,7 +462,6 @@ void Engine::unsubscribe(std::uint64_t id) {
 
 void Engine::housekeeping(std::int64_t now) {
   run<bool>([this, now](Context& ctx) {
-    purge_redelivery(ctx, now, kSweepBudget);
     dlr_sweep_resume_ = sweep_dlr_index(ctx, now, dlr_sweep_resume_, kSweepBudget);
     return true;
   });

@@ -130,7 +130,7 @@ class Engine {
 
   // ---- upkeep ----
 
-  // Purges expired redelivery fingerprints and receipt ids, clears stale readers. The writer
+  // Purges expired receipt ids, clears stale readers. The writer
   // runs it about once a minute on its own; tests call it with their clock.
   void housekeeping(std::int64_t now);
   // Returns once everything queued before the call is committed.

@@ -137,6 +137,11 @@ void encode(const Profile& p, std::string& out) {
   for (const auto& t : p.tags) w.str(t);
   w.svarint(p.created);
   w.svarint(p.last_mo);
+  w.varint(p.recent_mo.size());
+  for (const auto& r : p.recent_mo) {
+    w.varint(r.fingerprint);
+    w.svarint(r.at);
+  }
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -169,6 +174,13 @@ bool decode(std::string_view in, Profile& p) {
   for (std::uint64_t i = 0; i < ntags && r.more(); ++i) p.tags.push_back(r.str());
   p.created = r.svarint();
   p.last_mo = r.svarint();
+  const std::uint64_t nrecent = r.varint();
+  for (std::uint64_t i = 0; i < nrecent && r.more(); ++i) {
+    RecentMo m;
+    m.fingerprint = r.varint();
+    m.at = r.svarint();
+    p.recent_mo.push_back(m);
+  }
   return r.ok();
 }
 

@@ -16,9 +16,11 @@ namespace {
 
 constexpr std::size_t kMaxInboundText = 64 * 1024;  // far above any reassembled SMS
 constexpr std::size_t kMaxFingerprintField = 64;
+// Redelivery fingerprints kept per sender. An SMSC redelivers what it sent just before a crash,
+// so the newest few inbound of a number are enough; older ones leave the profile.
+constexpr std::size_t kMaxRecentMo = 16;
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
+std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ULL;
@@ -26,45 +28,46 @@ std::uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-void append_field(std::string& k, std::string_view f) {
+std::uint64_t add_field(std::uint64_t h, std::string_view f) {
   f = f.substr(0, kMaxFingerprintField);
-  k.push_back(static_cast<char>(f.size()));
-  k.append(f);
+  h = fnv1a(h, std::string_view("\x01", 1));  // field separator: "ab"+"c" != "a"+"bc"
+  h ^= f.size();
+  h *= 1099511628211ULL;
+  return fnv1a(h, f);
 }
 
-// Same SMSC, numbers, SMSC timestamp / reference and text: the key of a redelivery. Without a
-// timestamp or a reference two identical texts ("Sure") cannot be told from a redelivery, so
-// no fingerprint is taken.
-std::string fingerprint(const InboundMessage& in, std::string_view number) {
-  if (in.smsc_timestamp.empty() && in.message_reference.empty()) return {};
-  std::string k;
-  k.reserve(96);
-  append_field(k, in.smsc);
-  append_field(k, number);
-  append_field(k, in.destination);
-  append_field(k, in.smsc_timestamp);
-  append_field(k, in.message_reference);
-  records::put_be64(k, fnv1a(in.text));
-  records::put_be64(k, in.text.size());
-  return k;
+// Same SMSC, numbers, SMSC timestamp / reference and text: the identity of a redelivery, as a
+// 64-bit hash (it is compared only among one sender's recent inbound). Without a timestamp or a
+// reference two identical texts ("Sure") cannot be told from a redelivery, so none is taken (0).
+std::uint64_t fingerprint(const InboundMessage& in, std::string_view number) {
+  if (in.smsc_timestamp.empty() && in.message_reference.empty()) return 0;
+  std::uint64_t h = 1469598103934665603ULL;
+  h = add_field(h, in.smsc);
+  h = add_field(h, number);
+  h = add_field(h, in.destination);
+  h = add_field(h, in.smsc_timestamp);
+  h = add_field(h, in.message_reference);
+  h = add_field(h, in.text);
+  // Final avalanche (splitmix64) so nearby inputs spread over all 64 bits.
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h == 0 ? 1 : h;
 }
 
-// True when this fingerprint was applied within the window; otherwise records it.
-bool seen_before(Context& ctx, const std::string& fp, std::int64_t now) {
-  if (fp.empty()) return false;
-  if (auto v = ctx.txn.get(ctx.store.dedup, fp)) {
-    const auto at = static_cast<std::int64_t>(records::get_be64(*v));
-    if (now - at <= ctx.config.redelivery_window_seconds) return true;
-    std::string old;
-    records::put_be64(old, static_cast<std::uint64_t>(at));
-    old += fp;
-    ctx.txn.del(ctx.store.dedup_time, old);
-  }
-  std::string t;
-  records::put_be64(t, static_cast<std::uint64_t>(now));
-  ctx.txn.put(ctx.store.dedup, fp, t);
-  t += fp;
-  ctx.txn.put(ctx.store.dedup_time, t, {});
+// True when the sender's profile holds this fingerprint from within the window; otherwise
+// records it there (saved with the profile). Expired and surplus entries are dropped.
+bool seen_before(const EngineConfig& config, Profile& p, std::uint64_t fp, std::int64_t now) {
+  auto& recent = p.recent_mo;
+  std::erase_if(recent,
+                [&](const RecentMo& r) { return now - r.at > config.redelivery_window_seconds; });
+  if (fp == 0) return false;
+  for (const RecentMo& r : recent)
+    if (r.fingerprint == fp) return true;
+  if (recent.size() >= kMaxRecentMo) recent.erase(recent.begin());
+  recent.push_back(RecentMo{fp, now});
   return false;
 }
 
@@ -187,14 +190,15 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     return result;
   }
   result.number = number;
-  if (seen_before(ctx, fingerprint(in, number), now)) {
-    result.outcome = InboundOutcome::duplicate;
-    return result;
-  }
 
   ProfileEdit edit;
   load_or_create_profile(ctx, number, now, edit);
   Profile& p = edit.p;
+  // A redelivery leaves no trace: the profile is not saved (nor created).
+  if (seen_before(ctx.config, p, fingerprint(in, number), now)) {
+    result.outcome = InboundOutcome::duplicate;
+    return result;
+  }
 
   const std::string from = sticky_sender(ctx.config, in.destination);
   if (!from.empty()) p.sending_number = from;
@@ -242,23 +246,6 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   if (p.blocked) result.outcome = InboundOutcome::blocked;
   save_profile(ctx, edit);
   return result;
-}
-
-std::size_t purge_redelivery(Context& ctx, std::int64_t now, std::size_t budget) {
-  std::vector<std::string> old;
-  {
-    Cursor c(ctx.txn, ctx.store.dedup_time);
-    for (bool ok = c.first(); ok && old.size() < budget; ok = c.next()) {
-      const auto at = static_cast<std::int64_t>(records::get_be64(c.key()));
-      if (now - at <= ctx.config.redelivery_window_seconds) break;
-      old.emplace_back(c.key());
-    }
-  }
-  for (const auto& k : old) {
-    ctx.txn.del(ctx.store.dedup_time, k);
-    ctx.txn.del(ctx.store.dedup, std::string_view(k).substr(8));
-  }
-  return old.size();
 }
 
 }  // namespace twoway::engine

@@ -26,7 +26,4 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in);
 // destination (conversations never run on branded sender ids).
 std::string sticky_sender(const EngineConfig& config, std::string_view destination);
 
-// Removes redelivery fingerprints older than the window (at most `budget`); returns how many.
-std::size_t purge_redelivery(Context& ctx, std::int64_t now, std::size_t budget);
-
 }  // namespace twoway::engine

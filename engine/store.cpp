@@ -175,8 +175,6 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   open_db("partials", partials);
   open_db("settings", settings);
   open_db("meta", meta);
-  open_db("dedup", dedup);
-  open_db("dedup_time", dedup_time);
   open_db("awaiting", awaiting);
   open_db("stats", stats);
   rc = mdb_txn_commit(txn);

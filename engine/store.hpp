@@ -123,11 +123,9 @@ class Store {
   MDB_dbi dlr_index = 0;
   MDB_dbi partials = 0;
   MDB_dbi settings = 0;
-  MDB_dbi meta = 0;        // counters, schema version
-  MDB_dbi dedup = 0;       // redelivery fingerprints -> time
-  MDB_dbi dedup_time = 0;  // time + fingerprint (expiry)
-  MDB_dbi awaiting = 0;    // since + number: free text not yet answered
-  MDB_dbi stats = 0;       // credits per day/month, response-time totals
+  MDB_dbi meta = 0;      // counters, schema version
+  MDB_dbi awaiting = 0;  // since + number: free text not yet answered
+  MDB_dbi stats = 0;     // credits per day/month, response-time totals
 
  private:
   MDB_env* env_ = nullptr;

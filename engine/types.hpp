@@ -171,6 +171,13 @@ struct Receipt {
 
 // ---- stored records, as views see them ----
 
+// A recent inbound's redelivery fingerprint, kept in its sender's profile (see router.cpp).
+struct RecentMo {
+  std::uint64_t fingerprint = 0;
+  std::int64_t at = 0;
+  bool operator==(const RecentMo&) const = default;
+};
+
 struct Profile {
   std::string number;  // E.164, or short code / alphanumeric as received
   std::string name;
@@ -197,6 +204,8 @@ struct Profile {
   std::vector<std::string> tags;
   std::int64_t created = 0;
   std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
+  // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
+  std::vector<RecentMo> recent_mo;
 };
 
 struct Message {

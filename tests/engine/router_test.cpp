@@ -330,6 +330,36 @@ TEST_F(EngineTest, RedeliveryFingerprintsExpireAfterTheWindow) {
   EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
 }
 
+TEST_F(EngineTest, RedeliveryIsRecognisedAmongTheSendersRecentTexts) {
+  InboundMessage first;
+  first.smsc = "smsc1";
+  first.source = kAlice;
+  first.destination = kShortCode;
+  first.text = "Sure";
+  first.message_reference = "1";
+  first.received_unix = now;
+  EXPECT_EQ(engine->apply_inbound(first).outcome, InboundOutcome::free_text);
+  // Another sender's identical text with the same reference is not a redelivery.
+  InboundMessage other = first;
+  other.source = kBob;
+  EXPECT_EQ(engine->apply_inbound(other).outcome, InboundOutcome::free_text);
+  // Fifteen more texts from the same sender: the first is still recognised.
+  for (int i = 2; i <= 16; ++i) {
+    InboundMessage m = first;
+    m.message_reference = std::to_string(i);
+    m.received_unix = now + i;
+    EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text) << i;
+  }
+  first.received_unix = now + 100;
+  EXPECT_EQ(engine->apply_inbound(first).outcome, InboundOutcome::duplicate);
+  // The seventeenth pushes the oldest fingerprint out of the profile.
+  InboundMessage seventeenth = first;
+  seventeenth.message_reference = "17";
+  EXPECT_EQ(engine->apply_inbound(seventeenth).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(engine->apply_inbound(first).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(profile_of(kAlice).unread, 18u);
+}
+
 TEST_F(EngineTest, UnreadableSenderIsRejectedNotStored) {
   auto r = text("+", "hello");
   EXPECT_EQ(r.outcome, InboundOutcome::rejected);

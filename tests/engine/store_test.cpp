@@ -23,6 +23,7 @@ TEST(Records, ProfileRoundTrip) {
   p.unread = 3;
   p.tags = {"vip", "beta"};
   p.last_mo = 1781542800;
+  p.recent_mo = {{0xfedcba9876543210ULL, 1781542800}, {7, -1}};
   std::string buf;
   records::encode(p, buf);
   Profile q;
@@ -34,6 +35,7 @@ TEST(Records, ProfileRoundTrip) {
   EXPECT_EQ(q.unread, 3u);
   EXPECT_EQ(q.tags, p.tags);
   EXPECT_EQ(q.last_mo, p.last_mo);
+  EXPECT_EQ(q.recent_mo, p.recent_mo);
 }
 
 TEST(Records, UnknownTrailingFieldsAreIgnored) {

@@ -4,11 +4,27 @@
 namespace twoway::engine::records {
 
 void Writer::varint(std::uint64_t v) {
+  if (v < 0x80) {
+    out_.push_back(static_cast<char>(v));
+    return;
+  }
+  char buf[10];
+  std::size_t n = 0;
   while (v >= 0x80) {
-    out_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out_.push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out_.append(buf, n);
+}
+
+void Writer::fixed64(std::uint64_t v) {
+  char buf[8];
+  for (char& b : buf) {
+    b = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  out_.append(buf, sizeof buf);
 }
 
 std::uint8_t Reader::u8(std::uint8_t def) {
@@ -18,6 +34,10 @@ std::uint8_t Reader::u8(std::uint8_t def) {
 
 std::uint64_t Reader::varint(std::uint64_t def) {
   if (pos_ >= in_.size()) return def;
+  if (const auto b = static_cast<std::uint8_t>(in_[pos_]); b < 0x80) {
+    ++pos_;
+    return b;
+  }
   std::uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (pos_ >= in_.size()) {
@@ -31,6 +51,19 @@ std::uint64_t Reader::varint(std::uint64_t def) {
   ok_ = false;
   pos_ = in_.size();
   return def;
+}
+
+std::uint64_t Reader::fixed64(std::uint64_t def) {
+  if (pos_ >= in_.size()) return def;
+  if (in_.size() - pos_ < 8) {
+    ok_ = false;
+    pos_ = in_.size();
+    return def;
+  }
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<std::uint8_t>(in_[pos_ + i]);
+  pos_ += 8;
+  return v;
 }
 
 std::int64_t Reader::svarint(std::int64_t def) {
@@ -139,8 +172,8 @@ void encode(const Profile& p, std::string& out) {
   w.svarint(p.last_mo);
   w.varint(p.recent_mo.size());
   for (const auto& r : p.recent_mo) {
-    w.varint(r.fingerprint);
-    w.svarint(r.at);
+    w.fixed64(r.fingerprint);
+    w.svarint(p.last_mo - r.at);  // seconds before the last inbound: one or two bytes
   }
 }
 
@@ -177,8 +210,8 @@ bool decode(std::string_view in, Profile& p) {
   const std::uint64_t nrecent = r.varint();
   for (std::uint64_t i = 0; i < nrecent && r.more(); ++i) {
     RecentMo m;
-    m.fingerprint = r.varint();
-    m.at = r.svarint();
+    m.fingerprint = r.fixed64();
+    m.at = p.last_mo - r.svarint();
     p.recent_mo.push_back(m);
   }
   return r.ok();

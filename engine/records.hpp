@@ -1,7 +1,8 @@
 // On-disk encoding of the engine's records and keys. Records are a schema-version byte followed
-// by fields in a fixed order (varints and length-prefixed strings); a reader stops at the end of
-// the buffer (older records: later fields keep defaults) and ignores trailing bytes it does not
-// know (newer records). Keys are big-endian so LMDB's byte order is the views' order.
+// by fields in a fixed order (varints, length-prefixed strings, fixed 8-byte hashes); a reader
+// stops at the end of the buffer (older records: later fields keep defaults) and ignores trailing
+// bytes it does not know (newer records). Keys are big-endian so LMDB's byte order is the views'
+// order.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ class Writer {
   explicit Writer(std::string& out) : out_(out) {}
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void varint(std::uint64_t v);
+  void fixed64(std::uint64_t v);  // 8 bytes, little-endian (hashes: a varint would take 10)
   void svarint(std::int64_t v) {  // zig-zag
     varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
@@ -42,6 +44,7 @@ class Reader {
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   std::uint8_t u8(std::uint8_t def = 0);
   std::uint64_t varint(std::uint64_t def = 0);
+  std::uint64_t fixed64(std::uint64_t def = 0);
   std::int64_t svarint(std::int64_t def = 0);
   std::string str();
   std::string_view str_view();

@@ -18,7 +18,7 @@ constexpr std::size_t kMaxInboundText = 64 * 1024;  // far above any reassembled
 constexpr std::size_t kMaxFingerprintField = 64;
 // Redelivery fingerprints kept per sender. An SMSC redelivers what it sent just before a crash,
 // so the newest few inbound of a number are enough; older ones leave the profile.
-constexpr std::size_t kMaxRecentMo = 16;
+constexpr std::size_t kMaxRecentMo = 8;
 
 std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
   for (unsigned char c : s) {

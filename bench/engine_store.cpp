@@ -1,8 +1,11 @@
 // Engine store benchmark: inbound messages committed per second through the group-commit
-// writer (durable, batches of 1, 64, 1024), and inbox / thread page query times on a populated
-// store. Sizes from TWOWAY_BENCH_PROFILES / TWOWAY_BENCH_MESSAGES (defaults 20,000 / 200,000;
-// the target size is 1,000,000 / 10,000,000, which takes minutes to build), folder from
-// TWOWAY_BENCH_DIR (default: the system temp folder; durable figures need a real disk).
+// writer (durable, batches of 1, 64, 1024) from TWOWAY_BENCH_SENDERS senders (default 10,000),
+// and inbox / thread page query times on a populated store. Commit counters: per_cpu_s counts
+// the whole process (the producing thread too), per_writer_cpu_s the writer thread alone (its
+// fsyncs included), written_per_msg the bytes written per message. Store size for the queries
+// from TWOWAY_BENCH_PROFILES / TWOWAY_BENCH_MESSAGES (defaults 20,000 / 200,000; the target
+// size 1,000,000 / 10,000,000 takes about four minutes to build), folder from TWOWAY_BENCH_DIR
+// (default: the system temp folder; durable figures need a real disk).
 //
 //   TWOWAY_BENCH_PROFILES=1000000 TWOWAY_BENCH_MESSAGES=10000000 ./bench_engine_store
 #include <benchmark/benchmark.h>
@@ -12,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -29,6 +33,19 @@ double process_cpu_seconds() {
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Bytes this process handed to write()/pwrite() so far (/proc/self/io "wchar"): what a commit
+// costs the disk, steadier than any timing on a shared machine.
+double process_bytes_written() {
+  std::FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return 0;
+  char line[128];
+  double v = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::strncmp(line, "wchar:", 6) == 0) v = std::strtod(line + 6, nullptr);
+  std::fclose(f);
+  return v;
 }
 
 std::size_t env_size(const char* name, std::size_t def) {
@@ -85,7 +102,7 @@ void BM_InboundCommit(benchmark::State& state) {
   const bool durable = state.range(1) != 0;
   const bool write_map = state.range(2) != 0;
   const std::string dir = make_dir();
-  std::size_t profiles = 10000;
+  const std::size_t profiles = std::max<std::size_t>(env_size("TWOWAY_BENCH_SENDERS", 10000), 1);
   {
     EngineConfig config = bench_config(dir, durable);
     config.write_map = write_map;
@@ -97,6 +114,8 @@ void BM_InboundCommit(benchmark::State& state) {
     engine.flush();
     std::atomic<std::size_t> committed{0};
     const double cpu0 = process_cpu_seconds();
+    const double written0 = process_bytes_written();
+    const double writer0 = engine.writer_cpu_seconds();
     for (auto _ : state) {
       for (std::size_t k = 0; k < batch; ++k, ++i)
         engine.submit_inbound(inbound(i % profiles, ++t), [&](bool ok) {
@@ -105,8 +124,14 @@ void BM_InboundCommit(benchmark::State& state) {
       engine.flush();
     }
     const double cpu = process_cpu_seconds() - cpu0;
+    const double written = process_bytes_written() - written0;
+    const double writer_cpu = engine.writer_cpu_seconds() - writer0;
     state.SetItemsProcessed(static_cast<std::int64_t>(committed.load()));
     state.counters["per_cpu_s"] = cpu > 0 ? static_cast<double>(committed.load()) / cpu : 0;
+    state.counters["per_writer_cpu_s"] =
+        writer_cpu > 0 ? static_cast<double>(committed.load()) / writer_cpu : 0;
+    state.counters["written_per_msg"] =
+        committed.load() > 0 ? written / static_cast<double>(committed.load()) : 0;
     state.counters["committed_per_s"] =
         benchmark::Counter(static_cast<double>(committed.load()), benchmark::Counter::kIsRate);
   }

@@ -154,6 +154,10 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
   gauge("twoway_storage_map_size_bytes", "LMDB map size", engine.map_size());
   gauge("twoway_admin_connections", "Open admin socket connections", admin.connection_count());
 
+  w.family("twoway_engine_writer_cpu_seconds_total", "counter",
+           "CPU time of the engine's writer thread (applying and committing)");
+  w.sample("twoway_engine_writer_cpu_seconds_total", "", engine.writer_cpu_seconds());
+
   // Group commit: transaction durations and batch sizes, as cumulative histograms.
   const auto commits = engine.commit_stats();
   auto histogram = [&](std::string_view name, std::string_view help, const auto& bounds,

@@ -2,6 +2,9 @@
 // read transactions and the change feed (see engine.hpp).
 #include "engine/engine.hpp"
 
+#include <pthread.h>
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -251,6 +254,17 @@ void Engine::run_batch(std::vector<Work>& batch) {
 CommitStats Engine::commit_stats() const {
   std::lock_guard lock(commit_stats_mu_);
   return commit_stats_;
+}
+
+double Engine::writer_cpu_seconds() const {
+  if (mode_ != EngineMode::threaded) return 0;
+  clockid_t clock{};
+  // The writer thread lives as long as the engine (joined in the destructor).
+  if (pthread_getcpuclockid(const_cast<std::thread&>(writer_).native_handle(), &clock) != 0)
+    return 0;
+  timespec ts{};
+  if (::clock_gettime(clock, &ts) != 0) return 0;
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 void Engine::publish(const std::vector<Event>& events) {

@@ -140,6 +140,9 @@ class Engine {
   bool healthy() const noexcept { return healthy_.load(); }
   // Transactions committed so far, with their durations and batch sizes.
   CommitStats commit_stats() const;
+  // CPU time the writer thread has used (user + system, fsync included); 0 in synchronous mode.
+  // Commits per writer CPU-second is the engine's cost independent of how busy the machine is.
+  double writer_cpu_seconds() const;
 
  private:
   struct Work {

@@ -36,7 +36,7 @@ bool load_outbox(Context& ctx, std::uint64_t id, std::string& key, records::Outb
 }
 
 void put_outbox(Context& ctx, const records::OutboxRecord& rec) {
-  const std::string key = records::outbox_key(rec.in_flight, rec.due, rec.id);
+  const records::Key key = records::outbox_key(rec.in_flight, rec.due, rec.id);
   records::encode(rec, ctx.scratch);
   ctx.txn.put(ctx.store.outbox, key, ctx.scratch);
   std::string idk;

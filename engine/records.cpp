@@ -1,6 +1,9 @@
 // Encoding and decoding of the engine's LMDB records and keys (see records.hpp for the format).
 #include "engine/records.hpp"
 
+#include <cstring>
+#include <stdexcept>
+
 namespace twoway::engine::records {
 
 void Writer::varint(std::uint64_t v) {
@@ -100,41 +103,50 @@ std::uint64_t get_be64(std::string_view in, std::size_t pos) {
   return v;
 }
 
-std::string message_key(std::string_view number, std::uint64_t seq) {
-  std::string k;
-  k.reserve(number.size() + 9);
-  k.append(number);
-  k.push_back('\0');
-  put_be64(k, seq);
+Key& Key::byte(std::uint8_t v) {
+  if (size_ >= kCapacity) throw std::length_error("key too long");
+  buf_[size_++] = static_cast<char>(v);
+  return *this;
+}
+
+Key& Key::be64(std::uint64_t v) {
+  if (kCapacity - size_ < 8) throw std::length_error("key too long");
+  for (int i = 7; i >= 0; --i) buf_[size_++] = static_cast<char>((v >> (i * 8)) & 0xff);
+  return *this;
+}
+
+Key& Key::bytes(std::string_view s) {
+  if (kCapacity - size_ < s.size()) throw std::length_error("key too long");
+  std::memcpy(buf_ + size_, s.data(), s.size());
+  size_ += s.size();
+  return *this;
+}
+
+Key message_key(std::string_view number, std::uint64_t seq) {
+  Key k;
+  k.bytes(number).byte(0).be64(seq);
   return k;
 }
 
-std::string inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
-  std::string k;
-  k.reserve(17);
-  k.push_back(static_cast<char>(view));
-  put_be64(k, ~static_cast<std::uint64_t>(time));
-  put_be64(k, ~order);
+Key inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
+  Key k;
+  k.byte(static_cast<std::uint8_t>(view)).be64(~static_cast<std::uint64_t>(time)).be64(~order);
   return k;
 }
 
-std::string outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
-  std::string k;
-  k.reserve(17);
-  k.push_back(in_flight ? 1 : 0);
-  put_be64(k, static_cast<std::uint64_t>(due < 0 ? 0 : due));
-  put_be64(k, id);
+Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
+  Key k;
+  k.byte(in_flight ? 1 : 0).be64(static_cast<std::uint64_t>(due < 0 ? 0 : due)).be64(id);
   return k;
 }
 
-std::string outbox_num_key(std::string_view number, std::uint64_t id) {
+Key outbox_num_key(std::string_view number, std::uint64_t id) {
   return message_key(number, id);
 }
 
-std::string awaiting_key(std::int64_t since, std::string_view number) {
-  std::string k;
-  put_be64(k, static_cast<std::uint64_t>(since < 0 ? 0 : since));
-  k.append(number);
+Key awaiting_key(std::int64_t since, std::string_view number) {
+  Key k;
+  k.be64(static_cast<std::uint64_t>(since < 0 ? 0 : since)).bytes(number);
   return k;
 }
 

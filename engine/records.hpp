@@ -5,6 +5,7 @@
 // order.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,16 +62,36 @@ class Reader {
 void put_be64(std::string& out, std::uint64_t v);
 [[nodiscard]] std::uint64_t get_be64(std::string_view in, std::size_t pos = 0);
 
+// A key built on the stack: the hot path builds several per message and std::string would
+// allocate for anything over 15 bytes. Numbers are at most kMaxRawNumberLength (64) bytes, so
+// every key of the engine fits; a longer one throws std::length_error (never truncates).
+class Key {
+ public:
+  static constexpr std::size_t kCapacity = 96;
+  Key& byte(std::uint8_t v);
+  Key& be64(std::uint64_t v);
+  Key& bytes(std::string_view s);
+  [[nodiscard]] std::string_view view() const noexcept { return {buf_, size_}; }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT: keys pass as views
+  [[nodiscard]] std::string str() const { return std::string(view()); }
+  friend bool operator==(const Key& a, const Key& b) noexcept { return a.view() == b.view(); }
+  friend auto operator<=>(const Key& a, const Key& b) noexcept { return a.view() <=> b.view(); }
+
+ private:
+  char buf_[kCapacity];
+  std::size_t size_ = 0;
+};
+
 // messages: number \0 seq(8)
-std::string message_key(std::string_view number, std::uint64_t seq);
+Key message_key(std::string_view number, std::uint64_t seq);
 // inbox: view(1) ~time(8) ~order(8); value = number
-std::string inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
+Key inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
 // outbox: state(1: 0 due, 1 in flight) due(8) id(8)
-std::string outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
+Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
 // outbox_num: number \0 id(8)
-std::string outbox_num_key(std::string_view number, std::uint64_t id);
+Key outbox_num_key(std::string_view number, std::uint64_t id);
 // awaiting: time(8) number
-std::string awaiting_key(std::int64_t since, std::string_view number);
+Key awaiting_key(std::int64_t since, std::string_view number);
 
 // ---- records ----
 

@@ -395,6 +395,9 @@ TEST_F(EndToEnd, MetricsCountTrafficAndCommitsWithoutPhoneNumbers) {
   EXPECT_NE(metrics.find("# TYPE twoway_commit_duration_seconds histogram"), std::string::npos);
   EXPECT_NE(metrics.find("twoway_commit_batch_size_bucket{le=\"+Inf\"}"), std::string::npos);
   EXPECT_EQ(metrics.find("twoway_commit_duration_seconds_count 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE twoway_engine_writer_cpu_seconds_total counter"),
+            std::string::npos);
+  EXPECT_EQ(metrics.find("twoway_engine_writer_cpu_seconds_total 0\n"), std::string::npos);
   EXPECT_EQ(metrics.find(kAnn), std::string::npos) << "no phone numbers in metrics";
 }
 

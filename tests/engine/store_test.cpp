@@ -1,5 +1,7 @@
 // The store and the record format: versioned, forward-compatible records, key order, map
 // growth instead of MDB_MAP_FULL, and the threaded writer's group commit and durability.
+#include <time.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -183,6 +185,19 @@ TEST_F(WriterTest, ReceiptsGoThroughTheWriterToo) {
   engine->flush();
   EXPECT_TRUE(committed.load());
   EXPECT_EQ(engine->thread(kAlice, 0, 1, now).messages.at(0).state, MessageState::delivered);
+}
+
+TEST_F(WriterTest, WriterCpuTimeIsCountedOnlyForTheWriterThread) {
+  const double before = engine->writer_cpu_seconds();
+  for (int i = 0; i < 200; ++i) text(kAlice, "n" + std::to_string(i));
+  const double after = engine->writer_cpu_seconds();
+  EXPECT_GT(after, before);
+  // This thread only waited: the writer's clock is not the process's.
+  timespec self{};
+  ASSERT_EQ(::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &self), 0);
+  EXPECT_LE(after, static_cast<double>(self.tv_sec) + static_cast<double>(self.tv_nsec) / 1e9);
+  open(EngineMode::synchronous);
+  EXPECT_EQ(engine->writer_cpu_seconds(), 0.0);
 }
 
 TEST_F(WriterTest, RelaxedModeStillCommitsAndSurvivesACleanRestart) {

@@ -513,9 +513,7 @@ void Gateway::deliver(smpp::ReassembledMessage message) {
       }
     }
   }
-  options.single_shift = message.single_shift.value_or(0);
-  options.locking_shift = message.locking_shift.value_or(0);
-  (void)smpp::decode_text(message.data_coding, message.user_data, in.text, options);
+  (void)smpp::decode_message_text(message, in.text, options);
   if (message.incomplete) counters_.incomplete_messages.fetch_add(1, std::memory_order_relaxed);
   counters_.inbound_messages.fetch_add(1, std::memory_order_relaxed);
   engine_.submit_inbound(std::move(in), [this, tokens = std::move(message.tokens)](bool committed) {

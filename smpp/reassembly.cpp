@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 
+#include "smpp/gsm7.hpp"
+
 namespace twoway::smpp {
 namespace {
 
@@ -811,6 +813,34 @@ bool Reassembler::is_late_duplicate(std::string_view key, std::uint8_t seq, std:
   }
   return std::find(rec.parts.begin(), rec.parts.end(), std::make_pair(seq, digest)) !=
          rec.parts.end();
+}
+
+DecodeResult decode_message_text(const ReassembledMessage& message, std::string& out,
+                                 DecodeOptions options) {
+  options.single_shift = message.single_shift.value_or(0);
+  options.locking_shift = message.locking_shift.value_or(0);
+  const std::string_view all = message.user_data;
+  // Classify first (nothing to decode yet): only packed GSM needs the parts one by one.
+  DecodeResult result = decode_text(message.data_coding, std::string_view{}, out, options);
+  if (result.charset != Charset::gsm7_packed || message.boundaries.empty())
+    return decode_text(message.data_coding, all, out, options);
+  out.clear();
+  std::string part;
+  std::size_t begin = 0;
+  const auto decode_part = [&](std::size_t end, std::size_t header_octets) {
+    options.fill_bits = static_cast<std::uint8_t>(gsm7::fill_bits(header_octets));
+    options.septets = static_cast<std::size_t>(-1);
+    result.replaced +=
+        decode_text(message.data_coding, all.substr(begin, end - begin), part, options).replaced;
+    out += part;
+    begin = end;
+  };
+  for (const PartBoundary& b : message.boundaries) {
+    const std::size_t end = std::min<std::size_t>(b.end, all.size());
+    if (end >= begin) decode_part(end, b.header_octets);
+  }
+  if (begin < all.size()) decode_part(all.size(), 0);  // not described by a boundary
+  return result;
 }
 
 }  // namespace twoway::smpp

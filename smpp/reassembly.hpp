@@ -16,6 +16,7 @@
 
 #include <boost/container/small_vector.hpp>
 
+#include "smpp/charset.hpp"
 #include "smpp/pdu.hpp"
 #include "smpp/udh.hpp"
 
@@ -131,6 +132,13 @@ struct ReassembledMessage {
   boost::container::small_vector<PartBoundary, 4> boundaries;
   std::vector<std::uint64_t> tokens;  ///< every part's token incl. duplicates: ack them all
 };
+
+/// Decodes a whole message's text with the bind's `options`: the shift tables its UDH named
+/// and, when the text is packed GSM 7-bit, each part unpacked on its own after the fill bits
+/// its UDH left (a single decode of the joined parts would misread every part after a UDH).
+/// Other codings decode the joined payload at once.
+DecodeResult decode_message_text(const ReassembledMessage& message, std::string& out,
+                                 DecodeOptions options);
 
 enum class PartOutcome : std::uint8_t {
   standalone,  ///< not concatenated (or an invalid header): `message` holds it

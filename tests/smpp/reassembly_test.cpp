@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "smpp/segment.hpp"
+
 namespace twoway::smpp {
 namespace {
 
@@ -731,6 +733,62 @@ TEST(Media, MixedSetKeepsTextPartsAndItsCoding) {
   EXPECT_EQ(res.message->boundaries[0].seq, 2);
   EXPECT_EQ(res.message->boundaries[0].header_octets, 6);
   EXPECT_EQ(res.message->data_coding, 0x00);
+}
+
+// Joins `plan`'s parts (arriving in reverse order) and decodes them as a packed-GSM bind would.
+std::string join_and_decode(const SegmentPlan& plan, DecodeOptions options) {
+  Reassembler r;
+  std::optional<ReassembledMessage> whole;
+  std::vector<PartBuilder> parts;
+  for (std::size_t i = 0; i < plan.parts.size(); ++i)
+    parts.emplace_back(plan.parts[i].short_message, i + 1, 0, plan.parts[i].esm_class);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    it->dc(plan.data_coding);
+    AddResult res = r.add(**it);
+    if (res.message) whole = std::move(res.message);
+  }
+  EXPECT_TRUE(whole.has_value());
+  if (!whole) return {};
+  std::string text;
+  const DecodeResult d = decode_message_text(*whole, text, options);
+  EXPECT_EQ(d.charset, Charset::gsm7_packed);
+  return text;
+}
+
+TEST(Reassembly, PackedGsmPartsAreUnpackedEachAfterItsUdhFillBits) {
+  // 6-octet UDH: 1 fill bit before each part's first septet; 7-octet UDH (16-bit reference):
+  // 0 fill bits. Both must come back as the text that was sent.
+  const std::string text =
+      "Packed parts start after the header: each one is unpacked on its own, with the fill "
+      "bits its header leaves, or every part after the first turns into garbage. {Escapes} "
+      "and a euro \xE2\x82\xAC cost two septets.";
+  DecodeOptions options;
+  options.default_alphabet = DefaultAlphabet::gsm7_packed;
+  for (Concatenation c : {Concatenation::udh8, Concatenation::udh16}) {
+    SegmentOptions so;
+    so.gsm7_packed = true;
+    so.concatenation = c;
+    const SegmentPlan plan = plan_segments(text, so);
+    ASSERT_EQ(plan.parts.size(), 2u);
+    EXPECT_EQ(join_and_decode(plan, options), text);
+  }
+}
+
+TEST(Reassembly, PackedGsmStandaloneWithoutUdhDecodesWhole) {
+  const std::string text = "Just one packed part";
+  SegmentOptions so;
+  so.gsm7_packed = true;
+  const SegmentPlan plan = plan_segments(text, so);
+  ASSERT_EQ(plan.parts.size(), 1u);
+  DecodeOptions options;
+  options.default_alphabet = DefaultAlphabet::gsm7_packed;
+  Reassembler r;
+  PartBuilder p(plan.parts[0].short_message, 1, 0, 0x00);
+  AddResult res = r.add(*p);
+  ASSERT_TRUE(res.message);
+  std::string out;
+  decode_message_text(*res.message, out, options);
+  EXPECT_EQ(out, text);
 }
 
 }  // namespace

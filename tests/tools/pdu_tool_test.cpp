@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "pdu_json.hpp"
+#include "smpp/segment.hpp"
 
 namespace twoway::tools {
 namespace {
@@ -87,6 +88,31 @@ TEST(PduTool, DecodePrintsOneJsonObjectPerPduAndExitsZero) {
   EXPECT_EQ(objects[0]["text"]["text"], "Hello");
   EXPECT_EQ(objects[1]["command"], "enquire_link");
   EXPECT_EQ(objects[1]["sequence_number"], 7);
+}
+
+TEST(PduTool, PackedDecodeReadsTheTextAfterTheUdhFillBits) {
+  // The second part of a two-part packed message: its text starts one fill bit after the
+  // 6-octet UDH.
+  smpp::SegmentOptions so;
+  so.gsm7_packed = true;
+  const auto plan = smpp::plan_segments(std::string(153, 'a') + "Second part", so);
+  ASSERT_EQ(plan.parts.size(), 2u);
+  smpp::Pdu pdu;
+  pdu.header = smpp::Header{0, smpp::cmd::deliver_sm, 0, 9};
+  smpp::ShortMessage sm;
+  sm.source_addr = "15551230001";
+  sm.destination_addr = "12345";
+  sm.esm_class = plan.parts[1].esm_class;
+  sm.short_message = plan.parts[1].short_message;
+  pdu.body = sm;
+  std::string frame;
+  ASSERT_FALSE(smpp::encode(pdu, frame));
+  auto r = run("decode --packed " + to_hex(frame));
+  EXPECT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["text"]["encoding"], "gsm7_packed");
+  EXPECT_EQ(j["text"]["text"], "Second part");
+  EXPECT_EQ(j["udh"][0]["concat"]["seq"], 2);
 }
 
 TEST(PduTool, BadPduPrintsAJsonErrorWithFieldAndOffsetAndExitsOne) {

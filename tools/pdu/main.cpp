@@ -18,6 +18,7 @@ constexpr const char* kUsage = R"(usage:
   twoway-pdu decode [HEX...]          decode PDUs given as hex arguments, or one hex PDU per
                                       line on standard input; prints one JSON object per PDU
   twoway-pdu decode --raw             decode a raw byte stream from standard input
+       --packed                       data_coding 0 (and the GSM classes) is packed GSM 7-bit
   twoway-pdu encode [JSON]            print the hex of the PDU each JSON object describes
                                       (argument, or one object per line on standard input)
        --lenient                      allow over-long C-strings and a 255-octet short_message
@@ -42,7 +43,7 @@ void print_error(const std::string& code, const std::string& message, std::strin
 }
 
 /// Decodes one frame; prints JSON or a JSON error. Returns false on error.
-bool decode_one(std::string_view frame, std::size_t index) {
+bool decode_one(std::string_view frame, std::size_t index, const smpp::DecodeOptions& text) {
   smpp::Pdu pdu;
   const auto check = smpp::check_frame(frame);
   if (check.kind == smpp::FrameCheck::Kind::invalid) {
@@ -70,16 +71,20 @@ bool decode_one(std::string_view frame, std::size_t index) {
         error.code.message(), error.field, error.offset, index);
     return false;
   }
-  std::cout << tools::pdu_to_json(pdu).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  std::cout << tools::pdu_to_json(pdu, text).dump(-1, ' ', false, json::error_handler_t::replace)
+            << "\n";
   return true;
 }
 
 int cmd_decode(const std::vector<std::string>& args) {
   bool raw = false;
+  smpp::DecodeOptions text;
   std::vector<std::string> hexes;
   for (const auto& a : args) {
     if (a == "--raw")
       raw = true;
+    else if (a == "--packed")
+      text.default_alphabet = smpp::DefaultAlphabet::gsm7_packed;
     else if (a.rfind("--", 0) == 0)
       return usage_error("unknown option " + a);
     else
@@ -93,10 +98,10 @@ int cmd_decode(const std::vector<std::string>& args) {
     while (!rest.empty()) {
       const auto check = smpp::check_frame(rest);
       if (check.kind != smpp::FrameCheck::Kind::ready) {
-        all_ok = decode_one(rest, index) && all_ok;
+        all_ok = decode_one(rest, index, text) && all_ok;
         break;
       }
-      all_ok = decode_one(rest.substr(0, check.length), index++) && all_ok;
+      all_ok = decode_one(rest.substr(0, check.length), index++, text) && all_ok;
       rest.remove_prefix(check.length);
     }
     return all_ok ? 0 : 1;
@@ -114,7 +119,7 @@ int cmd_decode(const std::vector<std::string>& args) {
       print_error("bad_hex", "input is not an even number of hex digits", {}, std::nullopt, index);
       all_ok = false;
     } else {
-      all_ok = decode_one(*bytes, index) && all_ok;
+      all_ok = decode_one(*bytes, index, text) && all_ok;
     }
     ++index;
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "smpp/charset.hpp"
+#include "smpp/gsm7.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/udh.hpp"
 
@@ -262,17 +263,19 @@ json udh_json(const Udh& udh) {
 /// Text, UDH and receipt of a message-carrying PDU.
 void interpret(const json& fields, std::uint8_t esm_class, std::uint8_t data_coding,
                std::string_view short_message, const TlvList& tlvs, json& out,
-               const ReceiptFields* receipt) {
+               const ReceiptFields* receipt, DecodeOptions options) {
   std::string_view user_data = short_message;
   if (user_data.empty()) {
     if (auto payload = find_tlv(tlvs, tag::message_payload)) user_data = *payload;
   }
-  DecodeOptions options;
   if (esm_class & esm::udhi) {
     Udh udh;
     const auto status = parse_udh(user_data, udh);
     if (status == UdhStatus::ok) {
       out["udh"] = udh_json(udh);
+      // Packed GSM: the text starts at the septet boundary after the header.
+      options.fill_bits =
+          static_cast<std::uint8_t>(gsm7::fill_bits(user_data.size() - udh.payload.size()));
       user_data = udh.payload;
       options.single_shift = udh.single_shift().value_or(0);
       options.locking_shift = udh.locking_shift().value_or(0);
@@ -346,7 +349,7 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-nlohmann::json pdu_to_json(const smpp::Pdu& pdu) {
+nlohmann::json pdu_to_json(const smpp::Pdu& pdu, const smpp::DecodeOptions& text_options) {
   json j;
   j["command_length"] = pdu.header.command_length;
   j["command_id"] = hex32(pdu.header.command_id);
@@ -370,12 +373,13 @@ nlohmann::json pdu_to_json(const smpp::Pdu& pdu) {
   if (const auto* sm = pdu.as<ShortMessage>()) {
     const auto fields = receipt_fields(*sm);
     interpret(j, sm->esm_class, sm->data_coding, sm->short_message, sm->tlvs, j,
-              pdu.header.command_id == cmd::deliver_sm ? &fields : nullptr);
+              pdu.header.command_id == cmd::deliver_sm ? &fields : nullptr, text_options);
   } else if (const auto* ds = pdu.as<DataSm>()) {
     const auto fields = receipt_fields(*ds);
-    interpret(j, ds->esm_class, ds->data_coding, {}, ds->tlvs, j, &fields);
+    interpret(j, ds->esm_class, ds->data_coding, {}, ds->tlvs, j, &fields, text_options);
   } else if (const auto* sm = pdu.as<SubmitMulti>()) {
-    interpret(j, sm->esm_class, sm->data_coding, sm->short_message, sm->tlvs, j, nullptr);
+    interpret(j, sm->esm_class, sm->data_coding, sm->short_message, sm->tlvs, j, nullptr,
+              text_options);
   }
   return j;
 }

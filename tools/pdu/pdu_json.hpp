@@ -6,13 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "smpp/charset.hpp"
 #include "smpp/codec.hpp"
 
 namespace twoway::tools {
 
 /// Header and body fields, TLVs (by name, unknown ones by tag), and the interpretations a
 /// person wants to see: decoded text with its encoding, UDH elements, delivery receipt.
-nlohmann::json pdu_to_json(const smpp::Pdu& pdu);
+nlohmann::json pdu_to_json(const smpp::Pdu& pdu, const smpp::DecodeOptions& text_options = {});
 
 /// Holds the bytes that a Pdu built from JSON points into.
 struct JsonPduStorage {

@@ -19,6 +19,7 @@ namespace twoway::engine {
 struct Counters {
   std::uint64_t next_outbox_id = 1;
   std::uint64_t next_inbox_order = 1;
+  std::uint64_t next_message_id = 1;
   bool dirty = false;
 };
 
@@ -40,6 +41,10 @@ struct Context {
   std::uint64_t next_inbox_order() {
     counters.dirty = true;
     return counters.next_inbox_order++;
+  }
+  std::uint64_t next_message_id() {
+    counters.dirty = true;
+    return counters.next_message_id++;
   }
 };
 

@@ -38,7 +38,11 @@ Engine::Engine(EngineConfig config, EngineMode mode)
       settings = read_settings(txn, *store_, config_.initial_settings);
       if (!has_stored_settings(txn, *store_)) write_settings(txn, *store_, settings);
       counters_ = load_counters(txn, *store_);
+      const std::size_t moved = migrate_legacy_messages(txn, *store_, counters_);
+      save_counters(txn, *store_, counters_);
       txn.commit();
+      if (moved > 0)
+        std::fprintf(stderr, "engine: moved %zu messages to the id-keyed message log\n", moved);
       break;
     } catch (const MapFull&) {
       if (attempt >= kMaxGrowRetries) throw StorageError("map cannot grow", MDB_MAP_FULL);

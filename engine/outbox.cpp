@@ -199,6 +199,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   rec.id = m.outbox_id;
   rec.number = p.number;
   rec.seq = m.seq;
+  rec.message_id = m.id;
   rec.due = std::max(req.due, req.now);
   rec.kind = req.kind;
   put_outbox(ctx, rec);
@@ -228,7 +229,7 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
     }
     drop_outbox(ctx, key, rec);
     Message m;
-    if (read_message(ctx.txn, ctx.store, rec.number, rec.seq, m)) {
+    if (read_message(ctx.txn, ctx.store, rec.message_id, m)) {
       m.state = MessageState::cancelled;
       m.state_at = now;
       m.error = reason;
@@ -266,7 +267,7 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
   Profile p;
   for (auto& e : due) {
     Message m;
-    const bool have_msg = read_message(ctx.txn, ctx.store, e.rec.number, e.rec.seq, m);
+    const bool have_msg = read_message(ctx.txn, ctx.store, e.rec.message_id, m);
     const bool have_profile = read_profile(ctx.txn, ctx.store, e.rec.number, p);
     if (!have_msg || !have_profile) {
       drop_outbox(ctx, e.key, e.rec);
@@ -324,7 +325,7 @@ bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
   records::OutboxRecord rec;
   if (!load_outbox(ctx, id, key, rec) || segment > 255) return false;
   Message m;
-  if (!read_message(ctx.txn, ctx.store, rec.number, rec.seq, m)) {
+  if (!read_message(ctx.txn, ctx.store, rec.message_id, m)) {
     drop_outbox(ctx, key, rec);
     return false;
   }
@@ -339,7 +340,7 @@ bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
       seg_state != static_cast<std::uint8_t>(MessageState::failed))
     seg_state = static_cast<std::uint8_t>(MessageState::sent);
   if (!norm.empty()) {
-    records::DlrTarget t{rec.number, rec.seq, segment, now + ctx.config.dlr_expiry_seconds};
+    records::DlrTarget t{rec.number, rec.seq, segment, now + ctx.config.dlr_expiry_seconds, m.id};
     records::encode(t, ctx.scratch);
     ctx.txn.put(ctx.store.dlr_index, norm, ctx.scratch);
   }
@@ -364,7 +365,7 @@ bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool re
   records::OutboxRecord rec;
   if (!load_outbox(ctx, id, key, rec)) return false;
   Message m;
-  if (!read_message(ctx.txn, ctx.store, rec.number, rec.seq, m)) {
+  if (!read_message(ctx.txn, ctx.store, rec.message_id, m)) {
     drop_outbox(ctx, key, rec);
     return false;
   }
@@ -399,7 +400,7 @@ bool record_receipt(Context& ctx, const Receipt& receipt) {
   records::DlrTarget t;
   if (!records::decode(*v, t)) return false;
   Message m;
-  if (!read_message(ctx.txn, ctx.store, t.number, t.seq, m)) return false;
+  if (!read_message(ctx.txn, ctx.store, t.message_id, m)) return false;
   if (t.segment >= m.segment_states.size()) m.segment_states.resize(t.segment + 1, 0);
   MessageState seg = MessageState::sent;
   switch (receipt.state) {
@@ -449,8 +450,7 @@ std::size_t requeue_in_flight(Context& ctx) {
     rec.in_flight = false;
     put_outbox(ctx, rec);
     Message m;
-    if (read_message(ctx.txn, ctx.store, rec.number, rec.seq, m) &&
-        m.state == MessageState::in_flight) {
+    if (read_message(ctx.txn, ctx.store, rec.message_id, m) && m.state == MessageState::in_flight) {
       m.state = MessageState::queued;
       write_message(ctx, m);
     }

@@ -1,6 +1,10 @@
 // Profile and thread primitives with index maintenance (see profiles.hpp).
 #include "engine/profiles.hpp"
 
+#include <map>
+#include <utility>
+#include <vector>
+
 #include "engine/records.hpp"
 
 namespace twoway::engine {
@@ -34,6 +38,7 @@ Counters load_counters(const Txn& txn, const Store& store) {
     if (r.u8() != 0) {
       c.next_outbox_id = r.varint(1);
       c.next_inbox_order = r.varint(1);
+      c.next_message_id = r.varint(1);
     }
   }
   return c;
@@ -46,6 +51,7 @@ void save_counters(Txn& txn, const Store& store, Counters& counters) {
   w.u8(records::kSchemaVersion);
   w.varint(counters.next_outbox_id);
   w.varint(counters.next_inbox_order);
+  w.varint(counters.next_message_id);
   txn.put(store.meta, kCounterKey, buf);
   counters.dirty = false;
 }
@@ -123,24 +129,99 @@ std::string make_preview(std::string_view text) {
 std::uint64_t append_message(Context& ctx, Profile& p, Message& m) {
   m.number = p.number;
   m.seq = p.next_seq++;
+  // Messages are keyed by a store-wide increasing id, so a batch of inbound from many senders
+  // appends to the end of one B-tree instead of touching a page in each sender's thread. The
+  // thread is a chain from the profile's newest message backwards.
+  m.id = ctx.next_message_id();
+  m.prev = p.last_message_id;
+  p.last_message_id = m.id;
   p.last_message_at = m.created;
   p.last_preview = make_preview(m.text);
   write_message(ctx, m);
   return m.seq;
 }
 
-bool read_message(const Txn& txn, const Store& store, std::string_view number, std::uint64_t seq,
-                  Message& out) {
-  auto v = txn.get(store.messages, records::message_key(number, seq));
+bool read_message(const Txn& txn, const Store& store, std::uint64_t id, Message& out) {
+  if (id == 0) return false;
+  auto v = txn.get(store.messages, records::message_key(id));
   if (!v) return false;
-  out.number = std::string(number);
-  out.seq = seq;
+  out.number.clear();
+  out.seq = 0;
+  out.id = id;
   return records::decode(*v, out);
+}
+
+std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& counters) {
+  std::size_t moved = 0;
+  std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> outbound_ids;
+  std::map<std::string, std::uint64_t> newest;  // number -> id of its newest message
+  std::string buf;
+  {
+    // Key order is number, then seq: each thread comes oldest first, so its chain is built
+    // while walking.
+    Cursor c(txn, store.legacy_messages);
+    for (bool ok = c.first(); ok; ok = c.next()) {
+      const std::string_view key = c.key();
+      if (key.size() < 10 || key[key.size() - 9] != '\0') continue;  // not a message key
+      Message m;
+      m.number = std::string(key.substr(0, key.size() - 9));
+      m.seq = records::get_be64(key, key.size() - 8);
+      if (!records::decode(c.value(), m)) continue;
+      m.id = counters.next_message_id++;
+      auto& last = newest[m.number];
+      m.prev = last;
+      last = m.id;
+      if (m.direction == Direction::outbound) outbound_ids[{m.number, m.seq}] = m.id;
+      records::encode(m, buf);
+      txn.put(store.messages, records::message_key(m.id), buf);
+      ++moved;
+    }
+  }
+  if (moved == 0) return 0;
+  counters.dirty = true;
+  for (const auto& [number, id] : newest) {
+    Profile p;
+    if (!read_profile(txn, store, number, p)) continue;
+    p.last_message_id = id;
+    records::encode(p, buf);
+    txn.put(store.profiles, number, buf);
+  }
+  const auto id_of = [&](const std::string& number, std::uint64_t seq) -> std::uint64_t {
+    auto it = outbound_ids.find({number, seq});
+    return it == outbound_ids.end() ? 0 : it->second;
+  };
+  std::vector<std::pair<std::string, std::string>> rewrites;
+  {
+    Cursor c(txn, store.outbox);
+    for (bool ok = c.first(); ok; ok = c.next()) {
+      records::OutboxRecord rec;
+      if (!records::decode(c.value(), rec) || rec.message_id != 0) continue;
+      rec.message_id = id_of(rec.number, rec.seq);
+      records::encode(rec, buf);
+      rewrites.emplace_back(std::string(c.key()), buf);
+    }
+  }
+  for (const auto& [k, v] : rewrites) txn.put(store.outbox, k, v);
+  rewrites.clear();
+  {
+    Cursor c(txn, store.dlr_index);
+    for (bool ok = c.first(); ok; ok = c.next()) {
+      records::DlrTarget t;
+      if (!records::decode(c.value(), t) || t.message_id != 0) continue;
+      t.message_id = id_of(t.number, t.seq);
+      records::encode(t, buf);
+      rewrites.emplace_back(std::string(c.key()), buf);
+    }
+  }
+  for (const auto& [k, v] : rewrites) txn.put(store.dlr_index, k, v);
+  const int rc = mdb_drop(txn.get(), store.legacy_messages, 0);  // empty it, keep the name
+  if (rc != 0) throw StorageError(std::string("mdb_drop: ") + mdb_strerror(rc), rc);
+  return moved;
 }
 
 void write_message(Context& ctx, const Message& m) {
   records::encode(m, ctx.scratch);
-  ctx.txn.put(ctx.store.messages, records::message_key(m.number, m.seq), ctx.scratch);
+  ctx.txn.put(ctx.store.messages, records::message_key(m.id), ctx.scratch);
 }
 
 }  // namespace twoway::engine

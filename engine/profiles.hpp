@@ -36,12 +36,19 @@ void load_or_create_profile(Context& ctx, std::string_view number, std::int64_t 
 // Writes the profile and moves its inbox / awaiting index entries.
 void save_profile(Context& ctx, ProfileEdit& edit);
 
-// Appends a message to the profile's thread (assigns seq, updates preview/time); the profile
-// must be saved afterwards.
+// Appends a message to the profile's thread (assigns seq and id, links it to the thread's
+// previous message, updates preview/time); the profile must be saved afterwards.
 std::uint64_t append_message(Context& ctx, Profile& p, Message& m);
-[[nodiscard]] bool read_message(const Txn& txn, const Store& store, std::string_view number,
-                                std::uint64_t seq, Message& out);
+// Reads a message by its id (number, seq and prev come with it).
+[[nodiscard]] bool read_message(const Txn& txn, const Store& store, std::uint64_t id, Message& out);
+// Writes the message under its id (set by append_message or read_message).
 void write_message(Context& ctx, const Message& m);
+
+// Moves messages stored in the layout before message ids (keyed number + seq) to the id-keyed
+// log: ids in thread order, chains, each profile's newest message, and the message ids of the
+// outbox and receipt index entries that point at them. Returns how many messages moved (0 for
+// a store already in the new layout). Runs inside the caller's write transaction.
+std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& counters);
 
 // The short preview shown in the inbox row (first 80 bytes, cut on a UTF-8 boundary).
 std::string make_preview(std::string_view text);

@@ -122,7 +122,13 @@ Key& Key::bytes(std::string_view s) {
   return *this;
 }
 
-Key message_key(std::string_view number, std::uint64_t seq) {
+Key message_key(std::uint64_t id) {
+  Key k;
+  k.be64(id);
+  return k;
+}
+
+Key legacy_message_key(std::string_view number, std::uint64_t seq) {
   Key k;
   k.bytes(number).byte(0).be64(seq);
   return k;
@@ -141,7 +147,9 @@ Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
 }
 
 Key outbox_num_key(std::string_view number, std::uint64_t id) {
-  return message_key(number, id);
+  Key k;
+  k.bytes(number).byte(0).be64(id);
+  return k;
 }
 
 Key awaiting_key(std::int64_t since, std::string_view number) {
@@ -187,6 +195,7 @@ void encode(const Profile& p, std::string& out) {
     w.fixed64(r.fingerprint);
     w.svarint(p.last_mo - r.at);  // seconds before the last inbound: one or two bytes
   }
+  w.varint(p.last_message_id);
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -226,6 +235,7 @@ bool decode(std::string_view in, Profile& p) {
     m.at = p.last_mo - r.svarint();
     p.recent_mo.push_back(m);
   }
+  p.last_message_id = r.varint();
   return r.ok();
 }
 
@@ -256,14 +266,20 @@ void encode(const Message& m, std::string& out) {
   w.str(m.agent);
   w.varint(m.outbox_id);
   w.str(m.smsc);
+  w.str(m.number);
+  w.varint(m.seq);
+  w.varint(m.prev);
 }
 
 bool decode(std::string_view in, Message& m) {
+  // Records written before message ids carry no number, seq or prev: the caller's stay.
   std::string number = std::move(m.number);
   const std::uint64_t seq = m.seq;
+  const std::uint64_t id = m.id;
   m = Message{};
   m.number = std::move(number);
   m.seq = seq;
+  m.id = id;
   Reader r(in);
   if (r.u8() == 0) return false;
   m.direction = static_cast<Direction>(r.u8());
@@ -287,6 +303,11 @@ bool decode(std::string_view in, Message& m) {
   m.agent = r.str();
   m.outbox_id = r.varint();
   m.smsc = r.str();
+  if (r.more()) {
+    m.number = r.str();
+    m.seq = r.varint(m.seq);
+    m.prev = r.varint();
+  }
   return r.ok();
 }
 
@@ -303,6 +324,7 @@ void encode(const OutboxRecord& o, std::string& out) {
   w.boolean(o.in_flight);
   w.varint(o.attempts);
   w.u8(static_cast<std::uint8_t>(o.kind));
+  w.varint(o.message_id);
 }
 
 bool decode(std::string_view in, OutboxRecord& o) {
@@ -316,6 +338,7 @@ bool decode(std::string_view in, OutboxRecord& o) {
   o.in_flight = r.boolean();
   o.attempts = static_cast<std::uint32_t>(r.varint());
   o.kind = static_cast<MessageKind>(r.u8());
+  o.message_id = r.varint();
   return r.ok();
 }
 
@@ -329,6 +352,7 @@ void encode(const DlrTarget& d, std::string& out) {
   w.varint(d.seq);
   w.varint(d.segment);
   w.svarint(d.expires);
+  w.varint(d.message_id);
 }
 
 bool decode(std::string_view in, DlrTarget& d) {
@@ -339,6 +363,7 @@ bool decode(std::string_view in, DlrTarget& d) {
   d.seq = r.varint();
   d.segment = static_cast<std::uint32_t>(r.varint());
   d.expires = r.svarint();
+  d.message_id = r.varint();
   return r.ok();
 }
 

@@ -82,8 +82,10 @@ class Key {
   std::size_t size_ = 0;
 };
 
-// messages: number \0 seq(8)
-Key message_key(std::string_view number, std::uint64_t seq);
+// messages: id(8), store-wide and increasing, so new messages append at the end
+Key message_key(std::uint64_t id);
+// the layout before ids (read once, to migrate): number \0 seq(8)
+Key legacy_message_key(std::string_view number, std::uint64_t seq);
 // inbox: view(1) ~time(8) ~order(8); value = number
 Key inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
 // outbox: state(1: 0 due, 1 in flight) due(8) id(8)
@@ -100,6 +102,7 @@ struct OutboxRecord {
   std::uint64_t id = 0;
   std::string number;
   std::uint64_t seq = 0;
+  std::uint64_t message_id = 0;  // 0 in records written before message ids
   std::int64_t due = 0;
   bool in_flight = false;
   std::uint32_t attempts = 0;
@@ -112,6 +115,7 @@ struct DlrTarget {
   std::uint64_t seq = 0;
   std::uint32_t segment = 0;
   std::int64_t expires = 0;
+  std::uint64_t message_id = 0;  // 0 in records written before message ids
 };
 
 void encode(const Profile& p, std::string& out);

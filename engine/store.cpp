@@ -166,7 +166,8 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
     }
   };
   open_db("profiles", profiles);
-  open_db("messages", messages);
+  open_db("message_log", messages);
+  open_db("messages", legacy_messages);
   open_db("inbox", inbox);
   open_db("outbox", outbox);
   open_db("outbox_ids", outbox_ids);

@@ -115,7 +115,8 @@ class Store {
 
   // Named databases (see DESIGN.md §4).
   MDB_dbi profiles = 0;
-  MDB_dbi messages = 0;
+  MDB_dbi messages = 0;         // id -> message (named "message_log")
+  MDB_dbi legacy_messages = 0;  // number \0 seq -> message, the layout before ids ("messages")
   MDB_dbi inbox = 0;
   MDB_dbi outbox = 0;
   MDB_dbi outbox_ids = 0;  // id -> outbox key

@@ -206,11 +206,14 @@ struct Profile {
   std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
   // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
   std::vector<RecentMo> recent_mo;
+  std::uint64_t last_message_id = 0;  // newest message of the thread (0 = none)
 };
 
 struct Message {
   std::string number;
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;   // position in the thread (1, 2, ...)
+  std::uint64_t id = 0;    // store-wide id, in the order messages were written
+  std::uint64_t prev = 0;  // id of the thread's previous message (0 = the first)
   Direction direction = Direction::inbound;
   MessageKind kind = MessageKind::inbound;
   MessageState state = MessageState::received;

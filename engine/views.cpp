@@ -111,22 +111,18 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
     if (!h.time_zones.empty()) h.local_time = local_time_string(h.time_zones.front(), now);
   }
 
-  std::string prefix(number);
-  prefix.push_back('\0');
-  Cursor c(txn, store.messages);
-  bool ok = before == 0 ? c.seek(records::message_key(number, ~std::uint64_t{0}))
-                        : c.seek(records::message_key(number, before));
-  ok = ok ? c.prev() : c.last();
+  // The thread is a chain from the newest message backwards; the cursor is the id of the
+  // newest message of the next (older) page. A cursor into another thread ends the page.
   std::vector<Message> newest_first;
-  for (; ok && c.key().starts_with(prefix); ok = c.prev()) {
+  std::uint64_t id = before != 0 ? before : p.last_message_id;
+  while (id != 0) {
     if (newest_first.size() == limit) {
-      page.next_cursor = newest_first.back().seq;
+      page.next_cursor = id;
       break;
     }
     Message m;
-    m.number = p.number;
-    m.seq = records::get_be64(c.key(), prefix.size());
-    if (!records::decode(c.value(), m)) continue;
+    if (!read_message(txn, store, id, m) || m.number != p.number) break;
+    id = m.prev;
     newest_first.push_back(std::move(m));
   }
   page.messages.assign(std::make_move_iterator(newest_first.rbegin()),

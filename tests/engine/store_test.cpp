@@ -8,8 +8,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "engine/records.hpp"
+#include "engine/store.hpp"
 #include "engine_fixture.hpp"
 
 namespace twoway::engine::testing {
@@ -98,8 +102,9 @@ TEST(Records, SettingsRoundTripKeepsDefaultsOfMissingSections) {
 }
 
 TEST(Records, KeysSortLikeTheViews) {
-  EXPECT_LT(records::message_key("+1650", 2), records::message_key("+1650", 10));
-  EXPECT_LT(records::message_key("+1650", 999), records::message_key("+16500", 1));
+  EXPECT_LT(records::message_key(2), records::message_key(10));
+  EXPECT_LT(records::message_key(255), records::message_key(256));
+  EXPECT_LT(records::legacy_message_key("+1650", 999), records::legacy_message_key("+16500", 1));
   // Inbox: newer first, then the later order first.
   EXPECT_LT(records::inbox_key(InboxView::inbox, 200, 1),
             records::inbox_key(InboxView::inbox, 100, 5));
@@ -120,6 +125,96 @@ TEST_F(EngineTest, MapGrowsInsteadOfFailingWhenFull) {
   EXPECT_EQ(profile_of(kAlice).unread, 3000u);
   EXPECT_EQ(engine->thread(kAlice, 0, 1, now).messages.at(0).text,
             std::string(400, 'a' + 2999 % 26));
+}
+
+// Turns the store back into the layout before message ids: messages keyed number \0 seq with
+// records that end before the number / seq / prev fields, no ids in profiles, the outbox or
+// the receipt index.
+void downgrade_to_legacy_layout(const std::string& path) {
+  Store store(StoreOptions{path, std::size_t{64} << 20, true, false});
+  Txn txn(store, false);
+  std::vector<std::pair<std::string, std::string>> moved;
+  std::string buf;
+  {
+    Cursor c(txn, store.messages);
+    for (bool ok = c.first(); ok; ok = c.next()) {
+      Message m;
+      ASSERT_TRUE(records::decode(c.value(), m));
+      const std::string key = records::legacy_message_key(m.number, m.seq).str();
+      m.number.clear();
+      m.seq = 0;
+      m.prev = 0;
+      records::encode(m, buf);
+      buf.resize(buf.size() - 3);  // "", 0, 0: the three fields the old layout did not have
+      moved.emplace_back(key, buf);
+    }
+  }
+  ASSERT_FALSE(moved.empty());
+  ASSERT_EQ(mdb_drop(txn.get(), store.messages, 0), 0);
+  for (const auto& [k, v] : moved) txn.put(store.legacy_messages, k, v);
+  const auto rewrite = [&](MDB_dbi dbi, auto record) {
+    std::vector<std::pair<std::string, std::string>> out;
+    Cursor c(txn, dbi);
+    for (bool ok = c.first(); ok; ok = c.next()) {
+      auto r = record;
+      if (!records::decode(c.value(), r)) continue;
+      if constexpr (std::is_same_v<decltype(r), Profile>)
+        r.last_message_id = 0;
+      else
+        r.message_id = 0;
+      records::encode(r, buf);
+      out.emplace_back(std::string(c.key()), buf);
+    }
+    for (const auto& [k, v] : out) txn.put(dbi, k, v);
+  };
+  rewrite(store.profiles, Profile{});
+  rewrite(store.outbox, records::OutboxRecord{});
+  rewrite(store.dlr_index, records::DlrTarget{});
+  txn.commit();
+}
+
+TEST_F(EngineTest, MessagesStoredBeforeMessageIdsAreMovedWithTheirThreadsAndReferences) {
+  subscribe_number(kAlice);
+  text(kAlice, "first");
+  text(kBob, "hello from bob");
+  text(kAlice, "second");
+  ASSERT_TRUE(engine->reply({kAlice, "sent reply", "ann", false, now}).ok());
+  ASSERT_EQ(drain().size(), 1u);  // submitted: its receipt is indexed
+  ASSERT_TRUE(engine->reply({kAlice, "queued reply", "ann", false, now}).ok());
+  const auto before = thread_of(kAlice);
+  ASSERT_EQ(before.size(), 4u);
+  engine.reset();
+  downgrade_to_legacy_layout(config.path);
+
+  open();
+  const auto after = thread_of(kAlice);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].text, before[i].text);
+    EXPECT_EQ(after[i].seq, before[i].seq);
+    EXPECT_EQ(after[i].state, before[i].state);
+  }
+  EXPECT_EQ(thread_of(kBob).size(), 1u);
+  // Paging still walks the whole thread.
+  auto page = engine->thread(kAlice, 0, 3, now);
+  ASSERT_EQ(page.messages.size(), 3u);
+  EXPECT_EQ(page.messages.front().text, "second");
+  EXPECT_EQ(engine->thread(kAlice, page.next_cursor, 3, now).messages.at(0).text, "first");
+  // The receipt index and the outbox still find their messages.
+  ASSERT_TRUE(engine->apply_receipt(
+      {"smsc1", before[2].smsc_ids.at(0), ReceiptState::delivered, "", now + 5}));
+  EXPECT_EQ(thread_of(kAlice)[2].state, MessageState::delivered);
+  const auto sent = drain();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].text, "queued reply");
+  EXPECT_EQ(thread_of(kAlice)[3].state, MessageState::sent);
+  // New messages continue the migrated threads; a second start moves nothing again.
+  text(kAlice, "third");
+  open();
+  const auto last = thread_of(kAlice);
+  ASSERT_EQ(last.size(), 5u);
+  EXPECT_EQ(last.back().text, "third");
+  EXPECT_EQ(last.back().seq, 5u);
 }
 
 class WriterTest : public EngineTest {

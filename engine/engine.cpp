@@ -39,10 +39,14 @@ Engine::Engine(EngineConfig config, EngineMode mode)
       if (!has_stored_settings(txn, *store_)) write_settings(txn, *store_, settings);
       counters_ = load_counters(txn, *store_);
       const std::size_t moved = migrate_legacy_messages(txn, *store_, counters_);
+      const std::size_t moved_inbox = migrate_legacy_inbox(txn, *store_);
       save_counters(txn, *store_, counters_);
       txn.commit();
       if (moved > 0)
         std::fprintf(stderr, "engine: moved %zu messages to the id-keyed message log\n", moved);
+      if (moved_inbox > 0)
+        std::fprintf(stderr, "engine: moved %zu inbox entries to per-view databases\n",
+                     moved_inbox);
       break;
     } catch (const MapFull&) {
       if (attempt >= kMaxGrowRetries) throw StorageError("map cannot grow", MDB_MAP_FULL);

@@ -61,12 +61,12 @@ bool read_profile(const Txn& txn, const Store& store, std::string_view number, P
   auto v = txn.get(store.profiles, number);
   if (!v) return false;
   if (!records::decode(*v, out)) return false;
-  out.number = std::string(number);
+  out.number.assign(number);
   return true;
 }
 
 bool load_profile(Context& ctx, std::string_view number, ProfileEdit& edit) {
-  edit = ProfileEdit{};
+  // Every field of edit is set here, so an edit reused from an earlier message starts clean.
   edit.existed = read_profile(ctx.txn, ctx.store, number, edit.p);
   if (!edit.existed) {
     edit.p = Profile{};
@@ -97,11 +97,12 @@ void save_profile(Context& ctx, ProfileEdit& edit) {
   const bool now_archived = in_archived_view(p);
   const bool moved = p.last_inbound != edit.old_inbound || p.inbox_order != edit.old_order;
   const auto fix = [&](InboxView view, bool had, bool has) {
+    const MDB_dbi db = inbox_db(ctx.store, view);
     if (had && (!has || moved))
-      ctx.txn.del(ctx.store.inbox, records::inbox_key(view, edit.old_inbound, edit.old_order));
+      ctx.txn.del(db, records::inbox_key(edit.old_inbound, edit.old_order));
+    // A conversation moving to the top is the newest key: usually an append.
     if (has && (!had || moved))
-      ctx.txn.put(ctx.store.inbox, records::inbox_key(view, p.last_inbound, p.inbox_order),
-                  p.number);
+      ctx.txn.append(db, records::inbox_key(p.last_inbound, p.inbox_order), p.number);
   };
   fix(InboxView::inbox, edit.had_inbox, now_inbox);
   fix(InboxView::unread, edit.had_unread, now_unread);
@@ -217,6 +218,27 @@ std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& coun
   const int rc = mdb_drop(txn.get(), store.legacy_messages, 0);  // empty it, keep the name
   if (rc != 0) throw StorageError(std::string("mdb_drop: ") + mdb_strerror(rc), rc);
   return moved;
+}
+
+std::size_t migrate_legacy_inbox(Txn& txn, const Store& store) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  {
+    Cursor c(txn, store.legacy_inbox);
+    for (bool ok = c.first(); ok; ok = c.next())
+      if (c.key().size() == 17) entries.emplace_back(c.key(), c.value());
+  }
+  if (entries.empty()) return 0;
+  for (const auto& [key, number] : entries) {
+    const auto view = static_cast<InboxView>(key[0]);
+    if (view != InboxView::inbox && view != InboxView::unread && view != InboxView::archived)
+      continue;
+    const auto time = static_cast<std::int64_t>(~records::get_be64(key, 1));
+    const std::uint64_t order = ~records::get_be64(key, 9);
+    txn.put(inbox_db(store, view), records::inbox_key(time, order), number);
+  }
+  const int rc = mdb_drop(txn.get(), store.legacy_inbox, 0);
+  if (rc != 0) throw StorageError(std::string("mdb_drop: ") + mdb_strerror(rc), rc);
+  return entries.size();
 }
 
 void write_message(Context& ctx, const Message& m) {

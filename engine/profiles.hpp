@@ -24,6 +24,19 @@ struct ProfileEdit {
   std::int64_t old_awaiting = 0;
 };
 
+// The database of an inbox view.
+[[nodiscard]] inline MDB_dbi inbox_db(const Store& store, InboxView view) noexcept {
+  switch (view) {
+    case InboxView::unread:
+      return store.inbox_unread;
+    case InboxView::archived:
+      return store.inbox_archived;
+    case InboxView::inbox:
+      break;
+  }
+  return store.inbox_all;
+}
+
 // Reads a profile in any transaction; false when absent.
 [[nodiscard]] bool read_profile(const Txn& txn, const Store& store, std::string_view number,
                                 Profile& out);
@@ -49,6 +62,9 @@ void write_message(Context& ctx, const Message& m);
 // outbox and receipt index entries that point at them. Returns how many messages moved (0 for
 // a store already in the new layout). Runs inside the caller's write transaction.
 std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& counters);
+// Moves inbox entries of the layout before per-view databases (one database, newest first) to
+// the per-view databases. Returns how many moved.
+std::size_t migrate_legacy_inbox(Txn& txn, const Store& store);
 
 // The short preview shown in the inbox row (first 80 bytes, cut on a UTF-8 boundary).
 std::string make_preview(std::string_view text);

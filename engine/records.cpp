@@ -6,11 +6,7 @@
 
 namespace twoway::engine::records {
 
-void Writer::varint(std::uint64_t v) {
-  if (v < 0x80) {
-    out_.push_back(static_cast<char>(v));
-    return;
-  }
+void Writer::varint_long(std::uint64_t v) {
   char buf[10];
   std::size_t n = 0;
   while (v >= 0x80) {
@@ -30,17 +26,8 @@ void Writer::fixed64(std::uint64_t v) {
   out_.append(buf, sizeof buf);
 }
 
-std::uint8_t Reader::u8(std::uint8_t def) {
+std::uint64_t Reader::varint_long(std::uint64_t def) {
   if (pos_ >= in_.size()) return def;
-  return static_cast<std::uint8_t>(in_[pos_++]);
-}
-
-std::uint64_t Reader::varint(std::uint64_t def) {
-  if (pos_ >= in_.size()) return def;
-  if (const auto b = static_cast<std::uint8_t>(in_[pos_]); b < 0x80) {
-    ++pos_;
-    return b;
-  }
   std::uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (pos_ >= in_.size()) {
@@ -134,7 +121,13 @@ Key legacy_message_key(std::string_view number, std::uint64_t seq) {
   return k;
 }
 
-Key inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
+Key inbox_key(std::int64_t time, std::uint64_t order) {
+  Key k;
+  k.be64(static_cast<std::uint64_t>(time < 0 ? 0 : time)).be64(order);
+  return k;
+}
+
+Key legacy_inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
   Key k;
   k.byte(static_cast<std::uint8_t>(view)).be64(~static_cast<std::uint64_t>(time)).be64(~order);
   return k;
@@ -199,11 +192,15 @@ void encode(const Profile& p, std::string& out) {
 }
 
 bool decode(std::string_view in, Profile& p) {
-  p = Profile{};
+  // Fields are assigned in place (strings and vectors keep their storage): the inbound path
+  // decodes a profile per message.
   Reader r(in);
-  if (r.u8() == 0) return false;  // no version: not a record
-  p.number = r.str();
-  p.name = r.str();
+  if (r.u8() == 0) {  // no version: not a record
+    p = Profile{};
+    return false;
+  }
+  r.str_into(p.number);
+  r.str_into(p.name);
   p.consent = static_cast<Consent>(r.u8());
   p.consent_source = static_cast<ConsentSource>(r.u8());
   p.consent_since = r.svarint();
@@ -214,10 +211,10 @@ bool decode(std::string_view in, Profile& p) {
   p.last_inbound = r.svarint();
   p.last_outbound = r.svarint();
   p.last_message_at = r.svarint();
-  p.last_preview = r.str();
-  p.sending_number = r.str();
-  p.location = r.str();
-  p.region = r.str();
+  r.str_into(p.last_preview);
+  r.str_into(p.sending_number);
+  r.str_into(p.location);
+  r.str_into(p.region);
   p.next_seq = r.varint(1);
   p.inbox_order = r.varint();
   p.last_auto_reply = r.svarint();
@@ -225,9 +222,11 @@ bool decode(std::string_view in, Profile& p) {
   p.first_agent_reply = r.svarint();
   p.awaiting_since = r.svarint();
   const std::uint64_t ntags = r.varint();
+  p.tags.clear();
   for (std::uint64_t i = 0; i < ntags && r.more(); ++i) p.tags.push_back(r.str());
   p.created = r.svarint();
   p.last_mo = r.svarint();
+  p.recent_mo.clear();
   const std::uint64_t nrecent = r.varint();
   for (std::uint64_t i = 0; i < nrecent && r.more(); ++i) {
     RecentMo m;

@@ -21,7 +21,13 @@ class Writer {
  public:
   explicit Writer(std::string& out) : out_(out) {}
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void varint(std::uint64_t v);
+  void varint(std::uint64_t v) {
+    if (v < 0x80) {
+      out_.push_back(static_cast<char>(v));
+      return;
+    }
+    varint_long(v);
+  }
   void fixed64(std::uint64_t v);  // 8 bytes, little-endian (hashes: a varint would take 10)
   void svarint(std::int64_t v) {  // zig-zag
     varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
@@ -33,6 +39,7 @@ class Writer {
   void boolean(bool b) { u8(b ? 1 : 0); }
 
  private:
+  void varint_long(std::uint64_t v);
   std::string& out_;
 };
 
@@ -43,15 +50,28 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   [[nodiscard]] bool more() const noexcept { return pos_ < in_.size(); }
   [[nodiscard]] bool ok() const noexcept { return ok_; }
-  std::uint8_t u8(std::uint8_t def = 0);
-  std::uint64_t varint(std::uint64_t def = 0);
+  std::uint8_t u8(std::uint8_t def = 0) {
+    if (pos_ >= in_.size()) return def;
+    return static_cast<std::uint8_t>(in_[pos_++]);
+  }
+  std::uint64_t varint(std::uint64_t def = 0) {
+    if (pos_ < in_.size() && static_cast<std::uint8_t>(in_[pos_]) < 0x80)
+      return static_cast<std::uint8_t>(in_[pos_++]);
+    return varint_long(def);
+  }
   std::uint64_t fixed64(std::uint64_t def = 0);
   std::int64_t svarint(std::int64_t def = 0);
   std::string str();
   std::string_view str_view();
+  // Reads a string into `out`, reusing its storage.
+  void str_into(std::string& out) {
+    const std::string_view v = str_view();
+    out.assign(v.data(), v.size());
+  }
   bool boolean(bool def = false) { return u8(def ? 1 : 0) != 0; }
 
  private:
+  std::uint64_t varint_long(std::uint64_t def);
   std::string_view in_;
   std::size_t pos_ = 0;
   bool ok_ = true;
@@ -86,8 +106,10 @@ class Key {
 Key message_key(std::uint64_t id);
 // the layout before ids (read once, to migrate): number \0 seq(8)
 Key legacy_message_key(std::string_view number, std::uint64_t seq);
-// inbox: view(1) ~time(8) ~order(8); value = number
-Key inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
+// inbox views: time(8) order(8), ascending (newest last); value = number
+Key inbox_key(std::int64_t time, std::uint64_t order);
+// the layout before (one database for all views): view(1) ~time(8) ~order(8)
+Key legacy_inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
 // outbox: state(1: 0 due, 1 in flight) due(8) id(8)
 Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
 // outbox_num: number \0 id(8)

@@ -20,20 +20,29 @@ constexpr std::size_t kMaxFingerprintField = 64;
 // so the newest few inbound of a number are enough; older ones leave the profile.
 constexpr std::size_t kMaxRecentMo = 8;
 
-std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
+// A 64-bit multiply-xorshift step (the hash is stored in profiles, so it must not change with
+// the standard library: std::hash is not used).
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  h ^= v;
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 
-std::uint64_t add_field(std::uint64_t h, std::string_view f) {
-  f = f.substr(0, kMaxFingerprintField);
-  h = fnv1a(h, std::string_view("\x01", 1));  // field separator: "ab"+"c" != "a"+"bc"
-  h ^= f.size();
-  h *= 1099511628211ULL;
-  return fnv1a(h, f);
+std::uint64_t load_le(const char* p, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    v |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+
+// Each field with its length first, so "ab" + "c" and "a" + "bc" differ; eight bytes a step.
+std::uint64_t add_field(std::uint64_t h, std::string_view f, std::size_t max) {
+  f = f.substr(0, max);
+  h = mix(h, f.size());
+  std::size_t i = 0;
+  for (; i + 8 <= f.size(); i += 8) h = mix(h, load_le(f.data() + i, 8));
+  if (i < f.size()) h = mix(h, load_le(f.data() + i, f.size() - i));
+  return h;
 }
 
 // Same SMSC, numbers, SMSC timestamp / reference and text: the identity of a redelivery, as a
@@ -41,13 +50,13 @@ std::uint64_t add_field(std::uint64_t h, std::string_view f) {
 // reference two identical texts ("Sure") cannot be told from a redelivery, so none is taken (0).
 std::uint64_t fingerprint(const InboundMessage& in, std::string_view number) {
   if (in.smsc_timestamp.empty() && in.message_reference.empty()) return 0;
-  std::uint64_t h = 1469598103934665603ULL;
-  h = add_field(h, in.smsc);
-  h = add_field(h, number);
-  h = add_field(h, in.destination);
-  h = add_field(h, in.smsc_timestamp);
-  h = add_field(h, in.message_reference);
-  h = add_field(h, in.text);
+  std::uint64_t h = 0x243f6a8885a308d3ULL;
+  h = add_field(h, in.smsc, kMaxFingerprintField);
+  h = add_field(h, number, kMaxFingerprintField);
+  h = add_field(h, in.destination, kMaxFingerprintField);
+  h = add_field(h, in.smsc_timestamp, kMaxFingerprintField);
+  h = add_field(h, in.message_reference, kMaxFingerprintField);
+  h = add_field(h, in.text, kMaxInboundText);  // all of it: long texts may share a beginning
   // Final avalanche (splitmix64) so nearby inputs spread over all 64 bits.
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
@@ -191,7 +200,8 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   }
   result.number = number;
 
-  ProfileEdit edit;
+  // Reused from message to message (the writer is one thread): its strings keep their storage.
+  static thread_local ProfileEdit edit;
   load_or_create_profile(ctx, number, now, edit);
   Profile& p = edit.p;
   // A redelivery leaves no trace: the profile is not saved (nor created).

@@ -69,6 +69,18 @@ void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
   if (rc != 0) fail("mdb_put", rc);
 }
 
+void Txn::append(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) {  // not the greatest key
+    k = to_val(key);
+    v = to_val(value);
+    rc = mdb_put(txn_, dbi, &k, &v, 0);
+  }
+  if (rc != 0) fail("mdb_put", rc);
+}
+
 bool Txn::del(MDB_dbi dbi, std::string_view key) {
   MDB_val k = to_val(key);
   const int rc = mdb_del(txn_, dbi, &k, nullptr);
@@ -168,7 +180,10 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   open_db("profiles", profiles);
   open_db("message_log", messages);
   open_db("messages", legacy_messages);
-  open_db("inbox", inbox);
+  open_db("inbox_all", inbox_all);
+  open_db("inbox_unread", inbox_unread);
+  open_db("inbox_archived", inbox_archived);
+  open_db("inbox", legacy_inbox);
   open_db("outbox", outbox);
   open_db("outbox_ids", outbox_ids);
   open_db("outbox_num", outbox_num);

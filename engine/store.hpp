@@ -57,6 +57,9 @@ class Txn {
   [[nodiscard]] std::optional<std::string_view> get(MDB_dbi dbi, std::string_view key) const;
   // Throws MapFull when the map is full, StorageError on other failures.
   void put(MDB_dbi dbi, std::string_view key, std::string_view value);
+  // put() for a key meant to be greater than every key in the database: LMDB goes straight to
+  // the last page instead of searching. A key out of order is stored with a plain put().
+  void append(MDB_dbi dbi, std::string_view key, std::string_view value);
   // Returns false when the key was absent.
   bool del(MDB_dbi dbi, std::string_view key);
 
@@ -117,7 +120,12 @@ class Store {
   MDB_dbi profiles = 0;
   MDB_dbi messages = 0;         // id -> message (named "message_log")
   MDB_dbi legacy_messages = 0;  // number \0 seq -> message, the layout before ids ("messages")
-  MDB_dbi inbox = 0;
+  // Inbox views, one database each, keyed time(8) order(8) ascending: the newest conversation
+  // is the last key, so moving one to the top appends.
+  MDB_dbi inbox_all = 0;
+  MDB_dbi inbox_unread = 0;
+  MDB_dbi inbox_archived = 0;
+  MDB_dbi legacy_inbox = 0;  // view(1) ~time(8) ~order(8), the layout before ("inbox")
   MDB_dbi outbox = 0;
   MDB_dbi outbox_ids = 0;  // id -> outbox key
   MDB_dbi outbox_num = 0;  // number \0 id -> nothing (cancel on opt-out)

@@ -52,20 +52,21 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
                      std::size_t limit) {
   limit = clamp_limit(limit, kDefaultInboxPage);
   InboxPage page;
-  const char prefix = static_cast<char>(view);
-  std::string start(1, prefix);
+  // Newest first: from the end of the view's database backwards. The cursor is the key of the
+  // last row shown; the next page starts at the newest key older than it (also when that row
+  // has moved since).
+  Cursor c(txn, inbox_db(store, view));
   std::string after;
-  if (!cursor.empty() && from_hex(cursor, after) && !after.empty() && after[0] == prefix)
-    start = after;
-  else
-    after.clear();
-
-  Cursor c(txn, store.inbox);
-  bool ok = c.seek(start);
-  if (ok && !after.empty() && c.key() == after) ok = c.next();
+  bool ok;
+  if (!cursor.empty() && from_hex(cursor, after) && after.size() == 16) {
+    ok = c.seek(after);
+    ok = ok ? c.prev() : c.last();
+  } else {
+    ok = c.last();
+  }
   Profile p;
   std::string last_key;
-  for (; ok && !c.key().empty() && c.key()[0] == prefix; ok = c.next()) {
+  for (; ok; ok = c.prev()) {
     if (page.rows.size() == limit) {
       page.next_cursor = to_hex(last_key);
       break;

@@ -360,6 +360,21 @@ TEST_F(EngineTest, RedeliveryIsRecognisedAmongTheSendersRecentTexts) {
   EXPECT_EQ(profile_of(kAlice).unread, 10u);
 }
 
+TEST_F(EngineTest, LongTextsThatDifferOnlyAtTheEndAreNotRedeliveries) {
+  InboundMessage m;
+  m.smsc = "smsc1";
+  m.source = kAlice;
+  m.destination = kShortCode;
+  m.smsc_timestamp = "260615170000000+";  // the same second
+  m.received_unix = now;
+  const std::string start(150, 'x');
+  m.text = start + " first";
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  m.text = start + " second";
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(profile_of(kAlice).unread, 2u);
+}
+
 TEST_F(EngineTest, UnreadableSenderIsRejectedNotStored) {
   auto r = text("+", "hello");
   EXPECT_EQ(r.outcome, InboundOutcome::rejected);

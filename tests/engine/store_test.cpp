@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/profiles.hpp"
 #include "engine/records.hpp"
 #include "engine/store.hpp"
 #include "engine_fixture.hpp"
@@ -106,10 +107,10 @@ TEST(Records, KeysSortLikeTheViews) {
   EXPECT_LT(records::message_key(255), records::message_key(256));
   EXPECT_LT(records::legacy_message_key("+1650", 999), records::legacy_message_key("+16500", 1));
   // Inbox: newer first, then the later order first.
-  EXPECT_LT(records::inbox_key(InboxView::inbox, 200, 1),
-            records::inbox_key(InboxView::inbox, 100, 5));
-  EXPECT_LT(records::inbox_key(InboxView::inbox, 100, 6),
-            records::inbox_key(InboxView::inbox, 100, 5));
+  EXPECT_LT(records::inbox_key(100, 5), records::inbox_key(200, 1));
+  EXPECT_LT(records::inbox_key(100, 5), records::inbox_key(100, 6));
+  EXPECT_LT(records::legacy_inbox_key(InboxView::inbox, 200, 1),
+            records::legacy_inbox_key(InboxView::inbox, 100, 5));
   EXPECT_LT(records::outbox_key(false, 5, 9), records::outbox_key(false, 6, 1));
   EXPECT_LT(records::outbox_key(false, 1LL << 40, 9), records::outbox_key(true, 0, 1));
 }
@@ -127,9 +128,9 @@ TEST_F(EngineTest, MapGrowsInsteadOfFailingWhenFull) {
             std::string(400, 'a' + 2999 % 26));
 }
 
-// Turns the store back into the layout before message ids: messages keyed number \0 seq with
-// records that end before the number / seq / prev fields, no ids in profiles, the outbox or
-// the receipt index.
+// Turns the store back into the earlier layout: messages keyed number \0 seq with records that
+// end before the number / seq / prev fields, no ids in profiles, the outbox or the receipt
+// index, and all inbox views in one database, newest first.
 void downgrade_to_legacy_layout(const std::string& path) {
   Store store(StoreOptions{path, std::size_t{64} << 20, true, false});
   Txn txn(store, false);
@@ -167,13 +168,26 @@ void downgrade_to_legacy_layout(const std::string& path) {
     }
     for (const auto& [k, v] : out) txn.put(dbi, k, v);
   };
+  for (InboxView view : {InboxView::inbox, InboxView::unread, InboxView::archived}) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    {
+      Cursor c(txn, inbox_db(store, view));
+      for (bool ok = c.first(); ok; ok = c.next()) {
+        const auto time = static_cast<std::int64_t>(records::get_be64(c.key(), 0));
+        const std::uint64_t order = records::get_be64(c.key(), 8);
+        entries.emplace_back(records::legacy_inbox_key(view, time, order).str(), c.value());
+      }
+    }
+    ASSERT_EQ(mdb_drop(txn.get(), inbox_db(store, view), 0), 0);
+    for (const auto& [k, v] : entries) txn.put(store.legacy_inbox, k, v);
+  }
   rewrite(store.profiles, Profile{});
   rewrite(store.outbox, records::OutboxRecord{});
   rewrite(store.dlr_index, records::DlrTarget{});
   txn.commit();
 }
 
-TEST_F(EngineTest, MessagesStoredBeforeMessageIdsAreMovedWithTheirThreadsAndReferences) {
+TEST_F(EngineTest, AStoreInTheEarlierLayoutIsMovedOverWithThreadsInboxAndReferences) {
   subscribe_number(kAlice);
   text(kAlice, "first");
   text(kBob, "hello from bob");
@@ -181,12 +195,27 @@ TEST_F(EngineTest, MessagesStoredBeforeMessageIdsAreMovedWithTheirThreadsAndRefe
   ASSERT_TRUE(engine->reply({kAlice, "sent reply", "ann", false, now}).ok());
   ASSERT_EQ(drain().size(), 1u);  // submitted: its receipt is indexed
   ASSERT_TRUE(engine->reply({kAlice, "queued reply", "ann", false, now}).ok());
+  ASSERT_EQ(engine->mark_read(kBob, true, now), ActionError::ok);
   const auto before = thread_of(kAlice);
   ASSERT_EQ(before.size(), 4u);
+  const auto rows = [&](InboxView view) {
+    std::vector<std::string> numbers;
+    for (const auto& row : engine->inbox(view, "", 10).rows) numbers.push_back(row.number);
+    return numbers;
+  };
+  const auto inbox_before = rows(InboxView::inbox);
+  const auto unread_before = rows(InboxView::unread);
+  ASSERT_EQ(inbox_before, (std::vector<std::string>{kAlice, kBob}));
+  ASSERT_EQ(unread_before, (std::vector<std::string>{kAlice}));
   engine.reset();
   downgrade_to_legacy_layout(config.path);
 
   open();
+  EXPECT_EQ(rows(InboxView::inbox), inbox_before);
+  EXPECT_EQ(rows(InboxView::unread), unread_before);
+  text(kBob, "back again");
+  EXPECT_EQ(rows(InboxView::inbox), (std::vector<std::string>{kBob, kAlice}));
+  EXPECT_EQ(rows(InboxView::unread), (std::vector<std::string>{kBob, kAlice}));
   const auto after = thread_of(kAlice);
   ASSERT_EQ(after.size(), before.size());
   for (std::size_t i = 0; i < after.size(); ++i) {
@@ -194,7 +223,7 @@ TEST_F(EngineTest, MessagesStoredBeforeMessageIdsAreMovedWithTheirThreadsAndRefe
     EXPECT_EQ(after[i].seq, before[i].seq);
     EXPECT_EQ(after[i].state, before[i].state);
   }
-  EXPECT_EQ(thread_of(kBob).size(), 1u);
+  EXPECT_EQ(thread_of(kBob).size(), 2u);  // the migrated text and "back again"
   // Paging still walks the whole thread.
   auto page = engine->thread(kAlice, 0, 3, now);
   ASSERT_EQ(page.messages.size(), 3u);

@@ -157,7 +157,7 @@ void encode(const Profile& p, std::string& out) {
   out.clear();
   Writer w(out);
   w.u8(kSchemaVersion);
-  w.str(p.number);
+  w.str({});  // the number: profiles are read by their key, which is the number
   w.str(p.name);
   w.u8(static_cast<std::uint8_t>(p.consent));
   w.u8(static_cast<std::uint8_t>(p.consent_source));

@@ -140,6 +140,8 @@ struct DlrTarget {
   std::uint64_t message_id = 0;  // 0 in records written before message ids
 };
 
+// A profile record leaves its number out (it is the key): decode() gives an empty number and
+// read_profile() fills it in.
 void encode(const Profile& p, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, Profile& p);
 void encode(const Message& m, std::string& out);

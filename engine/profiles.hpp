@@ -22,6 +22,10 @@ struct ProfileEdit {
   std::int64_t old_inbound = 0;
   std::uint64_t old_order = 0;
   std::int64_t old_awaiting = 0;
+  // When set (the inbound path), the profile is read through this cursor on `profiles` and,
+  // if it existed, written back at the cursor's position without a second search.
+  Cursor* cursor = nullptr;
+  bool at_cursor = false;
 };
 
 // The database of an inbox view.

@@ -202,6 +202,16 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
 
   // Reused from message to message (the writer is one thread): its strings keep their storage.
   static thread_local ProfileEdit edit;
+  // The profile is read and written back through one cursor: one search instead of two.
+  Cursor profile_cursor(ctx.txn, ctx.store.profiles);
+  struct Release {
+    ProfileEdit& e;
+    ~Release() {
+      e.cursor = nullptr;
+      e.at_cursor = false;
+    }
+  } release{edit};
+  edit.cursor = &profile_cursor;
   load_or_create_profile(ctx, number, now, edit);
   Profile& p = edit.p;
   // A redelivery leaves no trace: the profile is not saved (nor created).

@@ -130,6 +130,17 @@ bool Cursor::prev() {
   return op(MDB_PREV);
 }
 
+bool Cursor::find(std::string_view key) {
+  return op(MDB_SET_KEY, key);
+}
+
+void Cursor::put_current(std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  const int rc = mdb_cursor_put(cur_, &k, &v, MDB_CURRENT);
+  if (rc != 0) fail("mdb_cursor_put", rc);
+}
+
 void Cursor::del() {
   const int rc = mdb_cursor_del(cur_, 0);
   if (rc != 0) fail("mdb_cursor_del", rc);

@@ -85,6 +85,11 @@ class Cursor {
   bool prev();
   std::string_view key() const noexcept { return key_; }
   std::string_view value() const noexcept { return value_; }
+  // Positions on exactly `key`; false when it is absent.
+  bool find(std::string_view key);
+  // Replaces the value of the current entry, whose key is `key` (write transactions only; no
+  // search). Throws MapFull / StorageError as Txn::put.
+  void put_current(std::string_view key, std::string_view value);
   // Deletes the current entry (write transactions only).
   void del();
 

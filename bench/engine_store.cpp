@@ -146,6 +146,9 @@ BENCHMARK(BM_InboundCommit)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+// Senders with long threads in the populated store (besides TWOWAY_BENCH_PROFILES others).
+constexpr std::size_t kBusy = 1000;
+
 // A populated store shared by the query benchmarks.
 struct Populated {
   std::string dir;
@@ -168,7 +171,9 @@ Populated& populated() {
     const auto start = std::chrono::steady_clock::now();
     std::int64_t t = kT0;
     for (std::size_t i = 0; i < s.messages; ++i) {
-      s.engine->submit_inbound(inbound(i % s.profiles, ++t), nullptr);
+      // One message in 20 goes to one of kBusy long threads, spread over the whole store.
+      const std::size_t who = i % 20 == 19 ? s.profiles + (i / 20) % kBusy : i % s.profiles;
+      s.engine->submit_inbound(inbound(who, ++t), nullptr);
       if (i % 100000 == 99999) s.engine->flush();
     }
     s.engine->flush();
@@ -207,6 +212,23 @@ void BM_ThreadPage(benchmark::State& state) {
   state.counters["messages"] = static_cast<double>(p.messages);
 }
 BENCHMARK(BM_ThreadPage)->Unit(benchmark::kMicrosecond);
+
+// The default thread page (50 messages) of a long thread whose messages are spread over the
+// whole store: each one is a separate lookup along the thread's chain.
+void BM_ThreadPageLong(benchmark::State& state) {
+  Populated& p = populated();
+  std::size_t i = 0, shown = 0, pages = 0;
+  for (auto _ : state) {
+    ThreadPage page = p.engine->thread(number(p.profiles + i++ % kBusy), 0, 50, kT0);
+    shown += page.messages.size();
+    ++pages;
+    benchmark::DoNotOptimize(page);
+  }
+  state.counters["messages_per_page"] =
+      pages > 0 ? static_cast<double>(shown) / static_cast<double>(pages) : 0;
+  state.counters["store_messages"] = static_cast<double>(p.messages);
+}
+BENCHMARK(BM_ThreadPageLong)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

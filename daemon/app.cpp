@@ -68,6 +68,8 @@ engine::EngineConfig engine_config(const Config& config) {
   e.organization.email = config.organization.support_email;
   e.organization.help_text = config.organization.help_text;
   for (const auto& n : config.numbers) e.sending_numbers.push_back(n.number);
+  e.retry_base_seconds = std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(config.outbox.retry_base).count());
   e.default_credit_rate = static_cast<std::uint32_t>(std::lround(config.credits.default_rate));
   for (const auto& [region, rate] : config.credits.rates)
     e.credit_rates[region] = static_cast<std::uint32_t>(std::lround(rate));

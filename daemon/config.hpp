@@ -115,6 +115,10 @@ struct StorageConfig {
   Durability durability = Durability::durable;
 };
 
+struct OutboxConfig {
+  Millis retry_base{30000};  ///< first wait after a retryable refusal; doubles up to 64x
+};
+
 struct RolesConfig {
   std::vector<std::string> owner, admin, manager;  ///< user names and "@group" names
 };
@@ -201,6 +205,7 @@ struct Config {
   LoggingConfig logging;
   MetricsConfig metrics;
   ReassemblyConfig reassembly;
+  OutboxConfig outbox;
   CreditsConfig credits;
   ConversationsConfig conversations;
   /// Every key's effective value as canonical text, by concrete path ("smscs[0].port"),

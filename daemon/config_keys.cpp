@@ -93,6 +93,9 @@ constexpr KeySpec kKeys[] = {
   {"reassembly.timeout", T::duration, "5m", 1 * kSec, kDay, R::live, false, "", "Give up on a partial message after this long (its text is kept)"},
   {"reassembly.max_partials_per_source", T::integer, "16", 1, 1000, R::live, false, "", "Incomplete messages held per sender"},
 
+  {"outbox", T::section, "", 0, 0, R::restart, false, "", "Outbound messages the SMSC refused for now"},
+  {"outbox.retry_base", T::duration, "30s", 1 * kSec, kDay, R::restart, false, "", "Wait before the first retry; each further retry waits twice as long (at most 64 times)"},
+
   {"credits", T::section, "", 0, 0, R::live, false, "", "Credits charged per outbound segment"},
   {"credits.default_rate", T::number, "1", 0, 1000, R::live, false, "", "Credits per segment where no country rate applies"},
   {"credits.rates", T::rate_map, "{}", 0, 1000, R::live, false, "", "Per-country rates: \"US\": 1"},

@@ -255,6 +255,9 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
   L.get(reassembly, "timeout", c.reassembly.timeout);
   L.get(reassembly, "max_partials_per_source", c.reassembly.max_partials_per_source);
 
+  const MapView outbox = L.section(top, "outbox");
+  L.get(outbox, "retry_base", c.outbox.retry_base);
+
   const MapView credits = L.section(top, "credits");
   L.get(credits, "default_rate", c.credits.default_rate);
   L.get(credits, "rates", c.credits.rates);

@@ -648,7 +648,8 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
       auto smsc = number_smsc_.find(wire_number(item.from));
       options = segment_options_[smsc->second];
     }
-    options.reference = next_reference_++;
+    // Stable across attempts: a retry of some segments must carry the first attempt's reference.
+    options.reference = static_cast<std::uint16_t>(item.id);
     ++in_flight_;
   }
   auto settle = [this] {
@@ -679,10 +680,22 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
   const std::string destination = wire_number(item.to);
   const bool payload = options.concatenation == smpp::Concatenation::payload;
   const std::size_t count = payload ? 1 : plan.parts.size();
+  // Segments the SMSC accepted in an earlier attempt do not go again (the handset has them);
+  // when this bind would split the text differently, everything goes.
+  const auto already = [&](std::size_t i) {
+    return item.accepted.size() == count && item.accepted[i];
+  };
+  std::size_t to_send = 0;
+  for (std::size_t i = 0; i < count; ++i) to_send += already(i) ? 0 : 1;
+  if (to_send == 0) {
+    settle();
+    return;
+  }
   auto tracker = std::make_shared<Tracker>();
   tracker->id = item.id;
-  tracker->remaining = count;
+  tracker->remaining = to_send;
   for (std::size_t i = 0; i < count; ++i) {
+    if (already(i)) continue;
     smpp::Pdu pdu = smpp::make_pdu(smpp::cmd::submit_sm, 0);
     auto& sm = *pdu.as<smpp::ShortMessage>();
     sm.source_addr_ton = src_ton;

@@ -141,7 +141,6 @@ class Gateway {
   // Canonical SMSC message ids whose mark_submitted has not committed yet.
   std::unordered_multiset<std::string> recording_ids_;
   std::uint64_t next_token_ = 1;
-  std::uint16_t next_reference_ = 1;
   bool stopping_ = false;
   bool binds_started_ = false;
   bool pump_scheduled_ = false;

@@ -314,6 +314,11 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
     item.segments = m.segments;
     item.kind = m.kind;
     item.attempts = e.rec.attempts;
+    if (std::any_of(m.smsc_ids.begin(), m.smsc_ids.end(),
+                    [](const std::string& s) { return !s.empty(); })) {
+      item.accepted.reserve(m.smsc_ids.size());
+      for (const auto& s : m.smsc_ids) item.accepted.push_back(!s.empty());
+    }
     out.push_back(std::move(item));
   }
   return out;
@@ -375,7 +380,8 @@ bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool re
   ++rec.attempts;
   if (retryable && rec.attempts < kMaxAttempts) {
     rec.in_flight = false;
-    rec.due = now + (std::int64_t{30} << std::min<std::uint32_t>(rec.attempts - 1, 6));
+    rec.due = now + (std::max<std::int64_t>(ctx.config.retry_base_seconds, 1)
+                     << std::min<std::uint32_t>(rec.attempts - 1, 6));
     put_outbox(ctx, rec);
     m.state = MessageState::queued;
   } else {

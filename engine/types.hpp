@@ -117,7 +117,8 @@ struct EngineConfig {
   std::uint32_t default_credit_rate = 1;
   std::int64_t redelivery_window_seconds = 7 * 24 * 3600;
   std::int64_t dlr_expiry_seconds = 7 * 24 * 3600;
-  std::size_t max_text_bytes = 4096;  // admin-supplied texts beyond this are refused
+  std::int64_t retry_base_seconds = 30;  // first wait after a retryable refusal, then doubled
+  std::size_t max_text_bytes = 4096;     // admin-supplied texts beyond this are refused
   Settings initial_settings;
 };
 
@@ -246,6 +247,10 @@ struct OutboundItem {
   std::uint32_t segments = 0;
   MessageKind kind = MessageKind::agent_reply;
   std::uint32_t attempts = 0;
+  // Per segment, whether the SMSC accepted it in an earlier attempt: a retry sends only the
+  // others (with the same concatenation reference, so the handset joins them). Empty when no
+  // segment was accepted yet.
+  std::vector<bool> accepted;
 };
 
 // ---- views ----

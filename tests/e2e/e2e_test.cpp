@@ -5,6 +5,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "harness.hpp"
 #include "smpp/charset.hpp"
 #include "tools/smsc_sim/mo_mix.hpp"
@@ -43,6 +47,8 @@ std::string config_yaml(const std::string& dir, std::uint16_t port) {
          "\"\n"
          "    smsc: sim\n"
          "default_region: US\n"
+         "outbox:\n"
+         "  retry_base: 1s\n"
          "storage:\n"
          "  path: " +
          dir +
@@ -215,6 +221,54 @@ TEST_F(EndToEnd, StartThenReplyThenStopAndTheRefusalAfterIt) {
   EXPECT_EQ(after["error"]["code"], "not_subscribed");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(mt_texts(sim_->sim(), kBob).size(), 3u) << "nothing after the opt-out confirmation";
+}
+
+TEST_F(EndToEnd, ARefusedPartIsSentAgainAloneWithTheSameReference) {
+  text(kBob, "START");
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() == 1; }));
+  text(kBob, "Can you send the whole menu?");
+  thread_with(kBob, 3);
+  // From now on the SMSC refuses every third submit_sm with ESME_RSYSERR: retryable, and left
+  // to twowayd's outbox (throttling statuses the session retries by itself). Of three parts
+  // sent together one is refused, and the same one again if all three went again.
+  sim::FaultConfig faults;
+  faults.syserr_every = 3;
+  sim_->sim().set_faults(faults);
+  std::string menu;
+  for (int i = 0; menu.size() < 400; ++i) menu += "Dish " + std::to_string(i) + " with rice. ";
+  auto reply = call(std::string("reply +") + kBob + " '" + menu + "'");
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  ASSERT_TRUE(wait_for(
+      [&] {
+        auto t = call("thread +" + std::string(kBob));
+        for (const auto& m : t["messages"])
+          if (m["kind"] == "agent_reply" && (m["status"] == "sent" || m["status"] == "delivered"))
+            return true;
+        return false;
+      },
+      std::chrono::seconds(20)))
+      << call("thread +" + std::string(kBob)).dump() << daemon_->log();
+  EXPECT_GT(sim_->sim().counters().mt_throttled, 0u) << "no refusal: nothing was retried";
+  // The handset got every part exactly once, all with one reference, and they join up.
+  std::map<int, int> seen;
+  std::set<int> refs;
+  std::string joined;
+  std::map<int, std::string> parts;
+  for (const auto& r : sim_->sim().mt_records()) {
+    if (r.destination_addr != kBob || !(r.esm_class & 0x40)) continue;
+    const std::string& sm = r.short_message;
+    ASSERT_GE(sm.size(), 6u);
+    ASSERT_EQ(static_cast<unsigned char>(sm[1]), 0x00);  // 8-bit reference concatenation
+    refs.insert(static_cast<unsigned char>(sm[3]));
+    const int seq = static_cast<unsigned char>(sm[5]);
+    ++seen[seq];
+    parts[seq] = smpp::decode_text(r.data_coding, std::string_view(sm).substr(6)).text;
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& [seq, count] : seen) EXPECT_EQ(count, 1) << "part " << seq << " sent twice";
+  EXPECT_EQ(refs.size(), 1u);
+  for (const auto& [seq, text] : parts) joined += text;
+  EXPECT_EQ(joined, menu);
 }
 
 TEST_F(EndToEnd, HelpLongUnicodeInPartsAndMmsNotification) {

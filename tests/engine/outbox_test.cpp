@@ -191,6 +191,29 @@ TEST_F(EngineTest, RetryableFailureComesBackAfterBackoffThenGivesUp) {
   EXPECT_EQ(thread_of(kAlice).back().error, "throttled");
 }
 
+TEST_F(EngineTest, ARetryOfAMultipartMessageNamesTheSegmentsAlreadyAccepted) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  const std::string long_text(400, 'a');  // three GSM-7 parts of 153
+  ASSERT_TRUE(engine->reply({kAlice, long_text, "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_EQ(items[0].segments, 3u);
+  EXPECT_TRUE(items[0].accepted.empty());  // first attempt: send everything
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "p0", now));
+  ASSERT_TRUE(engine->mark_failed(items[0].id, "throttled", true, now));
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 2, "p2", now));  // answered after the refusal
+  now += 3600;
+  items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].accepted, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(items[0].attempts, 1u);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 1, "p1", now));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+  EXPECT_EQ(thread_of(kAlice).back().smsc_ids, (std::vector<std::string>{"p0", "p1", "p2"}));
+  EXPECT_TRUE(engine->claim_due(now + 3600, 10).empty());
+}
+
 TEST_F(EngineTest, PermanentFailureIsFinal) {
   subscribe_number(kAlice);
   text(kAlice, "hi");

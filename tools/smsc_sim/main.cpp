@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
     ("tls-client-ca", po::value(&cfg.tls_client_ca_file), "require ESME client certificates signed by this CA (PEM)")
     ("throttle-every", po::value(&f.throttle_every)->default_value(0), "fault: every Kth submit_sm gets ESME_RTHROTTLED")
     ("msgqful-every", po::value(&f.msgqful_every)->default_value(0), "fault: every Kth submit_sm gets ESME_RMSGQFUL")
+    ("syserr-every", po::value(&f.syserr_every)->default_value(0), "fault: every Kth submit_sm gets ESME_RSYSERR (the ESME retries it later)")
     ("refuse-binds", po::value(&f.refuse_binds)->default_value(0), "fault: refuse the first N binds (ESME_RBINDFAIL)")
     ("refuse-all-binds", "fault: refuse every bind")
     ("delay-ms", po::value(&delay_ms)->default_value(0), "fault: delay every response by this much")

@@ -22,6 +22,7 @@ namespace twoway::sim {
 struct FaultConfig {
   std::uint32_t throttle_every = 0;  ///< every Kth submit_sm answered ESME_RTHROTTLED (0 = off)
   std::uint32_t msgqful_every = 0;   ///< every Kth submit_sm answered ESME_RMSGQFUL (0 = off)
+  std::uint32_t syserr_every = 0;    ///< every Kth submit_sm answered ESME_RSYSERR (0 = off)
   std::uint32_t refuse_binds = 0;    ///< refuse the first N binds with ESME_RBINDFAIL
   bool refuse_all_binds = false;
   std::chrono::milliseconds response_delay{0};  ///< delay every response the SMSC sends

@@ -289,6 +289,7 @@ void Conn::handle_mt(const Pdu& pdu, const DecodeError& err) {
   std::uint32_t refuse = 0;
   if (f.throttle_every != 0 && k % f.throttle_every == 0) refuse = status::throttled;
   if (f.msgqful_every != 0 && k % f.msgqful_every == 0) refuse = status::msgqful;
+  if (f.syserr_every != 0 && k % f.syserr_every == 0) refuse = status::syserr;
   if (f.mix && k % 97 == 0) refuse = status::throttled;
   if (refuse != 0) {
     st_->n.mt_throttled.fetch_add(1, std::memory_order_relaxed);

@@ -95,9 +95,12 @@ engine::EngineConfig engine_config(const Config& config) {
   if (!c.keywords.help.empty()) s.keywords.help = c.keywords.help;
   s.keywords.opt_out_contains = c.keywords.opt_out_contains;
   for (const auto& k : c.keywords.custom) {
-    // A custom keyword whose action is opt_in subscribes; the others only answer.
-    s.keywords.custom.push_back(
-        engine::CustomKeyword{k.word, k.reply, k.action == "opt_in" ? "subscribe" : ""});
+    // The YAML's consent effects in the engine's words; "none" only answers.
+    s.keywords.custom.push_back(engine::CustomKeyword{k.word, k.reply,
+                                                      k.action == "opt_in"    ? "subscribe"
+                                                      : k.action == "opt_out" ? "unsubscribe"
+                                                      : k.action == "help"    ? "help"
+                                                                              : ""});
   }
   // The config writes {organization} and {support_email}; the engine's templates name them
   // {{organization.prefix}} and {{organization.email}}.

@@ -114,7 +114,7 @@ constexpr KeySpec kKeys[] = {
   {"conversations.keywords.custom[]", T::section, "", 0, 0, R::seed, false, "", "One custom keyword"},
   {"conversations.keywords.custom[].word", T::string, "", 1, 40, R::seed, true, "", "The word"},
   {"conversations.keywords.custom[].reply", T::string, "", 0, 1600, R::seed, false, "", "Reply text"},
-  {"conversations.keywords.custom[].action", T::choice, "none", 0, 0, R::seed, false, "none|opt_out|opt_in|help", "Consent effect"},
+  {"conversations.keywords.custom[].action", T::choice, "none", 0, 0, R::seed, false, "none|opt_out|opt_in|help", "Consent effect: opt_out and help act as STOP and HELP (the reply, if any, replaces their answer)"},
   {"conversations.replies", T::section, "", 0, 0, R::seed, false, "", "Keyword replies ({organization}, {support_email} are filled in); empty = the built-in text"},
   {"conversations.replies.opt_out", T::string, "", 0, 1600, R::seed, false, "", "Opt-out confirmation"},
   {"conversations.replies.opt_in", T::string, "", 0, 1600, R::seed, false, "", "Opt-in confirmation"},

@@ -17,7 +17,7 @@ enum class KeywordKind { none, opt_out, opt_in, help, custom };
 struct CustomKeyword {
   std::string word;
   std::string reply;
-  std::string action;  // "", "subscribe", "tag:NAME"
+  std::string action;  // "", "subscribe", "unsubscribe", "help", "tag:NAME"
 };
 
 struct KeywordConfig {

@@ -227,9 +227,13 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
       ctx.txn.del(ctx.store.outbox_num, records::outbox_num_key(number, id));
       continue;
     }
-    drop_outbox(ctx, key, rec);
     Message m;
-    if (read_message(ctx.txn, ctx.store, rec.message_id, m)) {
+    const bool have_message = read_message(ctx.txn, ctx.store, rec.message_id, m);
+    // An opt-out confirmation still waiting is the one the customer must get (a second STOP
+    // sends none): it stays.
+    if (have_message && m.kind == MessageKind::keyword_reply && m.keyword == "opt_out") continue;
+    drop_outbox(ctx, key, rec);
+    if (have_message) {
       m.state = MessageState::cancelled;
       m.state_at = now;
       m.error = reason;

@@ -107,22 +107,37 @@ void answer(Context& ctx, ProfileEdit& edit, std::string text, MessageKind kind,
   enqueue_outbound(ctx, edit, req);
 }
 
+// The opt-out: consent off at once (queued messages cancelled), exactly one confirmation, also
+// to someone never subscribed; a repeated STOP from an unsubscribed number gets nothing more.
+// `text` replaces the standard confirmation when not empty (a custom keyword's own reply).
+void opt_out(Context& ctx, ProfileEdit& edit, std::string text, std::string_view from,
+             std::int64_t now) {
+  Profile& p = edit.p;
+  const bool was_unsubscribed = p.consent == Consent::unsubscribed;
+  set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::keyword, now);
+  if (was_unsubscribed || p.blocked) return;
+  if (text.empty()) text = opt_out_answer(*ctx.settings, ctx.config.organization, p);
+  answer(ctx, edit, std::move(text), MessageKind::keyword_reply, "opt_out", from, now);
+}
+
+// The help answer, to anyone not opted out (`text` as for opt_out).
+void help(Context& ctx, ProfileEdit& edit, std::string text, std::string_view from,
+          std::int64_t now) {
+  Profile& p = edit.p;
+  if (p.blocked || p.consent == Consent::unsubscribed) return;
+  if (text.empty()) text = help_answer(*ctx.settings, ctx.config.organization, p);
+  answer(ctx, edit, std::move(text), MessageKind::keyword_reply, "help", from, now);
+}
+
 void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std::string_view from,
                    std::int64_t now) {
   Profile& p = edit.p;
   const Settings& s = *ctx.settings;
   const Organization& org = ctx.config.organization;
   switch (km.kind) {
-    case KeywordKind::opt_out: {
-      const bool was_unsubscribed = p.consent == Consent::unsubscribed;
-      set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::keyword, now);
-      // Exactly one confirmation per opt-out, also to someone never subscribed; a repeated
-      // STOP from an already unsubscribed number gets nothing more.
-      if (!was_unsubscribed && !p.blocked)
-        answer(ctx, edit, opt_out_answer(s, org, p), MessageKind::keyword_reply, "opt_out", from,
-               now);
+    case KeywordKind::opt_out:
+      opt_out(ctx, edit, {}, from, now);
       break;
-    }
     case KeywordKind::opt_in:
       set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
       if (!p.blocked)
@@ -130,12 +145,21 @@ void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std:
                now);
       break;
     case KeywordKind::help:
-      if (!p.blocked && p.consent != Consent::unsubscribed)
-        answer(ctx, edit, help_answer(s, org, p), MessageKind::keyword_reply, "help", from, now);
+      help(ctx, edit, {}, from, now);
       break;
     case KeywordKind::custom: {
       if (km.custom_index >= s.keywords.custom.size()) break;
       const CustomKeyword& ck = s.keywords.custom[km.custom_index];
+      // A custom word that opts out or asks for help does everything STOP or HELP does, with
+      // its own reply when it has one (ARRET answering in French).
+      if (ck.action == "unsubscribe") {
+        opt_out(ctx, edit, render_template(ck.reply, org, p), from, now);
+        break;
+      }
+      if (ck.action == "help") {
+        help(ctx, edit, render_template(ck.reply, org, p), from, now);
+        break;
+      }
       if (ck.action == "subscribe") {
         set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
       } else if (ck.action.starts_with("tag:")) {

@@ -66,9 +66,12 @@ std::vector<std::string> settings_errors(const Settings& s) {
     if (c.word.empty() || c.word.size() > kMaxKeywordBytes)
       errors.push_back("keywords.custom: word empty or longer than 64 bytes");
     if (c.reply.size() > kMaxTemplate) errors.push_back("keywords.custom: reply too long");
-    if (!c.action.empty() && c.action != "subscribe" &&
+    if (!c.action.empty() && c.action != "subscribe" && c.action != "unsubscribe" &&
+        c.action != "help" &&
         !(c.action.starts_with("tag:") && c.action.size() > 4 && c.action.size() <= 68))
-      errors.push_back("keywords.custom: action must be \"\", \"subscribe\" or \"tag:NAME\"");
+      errors.push_back(
+          "keywords.custom: action must be \"\", \"subscribe\", \"unsubscribe\", \"help\" or "
+          "\"tag:NAME\"");
   }
   for (auto& e : quiet_hours_config_errors(s.quiet_hours)) errors.push_back("quiet_hours: " + e);
   if (s.notifications.waiting_threshold_seconds < 0)

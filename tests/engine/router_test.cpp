@@ -193,6 +193,45 @@ TEST_F(EngineTest, CustomKeywordRepliesSubscribesAndTags) {
   EXPECT_TRUE(engine->inbox(InboxView::inbox).rows.empty());
 }
 
+TEST_F(EngineTest, CustomOptOutAndHelpWordsActLikeStopAndHelpWithTheirOwnReplies) {
+  Settings s = engine->settings();
+  s.keywords.custom.push_back(
+      {"ARRET", "{{organization.prefix}}: vous ne recevrez plus de messages.", "unsubscribe"});
+  s.keywords.custom.push_back({"AIDE", "", "help"});  // no reply of its own: the HELP answer
+  ASSERT_TRUE(engine->set_settings(s).empty());
+  subscribe_number(kAlice);
+  text(kAlice, "aide");
+  auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].text.find("help@acme.example"), std::string::npos) << out[0].text;
+
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "queued before the opt-out", "ann", false, now}).ok());
+  text(kAlice, "Arrêt");  // accents fold: ARRET
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::unsubscribed);
+  text(kAlice, "ARRET");  // again before the confirmation left: still exactly one
+  text(kAlice, "AIDE");   // nothing to an opted-out number
+  out = drain();
+  ASSERT_EQ(out.size(), 1u);  // the queued reply was cancelled, the confirmation kept
+  EXPECT_EQ(out[0].text, "Acme: vous ne recevrez plus de messages.");
+  EXPECT_FALSE(engine->reply({kAlice, "still there?", "ann", false, now}).ok());
+}
+
+TEST_F(EngineTest, ASecondStopBeforeTheFirstConfirmationLeftKeepsThatConfirmation) {
+  subscribe_number(kAlice);
+  text(kAlice, "STOP");
+  text(kAlice, "STOP");
+  const auto out = drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].text.find("START"), std::string::npos) << out[0].text;  // how to come back
+}
+
+TEST_F(EngineTest, CustomKeywordActionsAreChecked) {
+  Settings s = engine->settings();
+  s.keywords.custom.push_back({"ODD", "?", "explode"});
+  EXPECT_FALSE(engine->set_settings(s).empty());
+}
+
 class AutoResponderTest : public EngineTest {
  protected:
   void set_mode(AutoResponderMode mode, std::int64_t period = 24 * 3600) {

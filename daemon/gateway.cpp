@@ -16,6 +16,10 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
+// Completed concatenated messages remembered, so a part the SMSC sends again after its
+// message was completed (a lost answer) is recognised instead of starting a new message.
+constexpr std::size_t kRecentCompletedSets = 10'000;
+
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
 }
@@ -170,8 +174,8 @@ Gateway::Gateway(boost::asio::io_context& io, engine::Engine& engine, const Conf
       expire_timer_(io),
       reassembler_(smpp::ReassemblyConfig{
           config.reassembly.timeout.count(),
-          static_cast<std::size_t>(config.reassembly.max_partials_per_source), 100'000,
-          64u << 20}) {
+          static_cast<std::size_t>(config.reassembly.max_partials_per_source), 100'000, 64u << 20,
+          kRecentCompletedSets}) {
   reload(config);
 }
 
@@ -420,6 +424,12 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
   } else if (result.outcome == smpp::PartOutcome::duplicate) {
     // A resent copy of a part already held: the original answers for it.
     answer({held_token}, smpp::status::ok);
+  } else if (result.outcome == smpp::PartOutcome::late_duplicate) {
+    // A part resent after its message was completed (its answer was lost): answered once the
+    // message, handed to the engine earlier, is committed; it starts no message of its own.
+    engine_.after_pending([this, held_token](bool committed) {
+      answer({held_token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
+    });
   }
 }
 

@@ -490,6 +490,13 @@ void Engine::housekeeping(std::int64_t now) {
   store_->reader_check();
 }
 
+void Engine::after_pending(Completion done) {
+  Work w;
+  w.type = Work::Type::call;
+  w.done = std::move(done);
+  enqueue(std::move(w));
+}
+
 void Engine::flush() {
   run<bool>([](Context&) { return true; });
 }

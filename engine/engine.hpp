@@ -135,6 +135,9 @@ class Engine {
   void housekeeping(std::int64_t now);
   // Returns once everything queued before the call is committed.
   void flush();
+  // Calls done(committed) once everything queued before the call is committed (without
+  // waiting): for answers that must follow an earlier message's commit.
+  void after_pending(Completion done);
   std::size_t map_size() const noexcept { return store_->map_size(); }
   // False once a storage failure made the engine refuse writes (the daemon should stop).
   bool healthy() const noexcept { return healthy_.load(); }

@@ -314,9 +314,9 @@ std::string PhoneNumbers::normalize(std::string_view raw, std::uint8_t ton,
   return {};
 }
 
-std::string PhoneNumbers::region_code(std::string_view e164) const {
-  PhoneNumber parsed;
-  if (!parse_e164(e164, parsed)) return {};
+namespace {
+
+std::string region_of(const PhoneNumber& parsed) {
   const auto* util = PhoneNumberUtil::GetInstance();
   std::string region;
   util->GetRegionCodeForNumber(parsed, &region);
@@ -326,6 +326,24 @@ std::string PhoneNumbers::region_code(std::string_view e164) const {
   }
   if (region == "ZZ" || region == "001") return {};
   return region;
+}
+
+}  // namespace
+
+std::string PhoneNumbers::region_code(std::string_view e164) const {
+  PhoneNumber parsed;
+  if (!parse_e164(e164, parsed)) return {};
+  return region_of(parsed);
+}
+
+PhoneNumbers::Place PhoneNumbers::place(std::string_view e164) const {
+  Place out;
+  PhoneNumber parsed;
+  if (!parse_e164(e164, parsed)) return out;
+  // libphonenumber tries every NANP region's patterns in turn; a state's area code is the US.
+  out.region = us_state(e164).empty() ? region_of(parsed) : std::string("US");
+  out.location = impl_->geocoder.GetDescriptionForNumber(parsed, impl_->english);
+  return out;
 }
 
 bool PhoneNumbers::is_us(std::string_view e164) const {

@@ -52,6 +52,14 @@ class PhoneNumbers {
   // when only that is known; "" when nothing is known or the number is invalid.
   [[nodiscard]] std::string location(std::string_view e164) const;
 
+  // region_code() and location() together, from one parse (what a first contact needs; a
+  // number of a US state's area code is "US" without asking libphonenumber).
+  struct Place {
+    std::string region;
+    std::string location;
+  };
+  [[nodiscard]] Place place(std::string_view e164) const;
+
   // IANA zone names of the number (sorted), from the generated prefix table. Numbers whose
   // prefix is unknown or not geographic (mobiles in most countries, toll-free) get every zone
   // of their country. Empty for short codes, alphanumerics and garbage.

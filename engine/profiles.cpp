@@ -89,8 +89,9 @@ void load_or_create_profile(Context& ctx, std::string_view number, std::int64_t 
   if (load_profile(ctx, number, edit)) return;
   edit.p.created = now;
   if (!number.empty() && number.front() == '+') {
-    edit.p.region = ctx.phones.region_code(number);
-    edit.p.location = ctx.phones.location(number);
+    auto place = ctx.phones.place(number);
+    edit.p.region = std::move(place.region);
+    edit.p.location = std::move(place.location);
   }
 }
 

@@ -127,6 +127,18 @@ TEST(PhoneRegion, IsUs) {
   EXPECT_FALSE(us().is_us(""));
 }
 
+TEST(PhoneLocation, PlaceIsRegionCodeAndLocationTogether) {
+  // Every NANP area code (the US fast path included) and a few others.
+  std::vector<std::string> numbers = {
+      "+442079460000", "+4930123456", "+33612345678", "+15551234567", "+999123456", "12345", ""};
+  for (int npa = 200; npa <= 999; ++npa) numbers.push_back("+1" + std::to_string(npa) + "2530000");
+  for (const auto& n : numbers) {
+    const auto p = us().place(n);
+    EXPECT_EQ(p.region, us().region_code(n)) << n;
+    EXPECT_EQ(p.location, us().location(n)) << n;
+  }
+}
+
 TEST(PhoneLocation, OfflineGeocoderInEnglish) {
   EXPECT_EQ(us().location("+16502530000"), "Mountain View, CA");
   EXPECT_EQ(us().location("+12125551234"), "New York, NY");

@@ -400,6 +400,9 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     return;
   }
   counters_.inbound_parts.fetch_add(1, std::memory_order_relaxed);
+  // Parts reach the engine in the order the reassembler took them (sessions run on several
+  // threads): a late duplicate's answer is queued behind the message it belongs to.
+  std::lock_guard order(inbound_order_mu_);
   smpp::AddResult result;
   std::uint64_t held_token = 0;
   std::int64_t held_ms = 0;

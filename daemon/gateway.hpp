@@ -128,6 +128,9 @@ class Gateway {
   // several at once so the engine's writer commits them together.
   boost::asio::thread_pool engine_calls_{4};
 
+  // Held from a part's arrival in the reassembler to its hand-over to the engine (never while
+  // waiting for the engine), so hand-overs keep the reassembler's order.
+  std::mutex inbound_order_mu_;
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, Smsc> smscs_;
   std::map<std::string, std::string> number_smsc_;  // sending number (digits) -> smsc name

@@ -152,7 +152,7 @@ std::uint64_t append_message(Context& ctx, Profile& p, Message& m) {
   p.last_preview = make_preview(m.text);
   // The newest id is the greatest key: append (no search; a third of a put's instructions).
   records::encode(m, ctx.scratch);
-  ctx.txn.append(ctx.store.messages, records::message_key(m.id), ctx.scratch);
+  ctx.txn.insert_new(ctx.store.messages, records::message_key(m.id), ctx.scratch);
   return m.seq;
 }
 
@@ -167,6 +167,18 @@ bool read_message(const Txn& txn, const Store& store, std::uint64_t id, Message&
 }
 
 std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& counters) {
+  // Ids continue after the greatest in use, whatever the counters say (they may come from a
+  // build that did not keep this counter).
+  {
+    Cursor c(txn, store.messages);
+    if (c.last()) {
+      const std::uint64_t last = records::get_be64(c.key());
+      if (counters.next_message_id <= last) {
+        counters.next_message_id = last + 1;
+        counters.dirty = true;
+      }
+    }
+  }
   std::size_t moved = 0;
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> outbound_ids;
   std::map<std::string, std::uint64_t> newest;  // number -> id of its newest message
@@ -188,7 +200,7 @@ std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& coun
       last = m.id;
       if (m.direction == Direction::outbound) outbound_ids[{m.number, m.seq}] = m.id;
       records::encode(m, buf);
-      txn.put(store.messages, records::message_key(m.id), buf);
+      txn.insert_new(store.messages, records::message_key(m.id), buf);
       ++moved;
     }
   }

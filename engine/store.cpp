@@ -81,6 +81,19 @@ void Txn::append(MDB_dbi dbi, std::string_view key, std::string_view value) {
   if (rc != 0) fail("mdb_put", rc);
 }
 
+void Txn::insert_new(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = to_val(key);
+  MDB_val v = to_val(value);
+  int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND | MDB_NOOVERWRITE);
+  if (rc == MDB_KEYEXIST) {  // not the greatest key, or taken: tell which
+    k = to_val(key);
+    v = to_val(value);
+    rc = mdb_put(txn_, dbi, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) throw StorageError("a new record's key is already in use", rc);
+  }
+  if (rc != 0) fail("mdb_put", rc);
+}
+
 bool Txn::del(MDB_dbi dbi, std::string_view key) {
   MDB_val k = to_val(key);
   const int rc = mdb_del(txn_, dbi, &k, nullptr);
@@ -191,6 +204,11 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   open_db("profiles", profiles);
   open_db("message_log", messages);
   open_db("messages", legacy_messages);
+  // Redelivery fingerprints of the earlier layout now live in the profiles: free their pages.
+  for (const char* gone : {"dedup", "dedup_time"}) {
+    MDB_dbi dbi = 0;
+    if (mdb_dbi_open(txn, gone, 0, &dbi) == 0) mdb_drop(txn, dbi, 1);
+  }
   open_db("inbox_all", inbox_all);
   open_db("inbox_unread", inbox_unread);
   open_db("inbox_archived", inbox_archived);

@@ -60,6 +60,9 @@ class Txn {
   // put() for a key meant to be greater than every key in the database: LMDB goes straight to
   // the last page instead of searching. A key out of order is stored with a plain put().
   void append(MDB_dbi dbi, std::string_view key, std::string_view value);
+  // Stores a record under a key that must be new (appended when it is the greatest). A key
+  // already in use means the store is inconsistent: StorageError, never an overwrite.
+  void insert_new(MDB_dbi dbi, std::string_view key, std::string_view value);
   // Returns false when the key was absent.
   bool del(MDB_dbi dbi, std::string_view key);
 

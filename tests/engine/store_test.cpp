@@ -246,6 +246,35 @@ TEST_F(EngineTest, AStoreInTheEarlierLayoutIsMovedOverWithThreadsInboxAndReferen
   EXPECT_EQ(last.back().seq, 5u);
 }
 
+TEST_F(EngineTest, MessageIdsContinueAfterTheGreatestEvenWhenTheCounterIsBehind) {
+  text(kAlice, "one");
+  text(kBob, "two");
+  engine.reset();
+  {
+    // The counters as a build without message ids wrote them: the id counter is missing.
+    Store store(StoreOptions{config.path, std::size_t{64} << 20, true, false});
+    Txn txn(store, false);
+    std::string buf;
+    records::Writer w(buf);
+    w.u8(records::kSchemaVersion);
+    w.varint(1);
+    w.varint(3);
+    txn.put(store.meta, "counters", buf);
+    txn.commit();
+  }
+  open();
+  text(kAlice, "three");
+  text(kBob, "four");
+  const auto alice = thread_of(kAlice);
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_EQ(alice[0].text, "one");
+  EXPECT_EQ(alice[1].text, "three");
+  const auto bob = thread_of(kBob);
+  ASSERT_EQ(bob.size(), 2u);
+  EXPECT_EQ(bob[0].text, "two");
+  EXPECT_EQ(bob[1].text, "four");
+}
+
 class WriterTest : public EngineTest {
  protected:
   void SetUp() override { open(EngineMode::threaded); }

@@ -74,10 +74,10 @@ Engine::~Engine() {
 
 // ---- the writer ----
 
-void Engine::enqueue(Work work) {
+void Engine::enqueue(Work&& work) {
   if (mode_ == EngineMode::synchronous) {
     std::lock_guard lock(sync_mu_);
-    std::vector<Work> batch;
+    Batch batch;
     batch.push_back(std::move(work));
     run_batch(batch);
     return;
@@ -128,17 +128,20 @@ void Engine::writer_loop() {
   auto last_sync = clock::now();
   auto last_upkeep = clock::now();
   const auto sync_every = std::chrono::milliseconds(std::max(config_.relaxed_sync_ms, 10));
-  std::vector<Work> batch;
-  batch.reserve(kMaxBatch);
+  Batch batch;
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait_for(lock, std::min<clock::duration>(sync_every, std::chrono::seconds(1)),
                          [&] { return stop_ || !queue_.empty(); });
       if (stop_ && queue_.empty()) break;
-      while (!queue_.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (queue_.size() <= kMaxBatch) {
+        batch.swap(queue_);
+      } else {
+        while (batch.size() < kMaxBatch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
     }
     space_cv_.notify_all();
@@ -159,7 +162,7 @@ void Engine::writer_loop() {
       last_upkeep = now;
       const std::int64_t t = latest_time_.load();
       if (t > 0) {
-        std::vector<Work> upkeep(1);
+        Batch upkeep(1);
         upkeep[0].call = [this, t](Context& ctx) {
           dlr_sweep_resume_ = sweep_dlr_index(ctx, t, dlr_sweep_resume_, kSweepBudget);
         };
@@ -185,7 +188,7 @@ void Engine::apply(Work& work, Context& ctx) {
   }
 }
 
-bool Engine::try_batch(std::vector<Work>& batch, std::vector<Event>& events) {
+bool Engine::try_batch(Batch& batch, std::vector<Event>& events) {
   for (int attempt = 0; attempt <= kMaxGrowRetries; ++attempt) {
     events.clear();
     Counters counters = counters_;
@@ -214,7 +217,7 @@ bool Engine::try_batch(std::vector<Work>& batch, std::vector<Event>& events) {
   throw StorageError("map full after growing", MDB_MAP_FULL);
 }
 
-void Engine::run_batch(std::vector<Work>& batch) {
+void Engine::run_batch(Batch& batch) {
   std::vector<Event> events;
   bool committed = false;
   if (healthy_) {
@@ -245,7 +248,7 @@ void Engine::run_batch(std::vector<Work>& batch) {
       // One item failed for its own reasons: isolate it by applying the items one by one.
       if (batch.size() > 1) {
         for (auto& w : batch) {
-          std::vector<Work> one;
+          Batch one;
           one.push_back(std::move(w));
           run_batch(one);
         }

@@ -158,10 +158,12 @@ class Engine {
 
   template <class R>
   R run(std::function<R(Context&)> fn);
-  void enqueue(Work work);
+  void enqueue(Work&& work);
   void writer_loop();
-  void run_batch(std::vector<Work>& batch);
-  bool try_batch(std::vector<Work>& batch, std::vector<Event>& events);
+  // A deque, so the writer takes a whole queue by swapping it instead of moving every item.
+  using Batch = std::deque<Work>;
+  void run_batch(Batch& batch);
+  bool try_batch(Batch& batch, std::vector<Event>& events);
   void apply(Work& work, Context& ctx);
   void publish(const std::vector<Event>& events);
 

@@ -1,6 +1,7 @@
 // Encoding and decoding of the engine's LMDB records and keys (see records.hpp for the format).
 #include "engine/records.hpp"
 
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -98,7 +99,9 @@ Key& Key::byte(std::uint8_t v) {
 
 Key& Key::be64(std::uint64_t v) {
   if (kCapacity - size_ < 8) throw std::length_error("key too long");
-  for (int i = 7; i >= 0; --i) buf_[size_++] = static_cast<char>((v >> (i * 8)) & 0xff);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(buf_ + size_, &v, 8);
+  size_ += 8;
   return *this;
 }
 

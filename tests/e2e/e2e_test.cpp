@@ -275,7 +275,7 @@ TEST_F(EndToEnd, APartResentAfterItsMessageCompletedIsAnsweredAndStartsNoMessage
   // Short reassembly timeout: a part wrongly held as the start of a new message would come out
   // as a fragment within the test.
   ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-  write_file(config_, config_yaml(dir_.path(), sim_->port()) + "reassembly:\n  timeout: 2s\n");
+  write_file(config_, config_yaml(dir_.path(), sim_->port()) + "reassembly:\n  timeout: 3s\n");
   start_daemon();
   std::string long_text;
   for (int i = 0; long_text.size() < 200; ++i) long_text += "Order " + std::to_string(i) + " ok. ";
@@ -284,13 +284,20 @@ TEST_F(EndToEnd, APartResentAfterItsMessageCompletedIsAnsweredAndStartsNoMessage
   for (auto& part : whole.parts) part.ref_offset = -1;  // one reference for both sendings
   sim_->sim().inject_mo("twoway", whole, kCarol);
   thread_with(kCarol, 1);
+  const auto all_answered = [&] {
+    const auto c = sim_->sim().counters();
+    return c.mo_pdus_acked == c.mo_pdus_sent;
+  };
+  ASSERT_TRUE(wait_for(all_answered));
   // The SMSC sends the first part again, as after a lost deliver_sm_resp.
   const auto acked = sim_->sim().counters().mo_pdus_acked;
   sim::MoTemplate again = whole;
   again.send_order = {0};
   sim_->sim().inject_mo("twoway", again, kCarol);
-  ASSERT_TRUE(wait_for([&] { return sim_->sim().counters().mo_pdus_acked == acked + 1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // past the 2 s timeout
+  ASSERT_TRUE(wait_for([&] { return sim_->sim().counters().mo_pdus_acked > acked; }));
+  ASSERT_TRUE(wait_for(all_answered));
+  EXPECT_EQ(sim_->sim().counters().mo_pdus_acked, acked + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));  // past the 3 s timeout
   const auto t = call("thread +" + std::string(kCarol));
   std::vector<std::string> texts;
   for (const auto& m : t["messages"])

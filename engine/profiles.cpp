@@ -217,30 +217,23 @@ std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& coun
     auto it = outbound_ids.find({number, seq});
     return it == outbound_ids.end() ? 0 : it->second;
   };
-  std::vector<std::pair<std::string, std::string>> rewrites;
-  {
-    Cursor c(txn, store.outbox);
-    for (bool ok = c.first(); ok; ok = c.next()) {
-      records::OutboxRecord rec;
-      if (!records::decode(c.value(), rec) || rec.message_id != 0) continue;
-      rec.message_id = id_of(rec.number, rec.seq);
-      records::encode(rec, buf);
-      rewrites.emplace_back(std::string(c.key()), buf);
+  // Outbox entries and receipt-index targets point at their moved messages.
+  const auto link = [&](MDB_dbi dbi, auto record) {
+    std::vector<std::pair<std::string, std::string>> rewrites;
+    {
+      Cursor c(txn, dbi);
+      for (bool ok = c.first(); ok; ok = c.next()) {
+        auto r = record;
+        if (!records::decode(c.value(), r) || r.message_id != 0) continue;
+        r.message_id = id_of(r.number, r.seq);
+        records::encode(r, buf);
+        rewrites.emplace_back(std::string(c.key()), buf);
+      }
     }
-  }
-  for (const auto& [k, v] : rewrites) txn.put(store.outbox, k, v);
-  rewrites.clear();
-  {
-    Cursor c(txn, store.dlr_index);
-    for (bool ok = c.first(); ok; ok = c.next()) {
-      records::DlrTarget t;
-      if (!records::decode(c.value(), t) || t.message_id != 0) continue;
-      t.message_id = id_of(t.number, t.seq);
-      records::encode(t, buf);
-      rewrites.emplace_back(std::string(c.key()), buf);
-    }
-  }
-  for (const auto& [k, v] : rewrites) txn.put(store.dlr_index, k, v);
+    for (const auto& [k, v] : rewrites) txn.put(dbi, k, v);
+  };
+  link(store.outbox, records::OutboxRecord{});
+  link(store.dlr_index, records::DlrTarget{});
   const int rc = mdb_drop(txn.get(), store.legacy_messages, 0);  // empty it, keep the name
   if (rc != 0) throw StorageError(std::string("mdb_drop: ") + mdb_strerror(rc), rc);
   return moved;

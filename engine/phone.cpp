@@ -316,6 +316,12 @@ std::string PhoneNumbers::normalize(std::string_view raw, std::uint8_t ton,
 
 namespace {
 
+// libphonenumber finds a +1 number's region by trying every NANP region's patterns in turn; a
+// US state's area code (the table above) is the US without that.
+bool us_state_area_code(std::string_view e164) {
+  return !PhoneNumbers::us_state(e164).empty();
+}
+
 std::string region_of(const PhoneNumber& parsed) {
   const auto* util = PhoneNumberUtil::GetInstance();
   std::string region;
@@ -331,6 +337,7 @@ std::string region_of(const PhoneNumber& parsed) {
 }  // namespace
 
 std::string PhoneNumbers::region_code(std::string_view e164) const {
+  if (us_state_area_code(e164)) return "US";
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return {};
   return region_of(parsed);
@@ -340,15 +347,13 @@ PhoneNumbers::Place PhoneNumbers::place(std::string_view e164) const {
   Place out;
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return out;
-  // libphonenumber tries every NANP region's patterns in turn; a state's area code is the US.
-  out.region = us_state(e164).empty() ? region_of(parsed) : std::string("US");
+  out.region = us_state_area_code(e164) ? std::string("US") : region_of(parsed);
   out.location = impl_->geocoder.GetDescriptionForNumber(parsed, impl_->english);
   return out;
 }
 
 bool PhoneNumbers::is_us(std::string_view e164) const {
   if (e164.size() < 2 || e164[1] != '1') return false;  // NANP only
-  if (!us_state(e164).empty()) return true;             // fast path: no parsing for the usual case
   return region_code(e164) == "US";
 }
 

@@ -45,15 +45,15 @@ class PhoneNumbers {
   [[nodiscard]] bool is_short_code(std::string_view number) const;
 
   // ISO region of an E.164 number ("US", "GB"); for numbers no region claims, the main region
-  // of the country code; "" when the input is not an E.164 number of a known country code.
+  // of the country code; "" when the input is not an E.164 number of a known country code. A
+  // number of a US state's area code is "US" without asking libphonenumber.
   [[nodiscard]] std::string region_code(std::string_view e164) const;
 
   // Offline geocoder description in English ("Mountain View, CA", "London"); the country name
   // when only that is known; "" when nothing is known or the number is invalid.
   [[nodiscard]] std::string location(std::string_view e164) const;
 
-  // region_code() and location() together, from one parse (what a first contact needs; a
-  // number of a US state's area code is "US" without asking libphonenumber).
+  // region_code() and location() together, from one parse (what a first contact needs).
   struct Place {
     std::string region;
     std::string location;

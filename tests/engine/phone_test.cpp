@@ -2,6 +2,9 @@
 // generated prefix -> time zone table.
 #include "engine/phone.hpp"
 
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -125,6 +128,32 @@ TEST(PhoneRegion, IsUs) {
   EXPECT_TRUE(PhoneNumbers::is_us_state("DC"));
   EXPECT_FALSE(PhoneNumbers::is_us_state("PR"));
   EXPECT_FALSE(us().is_us(""));
+}
+
+// The region as libphonenumber alone gives it: its own region for the number, else the main
+// region of the country code.
+std::string libphonenumber_region(const std::string& e164) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const auto* util = PhoneNumberUtil::GetInstance();
+  PhoneNumber parsed;
+  if (util->Parse(e164, "ZZ", &parsed) != PhoneNumberUtil::NO_PARSING_ERROR) return {};
+  std::string region;
+  util->GetRegionCodeForNumber(parsed, &region);
+  if (region.empty() || region == "ZZ") {
+    region.clear();
+    util->GetRegionCodeForCountryCode(parsed.country_code(), &region);
+  }
+  return region == "ZZ" || region == "001" ? std::string() : region;
+}
+
+TEST(PhoneRegion, EveryNanpAreaCodeAgreesWithLibphonenumber) {
+  // region_code() answers a US state's area code from its own table: that table must never
+  // disagree with libphonenumber.
+  for (int npa = 200; npa <= 999; ++npa) {
+    const std::string n = "+1" + std::to_string(npa) + "2530000";
+    EXPECT_EQ(us().region_code(n), libphonenumber_region(n)) << n;
+  }
 }
 
 TEST(PhoneLocation, PlaceIsRegionCodeAndLocationTogether) {

@@ -25,9 +25,7 @@ TextEncoding map_encoding(smpp::TextEncoding e) {
 }
 
 bool load_outbox(Context& ctx, std::uint64_t id, std::string& key, records::OutboxRecord& rec) {
-  std::string idk;
-  records::put_be64(idk, id);
-  auto k = ctx.txn.get(ctx.store.outbox_ids, idk);
+  auto k = ctx.txn.get(ctx.store.outbox_ids, records::outbox_id_key(id));
   if (!k) return false;
   key.assign(*k);
   auto v = ctx.txn.get(ctx.store.outbox, key);
@@ -39,17 +37,13 @@ void put_outbox(Context& ctx, const records::OutboxRecord& rec) {
   const records::Key key = records::outbox_key(rec.in_flight, rec.due, rec.id);
   records::encode(rec, ctx.scratch);
   ctx.txn.put(ctx.store.outbox, key, ctx.scratch);
-  std::string idk;
-  records::put_be64(idk, rec.id);
-  ctx.txn.put(ctx.store.outbox_ids, idk, key);
+  ctx.txn.put(ctx.store.outbox_ids, records::outbox_id_key(rec.id), key);
 }
 
 // Removes the entry and both its indexes.
 void drop_outbox(Context& ctx, std::string_view key, const records::OutboxRecord& rec) {
   ctx.txn.del(ctx.store.outbox, key);
-  std::string idk;
-  records::put_be64(idk, rec.id);
-  ctx.txn.del(ctx.store.outbox_ids, idk);
+  ctx.txn.del(ctx.store.outbox_ids, records::outbox_id_key(rec.id));
   ctx.txn.del(ctx.store.outbox_num, records::outbox_num_key(rec.number, rec.id));
 }
 

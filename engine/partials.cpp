@@ -7,13 +7,6 @@ namespace twoway::engine {
 
 namespace {
 
-std::string key_of(std::int64_t now_ms, std::uint64_t token) {
-  std::string k;
-  records::put_be64(k, static_cast<std::uint64_t>(now_ms < 0 ? 0 : now_ms));
-  records::put_be64(k, token);
-  return k;
-}
-
 // Optional fields: a presence byte then the value.
 template <class T>
 void put_opt(records::Writer& w, const std::optional<T>& v) {
@@ -53,12 +46,12 @@ bool store_partial(Context& ctx, const smpp::StoredPart& p) {
   put_opt(w, p.source_port);
   w.svarint(p.now_ms);
   w.varint(p.token);
-  ctx.txn.put(ctx.store.partials, key_of(p.now_ms, p.token), buf);
+  ctx.txn.put(ctx.store.partials, records::partial_key(p.now_ms, p.token), buf);
   return true;
 }
 
 void drop_partial(Context& ctx, const PartKey& key) {
-  ctx.txn.del(ctx.store.partials, key_of(key.now_ms, key.token));
+  ctx.txn.del(ctx.store.partials, records::partial_key(key.now_ms, key.token));
 }
 
 std::vector<smpp::StoredPart> read_partials(const Txn& txn, const Store& store, std::size_t limit) {

@@ -142,6 +142,12 @@ Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
   return k;
 }
 
+Key outbox_id_key(std::uint64_t id) {
+  Key k;
+  k.be64(id);
+  return k;
+}
+
 Key outbox_num_key(std::string_view number, std::uint64_t id) {
   Key k;
   k.bytes(number).byte(0).be64(id);
@@ -151,6 +157,12 @@ Key outbox_num_key(std::string_view number, std::uint64_t id) {
 Key awaiting_key(std::int64_t since, std::string_view number) {
   Key k;
   k.be64(static_cast<std::uint64_t>(since < 0 ? 0 : since)).bytes(number);
+  return k;
+}
+
+Key partial_key(std::int64_t now_ms, std::uint64_t token) {
+  Key k;
+  k.be64(static_cast<std::uint64_t>(now_ms < 0 ? 0 : now_ms)).be64(token);
   return k;
 }
 

@@ -112,10 +112,14 @@ Key inbox_key(std::int64_t time, std::uint64_t order);
 Key legacy_inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
 // outbox: state(1: 0 due, 1 in flight) due(8) id(8)
 Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
+// outbox_ids: id(8); value = outbox key
+Key outbox_id_key(std::uint64_t id);
 // outbox_num: number \0 id(8)
 Key outbox_num_key(std::string_view number, std::uint64_t id);
 // awaiting: time(8) number
 Key awaiting_key(std::int64_t since, std::string_view number);
+// partials: received ms(8) token(8)
+Key partial_key(std::int64_t now_ms, std::uint64_t token);
 
 // ---- records ----
 

@@ -62,33 +62,26 @@ std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) cons
   return from_val(v);
 }
 
-void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+int Txn::put_with(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
-  const int rc = mdb_put(txn_, dbi, &k, &v, 0);
-  if (rc != 0) fail("mdb_put", rc);
+  return mdb_put(txn_, dbi, &k, &v, flags);
+}
+
+void Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  if (const int rc = put_with(dbi, key, value, 0); rc != 0) fail("mdb_put", rc);
 }
 
 void Txn::append(MDB_dbi dbi, std::string_view key, std::string_view value) {
-  MDB_val k = to_val(key);
-  MDB_val v = to_val(value);
-  int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND);
-  if (rc == MDB_KEYEXIST) {  // not the greatest key
-    k = to_val(key);
-    v = to_val(value);
-    rc = mdb_put(txn_, dbi, &k, &v, 0);
-  }
+  int rc = put_with(dbi, key, value, MDB_APPEND);
+  if (rc == MDB_KEYEXIST) rc = put_with(dbi, key, value, 0);  // not the greatest key
   if (rc != 0) fail("mdb_put", rc);
 }
 
 void Txn::insert_new(MDB_dbi dbi, std::string_view key, std::string_view value) {
-  MDB_val k = to_val(key);
-  MDB_val v = to_val(value);
-  int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND | MDB_NOOVERWRITE);
+  int rc = put_with(dbi, key, value, MDB_APPEND | MDB_NOOVERWRITE);
   if (rc == MDB_KEYEXIST) {  // not the greatest key, or taken: tell which
-    k = to_val(key);
-    v = to_val(value);
-    rc = mdb_put(txn_, dbi, &k, &v, MDB_NOOVERWRITE);
+    rc = put_with(dbi, key, value, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) throw StorageError("a new record's key is already in use", rc);
   }
   if (rc != 0) fail("mdb_put", rc);

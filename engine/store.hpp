@@ -67,6 +67,9 @@ class Txn {
   bool del(MDB_dbi dbi, std::string_view key);
 
  private:
+  // mdb_put with `flags`; returns LMDB's code.
+  int put_with(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags);
+
   Store& store_;
   std::shared_lock<std::shared_mutex> lock_;
   MDB_txn* txn_ = nullptr;

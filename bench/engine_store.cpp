@@ -16,9 +16,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 
@@ -95,12 +98,15 @@ InboundMessage inbound(std::size_t i, std::int64_t t) {
   return m;
 }
 
-// Inbound committed per second: each iteration submits `batch` messages and waits for the
-// commit that holds them (the completion of the last one), so one transaction per batch.
+// Inbound committed per second: each iteration hands the engine `batch` messages at once and
+// waits for the completion of the last one, so one transaction per batch (counter `commits`).
+// With in_flight 2 the next batch is handed over before the previous one is acknowledged, as
+// when several binds keep their windows full.
 void BM_InboundCommit(benchmark::State& state) {
   const std::size_t batch = static_cast<std::size_t>(state.range(0));
   const bool durable = state.range(1) != 0;
   const bool write_map = state.range(2) != 0;
+  const std::size_t in_flight = static_cast<std::size_t>(std::max<std::int64_t>(state.range(3), 1));
   const std::string dir = make_dir();
   const std::size_t profiles = std::max<std::size_t>(env_size("TWOWAY_BENCH_SENDERS", 10000), 1);
   {
@@ -113,23 +119,38 @@ void BM_InboundCommit(benchmark::State& state) {
     for (std::size_t k = 0; k < profiles; ++k) engine.submit_inbound(inbound(k, ++t), nullptr);
     engine.flush();
     std::atomic<std::size_t> committed{0};
+    std::deque<std::future<void>> pending;
     const double cpu0 = process_cpu_seconds();
     const double written0 = process_bytes_written();
     const double writer0 = engine.writer_cpu_seconds();
+    const std::uint64_t commits0 = engine.commit_stats().commits;
     for (auto _ : state) {
-      for (std::size_t k = 0; k < batch; ++k, ++i)
-        engine.submit_inbound(inbound(i % profiles, ++t), [&](bool ok) {
+      if (pending.size() >= in_flight) {
+        pending.front().wait();
+        pending.pop_front();
+      }
+      auto last = std::make_shared<std::promise<void>>();
+      pending.push_back(last->get_future());
+      std::vector<Engine::Submission> messages(batch);
+      for (std::size_t k = 0; k < batch; ++k, ++i) {
+        messages[k].message = inbound(i % profiles, ++t);
+        messages[k].done = [&committed, last = k + 1 == batch ? last : nullptr](bool ok) {
           if (ok) committed.fetch_add(1, std::memory_order_relaxed);
-        });
-      engine.flush();
+          if (last) last->set_value();
+        };
+      }
+      engine.submit_inbound(std::move(messages));
     }
+    for (auto& f : pending) f.wait();
     const double cpu = process_cpu_seconds() - cpu0;
     const double written = process_bytes_written() - written0;
     const double writer_cpu = engine.writer_cpu_seconds() - writer0;
+    const double commits = static_cast<double>(engine.commit_stats().commits - commits0);
     state.SetItemsProcessed(static_cast<std::int64_t>(committed.load()));
     state.counters["per_cpu_s"] = cpu > 0 ? static_cast<double>(committed.load()) / cpu : 0;
     state.counters["per_writer_cpu_s"] =
         writer_cpu > 0 ? static_cast<double>(committed.load()) / writer_cpu : 0;
+    state.counters["commits"] = commits / static_cast<double>(state.iterations());
     state.counters["written_per_msg"] =
         committed.load() > 0 ? written / static_cast<double>(committed.load()) : 0;
     state.counters["committed_per_s"] =
@@ -138,11 +159,12 @@ void BM_InboundCommit(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_InboundCommit)
-    ->ArgsProduct({{1, 64, 1024}, {1}, {0}})
-    ->Args({1024, 0, 0})
-    ->Args({1024, 1, 1})
-    ->Args({1024, 0, 1})
-    ->ArgNames({"batch", "durable", "writemap"})
+    ->ArgsProduct({{1, 64, 1024}, {1}, {0}, {1}})
+    ->Args({1024, 1, 0, 2})
+    ->Args({1024, 0, 0, 1})
+    ->Args({1024, 1, 1, 1})
+    ->Args({1024, 0, 1, 1})
+    ->ArgNames({"batch", "durable", "writemap", "in_flight"})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -287,16 +287,45 @@ void Engine::publish(const std::vector<Event>& events) {
 
 // ---- the SMPP path ----
 
-void Engine::submit_inbound(InboundMessage message, Completion done) {
+void Engine::note_time(std::int64_t received_unix) {
   std::int64_t t = latest_time_.load();
-  while (message.received_unix > t &&
-         !latest_time_.compare_exchange_weak(t, message.received_unix)) {
+  while (received_unix > t && !latest_time_.compare_exchange_weak(t, received_unix)) {
   }
+}
+
+void Engine::submit_inbound(InboundMessage message, Completion done) {
+  note_time(message.received_unix);
   Work w;
   w.type = Work::Type::inbound;
   w.inbound = std::move(message);
   w.done = std::move(done);
   enqueue(std::move(w));
+}
+
+void Engine::submit_inbound(std::vector<Submission> messages) {
+  if (messages.empty()) return;
+  Batch works;
+  for (auto& m : messages) {
+    note_time(m.message.received_unix);
+    Work& w = works.emplace_back();
+    w.type = Work::Type::inbound;
+    w.inbound = std::move(m.message);
+    w.done = std::move(m.done);
+  }
+  if (mode_ == EngineMode::synchronous) {
+    std::lock_guard lock(sync_mu_);
+    run_batch(works);
+    return;
+  }
+  {
+    std::unique_lock lock(queue_mu_);
+    space_cv_.wait(lock, [&] { return queue_.size() < kMaxQueue || stop_; });
+    if (queue_.empty())
+      queue_.swap(works);
+    else
+      for (auto& w : works) queue_.push_back(std::move(w));
+  }
+  queue_cv_.notify_one();
 }
 
 void Engine::submit_receipt(Receipt receipt, Completion done) {

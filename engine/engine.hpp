@@ -69,6 +69,13 @@ class Engine {
   // holding the message and all its effects committed (answer deliver_sm then); `done(false)`
   // if it could not be stored (do not acknowledge). Blocks while the queue is full.
   void submit_inbound(InboundMessage message, Completion done);
+  // Several at once (e.g. every deliver_sm of one socket read): queued together, so the writer
+  // takes them into one transaction unless the queue holds more than a batch.
+  struct Submission {
+    InboundMessage message;
+    Completion done;
+  };
+  void submit_inbound(std::vector<Submission> messages);
   // Same for a delivery receipt; `done(true)` also when no message had the id.
   void submit_receipt(Receipt receipt, Completion done);
   // Stores a reassembly part that waits for its siblings; `done(true)` after the commit (then
@@ -159,6 +166,7 @@ class Engine {
   template <class R>
   R run(std::function<R(Context&)> fn);
   void enqueue(Work&& work);
+  void note_time(std::int64_t received_unix);
   void writer_loop();
   // A deque, so the writer takes a whole queue by swapping it instead of moving every item.
   using Batch = std::deque<Work>;

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -305,6 +307,30 @@ TEST_F(WriterTest, CompletionRunsAfterTheCommitThatHoldsTheMessage) {  // invari
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done == kCount; });
   EXPECT_EQ(visible.load(), kCount);
+}
+
+TEST_F(WriterTest, MessagesHandedOverTogetherShareOneTransaction) {
+  for (EngineMode mode : {EngineMode::threaded, EngineMode::synchronous}) {
+    open(mode);
+    engine->flush();
+    const std::uint64_t commits = engine->commit_stats().commits;
+    std::atomic<int> acked{0};
+    std::vector<Engine::Submission> batch(10);
+    for (int i = 0; i < 10; ++i) {
+      batch[i].message.smsc = "smsc1";
+      batch[i].message.source = kAlice;
+      batch[i].message.destination = kShortCode;
+      batch[i].message.text = "together " + std::to_string(i);
+      batch[i].message.received_unix = now + i;
+      batch[i].done = [&](bool ok) { acked += ok ? 1 : 0; };
+    }
+    engine->submit_inbound(std::move(batch));
+    for (int wait = 0; wait < 5000 && acked.load() < 10; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(acked.load(), 10);
+    EXPECT_EQ(engine->commit_stats().commits - commits, 1u);
+    EXPECT_EQ(engine->thread(kAlice, 0, 1, now).messages.at(0).text, "together 9");
+  }
 }
 
 TEST_F(WriterTest, CommittedInboundSurvivesARestart) {  // invariant 1

@@ -80,6 +80,7 @@ void Engine::enqueue(Work&& work) {
     Batch batch;
     batch.push_back(std::move(work));
     run_batch(batch);
+    settle_all();
     return;
   }
   {
@@ -147,6 +148,10 @@ void Engine::writer_loop() {
     space_cv_.notify_all();
     if (!batch.empty()) run_batch(batch);
     batch.clear();
+    // A commit made with work behind it is settled by the next one; when that work wrote
+    // nothing, or nothing is waiting now, flush rather than keep the completions.
+    settle();
+    if (!unsettled_.empty() && !more_queued()) settle_all();
 
     const auto now = clock::now();
     if (!config_.durable && now - last_sync >= sync_every) {
@@ -167,10 +172,12 @@ void Engine::writer_loop() {
           dlr_sweep_resume_ = sweep_dlr_index(ctx, t, dlr_sweep_resume_, kSweepBudget);
         };
         run_batch(upkeep);
+        settle_all();
       }
       store_->reader_check();
     }
   }
+  settle_all();
   if (!config_.durable) store_->sync();
 }
 
@@ -188,7 +195,7 @@ void Engine::apply(Work& work, Context& ctx) {
   }
 }
 
-bool Engine::try_batch(Batch& batch, std::vector<Event>& events) {
+std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events) {
   for (int attempt = 0; attempt <= kMaxGrowRetries; ++attempt) {
     events.clear();
     Counters counters = counters_;
@@ -203,12 +210,14 @@ bool Engine::try_batch(Batch& batch, std::vector<Event>& events) {
                   counters, events, {}};
       for (auto& w : batch) apply(w, ctx);
       save_counters(txn, *store_, counters);
-      txn.commit();
+      // With more work queued, the next commit's flush carries this one's meta page.
+      store_->set_lazy_meta(more_queued());
+      const std::uint64_t id = txn.commit();
       counters_ = counters;
       std::lock_guard lock(settings_mu_);
       settings_ = batch_settings_;
       keywords_ = batch_keywords_;
-      return true;
+      return id;
     } catch (const MapFull&) {
       // The transaction is aborted (Txn destructor) before the map grows; apply it again.
       store_->grow();
@@ -220,11 +229,13 @@ bool Engine::try_batch(Batch& batch, std::vector<Event>& events) {
 void Engine::run_batch(Batch& batch) {
   std::vector<Event> events;
   bool committed = false;
+  std::uint64_t txn = 0;
   if (healthy_) {
     try {
       const auto started = std::chrono::steady_clock::now();
-      committed = try_batch(batch, events);
-      if (committed) {
+      txn = try_batch(batch, events);
+      committed = true;
+      {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         std::lock_guard lock(commit_stats_mu_);
@@ -257,9 +268,46 @@ void Engine::run_batch(Batch& batch) {
       std::fprintf(stderr, "engine: item refused: %s\n", e.what());
     }
   }
+  Outcome& out = unsettled_.emplace_back();
+  out.txn = txn;
+  out.committed = committed;
+  out.done.reserve(batch.size());
   for (auto& w : batch)
-    if (w.done) w.done(committed);
-  if (committed) publish(events);
+    if (w.done) out.done.push_back(std::move(w.done));
+  if (committed) out.events = std::move(events);
+}
+
+bool Engine::more_queued() {
+  if (mode_ == EngineMode::synchronous) return false;
+  std::lock_guard lock(queue_mu_);
+  return !queue_.empty();
+}
+
+void Engine::settle() {
+  while (!unsettled_.empty()) {
+    Outcome& out = unsettled_.front();
+    if (config_.durable && out.committed && out.txn > store_->durable_through()) return;
+    for (auto& done : out.done) done(out.committed);
+    publish(out.events);
+    unsettled_.pop_front();
+  }
+}
+
+void Engine::settle_all() {
+  if (config_.durable && !unsettled_.empty() && store_->last_commit() > store_->durable_through()) {
+    try {
+      store_->sync();
+    } catch (const StorageError& e) {
+      // Committed but perhaps not on disk: report them as not stored (the SMSC sends again).
+      std::fprintf(stderr, "engine: sync failed: %s\n", e.what());
+      healthy_ = false;
+      for (auto& out : unsettled_) {
+        out.committed = false;
+        out.events.clear();
+      }
+    }
+  }
+  settle();
 }
 
 CommitStats Engine::commit_stats() const {
@@ -315,6 +363,7 @@ void Engine::submit_inbound(std::vector<Submission> messages) {
   if (mode_ == EngineMode::synchronous) {
     std::lock_guard lock(sync_mu_);
     run_batch(works);
+    settle_all();
     return;
   }
   {

@@ -150,6 +150,10 @@ class Engine {
   bool healthy() const noexcept { return healthy_.load(); }
   // Transactions committed so far, with their durations and batch sizes.
   CommitStats commit_stats() const;
+  // Ids of the newest committed transaction and of the newest one known to be on disk
+  // (Store::durable_through); completions of a commit run once the second reaches it.
+  std::uint64_t last_commit() const noexcept { return store_->last_commit(); }
+  std::uint64_t durable_through() const noexcept { return store_->durable_through(); }
   // CPU time the writer thread has used (user + system, fsync included); 0 in synchronous mode.
   // Commits per writer CPU-second is the engine's cost independent of how busy the machine is.
   double writer_cpu_seconds() const;
@@ -171,7 +175,20 @@ class Engine {
   // A deque, so the writer takes a whole queue by swapping it instead of moving every item.
   using Batch = std::deque<Work>;
   void run_batch(Batch& batch);
-  bool try_batch(Batch& batch, std::vector<Event>& events);
+  // The transaction id (0: nothing written) or throws.
+  std::uint64_t try_batch(Batch& batch, std::vector<Event>& events);
+  // A transaction's completions and events, held until the commit is on disk.
+  struct Outcome {
+    std::uint64_t txn = 0;  // 0: nothing to wait for
+    bool committed = false;
+    std::vector<Completion> done;
+    std::vector<Event> events;
+  };
+  bool more_queued();
+  // Runs the outcomes whose commit is durable (all of them in relaxed mode).
+  void settle();
+  // Flushes to disk when something still waits for it, then settles everything.
+  void settle_all();
   void apply(Work& work, Context& ctx);
   void publish(const std::vector<Event>& events);
 
@@ -201,6 +218,7 @@ class Engine {
 
   std::atomic<std::int64_t> latest_time_{0};
   std::atomic<bool> healthy_{true};
+  std::deque<Outcome> unsettled_;  // writer only (or under sync_mu_ in synchronous mode)
   mutable std::mutex commit_stats_mu_;
   CommitStats commit_stats_;
   std::string dlr_sweep_resume_;

@@ -46,11 +46,17 @@ void Txn::abort() noexcept {
   txn_ = nullptr;
 }
 
-void Txn::commit() {
+std::uint64_t Txn::commit() {
   MDB_txn* t = txn_;
   txn_ = nullptr;  // commit frees the txn even when it fails
+  const std::uint64_t id = mdb_txn_id(t);
   const int rc = mdb_txn_commit(t);
   if (rc != 0) fail("mdb_txn_commit", rc);
+  // A transaction without changes leaves the meta pages (and the last id) as they were.
+  MDB_envinfo info;
+  if (mdb_env_info(store_.env(), &info) != 0 || info.me_last_txnid != id) return 0;
+  store_.committed(id);
+  return id;
 }
 
 std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) const {
@@ -221,11 +227,19 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
     env_ = nullptr;
     fail("mdb_txn_commit", rc);
   }
+  if (mdb_env_info(env_, &info) == 0) last_commit_ = info.me_last_txnid;
+  rc = mdb_env_sync(env_, 1);  // from here on, durable_through() counts from the opened state
+  if (rc != 0) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    fail("mdb_env_sync", rc);
+  }
+  durable_through_ = last_commit_.load();
 }
 
 Store::~Store() {
   if (env_ != nullptr) {
-    if (!durable_) mdb_env_sync(env_, 1);
+    mdb_env_sync(env_, 1);  // the last meta page (durable mode) or everything (relaxed)
     mdb_env_close(env_);
   }
 }
@@ -245,8 +259,26 @@ int Store::reader_check() {
 }
 
 void Store::sync() {
+  const std::uint64_t through = last_commit_;
   const int rc = mdb_env_sync(env_, 1);
   if (rc != 0) fail("mdb_env_sync", rc);
+  durable_through_ = through;
+}
+
+void Store::set_lazy_meta(bool lazy) {
+  if (!durable_ || lazy == lazy_meta_) return;
+  const int rc = mdb_env_set_flags(env_, MDB_NOMETASYNC, lazy ? 1 : 0);
+  if (rc != 0) fail("mdb_env_set_flags", rc);
+  lazy_meta_ = lazy;
+}
+
+void Store::committed(std::uint64_t txn_id) noexcept {
+  if (durable_ && txn_id > 0) {
+    // The commit's data flush also carried the meta pages written before it.
+    const std::uint64_t through = lazy_meta_ ? txn_id - 1 : txn_id;
+    if (through > durable_through_.load()) durable_through_ = through;
+  }
+  last_commit_ = txn_id;
 }
 
 }  // namespace twoway::engine

@@ -4,6 +4,7 @@
 
 #include <lmdb.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,8 +50,9 @@ class Txn {
   Txn& operator=(const Txn&) = delete;
 
   MDB_txn* get() const noexcept { return txn_; }
-  // Commits; throws MapFull or StorageError.
-  void commit();
+  // Commits; throws MapFull or StorageError. Returns the transaction's id, or 0 when it wrote
+  // nothing (LMDB then writes nothing either). See Store::durable_through().
+  std::uint64_t commit();
   void abort() noexcept;
 
   // Returns the value or nullopt when the key is absent ("not found" is a normal result).
@@ -122,8 +124,21 @@ class Store {
   std::size_t map_size() const noexcept { return map_size_; }
   // Clears reader slots of dead processes/threads; returns how many were cleared.
   int reader_check();
-  // Flushes to disk (relaxed mode).
+  // Flushes everything committed to disk.
   void sync();
+
+  // Durable mode: a commit flushes its data pages, then writes its meta page (the page that
+  // makes the transaction the current one) and waits for that write too. With a lazy meta
+  // page (set_lazy_meta(true), for a commit with another one right behind it) it does not
+  // wait (MDB_NOMETASYNC): the page reaches the disk with the data flush of the next commit
+  // that writes, or with sync(). A commit is durable once durable_through() is at least its
+  // id; until then a power failure may undo it, never tear it (the previous meta page still
+  // points at an intact tree). Relaxed mode: only sync() makes commits durable.
+  // Changed by the writer thread only.
+  void set_lazy_meta(bool lazy);
+  std::uint64_t durable_through() const noexcept { return durable_through_.load(); }
+  std::uint64_t last_commit() const noexcept { return last_commit_.load(); }
+  void committed(std::uint64_t txn_id) noexcept;
 
   std::shared_mutex& map_lock() noexcept { return map_lock_; }
 
@@ -151,6 +166,9 @@ class Store {
   MDB_env* env_ = nullptr;
   bool durable_ = true;
   std::size_t map_size_ = 0;
+  std::atomic<std::uint64_t> last_commit_{0};
+  std::atomic<std::uint64_t> durable_through_{0};
+  bool lazy_meta_ = false;
   std::shared_mutex map_lock_;
 };
 

@@ -277,6 +277,56 @@ TEST_F(EngineTest, MessageIdsContinueAfterTheGreatestEvenWhenTheCounterIsBehind)
   EXPECT_EQ(bob[1].text, "four");
 }
 
+// One write transaction on the meta database; returns what commit() returned.
+std::uint64_t write_one(Store& store, const std::string& key, bool lazy) {
+  Txn txn(store, false);
+  txn.put(store.meta, key, "v");
+  store.set_lazy_meta(lazy);
+  return txn.commit();
+}
+
+TEST(Store, ALazyMetaPageIsOnDiskOnlyAfterTheNextCommitOrASync) {
+  TempDir dir;
+  Store store(StoreOptions{dir.path() + "/db"});
+  const std::uint64_t opened = store.last_commit();
+  EXPECT_EQ(store.durable_through(), opened);
+
+  const std::uint64_t a = write_one(store, "a", true);
+  EXPECT_EQ(a, opened + 1);
+  EXPECT_EQ(store.last_commit(), a);
+  EXPECT_EQ(store.durable_through(), a - 1);  // its meta page is not flushed yet
+
+  const std::uint64_t b = write_one(store, "b", true);
+  EXPECT_EQ(store.durable_through(), b - 1);  // b's data flush carried a's meta page
+  EXPECT_GE(store.durable_through(), a);
+
+  const std::uint64_t c = write_one(store, "c", false);
+  EXPECT_EQ(store.durable_through(), c);  // waited for its own meta page
+
+  const std::uint64_t d = write_one(store, "d", true);
+  store.sync();
+  EXPECT_EQ(store.durable_through(), d);
+
+  {
+    Txn empty(store, false);  // writes nothing: LMDB writes nothing, no id is used
+    EXPECT_EQ(empty.commit(), 0u);
+  }
+  EXPECT_EQ(store.last_commit(), d);
+}
+
+TEST(Store, RelaxedCommitsAreOnDiskOnlyAfterASync) {
+  TempDir dir;
+  Store store(StoreOptions{dir.path() + "/db", std::size_t{1} << 20, false});
+  const std::uint64_t opened = store.durable_through();
+  const std::uint64_t a = write_one(store, "a", false);
+  const std::uint64_t b = write_one(store, "b", false);
+  EXPECT_EQ(store.durable_through(), opened);
+  EXPECT_EQ(store.last_commit(), b);
+  EXPECT_GT(b, a);
+  store.sync();
+  EXPECT_EQ(store.durable_through(), b);
+}
+
 class WriterTest : public EngineTest {
  protected:
   void SetUp() override { open(EngineMode::threaded); }
@@ -307,6 +357,47 @@ TEST_F(WriterTest, CompletionRunsAfterTheCommitThatHoldsTheMessage) {  // invari
   std::unique_lock lock(mu);
   cv.wait(lock, [&] { return done == kCount; });
   EXPECT_EQ(visible.load(), kCount);
+}
+
+TEST_F(WriterTest, UnderLoadACompletionWaitsUntilItsCommitIsOnDisk) {  // invariant 1
+  // More than the writer takes in one transaction (4,096), handed over at once: each commit
+  // has work behind it, so its meta page is left to the next commit's flush.
+  constexpr int kCount = 3 * 4096;
+  engine->flush();
+  const std::uint64_t before = engine->last_commit();
+  const std::uint64_t commits_before = engine->commit_stats().commits;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  int early = 0;  // completions that ran before their commit could be on disk
+  std::vector<Engine::Submission> batch(kCount);
+  for (int i = 0; i < kCount; ++i) {
+    batch[i].message.smsc = "smsc1";
+    batch[i].message.source = "+1650253" + std::to_string(1000 + i % 2000);
+    batch[i].message.destination = kShortCode;
+    batch[i].message.text = "load " + std::to_string(i);
+    batch[i].message.received_unix = now;
+    // Message i is in the (1 + i / 4096)th transaction after `before` or a later one.
+    const std::uint64_t lowest = before + 1 + static_cast<std::uint64_t>(i / 4096);
+    batch[i].done = [&, lowest](bool committed) {
+      std::lock_guard lock(mu);
+      if (!committed || engine->durable_through() < lowest) ++early;
+      ++done;
+      cv.notify_all();
+    };
+  }
+  engine->submit_inbound(std::move(batch));
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == kCount; });
+  }
+  EXPECT_EQ(early, 0);
+  EXPECT_GE(engine->commit_stats().commits - commits_before, 3u);
+  // With nothing behind it, the last commit did not leave its completions waiting.
+  EXPECT_EQ(engine->durable_through(), engine->last_commit());
+  open(EngineMode::threaded);
+  EXPECT_EQ(engine->thread("+16502531000", 0, 100, now).messages.size(),
+            static_cast<std::size_t>(kCount / 2000 + 1));
 }
 
 TEST_F(WriterTest, MessagesHandedOverTogetherShareOneTransaction) {

@@ -46,6 +46,7 @@ bool store_partial(Context& ctx, const smpp::StoredPart& p) {
   put_opt(w, p.source_port);
   w.svarint(p.now_ms);
   w.varint(p.token);
+  w.finish();
   ctx.txn.put(ctx.store.partials, records::partial_key(p.now_ms, p.token), buf);
   return true;
 }

@@ -52,6 +52,7 @@ void save_counters(Txn& txn, const Store& store, Counters& counters) {
   w.varint(counters.next_outbox_id);
   w.varint(counters.next_inbox_order);
   w.varint(counters.next_message_id);
+  w.finish();
   txn.put(store.meta, kCounterKey, buf);
   counters.dirty = false;
 }

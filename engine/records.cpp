@@ -1,30 +1,18 @@
 // Encoding and decoding of the engine's LMDB records and keys (see records.hpp for the format).
 #include "engine/records.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <stdexcept>
 
 namespace twoway::engine::records {
 
-void Writer::varint_long(std::uint64_t v) {
-  char buf[10];
-  std::size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  out_.append(buf, n);
-}
-
-void Writer::fixed64(std::uint64_t v) {
-  char buf[8];
-  for (char& b : buf) {
-    b = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  out_.append(buf, sizeof buf);
+void Writer::grow(std::size_t n) {
+  const std::size_t used = p_ == nullptr ? out_.size() : static_cast<std::size_t>(p_ - out_.data());
+  out_.resize(std::max({used + n, out_.capacity(), 2 * used}));
+  p_ = out_.data() + used;
+  end_ = out_.data() + out_.size();
 }
 
 std::uint64_t Reader::varint_long(std::uint64_t def) {

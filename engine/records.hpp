@@ -16,31 +16,56 @@ namespace twoway::engine::records {
 
 inline constexpr std::uint8_t kSchemaVersion = 1;
 
-// Appends encoded fields to a string buffer.
+// Appends encoded fields to a string buffer. The buffer is grown ahead and written through a
+// pointer (a record is a few dozen small fields; appending byte by byte cost more than the
+// B-tree write): its contents are final only after finish() (the destructor calls it).
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void varint(std::uint64_t v) {
-    if (v < 0x80) {
-      out_.push_back(static_cast<char>(v));
-      return;
-    }
-    varint_long(v);
+  explicit Writer(std::string& out) : out_(out), p_(nullptr), end_(nullptr) { grow(64); }
+  ~Writer() { finish(); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  // Trims the buffer to what was written; later writes continue after it.
+  void finish() {
+    if (p_ == nullptr) return;
+    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
+    p_ = end_ = nullptr;
   }
-  void fixed64(std::uint64_t v);  // 8 bytes, little-endian (hashes: a varint would take 10)
+  void u8(std::uint8_t v) {
+    room(1);
+    *p_++ = static_cast<char>(v);
+  }
+  void varint(std::uint64_t v) {
+    room(10);
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void fixed64(std::uint64_t v) {  // 8 bytes, little-endian (hashes: a varint would take 10)
+    room(8);
+    for (int i = 0; i < 8; ++i, v >>= 8) *p_++ = static_cast<char>(v & 0xff);
+  }
   void svarint(std::int64_t v) {  // zig-zag
     varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
   }
   void str(std::string_view s) {
     varint(s.size());
-    out_.append(s);
+    room(s.size());
+    if (!s.empty()) s.copy(p_, s.size());
+    p_ += s.size();
   }
   void boolean(bool b) { u8(b ? 1 : 0); }
 
  private:
-  void varint_long(std::uint64_t v);
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - p_) < n) grow(n);
+  }
+  void grow(std::size_t n);  // makes room for n more bytes
   std::string& out_;
+  char* p_;
+  char* end_;
 };
 
 // Reads fields; once the buffer is exhausted or malformed every read returns the default and

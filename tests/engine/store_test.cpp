@@ -70,6 +70,7 @@ TEST(Records, OlderRecordsKeepDefaultsForMissingFields) {
   w.str("+16502530000");
   w.str("Old");
   w.u8(static_cast<std::uint8_t>(Consent::unsubscribed));
+  w.finish();
   Profile p;
   ASSERT_TRUE(records::decode(buf, p));
   EXPECT_EQ(p.name, "Old");
@@ -261,6 +262,7 @@ TEST_F(EngineTest, MessageIdsContinueAfterTheGreatestEvenWhenTheCounterIsBehind)
     w.u8(records::kSchemaVersion);
     w.varint(1);
     w.varint(3);
+    w.finish();
     txn.put(store.meta, "counters", buf);
     txn.commit();
   }

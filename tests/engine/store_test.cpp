@@ -62,6 +62,26 @@ TEST(Records, UnknownTrailingFieldsAreIgnored) {
   EXPECT_EQ(back.smsc_ids, m.smsc_ids);
 }
 
+TEST(Records, WriterGrowsPastItsFirstRoomAndContinuesAfterFinish) {
+  std::string buf = "prefix";
+  {
+    records::Writer w(buf);
+    for (int i = 0; i < 300; ++i) w.varint(std::uint64_t{1} << (i % 64));
+    w.str(std::string(5000, 'x'));
+    w.fixed64(0x0123456789abcdefULL);
+    w.finish();
+    EXPECT_EQ(buf.substr(0, 6), "prefix");
+    w.svarint(-3);  // continues after what finish() kept
+  }
+  records::Reader r(std::string_view(buf).substr(6));
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(r.varint(), std::uint64_t{1} << (i % 64)) << i;
+  EXPECT_EQ(r.str(), std::string(5000, 'x'));
+  EXPECT_EQ(r.fixed64(), 0x0123456789abcdefULL);
+  EXPECT_EQ(r.svarint(), -3);
+  EXPECT_FALSE(r.more());
+  EXPECT_TRUE(r.ok());
+}
+
 TEST(Records, OlderRecordsKeepDefaultsForMissingFields) {
   // A version-1 writer that stopped after the consent fields.
   std::string buf;

@@ -149,9 +149,9 @@ void Engine::writer_loop() {
     if (!batch.empty()) run_batch(batch);
     batch.clear();
     // A commit made with work behind it is settled by the next one; when that work wrote
-    // nothing, or nothing is waiting now, flush rather than keep the completions.
+    // nothing, or nothing is waiting now, or writes stopped, flush rather than keep them.
     settle();
-    if (!unsettled_.empty() && !more_queued()) settle_all();
+    if (!unsettled_.empty() && (!healthy_ || !more_queued())) settle_all();
 
     const auto now = clock::now();
     if (!config_.durable && now - last_sync >= sync_every) {

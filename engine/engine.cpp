@@ -146,12 +146,15 @@ void Engine::writer_loop() {
       }
     }
     space_cv_.notify_all();
+    const std::uint64_t commits_before = store_->last_commit();
     if (!batch.empty()) run_batch(batch);
     batch.clear();
     // A commit made with work behind it is settled by the next one; when that work wrote
     // nothing, or nothing is waiting now, or writes stopped, flush rather than keep them.
     settle();
-    if (!unsettled_.empty() && (!healthy_ || !more_queued())) settle_all();
+    if (!unsettled_.empty() &&
+        (!healthy_ || store_->last_commit() == commits_before || !more_queued()))
+      settle_all();
 
     const auto now = clock::now();
     if (!config_.durable && now - last_sync >= sync_every) {

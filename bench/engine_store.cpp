@@ -1,11 +1,12 @@
 // Engine store benchmark: inbound messages committed per second through the group-commit
-// writer (durable, batches of 1, 64, 1024) from TWOWAY_BENCH_SENDERS senders (default 10,000),
-// and inbox / thread page query times on a populated store. Commit counters: per_cpu_s counts
-// the whole process (the producing thread too), per_writer_cpu_s the writer thread alone (its
-// fsyncs included), written_per_msg the bytes written per message. Store size for the queries
-// from TWOWAY_BENCH_PROFILES / TWOWAY_BENCH_MESSAGES (defaults 20,000 / 200,000; the target
-// size 1,000,000 / 10,000,000 takes about four minutes to build), folder from TWOWAY_BENCH_DIR
-// (default: the system temp folder; durable figures need a real disk).
+// writer (durable, batches of 1, 64, 1024; one batch waiting behind the committing one with
+// in_flight 2) from TWOWAY_BENCH_SENDERS senders (default 10,000), and inbox / thread page
+// query times on a populated store. Commit counters: per_cpu_s counts the whole process (the
+// producing thread too), per_writer_cpu_s the writer thread alone (its fsyncs included),
+// commits the transactions per batch, written_per_msg the bytes written per message. Store size for
+// the queries from TWOWAY_BENCH_PROFILES / TWOWAY_BENCH_MESSAGES (defaults 20,000 / 200,000; the
+// target size 1,000,000 / 10,000,000 takes about a minute to build), folder from
+// TWOWAY_BENCH_DIR (default: the system temp folder; durable figures need a real disk).
 //
 //   TWOWAY_BENCH_PROFILES=1000000 TWOWAY_BENCH_MESSAGES=10000000 ./bench_engine_store
 #include <benchmark/benchmark.h>

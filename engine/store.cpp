@@ -29,7 +29,8 @@ StorageError::StorageError(const std::string& what, int rc) : std::runtime_error
 
 // ---- Txn ----
 
-Txn::Txn(Store& store, bool read_only) : store_(store), lock_(store.map_lock()) {
+Txn::Txn(Store& store, bool read_only)
+    : store_(store), lock_(store.map_lock()), read_only_(read_only) {
   const int rc = mdb_txn_begin(store.env(), nullptr, read_only ? MDB_RDONLY : 0, &txn_);
   if (rc != 0) {
     txn_ = nullptr;
@@ -52,6 +53,7 @@ std::uint64_t Txn::commit() {
   const std::uint64_t id = mdb_txn_id(t);
   const int rc = mdb_txn_commit(t);
   if (rc != 0) fail("mdb_txn_commit", rc);
+  if (read_only_) return 0;
   // A transaction without changes leaves the meta pages (and the last id) as they were.
   MDB_envinfo info;
   if (mdb_env_info(store_.env(), &info) != 0 || info.me_last_txnid != id) return 0;

@@ -51,7 +51,7 @@ class Txn {
 
   MDB_txn* get() const noexcept { return txn_; }
   // Commits; throws MapFull or StorageError. Returns the transaction's id, or 0 when it wrote
-  // nothing (LMDB then writes nothing either). See Store::durable_through().
+  // nothing (LMDB then writes nothing either) or was read-only. See Store::durable_through().
   std::uint64_t commit();
   void abort() noexcept;
 
@@ -75,6 +75,7 @@ class Txn {
   Store& store_;
   std::shared_lock<std::shared_mutex> lock_;
   MDB_txn* txn_ = nullptr;
+  bool read_only_ = false;
 };
 
 // A cursor over one database inside a transaction, closed in its destructor.

@@ -334,6 +334,15 @@ TEST(Store, ALazyMetaPageIsOnDiskOnlyAfterTheNextCommitOrASync) {
     EXPECT_EQ(empty.commit(), 0u);
   }
   EXPECT_EQ(store.last_commit(), d);
+
+  // Ending a read transaction says nothing about the disk.
+  const std::uint64_t e = write_one(store, "e", true);
+  store.set_lazy_meta(false);
+  {
+    Txn reader(store, true);
+    EXPECT_EQ(reader.commit(), 0u);
+  }
+  EXPECT_EQ(store.durable_through(), e - 1);
 }
 
 TEST(Store, RelaxedCommitsAreOnDiskOnlyAfterASync) {

@@ -70,8 +70,9 @@ class EngineTest : public ::testing::Test {
   // Simulates a crash and restart: the engine is destroyed and opened again on the same files.
   void reopen() { open(); }
 
-  InboundResult text(const std::string& from, const std::string& body,
-                     const std::string& to = kShortCode) {
+  // An inbound text as the SMSC hands it over (international sender, received now).
+  InboundMessage message(const std::string& from, const std::string& body,
+                         const std::string& to = kShortCode) const {
     InboundMessage m;
     m.smsc = "smsc1";
     m.source = from;
@@ -80,7 +81,12 @@ class EngineTest : public ::testing::Test {
     m.destination = to;
     m.text = body;
     m.received_unix = now;
-    return engine->apply_inbound(std::move(m));
+    return m;
+  }
+
+  InboundResult text(const std::string& from, const std::string& body,
+                     const std::string& to = kShortCode) {
+    return engine->apply_inbound(message(from, body, to));
   }
 
   // Claims everything due and marks it submitted; returns what "left" for the network.

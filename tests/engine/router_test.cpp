@@ -29,13 +29,8 @@ TEST_F(EngineTest, FreeTextLandsInInboxUnreadWithPreview) {
 }
 
 TEST_F(EngineTest, NationalFormatSenderIsNormalisedToE164) {
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = "(650) 253-0000";
+  InboundMessage m = message("(650) 253-0000", "hello");
   m.source_ton = 2;
-  m.destination = kShortCode;
-  m.text = "hello";
-  m.received_unix = now;
   EXPECT_EQ(engine->apply_inbound(m).number, kAlice);
   EXPECT_TRUE(engine->profile(kAlice).has_value());
 }
@@ -318,13 +313,8 @@ TEST_F(EngineTest, BlockedNumbersAreStoredNeverShownNeverAnswered) {
 }
 
 TEST_F(EngineTest, MediaIsFlaggedAndOnlyItsTextKept) {
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = kAlice;
-  m.destination = kShortCode;
-  m.text = "look at this";
+  InboundMessage m = message(kAlice, "look at this");
   m.media_omitted = true;
-  m.received_unix = now;
   engine->apply_inbound(m);
   auto msgs = thread_of(kAlice);
   ASSERT_EQ(msgs.size(), 1u);
@@ -336,13 +326,8 @@ TEST_F(EngineTest, RedeliveredMessageIsNotAppliedTwice) {  // invariant 1
   Settings s = engine->settings();
   s.auto_responder.mode = AutoResponderMode::all;
   ASSERT_TRUE(engine->set_settings(s).empty());
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = kAlice;
-  m.destination = kShortCode;
-  m.text = "Sure";
+  InboundMessage m = message(kAlice, "Sure");
   m.smsc_timestamp = "260615170000000+";
-  m.received_unix = now;
   EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
   reopen();  // crash between commit and deliver_sm_resp
   m.received_unix = now + 30;
@@ -356,13 +341,8 @@ TEST_F(EngineTest, RedeliveredMessageIsNotAppliedTwice) {  // invariant 1
 }
 
 TEST_F(EngineTest, RedeliveryFingerprintsExpireAfterTheWindow) {
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = kAlice;
-  m.destination = kShortCode;
-  m.text = "Sure";
+  InboundMessage m = message(kAlice, "Sure");
   m.message_reference = "42";
-  m.received_unix = now;
   engine->apply_inbound(m);
   engine->housekeeping(now + config.redelivery_window_seconds + 1);
   m.received_unix = now + config.redelivery_window_seconds + 2;
@@ -370,13 +350,8 @@ TEST_F(EngineTest, RedeliveryFingerprintsExpireAfterTheWindow) {
 }
 
 TEST_F(EngineTest, RedeliveryIsRecognisedAmongTheSendersRecentTexts) {
-  InboundMessage first;
-  first.smsc = "smsc1";
-  first.source = kAlice;
-  first.destination = kShortCode;
-  first.text = "Sure";
+  InboundMessage first = message(kAlice, "Sure");
   first.message_reference = "1";
-  first.received_unix = now;
   EXPECT_EQ(engine->apply_inbound(first).outcome, InboundOutcome::free_text);
   // Another sender's identical text with the same reference is not a redelivery.
   InboundMessage other = first;
@@ -400,12 +375,8 @@ TEST_F(EngineTest, RedeliveryIsRecognisedAmongTheSendersRecentTexts) {
 }
 
 TEST_F(EngineTest, LongTextsThatDifferOnlyAtTheEndAreNotRedeliveries) {
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = kAlice;
-  m.destination = kShortCode;
+  InboundMessage m = message(kAlice, "");
   m.smsc_timestamp = "260615170000000+";  // the same second
-  m.received_unix = now;
   const std::string start(150, 'x');
   m.text = start + " first";
   EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
@@ -424,13 +395,9 @@ TEST_F(EngineTest, AlphanumericSendersAreStoredButNeverAnswered) {
   Settings s = engine->settings();
   s.auto_responder.mode = AutoResponderMode::all;
   ASSERT_TRUE(engine->set_settings(s).empty());
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = "ACMEBANK";
+  InboundMessage m = message("ACMEBANK", "Your code is 1234");
   m.source_ton = 5;
-  m.destination = kShortCode;
-  m.text = "Your code is 1234";
-  m.received_unix = now;
+  m.source_npi = 0;
   EXPECT_EQ(engine->apply_inbound(m).number, "ACMEBANK");
   m.text = "HELP";
   engine->apply_inbound(m);

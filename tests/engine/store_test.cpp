@@ -370,12 +370,7 @@ TEST_F(WriterTest, CompletionRunsAfterTheCommitThatHoldsTheMessage) {  // invari
   int done = 0;
   std::atomic<int> visible{0};
   for (int i = 0; i < kCount; ++i) {
-    InboundMessage m;
-    m.smsc = "smsc1";
-    m.source = "+1650253" + std::to_string(1000 + i);
-    m.destination = kShortCode;
-    m.text = "hello " + std::to_string(i);
-    m.received_unix = now;
+    InboundMessage m = message("+1650253" + std::to_string(1000 + i), "hello " + std::to_string(i));
     const std::string number = m.source;
     engine->submit_inbound(std::move(m), [&, number](bool committed) {
       // deliver_sm_resp would be sent here: the message must already be readable.
@@ -403,11 +398,8 @@ TEST_F(WriterTest, UnderLoadACompletionWaitsUntilItsCommitIsOnDisk) {  // invari
   int early = 0;  // completions that ran before their commit could be on disk
   std::vector<Engine::Submission> batch(kCount);
   for (int i = 0; i < kCount; ++i) {
-    batch[i].message.smsc = "smsc1";
-    batch[i].message.source = "+1650253" + std::to_string(1000 + i % 2000);
-    batch[i].message.destination = kShortCode;
-    batch[i].message.text = "load " + std::to_string(i);
-    batch[i].message.received_unix = now;
+    batch[i].message =
+        message("+1650253" + std::to_string(1000 + i % 2000), "load " + std::to_string(i));
     // Message i is in the (1 + i / 4096)th transaction after `before` or a later one.
     const std::uint64_t lowest = before + 1 + static_cast<std::uint64_t>(i / 4096);
     batch[i].done = [&, lowest](bool committed) {
@@ -439,10 +431,7 @@ TEST_F(WriterTest, MessagesHandedOverTogetherShareOneTransaction) {
     std::atomic<int> acked{0};
     std::vector<Engine::Submission> batch(10);
     for (int i = 0; i < 10; ++i) {
-      batch[i].message.smsc = "smsc1";
-      batch[i].message.source = kAlice;
-      batch[i].message.destination = kShortCode;
-      batch[i].message.text = "together " + std::to_string(i);
+      batch[i].message = message(kAlice, "together " + std::to_string(i));
       batch[i].message.received_unix = now + i;
       batch[i].done = [&](bool ok) { acked += ok ? 1 : 0; };
     }
@@ -458,11 +447,7 @@ TEST_F(WriterTest, MessagesHandedOverTogetherShareOneTransaction) {
 TEST_F(WriterTest, CommittedInboundSurvivesARestart) {  // invariant 1
   std::atomic<int> acked{0};
   for (int i = 0; i < 50; ++i) {
-    InboundMessage m;
-    m.smsc = "smsc1";
-    m.source = kAlice;
-    m.destination = kShortCode;
-    m.text = "n" + std::to_string(i);
+    InboundMessage m = message(kAlice, "n" + std::to_string(i));
     m.received_unix = now + i;
     engine->submit_inbound(std::move(m), [&](bool ok) { acked += ok ? 1 : 0; });
   }
@@ -542,12 +527,7 @@ TEST_F(EngineTest, HeldReassemblyPartsSurviveARestartAndLeaveWithTheirMessage) {
   EXPECT_FALSE(parts[0].message_payload.has_value());
   EXPECT_FALSE(parts[0].destination_port.has_value());
 
-  InboundMessage m;
-  m.smsc = "smsc1";
-  m.source = kAlice;
-  m.destination = kShortCode;
-  m.text = "part 1part 2";
-  m.received_unix = now;
+  InboundMessage m = message(kAlice, "part 1part 2");
   m.stored_parts = {{parts[0].now_ms, parts[0].token}};
   engine->apply_inbound(m);
   EXPECT_TRUE(engine->stored_partials().empty());

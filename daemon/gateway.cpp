@@ -470,27 +470,11 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
     r.error = std::to_string(info->network_error->network_type) + ":" +
               std::to_string(info->network_error->error_code);
   r.time_unix = info->done_date ? info->done_date->unix_seconds() : now_unix();
-  submit_receipt(std::move(r), std::move(completion), 0);
+  submit_receipt(std::move(r), std::move(completion));
 }
 
 void Gateway::submit_receipt(engine::Receipt receipt,
-                             std::shared_ptr<smpp::InboundCompletion> completion, int attempt) {
-  bool wait = false;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& key : smpp::message_id_keys(receipt.message_id))
-      if (recording_ids_.count(key) != 0) wait = true;
-  }
-  // Bounded: after about five seconds the receipt goes in regardless.
-  if (wait && attempt < 250 && !stopping_) {
-    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(20));
-    timer->async_wait([this, timer, receipt = std::move(receipt), completion,
-                       attempt](const boost::system::error_code& ec) mutable {
-      if (ec) return;
-      submit_receipt(std::move(receipt), std::move(completion), attempt + 1);
-    });
-    return;
-  }
+                             std::shared_ptr<smpp::InboundCompletion> completion) {
   engine_.submit_receipt(std::move(receipt), [completion](bool committed) {
     completion->respond(committed ? smpp::status::ok : smpp::status::x_t_appn);
   });
@@ -736,24 +720,28 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
       }
     }
     const auto segment = static_cast<std::uint32_t>(i);
-    auto on_result = [this, tracker, segment, settle](const smpp::SubmitResult& r) {
-      const auto now = now_unix();
-      const std::string recording =
-          !r.error && r.status == smpp::status::ok ? smpp::canonical_message_id(r.message_id) : "";
-      if (!recording.empty()) {
-        std::lock_guard lock(mu_);
-        recording_ids_.insert(recording);
+    // After the last segment's outcome is recorded: the item leaves the in-flight count.
+    auto segment_done = [this, tracker, settle] {
+      if (tracker->remaining.fetch_sub(1) == 1) {
+        if (!tracker->failed) counters_.outbound_submitted.fetch_add(1, std::memory_order_relaxed);
+        settle();
       }
-      boost::asio::post(engine_calls_, [this, tracker, segment, settle, r, now, recording] {
-        // A refusal by the SMSC comes back with a status and no error code.
-        const bool accepted = !r.error && r.status == smpp::status::ok;
-        if (accepted) {
-          engine_.mark_submitted(tracker->id, segment, r.message_id, now);
-          counters_.segments_submitted.fetch_add(1, std::memory_order_relaxed);
-          std::lock_guard lock(mu_);
-          if (auto it = recording_ids_.find(recording); it != recording_ids_.end())
-            recording_ids_.erase(it);
-        } else if (!tracker->failed.exchange(true)) {
+    };
+    auto on_result = [this, tracker, segment, segment_done](const smpp::SubmitResult& r) {
+      const auto now = now_unix();
+      // A refusal by the SMSC comes back with a status and no error code.
+      if (!r.error && r.status == smpp::status::ok) {
+        // Queued here, on the thread that read the response and before the link reads on: a
+        // receipt read after this queues behind it and finds the id.
+        engine_.submit_submitted(
+            tracker->id, segment, r.message_id, now, [this, segment_done](bool) {
+              counters_.segments_submitted.fetch_add(1, std::memory_order_relaxed);
+              boost::asio::post(io_, segment_done);
+            });
+        return;
+      }
+      boost::asio::post(engine_calls_, [this, tracker, segment_done, r, now] {
+        if (!tracker->failed.exchange(true)) {
           const auto name = smpp::status_name(r.status);
           const std::string why =
               r.error
@@ -763,11 +751,7 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
                               r.error ? r.retryable : smpp::is_retryable_status(r.status), now);
           counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
         }
-        if (tracker->remaining.fetch_sub(1) == 1) {
-          if (!tracker->failed)
-            counters_.outbound_submitted.fetch_add(1, std::memory_order_relaxed);
-          settle();
-        }
+        segment_done();
       });
     };
     if (auto ec = session->submit(pdu, on_result)) {

@@ -106,10 +106,9 @@ class Gateway {
   void on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
                   std::shared_ptr<smpp::InboundCompletion> completion);
   void deliver(smpp::ReassembledMessage message);
-  /// Hands a receipt to the engine once no submit_sm_resp carrying its id is still being
-  /// recorded (a receipt can overtake the mark_submitted of its own message).
-  void submit_receipt(engine::Receipt receipt, std::shared_ptr<smpp::InboundCompletion> completion,
-                      int attempt);
+  /// Hands a receipt to the engine; it queues behind the recording of every submit_sm_resp
+  /// read before it (see submit_item), so it finds its message id.
+  void submit_receipt(engine::Receipt receipt, std::shared_ptr<smpp::InboundCompletion> completion);
   /// Stores a part that waits for its siblings; acknowledges it after the commit.
   void store_partial(const smpp::InboundPart& part);
   void answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status);
@@ -141,8 +140,6 @@ class Gateway {
   // Parts stored durably (or being stored) while they wait for their siblings: token ->
   // receive ms, until the message they belong to is handed to the engine.
   std::unordered_map<std::uint64_t, std::int64_t> stored_;
-  // Canonical SMSC message ids whose mark_submitted has not committed yet.
-  std::unordered_multiset<std::string> recording_ids_;
   std::uint64_t next_token_ = 1;
   bool stopping_ = false;
   bool binds_started_ = false;

@@ -439,6 +439,20 @@ bool Engine::mark_submitted(std::uint64_t id, std::uint32_t segment,
   });
 }
 
+void Engine::submit_submitted(std::uint64_t id, std::uint32_t segment, std::string smsc_message_id,
+                              std::int64_t now, Completion done) {
+  auto recorded = std::make_shared<bool>(false);
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [id, segment, sid = std::move(smsc_message_id), now, recorded](Context& ctx) {
+    *recorded = engine::mark_submitted(ctx, id, segment, sid, now);
+  };
+  w.done = [recorded, done = std::move(done)](bool committed) {
+    if (done) done(committed && *recorded);
+  };
+  enqueue(std::move(w));
+}
+
 bool Engine::mark_failed(std::uint64_t id, std::string_view error, bool retryable,
                          std::int64_t now) {
   return run<bool>([id, err = std::string(error), retryable, now](Context& ctx) {

@@ -97,6 +97,10 @@ class Engine {
   // The SMSC accepted segment `segment` (0-based) with this message id.
   bool mark_submitted(std::uint64_t id, std::uint32_t segment, std::string_view smsc_message_id,
                       std::int64_t now);
+  // The same without waiting: queued now, so a receipt submitted after this call finds the id;
+  // `done(true)` on the writer thread after the commit that recorded it.
+  void submit_submitted(std::uint64_t id, std::uint32_t segment, std::string smsc_message_id,
+                        std::int64_t now, Completion done);
   // The SMSC refused it or the bind failed; retryable ones come back after a backoff.
   bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now);
 

@@ -223,6 +223,29 @@ TEST_F(EndToEnd, StartThenReplyThenStopAndTheRefusalAfterIt) {
   EXPECT_EQ(mt_texts(sim_->sim(), kBob).size(), 3u) << "nothing after the opt-out confirmation";
 }
 
+TEST_F(EndToEnd, ReceiptsRightBehindTheirSubmitResponsesAllFindTheirMessages) {
+  // Forty customers ask for HELP at once: forty answers leave, and the simulator sends each
+  // receipt the moment it has answered the submit_sm. Every receipt must find its message.
+  constexpr int kCustomers = 40;
+  const auto number = [](int i) { return "1650555" + std::to_string(1000 + i); };
+  for (int i = 0; i < kCustomers; ++i) text(number(i), "HELP");
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const auto c = sim_->sim().counters();
+        return c.dlr_acked >= static_cast<std::uint64_t>(kCustomers);
+      },
+      std::chrono::seconds(20)))
+      << daemon_->log();
+  for (int i = 0; i < kCustomers; ++i) {
+    ASSERT_TRUE(wait_for([&] {
+      const json t = call("thread +" + number(i));
+      for (const auto& m : t["messages"])
+        if (m["kind"] == "keyword_reply" && m["status"] == "delivered") return true;
+      return false;
+    })) << call("thread +" + number(i)).dump();
+  }
+}
+
 TEST_F(EndToEnd, ARefusedPartIsSentAgainAloneWithTheSameReference) {
   text(kBob, "START");
   ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() == 1; }));

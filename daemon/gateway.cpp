@@ -469,7 +469,8 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
   if (r.error.empty() && info->network_error)
     r.error = std::to_string(info->network_error->network_type) + ":" +
               std::to_string(info->network_error->error_code);
-  r.time_unix = info->done_date ? info->done_date->unix_seconds() : now_unix();
+  r.received_unix = now_unix();
+  r.time_unix = info->done_date ? info->done_date->unix_seconds() : r.received_unix;
   submit_receipt(std::move(r), std::move(completion));
 }
 

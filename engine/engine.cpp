@@ -173,6 +173,7 @@ void Engine::writer_loop() {
         Batch upkeep(1);
         upkeep[0].call = [this, t](Context& ctx) {
           dlr_sweep_resume_ = sweep_dlr_index(ctx, t, dlr_sweep_resume_, kSweepBudget);
+          sweep_held_receipts(ctx, t, kSweepBudget);
         };
         run_batch(upkeep);
         settle_all();
@@ -190,7 +191,7 @@ void Engine::apply(Work& work, Context& ctx) {
       route_inbound(ctx, work.inbound);
       break;
     case Work::Type::receipt:
-      (void)engine::record_receipt(ctx, work.receipt);
+      (void)engine::receive_receipt(ctx, work.receipt);
       break;
     case Work::Type::call:
       if (work.call) work.call(ctx);
@@ -381,6 +382,7 @@ void Engine::submit_inbound(std::vector<Submission> messages) {
 }
 
 void Engine::submit_receipt(Receipt receipt, Completion done) {
+  note_time(receipt.received_unix);
   Work w;
   w.type = Work::Type::receipt;
   w.receipt = std::move(receipt);
@@ -422,7 +424,7 @@ InboundResult Engine::apply_inbound(InboundMessage message) {
 
 bool Engine::apply_receipt(Receipt receipt) {
   return run<bool>(
-      [r = std::move(receipt)](Context& ctx) { return engine::record_receipt(ctx, r); });
+      [r = std::move(receipt)](Context& ctx) { return engine::receive_receipt(ctx, r); });
 }
 
 // ---- outbox ----
@@ -583,6 +585,7 @@ void Engine::unsubscribe(std::uint64_t id) {
 void Engine::housekeeping(std::int64_t now) {
   run<bool>([this, now](Context& ctx) {
     dlr_sweep_resume_ = sweep_dlr_index(ctx, now, dlr_sweep_resume_, kSweepBudget);
+    sweep_held_receipts(ctx, now, kSweepBudget);
     return true;
   });
   store_->reader_check();

@@ -63,7 +63,8 @@ class Engine {
   // ---- the SMPP path ----
 
   // Completions run on the writer thread: like event callbacks they must not call the engine's
-  // writes. Receipts must be submitted after the mark_submitted() of their message.
+  // writes. A receipt that comes before the mark_submitted() of its message is held for ten
+  // minutes and applied when the id is recorded (receive_receipt in outbox.hpp).
   //
   // Queues an inbound message. `done(true)` runs on the writer thread after the transaction
   // holding the message and all its effects committed (answer deliver_sm then); `done(false)`
@@ -76,7 +77,7 @@ class Engine {
     Completion done;
   };
   void submit_inbound(std::vector<Submission> messages);
-  // Same for a delivery receipt; `done(true)` also when no message had the id.
+  // Same for a delivery receipt; `done(true)` also when no message has the id (yet).
   void submit_receipt(Receipt receipt, Completion done);
   // Stores a reassembly part that waits for its siblings; `done(true)` after the commit (then
   // acknowledge the part). Parts larger than kMaxPartialBytes get `done(false)`.

@@ -322,6 +322,33 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
   return out;
 }
 
+namespace {
+
+// Removes a held receipt from every key it was held under (where the key still holds it).
+void release_held(Context& ctx, const records::HeldReceipt& h) {
+  for (const auto& key : smpp::message_id_keys(h.receipt.message_id.substr(0, 128))) {
+    const auto v = ctx.txn.get(ctx.store.dlr_early, key);
+    records::HeldReceipt other;
+    if (v && (!records::decode(*v, other) || other.receipt.message_id == h.receipt.message_id))
+      ctx.txn.del(ctx.store.dlr_early, key);
+  }
+}
+
+// The id `norm` was just recorded: a receipt that came before it applies now.
+void apply_held_receipt(Context& ctx, const std::string& norm) {
+  const auto v = ctx.txn.get(ctx.store.dlr_early, norm);
+  if (!v) return;
+  records::HeldReceipt h;
+  if (!records::decode(*v, h)) {
+    ctx.txn.del(ctx.store.dlr_early, norm);
+    return;
+  }
+  release_held(ctx, h);
+  (void)record_receipt(ctx, h.receipt);
+}
+
+}  // namespace
+
 bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
                     std::string_view smsc_message_id, std::int64_t now) {
   std::string key;
@@ -359,6 +386,7 @@ bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
     emit(ctx, EventType::outbound, m, now);
   }
   write_message(ctx, m);
+  if (!norm.empty()) apply_held_receipt(ctx, norm);
   return true;
 }
 
@@ -460,6 +488,34 @@ std::size_t requeue_in_flight(Context& ctx) {
     }
   }
   return inflight.size();
+}
+
+bool receive_receipt(Context& ctx, const Receipt& receipt) {
+  if (record_receipt(ctx, receipt)) return true;
+  const auto keys = smpp::message_id_keys(receipt.message_id.substr(0, 128));
+  if (keys.empty() || ctx.txn.entries(ctx.store.dlr_early) >= kMaxHeldReceipts) return false;
+  records::HeldReceipt h;
+  h.receipt = receipt;
+  h.receipt.message_id = receipt.message_id.substr(0, 128);
+  h.receipt.error = receipt.error.substr(0, 256);
+  const std::int64_t arrived =
+      receipt.received_unix != 0 ? receipt.received_unix : receipt.time_unix;
+  h.until = arrived + kReceiptHoldSeconds;
+  records::encode(h, ctx.scratch);
+  for (const auto& key : keys) ctx.txn.put(ctx.store.dlr_early, key, ctx.scratch);
+  return false;
+}
+
+void sweep_held_receipts(Context& ctx, std::int64_t now, std::size_t budget) {
+  std::vector<std::string> expired;
+  {
+    Cursor c(ctx.txn, ctx.store.dlr_early);
+    for (bool ok = c.first(); ok && expired.size() < budget; ok = c.next()) {
+      records::HeldReceipt h;
+      if (!records::decode(c.value(), h) || h.until < now) expired.emplace_back(c.key());
+    }
+  }
+  for (const auto& k : expired) ctx.txn.del(ctx.store.dlr_early, k);
 }
 
 std::string sweep_dlr_index(Context& ctx, std::int64_t now, std::string resume,

@@ -51,6 +51,12 @@ inline constexpr std::uint32_t kMaxAttempts = 5;
 
 // Applies a delivery receipt; false when no message has that SMSC id.
 [[nodiscard]] bool record_receipt(Context& ctx, const Receipt& receipt);
+// A receipt as it arrives: applied, or, when no message has its id yet (it overtook its
+// submit_sm_resp, e.g. on another bind of the SMSC), held for kReceiptHoldSeconds and applied
+// when mark_submitted records the id. True when applied at once.
+bool receive_receipt(Context& ctx, const Receipt& receipt);
+inline constexpr std::int64_t kReceiptHoldSeconds = 600;
+inline constexpr std::size_t kMaxHeldReceipts = 100000;
 
 // At start-up: everything in flight goes back to due (nothing lost across a crash).
 std::size_t requeue_in_flight(Context& ctx);
@@ -58,6 +64,8 @@ std::size_t requeue_in_flight(Context& ctx);
 // Removes expired dlr_index entries, at most `budget` examined from `resume` on; returns the
 // key to resume from next time ("" when the sweep wrapped around).
 std::string sweep_dlr_index(Context& ctx, std::int64_t now, std::string resume, std::size_t budget);
+// Drops held receipts whose time is up (at most `budget` examined).
+void sweep_held_receipts(Context& ctx, std::int64_t now, std::size_t budget);
 
 // Lower-case, trimmed, leading zeros removed.
 std::string normalize_smsc_id(std::string_view id);

@@ -369,6 +369,35 @@ bool decode(std::string_view in, DlrTarget& d) {
   return r.ok();
 }
 
+// ---- HeldReceipt ----
+
+void encode(const HeldReceipt& h, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.str(h.receipt.smsc);
+  w.str(h.receipt.message_id);
+  w.u8(static_cast<std::uint8_t>(h.receipt.state));
+  w.str(h.receipt.error);
+  w.svarint(h.receipt.time_unix);
+  w.svarint(h.receipt.received_unix);
+  w.svarint(h.until);
+}
+
+bool decode(std::string_view in, HeldReceipt& h) {
+  h = HeldReceipt{};
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  h.receipt.smsc = r.str();
+  h.receipt.message_id = r.str();
+  h.receipt.state = static_cast<ReceiptState>(r.u8());
+  h.receipt.error = r.str();
+  h.receipt.time_unix = r.svarint();
+  h.receipt.received_unix = r.svarint();
+  h.until = r.svarint();
+  return r.ok();
+}
+
 // ---- Settings ----
 
 namespace {

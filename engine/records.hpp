@@ -169,6 +169,12 @@ struct DlrTarget {
   std::uint64_t message_id = 0;  // 0 in records written before message ids
 };
 
+// A receipt that came before the submit_sm_resp of its message, held until `until`.
+struct HeldReceipt {
+  Receipt receipt;
+  std::int64_t until = 0;
+};
+
 // A profile record leaves its number out (it is the key): decode() gives an empty number and
 // read_profile() fills it in.
 void encode(const Profile& p, std::string& out);
@@ -179,6 +185,8 @@ void encode(const OutboxRecord& r, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, OutboxRecord& r);
 void encode(const DlrTarget& d, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, DlrTarget& d);
+void encode(const HeldReceipt& h, std::string& out);
+[[nodiscard]] bool decode(std::string_view in, HeldReceipt& h);
 void encode(const Settings& s, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, Settings& s);
 

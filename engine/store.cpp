@@ -95,6 +95,13 @@ void Txn::insert_new(MDB_dbi dbi, std::string_view key, std::string_view value) 
   if (rc != 0) fail("mdb_put", rc);
 }
 
+std::size_t Txn::entries(MDB_dbi dbi) const {
+  MDB_stat st;
+  const int rc = mdb_stat(txn_, dbi, &st);
+  if (rc != 0) fail("mdb_stat", rc);
+  return st.ms_entries;
+}
+
 bool Txn::del(MDB_dbi dbi, std::string_view key) {
   MDB_val k = to_val(key);
   const int rc = mdb_del(txn_, dbi, &k, nullptr);
@@ -218,6 +225,7 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   open_db("outbox_ids", outbox_ids);
   open_db("outbox_num", outbox_num);
   open_db("dlr_index", dlr_index);
+  open_db("dlr_early", dlr_early);
   open_db("partials", partials);
   open_db("settings", settings);
   open_db("meta", meta);

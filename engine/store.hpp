@@ -67,6 +67,8 @@ class Txn {
   void insert_new(MDB_dbi dbi, std::string_view key, std::string_view value);
   // Returns false when the key was absent.
   bool del(MDB_dbi dbi, std::string_view key);
+  // Records in the database.
+  [[nodiscard]] std::size_t entries(MDB_dbi dbi) const;
 
  private:
   // mdb_put with `flags`; returns LMDB's code.
@@ -157,6 +159,7 @@ class Store {
   MDB_dbi outbox_ids = 0;  // id -> outbox key
   MDB_dbi outbox_num = 0;  // number \0 id -> nothing (cancel on opt-out)
   MDB_dbi dlr_index = 0;
+  MDB_dbi dlr_early = 0;  // receipt id key -> a receipt that came before its submit_sm_resp
   MDB_dbi partials = 0;
   MDB_dbi settings = 0;
   MDB_dbi meta = 0;      // counters, schema version

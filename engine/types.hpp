@@ -168,6 +168,7 @@ struct Receipt {
   ReceiptState state = ReceiptState::unknown;
   std::string error;  // network error code / text, kept as given
   std::int64_t time_unix = 0;
+  std::int64_t received_unix = 0;  // when it arrived (0: time_unix)
 };
 
 // ---- stored records, as views see them ----

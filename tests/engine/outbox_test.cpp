@@ -174,6 +174,41 @@ TEST_F(EngineTest, FailedReceiptMarksTheMessageFailedWithError) {
   EXPECT_EQ(m.error, "err:034");
 }
 
+TEST_F(EngineTest, AReceiptThatOvertakesItsSubmitResponseAppliesWhenTheIdIsRecorded) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, std::string(200, 'y'), "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  // Both receipts come first (another bind of the SMSC was faster), one id in decimal.
+  EXPECT_FALSE(engine->apply_receipt({"smsc1", "ABC1", ReceiptState::delivered, "", now, now}));
+  EXPECT_FALSE(engine->apply_receipt({"smsc1", "43970", ReceiptState::delivered, "", now, now}));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "0000abc1", now + 1));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);  // part 2 not sent yet
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 1, "abc2", now + 1));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::delivered);
+
+  // Applied once: the next message that happens to get the same id is not touched by it.
+  ASSERT_TRUE(engine->reply({kAlice, "again", "ann", false, now + 2}).ok());
+  items = engine->claim_due(now + 2, 10);
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "abc1", now + 3));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+}
+
+TEST_F(EngineTest, AHeldReceiptIsDroppedWhenItsIdDoesNotComeInTime) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_FALSE(engine->apply_receipt({"smsc1", "77", ReceiptState::failed, "err:1", now, now}));
+  engine->housekeeping(now + kReceiptHoldSeconds + 1);
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "77", now + kReceiptHoldSeconds + 2));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+}
+
 TEST_F(EngineTest, RetryableFailureComesBackAfterBackoffThenGivesUp) {
   subscribe_number(kAlice);
   text(kAlice, "hi");

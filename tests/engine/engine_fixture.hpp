@@ -109,6 +109,16 @@ class EngineTest : public ::testing::Test {
     return p.value_or(Profile{});
   }
 
+  // A subscribed Alice texted and got an agent reply, now claimed for sending: that item.
+  OutboundItem claimed_reply(const std::string& body = "hello") {
+    subscribe_number(kAlice);
+    text(kAlice, "hi");
+    EXPECT_TRUE(engine->reply({kAlice, body, "ann", false, now}).ok());
+    auto items = engine->claim_due(now, 10);
+    EXPECT_EQ(items.size(), 1u);
+    return items.empty() ? OutboundItem{} : items.front();
+  }
+
   void subscribe_number(const std::string& number) {
     ASSERT_EQ(engine->import_consent(number, Consent::subscribed, ConsentSource::import, now),
               ActionError::ok);

@@ -140,18 +140,14 @@ TEST_F(EngineTest, ClaimRechecksConsent) {  // invariant 5: consent lost after q
 }
 
 TEST_F(EngineTest, SubmissionThenReceiptsUpdateTheMessage) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, std::string(200, 'y'), "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_EQ(items[0].segments, 2u);
+  const OutboundItem item = claimed_reply(std::string(200, 'y'));
+  ASSERT_EQ(item.segments, 2u);
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
-  EXPECT_TRUE(engine->mark_submitted(items[0].id, 0, "0000ABC1", now));
+  EXPECT_TRUE(engine->mark_submitted(item.id, 0, "0000ABC1", now));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
-  EXPECT_TRUE(engine->mark_submitted(items[0].id, 1, "abc2", now));
+  EXPECT_TRUE(engine->mark_submitted(item.id, 1, "abc2", now));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
-  EXPECT_FALSE(engine->mark_submitted(items[0].id, 1, "abc2", now));  // left the outbox
+  EXPECT_FALSE(engine->mark_submitted(item.id, 1, "abc2", now));  // left the outbox
 
   // Receipt ids come back in another case/padding, and one in decimal (0xabc2 = 43970).
   EXPECT_TRUE(engine->apply_receipt({"smsc1", "ABC1", ReceiptState::delivered, "", now + 5}));
@@ -162,12 +158,8 @@ TEST_F(EngineTest, SubmissionThenReceiptsUpdateTheMessage) {
 }
 
 TEST_F(EngineTest, FailedReceiptMarksTheMessageFailedWithError) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "77", now));
+  const OutboundItem item = claimed_reply();
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "77", now));
   EXPECT_TRUE(engine->apply_receipt({"smsc1", "77", ReceiptState::failed, "err:034", now}));
   auto m = thread_of(kAlice).back();
   EXPECT_EQ(m.state, MessageState::failed);
@@ -175,37 +167,29 @@ TEST_F(EngineTest, FailedReceiptMarksTheMessageFailedWithError) {
 }
 
 TEST_F(EngineTest, AReceiptThatOvertakesItsSubmitResponseAppliesWhenTheIdIsRecorded) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, std::string(200, 'y'), "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
+  const OutboundItem item = claimed_reply(std::string(200, 'y'));
   // Both receipts come first (another bind of the SMSC was faster), one id in decimal.
   EXPECT_FALSE(engine->apply_receipt({"smsc1", "ABC1", ReceiptState::delivered, "", now, now}));
   EXPECT_FALSE(engine->apply_receipt({"smsc1", "43970", ReceiptState::delivered, "", now, now}));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "0000abc1", now + 1));
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "0000abc1", now + 1));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);  // part 2 not sent yet
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 1, "abc2", now + 1));
+  ASSERT_TRUE(engine->mark_submitted(item.id, 1, "abc2", now + 1));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::delivered);
 
   // Applied once: the next message that happens to get the same id is not touched by it.
   ASSERT_TRUE(engine->reply({kAlice, "again", "ann", false, now + 2}).ok());
-  items = engine->claim_due(now + 2, 10);
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "abc1", now + 3));
+  const auto next = engine->claim_due(now + 2, 10);
+  ASSERT_EQ(next.size(), 1u);
+  ASSERT_TRUE(engine->mark_submitted(next[0].id, 0, "abc1", now + 3));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
 }
 
 TEST_F(EngineTest, AHeldReceiptIsDroppedWhenItsIdDoesNotComeInTime) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
+  const OutboundItem item = claimed_reply();
   EXPECT_FALSE(engine->apply_receipt({"smsc1", "77", ReceiptState::failed, "err:1", now, now}));
   engine->housekeeping(now + kReceiptHoldSeconds + 1);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "77", now + kReceiptHoldSeconds + 2));
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "77", now + kReceiptHoldSeconds + 2));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
 }
 
@@ -325,12 +309,8 @@ namespace twoway::engine::testing {
 namespace {
 
 TEST_F(EngineTest, ReceiptIdsExpireAfterTheirWindow) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "abc", now));
+  const OutboundItem item = claimed_reply();
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "abc", now));
   engine->housekeeping(now + config.dlr_expiry_seconds + 1);
   EXPECT_FALSE(engine->apply_receipt({"smsc1", "abc", ReceiptState::delivered, "", now}));
   EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);

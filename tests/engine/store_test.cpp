@@ -459,12 +459,8 @@ TEST_F(WriterTest, CommittedInboundSurvivesARestart) {  // invariant 1
 }
 
 TEST_F(WriterTest, ReceiptsGoThroughTheWriterToo) {
-  subscribe_number(kAlice);
-  text(kAlice, "hi");
-  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
-  auto items = engine->claim_due(now, 10);
-  ASSERT_EQ(items.size(), 1u);
-  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "9f", now));
+  const OutboundItem item = claimed_reply();
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "9f", now));
   std::atomic<bool> committed{false};
   engine->submit_receipt({"smsc1", "9F", ReceiptState::delivered, "", now},
                          [&](bool ok) { committed = ok; });

@@ -56,7 +56,7 @@ inline constexpr std::uint32_t kMaxAttempts = 5;
 // when mark_submitted records the id. True when applied at once.
 bool receive_receipt(Context& ctx, const Receipt& receipt);
 inline constexpr std::int64_t kReceiptHoldSeconds = 600;
-inline constexpr std::size_t kMaxHeldReceipts = 100000;
+inline constexpr std::size_t kMaxHeldReceipts = 100000;  // keys (a receipt takes one to three)
 
 // At start-up: everything in flight goes back to due (nothing lost across a crash).
 std::size_t requeue_in_flight(Context& ctx);
@@ -64,7 +64,7 @@ std::size_t requeue_in_flight(Context& ctx);
 // Removes expired dlr_index entries, at most `budget` examined from `resume` on; returns the
 // key to resume from next time ("" when the sweep wrapped around).
 std::string sweep_dlr_index(Context& ctx, std::int64_t now, std::string resume, std::size_t budget);
-// Drops held receipts whose time is up (at most `budget` examined).
+// Drops held receipts whose time is up (at most `budget` keys a call).
 void sweep_held_receipts(Context& ctx, std::int64_t now, std::size_t budget);
 
 // Lower-case, trimmed, leading zeros removed.

@@ -76,17 +76,33 @@ Engine::~Engine() {
 
 void Engine::enqueue(Work&& work) {
   if (mode_ == EngineMode::synchronous) {
-    std::lock_guard lock(sync_mu_);
     Batch batch;
     batch.push_back(std::move(work));
-    run_batch(batch);
-    settle_all();
+    enqueue(batch);
     return;
   }
   {
     std::unique_lock lock(queue_mu_);
     space_cv_.wait(lock, [&] { return queue_.size() < kMaxQueue || stop_; });
     queue_.push_back(std::move(work));
+  }
+  queue_cv_.notify_one();
+}
+
+void Engine::enqueue(Batch& works) {
+  if (mode_ == EngineMode::synchronous) {
+    std::lock_guard lock(sync_mu_);
+    run_batch(works);
+    settle_all();
+    return;
+  }
+  {
+    std::unique_lock lock(queue_mu_);
+    space_cv_.wait(lock, [&] { return queue_.size() < kMaxQueue || stop_; });
+    if (queue_.empty())
+      queue_.swap(works);
+    else
+      for (auto& w : works) queue_.push_back(std::move(w));
   }
   queue_cv_.notify_one();
 }
@@ -364,21 +380,7 @@ void Engine::submit_inbound(std::vector<Submission> messages) {
     w.inbound = std::move(m.message);
     w.done = std::move(m.done);
   }
-  if (mode_ == EngineMode::synchronous) {
-    std::lock_guard lock(sync_mu_);
-    run_batch(works);
-    settle_all();
-    return;
-  }
-  {
-    std::unique_lock lock(queue_mu_);
-    space_cv_.wait(lock, [&] { return queue_.size() < kMaxQueue || stop_; });
-    if (queue_.empty())
-      queue_.swap(works);
-    else
-      for (auto& w : works) queue_.push_back(std::move(w));
-  }
-  queue_cv_.notify_one();
+  enqueue(works);
 }
 
 void Engine::submit_receipt(Receipt receipt, Completion done) {

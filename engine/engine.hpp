@@ -142,8 +142,8 @@ class Engine {
 
   // ---- upkeep ----
 
-  // Purges expired receipt ids, clears stale readers. The writer
-  // runs it about once a minute on its own; tests call it with their clock.
+  // Purges expired receipt ids and held receipts, clears stale readers. The writer runs it
+  // about once a minute on its own; tests call it with their clock.
   void housekeeping(std::int64_t now);
   // Returns once everything queued before the call is committed.
   void flush();
@@ -172,13 +172,16 @@ class Engine {
     Completion done;
   };
 
+  // A deque, so the writer takes a whole queue by swapping it instead of moving every item.
+  using Batch = std::deque<Work>;
+
   template <class R>
   R run(std::function<R(Context&)> fn);
   void enqueue(Work&& work);
+  // Queues several together (the writer takes them into one transaction when it can).
+  void enqueue(Batch& works);
   void note_time(std::int64_t received_unix);
   void writer_loop();
-  // A deque, so the writer takes a whole queue by swapping it instead of moving every item.
-  using Batch = std::deque<Work>;
   void run_batch(Batch& batch);
   // The transaction id (0: nothing written) or throws.
   std::uint64_t try_batch(Batch& batch, std::vector<Event>& events);

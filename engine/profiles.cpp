@@ -189,11 +189,8 @@ std::size_t migrate_legacy_messages(Txn& txn, const Store& store, Counters& coun
     // while walking.
     Cursor c(txn, store.legacy_messages);
     for (bool ok = c.first(); ok; ok = c.next()) {
-      const std::string_view key = c.key();
-      if (key.size() < 10 || key[key.size() - 9] != '\0') continue;  // not a message key
       Message m;
-      m.number = std::string(key.substr(0, key.size() - 9));
-      m.seq = records::get_be64(key, key.size() - 8);
+      if (!records::parse_legacy_message_key(c.key(), m.number, m.seq)) continue;
       if (!records::decode(c.value(), m)) continue;
       m.id = counters.next_message_id++;
       auto& last = newest[m.number];
@@ -249,11 +246,10 @@ std::size_t migrate_legacy_inbox(Txn& txn, const Store& store) {
   }
   if (entries.empty()) return 0;
   for (const auto& [key, number] : entries) {
-    const auto view = static_cast<InboxView>(key[0]);
-    if (view != InboxView::inbox && view != InboxView::unread && view != InboxView::archived)
-      continue;
-    const auto time = static_cast<std::int64_t>(~records::get_be64(key, 1));
-    const std::uint64_t order = ~records::get_be64(key, 9);
+    InboxView view{};
+    std::int64_t time = 0;
+    std::uint64_t order = 0;
+    if (!records::parse_legacy_inbox_key(key, view, time, order)) continue;
     txn.put(inbox_db(store, view), records::inbox_key(time, order), number);
   }
   const int rc = mdb_drop(txn.get(), store.legacy_inbox, 0);

@@ -100,16 +100,37 @@ Key& Key::bytes(std::string_view s) {
   return *this;
 }
 
-Key message_key(std::uint64_t id) {
+namespace {
+
+// id(8): the message log and the outbox's id index.
+Key id_key(std::uint64_t id) {
   Key k;
   k.be64(id);
   return k;
 }
 
-Key legacy_message_key(std::string_view number, std::uint64_t seq) {
+// number \0 n(8): the earlier message layout and the outbox's number index.
+Key number_key(std::string_view number, std::uint64_t n) {
   Key k;
-  k.bytes(number).byte(0).be64(seq);
+  k.bytes(number).byte(0).be64(n);
   return k;
+}
+
+}  // namespace
+
+Key message_key(std::uint64_t id) {
+  return id_key(id);
+}
+
+Key legacy_message_key(std::string_view number, std::uint64_t seq) {
+  return number_key(number, seq);
+}
+
+bool parse_legacy_message_key(std::string_view key, std::string& number, std::uint64_t& seq) {
+  if (key.size() < 10 || key[key.size() - 9] != '\0') return false;
+  number.assign(key.substr(0, key.size() - 9));
+  seq = get_be64(key, key.size() - 8);
+  return true;
 }
 
 Key inbox_key(std::int64_t time, std::uint64_t order) {
@@ -124,6 +145,17 @@ Key legacy_inbox_key(InboxView view, std::int64_t time, std::uint64_t order) {
   return k;
 }
 
+bool parse_legacy_inbox_key(std::string_view key, InboxView& view, std::int64_t& time,
+                            std::uint64_t& order) {
+  if (key.size() != 17) return false;
+  view = static_cast<InboxView>(key[0]);
+  if (view != InboxView::inbox && view != InboxView::unread && view != InboxView::archived)
+    return false;
+  time = static_cast<std::int64_t>(~get_be64(key, 1));
+  order = ~get_be64(key, 9);
+  return true;
+}
+
 Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
   Key k;
   k.byte(in_flight ? 1 : 0).be64(static_cast<std::uint64_t>(due < 0 ? 0 : due)).be64(id);
@@ -131,15 +163,11 @@ Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id) {
 }
 
 Key outbox_id_key(std::uint64_t id) {
-  Key k;
-  k.be64(id);
-  return k;
+  return id_key(id);
 }
 
 Key outbox_num_key(std::string_view number, std::uint64_t id) {
-  Key k;
-  k.bytes(number).byte(0).be64(id);
-  return k;
+  return number_key(number, id);
 }
 
 Key awaiting_key(std::int64_t since, std::string_view number) {

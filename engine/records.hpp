@@ -131,10 +131,16 @@ class Key {
 Key message_key(std::uint64_t id);
 // the layout before ids (read once, to migrate): number \0 seq(8)
 Key legacy_message_key(std::string_view number, std::uint64_t seq);
+// Reads such a key back; false when `key` is not one.
+[[nodiscard]] bool parse_legacy_message_key(std::string_view key, std::string& number,
+                                            std::uint64_t& seq);
 // inbox views: time(8) order(8), ascending (newest last); value = number
 Key inbox_key(std::int64_t time, std::uint64_t order);
 // the layout before (one database for all views): view(1) ~time(8) ~order(8)
 Key legacy_inbox_key(InboxView view, std::int64_t time, std::uint64_t order);
+// Reads such a key back; false when `key` is not one (or names no view).
+[[nodiscard]] bool parse_legacy_inbox_key(std::string_view key, InboxView& view, std::int64_t& time,
+                                          std::uint64_t& order);
 // outbox: state(1: 0 due, 1 in flight) due(8) id(8)
 Key outbox_key(bool in_flight, std::int64_t due, std::uint64_t id);
 // outbox_ids: id(8); value = outbox key

@@ -506,7 +506,7 @@ SimCounters Simulator::counters() const {
   };
   SimCounters c;
   c.connections = ld(n.connections);
-  c.binds_ok = ld(n.binds_ok);
+  c.binds_ok = n.binds_ok.load(std::memory_order_acquire);  // before the MO counts (done())
   c.binds_refused = ld(n.binds_refused);
   c.bound_now = ld(n.bound_now);
   c.mo_messages = ld(n.mo_messages);

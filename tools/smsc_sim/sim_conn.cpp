@@ -253,11 +253,13 @@ void Conn::handle_bind(const Pdu& pdu) {
   can_tx_ = pdu.header.command_id != cmd::bind_receiver;
   system_id_.assign(b.system_id);
   sys_ = &st_->system(system_id_);
-  st_->n.binds_ok.fetch_add(1, std::memory_order_relaxed);
-  st_->n.bound_now.fetch_add(1, std::memory_order_relaxed);
   std::int64_t unset = -1;
   st_->n.first_bind_us.compare_exchange_strong(unset, st_->now_us());
+  // The MO to send are counted before the bind is: done() (read on another thread) must not
+  // see a bind with nothing generated yet as all work answered.
   if (can_rx_) st_->generate(*sys_);
+  st_->n.binds_ok.fetch_add(1, std::memory_order_release);
+  st_->n.bound_now.fetch_add(1, std::memory_order_relaxed);
   std::string body = "twoway-sim";
   body.push_back('\0');
   body += std::string("\x02\x10\x00\x01", 4);

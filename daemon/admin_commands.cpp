@@ -5,6 +5,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "engine/settings.hpp"
+
 namespace twoway::daemon {
 namespace {
 
@@ -101,6 +103,7 @@ json settings_json(const engine::Settings& s) {
         {"opt_in", s.keywords.opt_in},
         {"help", s.keywords.help},
         {"opt_out_contains", s.keywords.opt_out_contains},
+        {"revocation", s.keywords.revocation},
         {"custom", custom}}},
       {"answers",
        {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
@@ -157,6 +160,7 @@ std::string set_setting(engine::Settings& s, std::string_view key, std::string_v
   if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
   if (key == "keywords.help") return s.keywords.help = split_list(value), "";
   if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
+  if (key == "keywords.revocation") return s.keywords.revocation = split_list(value), "";
   if (key == "answers.opt_out") return s.answers.opt_out = value, "";
   if (key == "answers.opt_in") return s.answers.opt_in = value, "";
   if (key == "answers.help") return s.answers.help = value, "";
@@ -228,6 +232,11 @@ CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
         break;
       case engine::SendError::storage:
         message = "the message could not be stored";
+        break;
+      case engine::SendError::revocation_pending:
+        message =
+            "the customer's last text may have revoked consent (flagged revocation?): decide "
+            "with `revocation NUMBER opt-out|keep` first";
         break;
       case engine::SendError::ok:
         break;
@@ -326,27 +335,30 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                       false, "daemon version, uptime, binds and outbox"});
 
   server.add_command(
-      {"inbox", "inbox [--unread] [--archived] [--limit N] [--before CURSOR]", Role::manager,
-       SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+      {"inbox", "inbox [--unread] [--archived] [--flagged] [--limit N] [--before CURSOR]",
+       Role::manager, SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
          const auto limit = args.integer("limit", 10, 1, 500);
          if (!limit) return error("bad_request", "--limit takes a number from 1 to 500");
-         if (args.has("unread") && args.has("archived"))
-           return error("bad_request", "--unread and --archived do not go together");
-         const auto view = args.has("archived") ? engine::InboxView::archived
-                           : args.has("unread") ? engine::InboxView::unread
-                                                : engine::InboxView::inbox;
+         if (args.has("unread") + args.has("archived") + args.has("flagged") > 1)
+           return error("bad_request", "--unread, --archived and --flagged do not go together");
+         const auto view = args.has("archived")  ? engine::InboxView::archived
+                           : args.has("unread")  ? engine::InboxView::unread
+                           : args.has("flagged") ? engine::InboxView::flagged
+                                                 : engine::InboxView::inbox;
          const auto page = engine.inbox(view, args.value("before").value_or(""),
                                         static_cast<std::size_t>(*limit));
          json rows = json::array();
          for (const auto& r : page.rows) {
-           rows.push_back({{"number", r.number},
-                           {"name", r.name},
-                           {"preview", r.preview},
-                           {"last_inbound", iso_time(r.time)},
-                           {"unread", r.unread},
-                           {"consent", engine::to_string(r.consent)},
-                           {"blocked", r.blocked},
-                           {"archived", r.archived}});
+           rows.push_back(
+               {{"number", r.number},
+                {"name", r.name},
+                {"preview", r.preview},
+                {"last_inbound", iso_time(r.time)},
+                {"unread", r.unread},
+                {"consent", engine::to_string(r.consent)},
+                {"blocked", r.blocked},
+                {"archived", r.archived},
+                {"flags", r.revocation_flagged ? json::array({"revocation?"}) : json::array()}});
          }
          return json{
              {"conversations", std::move(rows)},
@@ -374,7 +386,11 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                      {"time_zone", h.time_zones.empty() ? "" : h.time_zones.front()},
                      {"sending_number", h.sending_number},
                      {"blocked", h.blocked},
-                     {"archived", h.archived}};
+                     {"archived", h.archived},
+                     {"flags",
+                      h.revocation_flagged_at != 0 ? json::array({"revocation?"}) : json::array()}};
+         if (h.revocation_flagged_at != 0)
+           header["revocation_flagged_since"] = iso_time(h.revocation_flagged_at);
          if (h.response_time_seconds >= 0)
            header["response_time_seconds"] = h.response_time_seconds;
          json messages = json::array();
@@ -428,6 +444,34 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   flag_action("unblock", "unblock a number", [](engine::Engine& e, const std::string& n) {
     return e.set_blocked(n, false, now_unix());
   });
+
+  server.add_command(
+      {"revocation", "revocation NUMBER DECISION", Role::manager,
+       on_pool(pool,
+               [&engine](const Args& args, const Caller& caller) -> CommandResult {
+                 const auto& number = args.positional[0];
+                 if (args.positional[1] != "opt-out" && args.positional[1] != "keep")
+                   return error("bad_request",
+                                "say `revocation NUMBER opt-out` (the text revoked consent) or "
+                                "`revocation NUMBER keep` (it did not)");
+                 const bool opt_out = args.positional[1] == "opt-out";
+                 // Keeping someone subscribed is a consent decision: admins only. Opting out is
+                 // always safe.
+                 if (!opt_out && caller.role < Role::admin)
+                   return error("forbidden",
+                                "keeping a flagged number subscribed needs the admin role");
+                 const auto e = engine.resolve_revocation(number, opt_out, caller.user, now_unix());
+                 if (e == engine::ActionError::invalid)
+                   return error("bad_request", number + " is not flagged revocation?");
+                 if (e != engine::ActionError::ok) return action_result(e, engine, number);
+                 auto p = engine.profile(number);
+                 if (!p) return error("not_found", "no profile for " + number);
+                 return json{{"number", p->number},
+                             {"decision", opt_out ? "opt-out" : "keep"},
+                             {"consent", engine::to_string(p->consent)},
+                             {"consent_source", engine::to_string(p->consent_source)}};
+               }),
+       true, "decide a conversation flagged revocation?: DECISION is opt-out or keep"});
 
   server.add_command(
       {"profile", "profile NUMBER [--name NAME]", Role::manager,
@@ -532,8 +576,14 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
                    return error("bad_request", message);
                  }
-                 const json all = settings_json(engine.settings());
-                 return json{{"key", key}, {"value", *find_setting(all, key)}};
+                 const auto stored = engine.settings();
+                 const json all = settings_json(stored);
+                 json result{{"key", key}, {"value", *find_setting(all, key)}};
+                 // Stored, but short of what the floor or CTIA expect: say so.
+                 if (auto notes = engine::settings_notes(stored, engine.organization());
+                     !notes.empty())
+                   result["notes"] = notes;
+                 return result;
                }),
        true, "show all settings, one, or set one"});
 

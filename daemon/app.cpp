@@ -21,6 +21,7 @@
 #include "daemon/metrics_text.hpp"
 #include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
+#include "engine/settings.hpp"
 
 namespace twoway::daemon {
 namespace {
@@ -90,9 +91,11 @@ engine::EngineConfig engine_config(const Config& config) {
   if (!c.auto_responder.message.empty()) s.auto_responder.message = c.auto_responder.message;
   s.auto_responder.period_seconds =
       std::chrono::duration_cast<std::chrono::seconds>(c.auto_responder.period).count();
-  if (!c.keywords.opt_out.empty()) s.keywords.opt_out = c.keywords.opt_out;
-  if (!c.keywords.opt_in.empty()) s.keywords.opt_in = c.keywords.opt_in;
-  if (!c.keywords.help.empty()) s.keywords.help = c.keywords.help;
+  // Additions to the floor every keyword table starts from (engine/keywords.hpp).
+  s.keywords.opt_out = c.keywords.opt_out;
+  s.keywords.opt_in = c.keywords.opt_in;
+  s.keywords.help = c.keywords.help;
+  s.keywords.revocation = c.keywords.revocation;
   s.keywords.opt_out_contains = c.keywords.opt_out_contains;
   for (const auto& k : c.keywords.custom) {
     // The YAML's consent effects in the engine's words; "none" only answers.
@@ -131,6 +134,18 @@ engine::EngineConfig engine_config(const Config& config) {
   s.link_shortening.enabled = c.link_shortening.enabled;
   s.link_shortening.domain = c.link_shortening.domain;
   return e;
+}
+
+std::vector<std::string> config_notes(const Config& config) {
+  const engine::EngineConfig e = engine_config(config);
+  std::vector<std::string> notes = engine::settings_notes(e.initial_settings, e.organization);
+  for (auto& n : notes) {
+    // The engine names its settings; the config file has them under `conversations`, with the
+    // answers under `replies`.
+    if (n.starts_with("answers.")) n.replace(0, 8, "replies.");
+    n.insert(0, "conversations.");
+  }
+  return notes;
 }
 
 int run_daemon(Config config, const AppOptions& options) {

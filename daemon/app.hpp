@@ -15,6 +15,11 @@ namespace twoway::daemon {
 /// first values of the run-time conversation settings).
 [[nodiscard]] engine::EngineConfig engine_config(const Config& config);
 
+/// Notes on the conversation settings the config seeds (a built-in keyword listed where it
+/// cannot act, a HELP answer lacking what CTIA asks for...), each starting with its key
+/// ("conversations.keywords.opt_in: ..."). Not errors: the config still loads.
+[[nodiscard]] std::vector<std::string> config_notes(const Config& config);
+
 struct AppOptions {
   std::string version = "0.0.0";
   std::chrono::milliseconds stop_timeout{10000};  ///< SIGTERM: unbind and drain within this

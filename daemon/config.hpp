@@ -172,9 +172,12 @@ struct ConversationsConfig {
     Millis period{86400000};
   } auto_responder;
   struct {
-    std::vector<std::string> opt_out, opt_in, help;
+    std::vector<std::string> opt_out;  ///< added to the built-in floor (engine/keywords.hpp)
+    std::vector<std::string> opt_in = {"YES", "SUBSCRIBE"};
+    std::vector<std::string> help;
     bool opt_out_contains = false;
     std::vector<CustomKeyword> custom;
+    std::vector<std::string> revocation;
   } keywords;
   struct {
     std::string opt_out, opt_in, help;

@@ -281,6 +281,7 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
   L.get(kw, "opt_in", cv.keywords.opt_in);
   L.get(kw, "help", cv.keywords.help);
   L.get(kw, "opt_out_contains", cv.keywords.opt_out_contains);
+  L.get(kw, "revocation", cv.keywords.revocation);
   std::set<std::string> words;
   for (const MapView& v : L.list(kw, "custom")) {
     if (!v.valid) continue;

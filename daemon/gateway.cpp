@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "daemon/logging.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/udh.hpp"
 
@@ -345,7 +346,26 @@ void Gateway::kick() {
 }
 
 void Gateway::note_event(const engine::Event& event) {
+  if (event.type == engine::EventType::outbound && event.detail == "confirmation_expired") {
+    counters_.confirmations_expired.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn(
+        "opt-out confirmation dropped reason=confirmation_expired: it could not leave within "
+        "five minutes of the opt-out (no SMSC took it); the opt-out itself stands");
+    return;
+  }
   if (event.type != engine::EventType::inbound) return;
+  if (event.unrouted) {
+    // Logged for the first few and then every thousandth: a routing mistake at the SMSC can
+    // bring many, and each one is applied anyway (opt-outs included).
+    const auto n = counters_.unrouted_messages.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (n <= 10 || n % 1000 == 0)
+      spdlog::warn(
+          "inbound to unrouted destination={} count={}: not a configured number (numbers[]); "
+          "applied, and answered from that number",
+          log_value(event.destination), n);
+  }
+  if (event.revocation_suspected)
+    counters_.revocation_flags.fetch_add(1, std::memory_order_relaxed);
   if (event.kind == engine::MessageKind::keyword) {
     counters_.keyword_messages.fetch_add(1, std::memory_order_relaxed);
   } else if (event.kind == engine::MessageKind::inbound) {

@@ -41,6 +41,10 @@ struct GatewayCounters {
   std::atomic<std::uint64_t> incomplete_messages{0};
   std::atomic<std::uint64_t> keyword_messages{0};    ///< inbound that matched a keyword
   std::atomic<std::uint64_t> free_text_messages{0};  ///< inbound filed as conversation text
+  std::atomic<std::uint64_t> unrouted_messages{0};   ///< texted to a number not configured
+  std::atomic<std::uint64_t> revocation_flags{0};    ///< free text that may revoke consent
+  /// Opt-out confirmations dropped because they could not leave within five minutes.
+  std::atomic<std::uint64_t> confirmations_expired{0};
 };
 
 class Gateway {

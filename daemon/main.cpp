@@ -73,8 +73,10 @@ int main(int argc, char** argv) {
               << (loaded.errors.size() == 1 ? " problem\n" : " problems\n");
     return 1;
   }
+  const std::vector<std::string> notes = config_notes(*loaded.config);
   if (vm.count("check-config")) {
-    std::cout << config_path << ": OK\n";
+    for (const auto& n : notes) std::cerr << config_path << ": note: " << n << "\n";
+    std::cout << config_path << ": OK" << (notes.empty() ? "" : " (with notes)") << "\n";
     return 0;
   }
 
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
     std::cerr << "twowayd: cannot set up logging\n";
     return 1;
   }
+  for (const auto& n : notes) spdlog::warn("config note: {}", n);
   try {
     AppOptions app;
     app.version = TWOWAY_VERSION;

@@ -127,6 +127,15 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
         c.keyword_messages.load());
   total("twoway_inbound_free_text_total", "Inbound messages filed as conversation text",
         c.free_text_messages.load());
+  total("twoway_inbound_unrouted_total",
+        "Inbound messages to a number that is not a configured sending number",
+        c.unrouted_messages.load());
+  total("twoway_inbound_revocation_flagged_total",
+        "Free-text messages flagged as a possible revocation of consent",
+        c.revocation_flags.load());
+  total("twoway_optout_confirmations_expired_total",
+        "Opt-out confirmations dropped because they could not leave within five minutes",
+        c.confirmations_expired.load());
   total("twoway_receipts_total", "Delivery receipts received", c.receipts.load());
   total("twoway_outbound_submitted_total", "Outbound messages accepted by the SMSC",
         c.outbound_submitted.load());

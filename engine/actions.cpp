@@ -102,6 +102,10 @@ SendResult campaign_send(Context& ctx, const SendRequest& req) {
     r.error = SendError::not_subscribed;
     return r;
   }
+  if (p.revocation_flagged_at != 0) {
+    r.error = SendError::revocation_pending;  // nothing marketing until staff decide
+    return r;
+  }
   std::string from = p.sending_number;
   if (from.empty() || PhoneNumbers::is_alphanumeric(from)) {
     from.clear();

@@ -498,6 +498,14 @@ ActionError Engine::set_blocked(std::string_view number, bool blocked, std::int6
   });
 }
 
+ActionError Engine::resolve_revocation(std::string_view number, bool opt_out,
+                                       std::string_view actor, std::int64_t now) {
+  return run<ActionError>(
+      [n = normalize(number), opt_out, a = std::string(actor), now](Context& ctx) {
+        return engine::resolve_revocation(ctx, n, opt_out, a, now);
+      });
+}
+
 ActionError Engine::set_name(std::string_view number, std::string_view name, std::int64_t now) {
   return run<ActionError>([n = normalize(number), nm = std::string(name), now](Context& ctx) {
     return engine::set_name(ctx, n, nm, now);

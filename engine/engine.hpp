@@ -113,6 +113,10 @@ class Engine {
   ActionError set_archived(std::string_view number, bool archived, std::int64_t now);
   ActionError set_blocked(std::string_view number, bool blocked, std::int64_t now);
   ActionError set_name(std::string_view number, std::string_view name, std::int64_t now);
+  // Staff decide a conversation flagged `revocation?` (see router.hpp): opt_out, or keep.
+  // not_found: no such profile; invalid: not flagged.
+  ActionError resolve_revocation(std::string_view number, bool opt_out, std::string_view actor,
+                                 std::int64_t now);
   ActionError import_consent(std::string_view number, Consent consent, ConsentSource source,
                              std::int64_t now);
   // Stores new settings; returns the problems instead when they are unusable (nothing stored).
@@ -128,6 +132,7 @@ class Engine {
   Stats stats(std::int64_t now) const;
   // Location and zones for a thread header without a profile.
   const PhoneNumbers& phones() const noexcept { return phones_; }
+  const Organization& organization() const noexcept { return config_.organization; }
   // An admin-entered number in the stored form (E.164 when it can be read), "" if unusable.
   std::string normalize(std::string_view raw) const;
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <unordered_map>
 
 namespace twoway::engine {
 
@@ -216,9 +217,11 @@ bool fold(std::string_view text, std::string& words, std::string* symbols, std::
 struct Scratch {
   std::string words;
   std::string symbols;
+  std::string rest;
   Scratch() {
     words.reserve(256);
     symbols.reserve(64);
+    rest.reserve(256);
   }
 };
 
@@ -238,40 +241,169 @@ std::size_t KeywordTable::Hash::operator()(std::string_view s) const noexcept {
   return std::hash<std::string_view>{}(s);
 }
 
+namespace {
+
+// Words that carry no meaning of their own around an opt-out word: politeness, pronouns, the
+// messages themselves, time. Negations ("DONT", "NOT", "NO") are deliberately absent: "don't
+// stop" is not an opt-out. Folded form ("I'd" folds to "I D").
+bool is_filler(std::string_view w) {
+  static const std::unordered_map<std::string_view, bool> kFiller = [] {
+    std::unordered_map<std::string_view, bool> m;
+    for (std::string_view f :
+         {"PLEASE", "PLS",         "PLZ",     "PLEASEE",  "PLEEZ",   "KINDLY",  "ME",     "MY",
+          "US",     "OUR",         "I",       "D",        "WANT",    "WANNA",   "WOULD",  "LIKE",
+          "TO",     "CAN",         "COULD",   "YOU",      "U",       "YA",      "NOW",    "RIGHT",
+          "AWAY",   "IMMEDIATELY", "ASAP",    "TEXTING",  "TEXT",    "TEXTS",   "TXT",    "TXTS",
+          "TXTING", "MESSAGING",   "MESSAGE", "MESSAGES", "MSG",     "MSGS",    "SMS",    "SENDING",
+          "SEND",   "THE",         "THESE",   "THIS",     "THAT",    "IT",      "THEM",   "ALL",
+          "OF",     "FROM",        "ANY",     "MORE",     "ANYMORE", "THANKS",  "THANK",  "THX",
+          "TY",     "OK",          "OKAY",    "JUST",     "AND",     "SO",      "HI",     "HELLO",
+          "HEY",    "SIR",         "MAAM",    "FOR",      "GOOD",    "FOREVER", "NUMBER", "PHONE",
+          "LIST"})
+      m.emplace(f, true);
+    return m;
+  }();
+  return kFiller.contains(w);
+}
+
+// Common words one edit from a floor opt-out word: a text of one of these alone is not taken
+// for a misspelt opt-out.
+bool is_common_near_word(std::string_view w) {
+  for (std::string_view c :
+       {"SHOP", "STEP", "SLOP", "STOW", "STOOP", "STOMP", "STROP", "ATOP", "SWOP", "SOP", "QUIET",
+        "QUITE", "QUILT", "QUIZ", "SUIT", "QUOIT", "CANCER", "CANCELS"}) {
+    if (w == c) return true;
+  }
+  return false;
+}
+
+// True when a and b are at most one edit apart: an insertion, a deletion, a substitution, or
+// two neighbouring letters swapped (optimal string alignment distance <= 1).
+bool within_one_edit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  std::size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i == a.size()) return true;  // equal, or b has one more letter at the end
+  if (a.size() == b.size()) {
+    if (a.substr(i + 1) == b.substr(i + 1)) return true;  // substitution
+    return i + 1 < a.size() && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+           a.substr(i + 2) == b.substr(i + 2);  // neighbours swapped
+  }
+  return a.substr(i) == b.substr(i + 1);  // b has one letter more at i
+}
+
+bool ascii_letters(std::string_view w) {
+  return std::all_of(w.begin(), w.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+std::string folded_words(std::string_view phrase) {
+  std::string words;
+  fold_keyword_text(phrase, &words, nullptr);
+  return words;
+}
+
+}  // namespace
+
+std::vector<std::string> keyword_floor_notes(const KeywordConfig& config) {
+  std::vector<std::string> notes;
+  auto floor_kind = [](const std::string& word) -> const char* {
+    const std::string f = folded_words(word);
+    for (auto w : kFloorOptOut)
+      if (!f.empty() ? folded_words(w) == f : w == word) return "opt_out";
+    for (auto w : kFloorOptIn)
+      if (folded_words(w) == f && !f.empty()) return "opt_in";
+    for (auto w : kFloorHelp)
+      if (folded_words(w) == f && !f.empty()) return "help";
+    return nullptr;
+  };
+  auto misplaced = [&](const std::vector<std::string>& list, const char* list_name) {
+    for (const auto& w : list) {
+      const char* k = floor_kind(w);
+      if (k != nullptr && std::string_view(k) != list_name)
+        notes.push_back(std::string("keywords.") + list_name + ": '" + w + "' is a built-in " + k +
+                        " word that no setting can remove; it stays " + k);
+    }
+  };
+  misplaced(config.opt_in, "opt_in");
+  misplaced(config.help, "help");
+  misplaced(config.opt_out, "opt_out");
+  for (const auto& c : config.custom) {
+    const char* k = floor_kind(c.word);
+    if (k == nullptr) continue;
+    const bool same = (std::string_view(k) == "opt_out" && c.action == "unsubscribe") ||
+                      (std::string_view(k) == "help" && c.action == "help") ||
+                      (std::string_view(k) == "opt_in" && c.action == "subscribe");
+    if (!same)
+      notes.push_back("keywords.custom: '" + c.word + "' is a built-in " + k +
+                      " word that no setting can remove; it stays " + k +
+                      (c.reply.empty() ? "" : " (its reply is not used)"));
+  }
+  // A list naming some floor words but not all reads like an attempt to narrow the floor.
+  std::size_t listed = 0;
+  for (const auto& w : config.opt_out)
+    if (const char* k = floor_kind(w); k != nullptr && std::string_view(k) == "opt_out") ++listed;
+  if (listed > 0 && listed < std::size(kFloorOptOut)) {
+    std::string all;
+    for (auto w : kFloorOptOut) all += (all.empty() ? "" : ", ") + std::string(w);
+    notes.push_back("keywords.opt_out: the list adds to the opt-out words that always apply (" +
+                    all + "); they cannot be removed, so listing them is not needed");
+  }
+  return notes;
+}
+
 KeywordTable::KeywordTable(const KeywordConfig& config) : contains_(config.opt_out_contains) {
-  // Insertion order is the priority order: an earlier kind keeps a phrase listed twice.
+  // Insertion order is the priority order: an earlier entry keeps a phrase listed twice, so the
+  // floor comes first and no configured list can take a floor word away.
+  for (auto w : kFloorOptOut) add(w, KeywordKind::opt_out, 0);
+  for (auto w : kFloorOptIn) add(w, KeywordKind::opt_in, 0);
+  for (auto w : kFloorHelp) add(w, KeywordKind::help, 0);
   for (const auto& w : config.opt_out) add(w, KeywordKind::opt_out, 0);
   for (const auto& w : config.opt_in) add(w, KeywordKind::opt_in, 0);
   for (const auto& w : config.help) add(w, KeywordKind::help, 0);
   for (std::size_t i = 0; i < config.custom.size(); ++i) {
     add(config.custom[i].word, KeywordKind::custom, i);
   }
+  for (auto w : kFloorOptOut) {
+    const std::string f = folded_words(w);
+    if (f.size() >= 4 && ascii_letters(f))
+      misspelling_targets_.push_back(Entry{KeywordKind::opt_out, std::string(w), 0});
+  }
+  auto add_revocation = [this](std::string_view phrase) {
+    std::string f = folded_words(phrase);
+    if (f.empty()) {
+      ignored_.emplace_back(phrase);
+      return;
+    }
+    index_phrase(revocation_, std::move(f), Entry{KeywordKind::none, std::string(phrase), 0});
+  };
+  for (auto w : kBuiltInRevocationPhrases) add_revocation(w);
+  for (const auto& w : config.revocation) add_revocation(w);
+}
+
+void KeywordTable::index_phrase(PhraseIndex& index, std::string folded, const Entry& entry) {
+  const auto n = static_cast<std::size_t>(std::count(folded.begin(), folded.end(), ' ')) + 1;
+  index.max_words = std::max(index.max_words, n);
+  index.max_bytes = std::max(index.max_bytes, folded.size());
+  index.first[static_cast<unsigned char>(folded.front())] = true;
+  index.map.try_emplace(std::move(folded), entry);
 }
 
 void KeywordTable::add(std::string_view phrase, KeywordKind kind, std::size_t custom_index) {
   std::string words;
   std::string symbols;
   fold_keyword_text(phrase, &words, &symbols);
-  Map* map = &by_words_;
-  std::string* key = &words;
   if (words.empty()) {
     if (symbols.empty()) {
       ignored_.emplace_back(phrase);
       return;
     }
-    map = &by_symbol_;
-    key = &symbols;
+    by_symbol_.try_emplace(std::move(symbols), Entry{kind, std::string(phrase), custom_index});
+    return;
   }
-  if (map == &by_words_) {
-    max_phrase_bytes_ = std::max(max_phrase_bytes_, words.size());
-    if (kind == KeywordKind::opt_out) {
-      const auto n = static_cast<std::size_t>(std::count(words.begin(), words.end(), ' ')) + 1;
-      max_opt_out_words_ = std::max(max_opt_out_words_, n);
-      max_opt_out_bytes_ = std::max(max_opt_out_bytes_, words.size());
-      opt_out_first_[static_cast<unsigned char>(words.front())] = true;
-    }
-  }
-  map->try_emplace(std::move(*key), Entry{kind, std::string(phrase), custom_index});
+  auto [it, inserted] =
+      by_words_.try_emplace(std::move(words), Entry{kind, std::string(phrase), custom_index});
+  if (inserted && kind == KeywordKind::opt_out) index_phrase(opt_out_, it->first, it->second);
 }
 
 const KeywordTable::Entry* KeywordTable::find(std::string_view folded) const {
@@ -279,81 +411,129 @@ const KeywordTable::Entry* KeywordTable::find(std::string_view folded) const {
   return it == by_words_.end() ? nullptr : &it->second;
 }
 
-const KeywordTable::Entry* KeywordTable::find_opt_out_inside(std::string_view words,
-                                                             std::string_view symbols,
-                                                             bool us_number) const {
-  static const Entry kUsStop{KeywordKind::opt_out, "STOP", 0};
-  const std::size_t window = std::max<std::size_t>(max_opt_out_words_, 1);
+// A text of symbols only: the listed symbol sequence, or one listed symbol repeated ("🛑🛑").
+const KeywordTable::Entry* KeywordTable::find_symbols(std::string_view symbols) const {
+  if (auto it = by_symbol_.find(symbols); it != by_symbol_.end()) return &it->second;
+  const Entry* found = nullptr;
+  for (std::size_t i = 0; i < symbols.size();) {
+    const std::size_t from = i;
+    (void)next_code_point(symbols, i);
+    auto one = by_symbol_.find(symbols.substr(from, i - from));
+    if (one == by_symbol_.end() || (found != nullptr && found != &one->second)) return nullptr;
+    found = &one->second;
+  }
+  return found;
+}
+
+const KeywordTable::Entry* KeywordTable::find_inside(const PhraseIndex& index,
+                                                     std::string_view words) {
+  if (index.map.empty()) return nullptr;
   for (std::size_t start = 0; start < words.size();) {
-    // Cheap filters before hashing: the first byte, then the length of the phrase.
-    const auto first = static_cast<unsigned char>(words[start]);
-    const bool maybe_listed = opt_out_first_[first];
-    if (maybe_listed || (us_number && first == 'S')) {
+    // Cheap filter before hashing: the first byte of a phrase.
+    if (index.first[static_cast<unsigned char>(words[start])]) {
       std::size_t end = start;
-      for (std::size_t n = 0; n < window && end < words.size(); ++n) {
+      for (std::size_t n = 0; n < index.max_words && end < words.size(); ++n) {
         end = words.find(' ', end == start ? start : end + 1);
         if (end == std::string_view::npos) end = words.size();
         const std::string_view phrase = words.substr(start, end - start);
-        const bool fits = maybe_listed && phrase.size() <= max_opt_out_bytes_;
-        if (const Entry* e = fits ? find(phrase) : nullptr;
-            e != nullptr && e->kind == KeywordKind::opt_out) {
-          return e;
-        }
-        if (n == 0 && us_number && phrase == "STOP") return &kUsStop;
-        if (!fits) break;
+        if (phrase.size() > index.max_bytes) break;
+        if (auto it = index.map.find(phrase); it != index.map.end()) return &it->second;
       }
     }
     const std::size_t next = words.find(' ', start);
     if (next == std::string_view::npos) break;
     start = next + 1;
   }
-  if (!symbols.empty()) {
-    if (auto it = by_symbol_.find(symbols);
-        it != by_symbol_.end() && it->second.kind == KeywordKind::opt_out) {
-      return &it->second;
-    }
-    for (std::size_t i = 0; i < symbols.size();) {
-      const std::size_t from = i;
-      (void)next_code_point(symbols, i);
-      auto it = by_symbol_.find(symbols.substr(from, i - from));
-      if (it != by_symbol_.end() && it->second.kind == KeywordKind::opt_out) return &it->second;
-    }
+  return nullptr;
+}
+
+// An opt-out symbol among the text's symbols (the sequence, or any one of them).
+const KeywordTable::Entry* KeywordTable::find_opt_out_symbol(std::string_view symbols) const {
+  if (symbols.empty()) return nullptr;
+  if (auto it = by_symbol_.find(symbols);
+      it != by_symbol_.end() && it->second.kind == KeywordKind::opt_out) {
+    return &it->second;
+  }
+  for (std::size_t i = 0; i < symbols.size();) {
+    const std::size_t from = i;
+    (void)next_code_point(symbols, i);
+    auto it = by_symbol_.find(symbols.substr(from, i - from));
+    if (it != by_symbol_.end() && it->second.kind == KeywordKind::opt_out) return &it->second;
   }
   return nullptr;
 }
 
-KeywordMatch KeywordTable::match(std::string_view utf8_text, bool us_number) const {
-  Scratch& s = scratch();
-  // Outside contains mode a text longer than every phrase cannot match: stop folding early.
-  const std::size_t limit = contains_ ? std::numeric_limits<std::size_t>::max() : max_phrase_bytes_;
-  const bool complete = fold(utf8_text, s.words, &s.symbols, limit);
+const KeywordTable::Entry* KeywordTable::misspelled_opt_out(std::string_view word) const {
+  if (word.size() < 4 || !ascii_letters(word) || is_common_near_word(word)) return nullptr;
+  if (find(word) != nullptr) return nullptr;  // a keyword of its own
+  for (const Entry& e : misspelling_targets_) {
+    const std::string target = folded_words(e.keyword);
+    if (within_one_edit(word, target)) return &e;
+  }
+  return nullptr;
+}
 
+KeywordMatch KeywordTable::match(std::string_view utf8_text) const {
+  Scratch& s = scratch();
+  fold_keyword_text(utf8_text, &s.words, &s.symbols);
+  const auto result = [](const Entry* e, MatchRule rule) {
+    return KeywordMatch{e->kind, e->keyword, e->custom_index, rule, false, {}};
+  };
+
+  // 1. The whole text.
   const Entry* exact = nullptr;
   if (!s.words.empty()) {
-    if (complete) exact = find(s.words);
+    exact = find(s.words);
   } else if (!s.symbols.empty()) {
-    if (auto it = by_symbol_.find(s.symbols); it != by_symbol_.end()) {
-      exact = &it->second;
-    } else {
-      // The same symbol keyword repeated ("🛑🛑") counts as that keyword.
-      for (std::size_t i = 0; i < s.symbols.size();) {
-        const std::size_t from = i;
-        (void)next_code_point(s.symbols, i);
-        auto one = by_symbol_.find(std::string_view(s.symbols).substr(from, i - from));
-        if (one == by_symbol_.end() || (exact != nullptr && exact != &one->second)) {
-          exact = nullptr;
-          break;
-        }
-        exact = &one->second;
+    exact = find_symbols(s.symbols);
+  }
+  if (exact != nullptr && (exact->kind == KeywordKind::opt_out || !contains_))
+    return result(exact, MatchRule::exact);
+
+  // 2 and 3. The words left once filler is dropped.
+  std::string& rest = s.rest;
+  rest.clear();
+  std::size_t rest_words = 0;
+  for (std::size_t start = 0; start < s.words.size();) {
+    std::size_t end = s.words.find(' ', start);
+    if (end == std::string::npos) end = s.words.size();
+    const std::string_view w = std::string_view(s.words).substr(start, end - start);
+    if (!is_filler(w)) {
+      if (!rest.empty()) rest.push_back(' ');
+      rest.append(w);
+      ++rest_words;
+    }
+    start = end + 1;
+  }
+  if (exact == nullptr) {
+    if (rest.empty()) {
+      // Only filler and symbols: "🛑 please".
+      if (!s.words.empty() && !s.symbols.empty()) {
+        if (const Entry* e = find_symbols(s.symbols);
+            e != nullptr && e->kind == KeywordKind::opt_out)
+          return result(e, MatchRule::filler);
       }
+    } else if (rest.size() != s.words.size()) {
+      if (const Entry* e = find(rest); e != nullptr && e->kind == KeywordKind::opt_out)
+        return result(e, MatchRule::filler);
+    }
+    if (rest_words == 1) {
+      if (const Entry* e = misspelled_opt_out(rest)) return result(e, MatchRule::misspelling);
     }
   }
 
-  if ((exact == nullptr || exact->kind != KeywordKind::opt_out) && contains_) {
-    if (const Entry* inside = find_opt_out_inside(s.words, s.symbols, us_number)) exact = inside;
+  // 4 and 5. An opt-out phrase inside a longer text.
+  const Entry* inside = find_inside(opt_out_, s.words);
+  if (inside == nullptr) inside = find_opt_out_symbol(s.symbols);
+  if (inside != nullptr && contains_) return result(inside, MatchRule::contains);
+  if (exact != nullptr) return result(exact, MatchRule::exact);
+  KeywordMatch none;
+  if (inside == nullptr) inside = find_inside(revocation_, s.words);
+  if (inside != nullptr) {
+    none.revocation_suspected = true;
+    none.cue = inside->keyword;
   }
-  if (exact == nullptr) return {};
-  return KeywordMatch{exact->kind, exact->keyword, exact->custom_index};
+  return none;
 }
 
 }  // namespace twoway::engine

@@ -107,9 +107,21 @@ Recheck recheck(Context& ctx, const Profile& p, const Message& m, std::int64_t n
         reason = "not_subscribed";
         return Recheck::cancel;
       }
+      if (m.kind != MessageKind::agent_reply && p.revocation_flagged_at != 0) {
+        reason = "revocation_pending";
+        return Recheck::cancel;
+      }
       break;
     case MessageKind::keyword_reply:
-      if (m.keyword == "opt_out") return Recheck::send;
+      if (m.keyword == "opt_out") {
+        // Sent at once or not at all: a confirmation that could not leave within the window
+        // (SMSC down) would reach the customer long after they wrote STOP.
+        if (now - m.created > kOptOutConfirmationWindowSeconds) {
+          reason = "confirmation_expired";
+          return Recheck::cancel;
+        }
+        return Recheck::send;
+      }
       [[fallthrough]];
     default:
       if (p.consent == Consent::unsubscribed) {
@@ -204,7 +216,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
 }
 
 std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
-                                const char* reason) {
+                                const char* reason, CancelScope scope) {
   std::string prefix(number);
   prefix.push_back('\0');
   std::vector<std::uint64_t> ids;
@@ -221,6 +233,9 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
       ctx.txn.del(ctx.store.outbox_num, records::outbox_num_key(number, id));
       continue;
     }
+    if (scope == CancelScope::marketing && rec.kind != MessageKind::campaign &&
+        rec.kind != MessageKind::flow)
+      continue;
     Message m;
     const bool have_message = read_message(ctx.txn, ctx.store, rec.message_id, m);
     // An opt-out confirmation still waiting is the one the customer must get (a second STOP

@@ -30,9 +30,18 @@ struct OutboundRequest {
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
                                std::uint64_t* seq_out = nullptr);
 
-// Cancels every queued or in-flight outbound for the number (opt-out, block). Returns how many.
+// What cancel_outbound_for withdraws: everything queued (opt-out, block) or only campaign and
+// flow messages (a text that may revoke consent, until staff decide).
+enum class CancelScope : std::uint8_t { all, marketing };
+
+// Cancels queued or in-flight outbound for the number; a waiting opt-out confirmation stays.
+// Returns how many.
 std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
-                                const char* reason);
+                                const char* reason, CancelScope scope = CancelScope::all);
+
+// An opt-out confirmation that cannot leave within this many seconds of the opt-out (the SMSC
+// is down) is dropped rather than sent late (reason "confirmation_expired").
+inline constexpr std::int64_t kOptOutConfirmationWindowSeconds = 300;
 
 // Claims up to `limit` messages due at `now`, re-checking consent, blocking and (for held
 // kinds) quiet hours; claimed ones become in flight.

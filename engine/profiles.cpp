@@ -27,6 +27,8 @@ void remember_positions(ProfileEdit& e) {
   e.old_inbound = e.p.last_inbound;
   e.old_order = e.p.inbox_order;
   e.old_awaiting = e.p.blocked ? 0 : e.p.awaiting_since;
+  e.old_flagged_at = e.p.revocation_flagged_at;
+  e.old_flagged_message = e.p.revocation_message_id;
 }
 
 }  // namespace
@@ -127,6 +129,16 @@ void save_profile(Context& ctx, ProfileEdit& edit) {
       ctx.txn.del(ctx.store.awaiting, records::awaiting_key(edit.old_awaiting, p.number));
     if (awaiting != 0)
       ctx.txn.put(ctx.store.awaiting, records::awaiting_key(awaiting, p.number), {});
+  }
+  // The flagged view: conversations whose text may revoke consent, by when they were flagged.
+  if (p.revocation_flagged_at != edit.old_flagged_at ||
+      p.revocation_message_id != edit.old_flagged_message) {
+    if (edit.old_flagged_at != 0)
+      ctx.txn.del(ctx.store.flagged,
+                  records::inbox_key(edit.old_flagged_at, edit.old_flagged_message));
+    if (p.revocation_flagged_at != 0)
+      ctx.txn.put(ctx.store.flagged,
+                  records::inbox_key(p.revocation_flagged_at, p.revocation_message_id), p.number);
   }
   edit.existed = true;
   remember_positions(edit);

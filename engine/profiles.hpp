@@ -22,6 +22,8 @@ struct ProfileEdit {
   std::int64_t old_inbound = 0;
   std::uint64_t old_order = 0;
   std::int64_t old_awaiting = 0;
+  std::int64_t old_flagged_at = 0;
+  std::uint64_t old_flagged_message = 0;
   // When set (the inbound path), the profile is read through this cursor on `profiles` and,
   // if it existed, written back at the cursor's position without a second search.
   Cursor* cursor = nullptr;
@@ -35,6 +37,8 @@ struct ProfileEdit {
       return store.inbox_unread;
     case InboxView::archived:
       return store.inbox_archived;
+    case InboxView::flagged:
+      return store.flagged;
     case InboxView::inbox:
       break;
   }

@@ -220,6 +220,8 @@ void encode(const Profile& p, std::string& out) {
     w.svarint(p.last_mo - r.at);  // seconds before the last inbound: one or two bytes
   }
   w.varint(p.last_message_id);
+  w.svarint(p.revocation_flagged_at);
+  w.varint(p.revocation_message_id);
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -266,6 +268,8 @@ bool decode(std::string_view in, Profile& p) {
     p.recent_mo.push_back(m);
   }
   p.last_message_id = r.varint();
+  p.revocation_flagged_at = r.svarint();
+  p.revocation_message_id = r.varint();
   return r.ok();
 }
 
@@ -489,6 +493,7 @@ void encode(const Settings& s, std::string& out) {
   w.svarint(s.notifications.waiting_threshold_seconds);
   w.boolean(s.link_shortening.enabled);
   w.str(s.link_shortening.domain);
+  put_list(w, s.keywords.revocation);
 }
 
 bool decode(std::string_view in, Settings& s) {
@@ -542,6 +547,7 @@ bool decode(std::string_view in, Settings& s) {
     s.link_shortening.enabled = r.boolean();
     s.link_shortening.domain = r.str();
   }
+  if (r.more()) s.keywords.revocation = get_list(r);
   return r.ok();
 }
 

@@ -80,8 +80,12 @@ bool seen_before(const EngineConfig& config, Profile& p, std::uint64_t fp, std::
   return false;
 }
 
-void emit_inbound(Context& ctx, const Message& m, std::string detail) {
+void emit_inbound(Context& ctx, const Message& m, std::string detail, const InboundMessage& in,
+                  const InboundResult& result) {
   Event e;
+  e.unrouted = result.unrouted;
+  e.revocation_suspected = result.revocation_suspected;
+  e.destination = in.destination.substr(0, 32);
   e.type = EventType::inbound;
   e.number = m.number;
   e.seq = m.seq;
@@ -107,6 +111,12 @@ void answer(Context& ctx, ProfileEdit& edit, std::string text, MessageKind kind,
   enqueue_outbound(ctx, edit, req);
 }
 
+// A keyword settles whatever a flagged text left open: the customer said what they want.
+void clear_revocation_flag(Profile& p) {
+  p.revocation_flagged_at = 0;
+  p.revocation_message_id = 0;
+}
+
 // The opt-out: consent off at once (queued messages cancelled), exactly one confirmation, also
 // to someone never subscribed; a repeated STOP from an unsubscribed number gets nothing more.
 // `text` replaces the standard confirmation when not empty (a custom keyword's own reply).
@@ -114,6 +124,7 @@ void opt_out(Context& ctx, ProfileEdit& edit, std::string text, std::string_view
              std::int64_t now) {
   Profile& p = edit.p;
   const bool was_unsubscribed = p.consent == Consent::unsubscribed;
+  clear_revocation_flag(p);
   set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::keyword, now);
   if (was_unsubscribed || p.blocked) return;
   if (text.empty()) text = opt_out_answer(*ctx.settings, ctx.config.organization, p);
@@ -139,6 +150,7 @@ void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std:
       opt_out(ctx, edit, {}, from, now);
       break;
     case KeywordKind::opt_in:
+      clear_revocation_flag(p);
       set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
       if (!p.blocked)
         answer(ctx, edit, opt_in_answer(s, org, p), MessageKind::keyword_reply, "opt_in", from,
@@ -161,6 +173,7 @@ void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std:
         break;
       }
       if (ck.action == "subscribe") {
+        clear_revocation_flag(p);
         set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
       } else if (ck.action.starts_with("tag:")) {
         const std::string tag = ck.action.substr(4);
@@ -181,6 +194,8 @@ void maybe_auto_reply(Context& ctx, ProfileEdit& edit, std::string_view from, st
   Profile& p = edit.p;
   const AutoResponderSettings& ar = ctx.settings->auto_responder;
   if (ar.mode == AutoResponderMode::off || p.blocked) return;
+  // A text that may have revoked consent gets the one clarification, nothing automatic.
+  if (p.revocation_flagged_at != 0) return;
   // Never to an opted-out number: after STOP the confirmation is the last message they get.
   if (p.consent == Consent::unsubscribed) return;
   if (ar.mode == AutoResponderMode::non_consented && p.consent == Consent::subscribed) return;
@@ -191,9 +206,72 @@ void maybe_auto_reply(Context& ctx, ProfileEdit& edit, std::string_view from, st
          MessageKind::auto_reply, "", from, now);
 }
 
+// Free text that may revoke consent: the conversation is flagged for staff, nothing marketing
+// goes to the number until they decide (queued campaign and flow messages are cancelled), and
+// the first such text gets the one clarification.
+void flag_revocation(Context& ctx, ProfileEdit& edit, const Message& m, std::string_view from,
+                     std::int64_t now) {
+  Profile& p = edit.p;
+  if (p.consent == Consent::unsubscribed) return;  // already out: nothing to clarify
+  const bool first = p.revocation_flagged_at == 0;
+  if (first) {
+    p.revocation_flagged_at = now;
+    p.revocation_message_id = m.id;
+  }
+  cancel_outbound_for(ctx, p.number, now, "revocation_pending", CancelScope::marketing);
+  if (first && !p.blocked)
+    answer(ctx, edit, clarification_text(ctx.config.organization), MessageKind::keyword_reply,
+           "clarify", from, now);
+}
+
 }  // namespace
 
-std::string sticky_sender(const EngineConfig& config, std::string_view destination) {
+std::string clarification_text(const Organization& org) {
+  return org.prefix + ": Reply STOP to opt out of texts.";
+}
+
+ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_out_decision,
+                               std::string_view actor, std::int64_t now) {
+  (void)actor;
+  ProfileEdit edit;
+  if (!load_profile(ctx, number, edit)) return ActionError::not_found;
+  Profile& p = edit.p;
+  if (p.revocation_flagged_at == 0) return ActionError::invalid;  // nothing to decide
+  const std::int64_t flagged_at = p.revocation_flagged_at;
+  Message text;
+  const bool have_text = read_message(ctx.txn, ctx.store, p.revocation_message_id, text);
+  clear_revocation_flag(p);
+  if (opt_out_decision) {
+    const bool was_unsubscribed = p.consent == Consent::unsubscribed;
+    set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::text, now);
+    // The confirmation belongs within five minutes of the customer's text; later it is not sent.
+    if (!was_unsubscribed && !p.blocked && now - flagged_at <= kOptOutConfirmationWindowSeconds) {
+      OutboundRequest req;
+      req.kind = MessageKind::keyword_reply;
+      req.text = opt_out_answer(*ctx.settings, ctx.config.organization, p);
+      req.from = have_text && !text.sending_number.empty() ? text.sending_number : p.sending_number;
+      req.now = now;
+      req.due = now;
+      req.purpose = "opt_out";
+      if (!req.from.empty() && !PhoneNumbers::is_alphanumeric(req.from) &&
+          !PhoneNumbers::is_alphanumeric(p.number))
+        enqueue_outbound(ctx, edit, req);
+    }
+  }
+  save_profile(ctx, edit);
+  Event e;
+  e.type = EventType::profile;
+  e.number = p.number;
+  e.consent = p.consent;
+  e.time = now;
+  e.detail = opt_out_decision ? "revocation_confirmed" : "revocation_dismissed";
+  ctx.events.push_back(std::move(e));
+  return ActionError::ok;
+}
+
+std::string sticky_sender(const EngineConfig& config, std::string_view destination,
+                          bool* configured) {
+  if (configured != nullptr) *configured = false;
   while (!destination.empty() && destination.front() == ' ') destination.remove_prefix(1);
   while (!destination.empty() && destination.back() == ' ') destination.remove_suffix(1);
   if (destination.empty() || PhoneNumbers::is_alphanumeric(destination)) return {};
@@ -205,8 +283,12 @@ std::string sticky_sender(const EngineConfig& config, std::string_view destinati
   };
   const std::string want = digits(destination);
   if (want.empty()) return {};
-  for (const auto& n : config.sending_numbers)
-    if (digits(n) == want) return n;
+  for (const auto& n : config.sending_numbers) {
+    if (digits(n) == want) {
+      if (configured != nullptr) *configured = true;
+      return n;
+    }
+  }
   return std::string(destination);
 }
 
@@ -244,16 +326,17 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     return result;
   }
 
-  const std::string from = sticky_sender(ctx.config, in.destination);
+  bool configured = false;
+  const std::string from = sticky_sender(ctx.config, in.destination, &configured);
+  // Texted to a number this gateway does not own (an SMSC routing mistake or a number not yet
+  // configured): still applied — an opt-out is an opt-out wherever it was sent — and reported.
+  result.unrouted = !configured;
   if (!from.empty()) p.sending_number = from;
   p.last_mo = now;
 
   std::string_view text = in.text;
   if (text.size() > kMaxInboundText) text = text.substr(0, kMaxInboundText);
-  // Whether the number is a US one only matters to the "contains" opt-out mode.
-  const bool us =
-      ctx.settings->keywords.opt_out_contains && number.front() == '+' && ctx.phones.is_us(number);
-  const KeywordMatch km = ctx.keywords->match(text, us);
+  const KeywordMatch km = ctx.keywords->match(text);
 
   Message m;
   m.direction = Direction::inbound;
@@ -274,7 +357,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     // Keywords are recorded but neither mark the conversation unread nor bring it to the inbox.
     result.outcome = InboundOutcome::keyword;
     apply_keyword(ctx, edit, km, from, now);
-    emit_inbound(ctx, m, km.keyword);
+    emit_inbound(ctx, m, km.keyword, in, result);
   } else {
     result.outcome = p.blocked ? InboundOutcome::blocked : InboundOutcome::free_text;
     p.in_inbox = true;
@@ -284,8 +367,12 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     p.inbox_order = ctx.next_inbox_order();
     if (p.first_inbound == 0) p.first_inbound = now;
     if (p.awaiting_since == 0) p.awaiting_since = now;
+    if (km.revocation_suspected) {
+      result.revocation_suspected = true;
+      flag_revocation(ctx, edit, m, from, now);
+    }
     maybe_auto_reply(ctx, edit, from, now);
-    emit_inbound(ctx, m, {});
+    emit_inbound(ctx, m, km.revocation_suspected ? "revocation?" : std::string(), in, result);
   }
   if (p.blocked) result.outcome = InboundOutcome::blocked;
   save_profile(ctx, edit);

@@ -14,8 +14,10 @@ namespace twoway::engine {
 
 struct InboundResult {
   InboundOutcome outcome = InboundOutcome::free_text;
-  std::string number;     // normalised sender
-  std::uint64_t seq = 0;  // thread seq of the stored message (0 for duplicate/rejected)
+  std::string number;                 // normalised sender
+  std::uint64_t seq = 0;              // thread seq of the stored message (0 for duplicate/rejected)
+  bool unrouted = false;              // texted to a number that is not a configured sending number
+  bool revocation_suspected = false;  // free text that may revoke consent: flagged for staff
 };
 
 // Applies one inbound message (see the rules in DESIGN.md and engine.hpp).
@@ -23,7 +25,19 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in);
 
 // The number replies leave from for an inbound sent to `destination`: the configured sending
 // number it matches (digits compared), else the destination as given; "" for an alphanumeric
-// destination (conversations never run on branded sender ids).
-std::string sticky_sender(const EngineConfig& config, std::string_view destination);
+// destination (conversations never run on branded sender ids). *configured tells whether it
+// matched a configured sending number.
+std::string sticky_sender(const EngineConfig& config, std::string_view destination,
+                          bool* configured = nullptr);
+
+// The one clarification sent when a text may have revoked consent (FCC: one message to
+// clarify the scope of a revocation is allowed).
+[[nodiscard]] std::string clarification_text(const Organization& org);
+
+// Staff decide a flagged conversation: opt_out records the customer's text as their opt-out
+// (consent source `text`, locked like a keyword STOP; the confirmation goes when the text is at
+// most five minutes old), otherwise the flag is dismissed and consent stays as it is.
+[[nodiscard]] ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_out,
+                                             std::string_view actor, std::int64_t now);
 
 }  // namespace twoway::engine

@@ -52,7 +52,8 @@ std::vector<std::string> settings_errors(const Settings& s) {
   for (const std::string* a : {&s.answers.opt_out, &s.answers.opt_in, &s.answers.help})
     if (a->size() > kMaxTemplate) errors.push_back("answers: longer than 1600 bytes");
   const std::size_t nkeywords = s.keywords.opt_out.size() + s.keywords.opt_in.size() +
-                                s.keywords.help.size() + s.keywords.custom.size();
+                                s.keywords.help.size() + s.keywords.custom.size() +
+                                s.keywords.revocation.size();
   if (nkeywords > kMaxKeywords) errors.push_back("keywords: more than 200");
   const auto check_words = [&](const std::vector<std::string>& v, const char* name) {
     for (const auto& w : v)
@@ -62,6 +63,7 @@ std::vector<std::string> settings_errors(const Settings& s) {
   check_words(s.keywords.opt_out, "opt_out");
   check_words(s.keywords.opt_in, "opt_in");
   check_words(s.keywords.help, "help");
+  check_words(s.keywords.revocation, "revocation");
   for (const auto& c : s.keywords.custom) {
     if (c.word.empty() || c.word.size() > kMaxKeywordBytes)
       errors.push_back("keywords.custom: word empty or longer than 64 bytes");
@@ -78,6 +80,73 @@ std::vector<std::string> settings_errors(const Settings& s) {
     errors.push_back("notifications.waiting_threshold: must not be negative");
   if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");
   return errors;
+}
+
+namespace {
+
+std::string upper_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+bool has_any(const std::string& upper, std::initializer_list<std::string_view> needles) {
+  for (auto n : needles)
+    if (upper.find(n) != std::string::npos) return true;
+  return false;
+}
+
+// Seven digits or more in a row (spaces, dashes, dots and brackets between them allowed): a
+// phone number.
+bool has_phone_number(std::string_view s) {
+  int digits = 0;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      if (++digits >= 7) return true;
+    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '+') {
+      digits = 0;
+    }
+  }
+  return false;
+}
+
+bool has_link(const std::string& upper) {
+  return has_any(upper, {"HTTP://", "HTTPS://", "WWW."});
+}
+
+}  // namespace
+
+std::vector<std::string> settings_notes(const Settings& s, const Organization& org) {
+  std::vector<std::string> notes = keyword_floor_notes(s.keywords);
+  if (!s.answers.help.empty()) {
+    // Placeholders count for what they fill in; both template spellings are accepted.
+    const std::string t = upper_ascii(s.answers.help);
+    std::vector<std::string> missing;
+    const bool brand =
+        has_any(t, {"{{ORGANIZATION.PREFIX}}", "{{ORGANIZATION.NAME}}", "{ORGANIZATION}"}) ||
+        (!org.prefix.empty() && t.find(upper_ascii(org.prefix)) != std::string::npos);
+    if (!brand) missing.emplace_back("the brand ({{organization.prefix}})");
+    const bool contact = has_any(t, {"{{ORGANIZATION.EMAIL}}", "{SUPPORT_EMAIL}", "@"}) ||
+                         has_link(t) || has_phone_number(t);
+    if (!contact) missing.emplace_back("a contact (email, phone number or web address)");
+    if (!has_any(t, {"FREQ", "RECURRING", "PER DAY", "PER WEEK", "PER MONTH", "/DAY", "/WK",
+                     "/WEEK", "/MO"}))
+      missing.emplace_back("the message frequency (\"Msg frequency varies.\")");
+    if (!has_any(t, {"RATES MAY APPLY"})) missing.emplace_back("\"Msg & data rates may apply\"");
+    if (!has_any(t, {"STOP"})) missing.emplace_back("how to stop (\"Reply STOP to cancel\")");
+    if (!missing.empty()) {
+      std::string m = "answers.help: lacks what CTIA asks of a HELP answer: ";
+      for (std::size_t i = 0; i < missing.size(); ++i)
+        m += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
+      notes.push_back(std::move(m));
+    }
+  }
+  if (has_link(upper_ascii(s.answers.opt_out)))
+    notes.emplace_back(
+        "answers.opt_out: the opt-out confirmation must carry no marketing content; remove the "
+        "link");
+  return notes;
 }
 
 std::string render_template(std::string_view tmpl, const Organization& org,

@@ -22,6 +22,14 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings);
 // one message each; empty when they can be stored.
 [[nodiscard]] std::vector<std::string> settings_errors(const Settings& settings);
 
+// Notes for the operator on settings that can be stored but fall short of what carriers and
+// regulators expect, one message each (for --check-config and `settings`): a floor keyword listed
+// where it cannot act (keyword_floor_notes), a custom HELP answer lacking what CTIA asks for
+// (brand, contact, frequency, "Msg & data rates may apply", how to stop), an opt-out
+// confirmation carrying a link (it must hold no marketing content).
+[[nodiscard]] std::vector<std::string> settings_notes(const Settings& settings,
+                                                      const Organization& org);
+
 // Fills {{organization.prefix}}, {{organization.email}}, {{profile.name}},
 // {{profile.first_name}}, {{profile.phone}}, {{profile.location}}. Unknown placeholders are
 // left as they are.

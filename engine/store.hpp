@@ -164,7 +164,9 @@ class Store {
   MDB_dbi settings = 0;
   MDB_dbi meta = 0;      // counters, schema version
   MDB_dbi awaiting = 0;  // since + number: free text not yet answered
-  MDB_dbi stats = 0;     // credits per day/month, response-time totals
+  MDB_dbi stats = 0;
+  MDB_dbi flagged = 0;  // time(8) message id(8) -> number: texts that may revoke consent     //
+                        // credits per day/month, response-time totals
 
  private:
   MDB_env* env_ = nullptr;

@@ -25,6 +25,8 @@ const char* to_string(ConsentSource s) noexcept {
       return "import";
     case ConsentSource::admin:
       return "admin";
+    case ConsentSource::text:
+      return "text";
   }
   return "unknown";
 }
@@ -119,6 +121,8 @@ const char* to_string(SendError e) noexcept {
       return "invalid_number";
     case SendError::storage:
       return "storage";
+    case SendError::revocation_pending:
+      return "revocation_pending";
   }
   return "unknown";
 }

@@ -17,7 +17,8 @@ namespace twoway::engine {
 // ---- enumerations (values are stored on disk: append only, never renumber) ----
 
 enum class Consent : std::uint8_t { none = 0, subscribed = 1, unsubscribed = 2 };
-enum class ConsentSource : std::uint8_t { none = 0, keyword = 1, import = 2, admin = 3 };
+// text: staff confirmed that the customer's own free text revoked consent.
+enum class ConsentSource : std::uint8_t { none = 0, keyword = 1, import = 2, admin = 3, text = 4 };
 
 enum class Direction : std::uint8_t { inbound = 0, outbound = 1 };
 
@@ -48,7 +49,8 @@ enum class TextEncoding : std::uint8_t { gsm7 = 0, ucs2 = 1, latin1 = 2 };
 
 enum class AutoResponderMode : std::uint8_t { off = 0, non_consented = 1, all = 2 };
 
-enum class InboxView : std::uint8_t { inbox = 0, unread = 1, archived = 2 };
+// flagged: conversations whose text may revoke consent, waiting for staff to decide.
+enum class InboxView : std::uint8_t { inbox = 0, unread = 1, archived = 2, flagged = 3 };
 
 const char* to_string(Consent c) noexcept;
 const char* to_string(ConsentSource s) noexcept;
@@ -209,6 +211,10 @@ struct Profile {
   // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
   std::vector<RecentMo> recent_mo;
   std::uint64_t last_message_id = 0;  // newest message of the thread (0 = none)
+  // A text that may revoke consent ("I want to cancel my order", "wrong number") flags the
+  // conversation until staff decide or the customer sends a keyword: when, and which message.
+  std::int64_t revocation_flagged_at = 0;
+  std::uint64_t revocation_message_id = 0;
 };
 
 struct Message {
@@ -265,6 +271,7 @@ struct InboxRow {
   Consent consent = Consent::none;
   bool blocked = false;
   bool archived = false;
+  bool revocation_flagged = false;  // shown as "revocation?"
 };
 
 struct InboxPage {
@@ -284,6 +291,7 @@ struct ThreadHeader {
   std::string sending_number;
   bool blocked = false;
   bool archived = false;
+  std::int64_t revocation_flagged_at = 0;   // 0: not flagged
   std::int64_t response_time_seconds = -1;  // first inbound -> first agent reply, -1 if none
 };
 
@@ -317,7 +325,8 @@ enum class SendError : std::uint8_t {
   empty_text,
   text_too_long,
   invalid_number,
-  storage,  // the store failed; nothing was queued
+  storage,             // the store failed; nothing was queued
+  revocation_pending,  // the customer's text may have revoked consent: staff decide first
 };
 const char* to_string(SendError e) noexcept;
 
@@ -354,6 +363,11 @@ struct Event {
   Consent consent = Consent::none;
   std::int64_t time = 0;
   std::string detail;  // short, no message bodies (e.g. keyword, error code)
+  // Inbound: texted to a number that is not a configured sending number.
+  bool unrouted = false;
+  std::string destination;  // inbound: the number the customer texted
+  // Inbound: the text may revoke consent; the conversation is flagged for staff.
+  bool revocation_suspected = false;
 };
 
 using EventCallback = std::function<void(const Event&)>;

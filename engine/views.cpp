@@ -81,6 +81,7 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
     row.consent = p.consent;
     row.blocked = p.blocked;
     row.archived = p.archived;
+    row.revocation_flagged = p.revocation_flagged_at != 0;
     page.rows.push_back(std::move(row));
     last_key.assign(c.key());
   }
@@ -105,6 +106,7 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
   h.sending_number = p.sending_number;
   h.blocked = p.blocked;
   h.archived = p.archived;
+  h.revocation_flagged_at = p.revocation_flagged_at;
   if (p.first_agent_reply != 0 && p.first_inbound != 0)
     h.response_time_seconds = p.first_agent_reply - p.first_inbound;
   if (!number.empty() && number.front() == '+') {

@@ -83,7 +83,9 @@ TEST(Config, ValidFileLoadsWithValuesAndDefaults) {
   EXPECT_DOUBLE_EQ(c.credits.rates.at("GB"), 2.5);
   EXPECT_EQ(c.conversations.auto_responder.mode, AutoResponderMode::non_consented);
   EXPECT_EQ(c.conversations.auto_responder.period, std::chrono::hours(24));
-  EXPECT_THAT(c.conversations.keywords.opt_out, ::testing::Contains("STOP"));
+  // The lists add to the built-in keyword floor: nothing added unless the file says so.
+  EXPECT_TRUE(c.conversations.keywords.opt_out.empty());
+  EXPECT_THAT(c.conversations.keywords.opt_in, ElementsAre("YES", "SUBSCRIBE"));
   ASSERT_EQ(c.conversations.quiet_hours.rules.size(), 1u);
   EXPECT_EQ(c.conversations.quiet_hours.rules[0].start, "09:00");
   EXPECT_NE(c.find_smsc("backup"), nullptr);

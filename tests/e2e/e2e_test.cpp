@@ -512,5 +512,65 @@ TEST_F(EndToEnd, MetricsCountTrafficAndCommitsWithoutPhoneNumbers) {
   EXPECT_EQ(metrics.find(kAnn), std::string::npos) << "no phone numbers in metrics";
 }
 
+TEST_F(EndToEnd, APossibleRevocationIsFlaggedClarifiedOnceAndDecidedByStaff) {
+  text(kAnn, "START");
+  ASSERT_TRUE(
+      wait_for([&] { return call("profile +" + std::string(kAnn))["consent"] == "subscribed"; }));
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kAnn).size() == 1; }));
+
+  text(kAnn, "I want to cancel my order");
+  json flagged;
+  ASSERT_TRUE(wait_for([&] {
+    flagged = call("inbox --flagged");
+    return flagged["ok"] == true && flagged["conversations"].size() == 1;
+  })) << flagged.dump();
+  EXPECT_EQ(flagged["conversations"][0]["number"], std::string("+") + kAnn);
+  EXPECT_EQ(flagged["conversations"][0]["flags"], json::array({"revocation?"}));
+  EXPECT_EQ(call("profile +" + std::string(kAnn))["consent"], "subscribed");  // staff decide
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kAnn).size() == 2; }));
+  EXPECT_EQ(mt_texts(sim_->sim(), kAnn)[1], "Acme: Reply STOP to opt out of texts.");
+
+  // Marketing waits for the decision; a second such text brings no second clarification.
+  auto refused = call(std::string("send --kind campaign +") + kAnn + " 'Sale today'");
+  EXPECT_EQ(refused["error"]["code"], "revocation_pending") << refused.dump();
+  text(kAnn, "wrong number");
+  thread_with(kAnn, 5);
+  // Keeping a flagged customer subscribed takes an admin; a manager may only opt them out.
+  auto forbidden =
+      admin_call_as(65534, 65534, socket_, std::string("revocation +") + kAnn + " keep");
+  ASSERT_TRUE(forbidden.has_value());
+  EXPECT_EQ((*forbidden)["error"]["code"], "forbidden") << forbidden->dump();
+  auto decided = call(std::string("revocation +") + kAnn + " opt-out");
+  ASSERT_EQ(decided["ok"], true) << decided.dump();
+  EXPECT_EQ(decided["consent"], "unsubscribed");
+  EXPECT_EQ(decided["consent_source"], "text");
+  EXPECT_EQ(call("inbox --flagged")["conversations"].size(), 0u);
+  // The opt-out confirmation, and nothing after it.
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kAnn).size() == 3; }));
+  EXPECT_NE(mt_texts(sim_->sim(), kAnn)[2].find("unsubscribed"), std::string::npos);
+  EXPECT_EQ(call(std::string("revocation +") + kAnn + " keep")["error"]["code"], "bad_request");
+}
+
+TEST_F(EndToEnd, ATextToANumberThatIsNotConfiguredIsHonouredLoggedAndCounted) {
+  // The simulator sends every MO to kOurNumber; configure another number instead.
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  std::string yaml = config_yaml(dir_.path(), sim_->port());
+  yaml.replace(yaml.find(kOurNumber), std::string(kOurNumber).size(), "15550002222");
+  write_file(config_, yaml);
+  start_daemon();
+  text(kBob, "Stop please");
+  ASSERT_TRUE(wait_for([&] {
+    return call("profile +" + std::string(kBob))["consent"] == "unsubscribed";
+  })) << daemon_->log();
+  std::string metrics;
+  ASSERT_TRUE(wait_for([&] {
+    metrics = call("metrics")["metrics"].get<std::string>();
+    return metrics.find("twoway_inbound_unrouted_total 1\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_NE(daemon_->log().find("inbound to unrouted destination=" + std::string(kOurNumber)),
+            std::string::npos)
+      << daemon_->log();
+}
+
 }  // namespace
 }  // namespace twoway::e2e

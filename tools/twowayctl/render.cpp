@@ -236,6 +236,9 @@ std::string render_inbox(const json& reply, const RenderOptions& options) {
   for (const json& c : list) {
     const long long unread = int_of(c, "unread");
     std::string flags;
+    if (c.contains("flags") && c["flags"].is_array())
+      for (const json& f : c["flags"])
+        if (f.is_string()) flags += f.get<std::string>() + " ";
     if (bool_of(c, "blocked")) flags += "blocked ";
     if (bool_of(c, "archived")) flags += "archived ";
     if (!flags.empty()) flags.pop_back();
@@ -260,6 +263,9 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
   out += name.empty() ? number : name + " <" + number + ">";
   if (bool_of(h, "blocked")) out += "  [blocked]";
   out += "\n";
+  if (auto since = text_of(h, "revocation_flagged_since"); !since.empty())
+    out += "flagged:    revocation? since " + format_time(since, options) +
+           " (the last text may revoke consent: `revocation " + number + " opt-out|keep`)\n";
   std::string consent = text_of(h, "consent");
   if (!consent.empty()) {
     const std::string since = text_of(h, "consent_since");

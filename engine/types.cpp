@@ -25,6 +25,20 @@ const char* to_string(ConsentSource s) noexcept {
       return "import";
     case ConsentSource::admin:
       return "admin";
+    case ConsentSource::text:
+      return "text";
+  }
+  return "unknown";
+}
+
+const char* to_string(ConsentOutcome o) noexcept {
+  switch (o) {
+    case ConsentOutcome::applied:
+      return "applied";
+    case ConsentOutcome::refused:
+      return "refused";
+    case ConsentOutcome::unchanged:
+      return "unchanged";
   }
   return "unknown";
 }
@@ -133,6 +147,8 @@ const char* to_string(ActionError e) noexcept {
       return "invalid";
     case ActionError::storage:
       return "storage";
+    case ActionError::consent_locked:
+      return "consent_locked";
   }
   return "unknown";
 }

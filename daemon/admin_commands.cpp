@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "daemon/consent_log.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -273,6 +274,8 @@ CommandResult action_result(engine::ActionError e, engine::Engine& engine,
     return error("not_found", "no conversation with " + std::string(number));
   if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
   if (e == engine::ActionError::storage) return error("internal", "the change could not be stored");
+  if (e == engine::ActionError::consent_locked)
+    return error("consent_locked", consent_locked_message(engine, number));
   return json{{"number", engine.normalize(number)}};
 }
 
@@ -507,7 +510,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command(
       {"consent", "consent NUMBER [STATE] [--source SOURCE]", Role::admin,
        on_pool(pool,
-               [&engine](const Args& args, const Caller&) -> CommandResult {
+               [&engine](const Args& args, const Caller& caller) -> CommandResult {
                  const auto& number = args.positional[0];
                  if (args.positional.size() > 1) {
                    const auto& state = args.positional[1];
@@ -519,11 +522,23 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                    else
                      return error("bad_request", "STATE is subscribed or unsubscribed");
                    const auto source = args.value("source").value_or("import");
-                   const auto src = source == "admin" ? engine::ConsentSource::admin
-                                                      : engine::ConsentSource::import;
-                   if (auto e = engine.import_consent(number, c, src, now_unix());
-                       e != engine::ActionError::ok)
-                     return action_result(e, engine, number);
+                   engine::ConsentSource src;
+                   if (source == "import")
+                     src = engine::ConsentSource::import;
+                   else if (source == "admin")
+                     src = engine::ConsentSource::admin;
+                   else if (source == "text")  // an opt-out the customer wrote in free text
+                     src = engine::ConsentSource::text;
+                   else
+                     return error("bad_request", "SOURCE is import, admin or text");
+                   if (src == engine::ConsentSource::text && c != engine::Consent::unsubscribed)
+                     return error("bad_request",
+                                  "--source text records an opt-out the customer wrote: only "
+                                  "with unsubscribed");
+                   const auto e = engine.import_consent(number, c, src, now_unix(), caller.user);
+                   if (e == engine::ActionError::consent_locked)
+                     return error("consent_locked", consent_locked_message(engine, number));
+                   if (e != engine::ActionError::ok) return action_result(e, engine, number);
                  }
                  auto p = engine.profile(number);
                  if (!p) return error("not_found", "no profile for " + number);
@@ -532,7 +547,14 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                              {"consent_source", engine::to_string(p->consent_source)},
                              {"consent_since", iso_time(p->consent_since)}};
                }),
-       true, "show or set consent (imports record their source)"});
+       true, "show or set consent (the consent log records source and who)"});
+
+  server.add_command({"consent-log", kConsentLogUsage, Role::admin,
+                      SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+                        return consent_log_command(engine, args);
+                      }),
+                      false,
+                      "consent changes and refused attempts, oldest first (--csv for an export)"});
 
   server.add_command(
       {"send", "send --kind KIND NUMBER TEXT...", Role::admin,

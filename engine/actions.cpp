@@ -184,11 +184,20 @@ ActionError set_name(Context& ctx, std::string_view number, std::string_view nam
 }
 
 ActionError import_consent(Context& ctx, std::string_view number, Consent consent,
-                           ConsentSource source, std::int64_t now) {
+                           ConsentSource source, std::int64_t now, std::string_view actor) {
   if (number.empty() || PhoneNumbers::is_alphanumeric(number)) return ActionError::invalid;
+  if (source == ConsentSource::keyword) return ActionError::invalid;
+  if (source == ConsentSource::text && consent != Consent::unsubscribed)
+    return ActionError::invalid;
   ProfileEdit edit;
   load_or_create_profile(ctx, number, now, edit);
-  set_consent(ctx, edit, consent, source, now);
+  ConsentChange change;
+  change.consent = consent;
+  change.source = source;
+  change.now = now;
+  change.actor = actor;
+  // A refusal leaves the profile as it was; its log entry commits with the transaction.
+  if (set_consent(ctx, edit, change) == ConsentOutcome::refused) return ActionError::consent_locked;
   save_profile(ctx, edit);
   return ActionError::ok;
 }

@@ -45,8 +45,13 @@ struct SendRequest {
                                       std::int64_t now);
 [[nodiscard]] ActionError set_name(Context& ctx, std::string_view number, std::string_view name,
                                    std::int64_t now);
-// Consent from an import (creates the profile if needed); source recorded.
+// Consent from an import or an admin (creates the profile if needed); source and actor (the
+// admin's user name, or the import's name) go to the consent log. Refused with consent_locked
+// when the customer opted out by their own text and this would subscribe them (the refusal is
+// logged too); invalid for a keyword source (only the customer's text is one) and for a text
+// source with anything but unsubscribed.
 [[nodiscard]] ActionError import_consent(Context& ctx, std::string_view number, Consent consent,
-                                         ConsentSource source, std::int64_t now);
+                                         ConsentSource source, std::int64_t now,
+                                         std::string_view actor = {});
 
 }  // namespace twoway::engine

@@ -20,6 +20,7 @@ struct Counters {
   std::uint64_t next_outbox_id = 1;
   std::uint64_t next_inbox_order = 1;
   std::uint64_t next_message_id = 1;
+  std::uint64_t next_consent_log_id = 1;
   bool dirty = false;
 };
 
@@ -45,6 +46,10 @@ struct Context {
   std::uint64_t next_message_id() {
     counters.dirty = true;
     return counters.next_message_id++;
+  }
+  std::uint64_t next_consent_log_id() {
+    counters.dirty = true;
+    return counters.next_consent_log_id++;
   }
 };
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <future>
 
+#include "engine/consent_log.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
 #include "engine/settings.hpp"
@@ -513,11 +514,11 @@ ActionError Engine::set_name(std::string_view number, std::string_view name, std
 }
 
 ActionError Engine::import_consent(std::string_view number, Consent consent, ConsentSource source,
-                                   std::int64_t now) {
+                                   std::int64_t now, std::string_view actor) {
   const std::string n = normalize(number);
   if (n.empty()) return ActionError::invalid;
-  return run<ActionError>([n, consent, source, now](Context& ctx) {
-    return engine::import_consent(ctx, n, consent, source, now);
+  return run<ActionError>([n, consent, source, now, a = std::string(actor)](Context& ctx) {
+    return engine::import_consent(ctx, n, consent, source, now, a);
   });
 }
 
@@ -566,6 +567,14 @@ std::optional<Profile> Engine::profile(std::string_view number) const {
   Profile p;
   if (!read_profile(txn, *store_, n, p)) return std::nullopt;
   return p;
+}
+
+ConsentLogPage Engine::consent_log(std::string_view number, std::int64_t since, std::int64_t until,
+                                   std::string_view after, std::size_t limit) const {
+  const std::string n = number.empty() ? std::string() : normalize(number);
+  if (!number.empty() && n.empty()) return {};  // not a number: nothing was logged for it
+  Txn txn(*store_, true);
+  return consent_log_page(txn, *store_, n, since, until, after, limit);
 }
 
 Stats Engine::stats(std::int64_t now) const {

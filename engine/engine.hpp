@@ -117,8 +117,10 @@ class Engine {
   // not_found: no such profile; invalid: not flagged.
   ActionError resolve_revocation(std::string_view number, bool opt_out, std::string_view actor,
                                  std::int64_t now);
+  // `actor`: the admin's user name, or the import's name (kept in the consent log).
+  // consent_locked when the customer opted out by their own text (see consent.hpp).
   ActionError import_consent(std::string_view number, Consent consent, ConsentSource source,
-                             std::int64_t now);
+                             std::int64_t now, std::string_view actor = {});
   // Stores new settings; returns the problems instead when they are unusable (nothing stored).
   std::vector<std::string> set_settings(Settings settings);
   Settings settings() const;
@@ -129,6 +131,11 @@ class Engine {
   ThreadPage thread(std::string_view number, std::uint64_t before, std::size_t limit,
                     std::int64_t now) const;
   std::optional<Profile> profile(std::string_view number) const;
+  // The consent log, oldest first: entries with since <= time < until (until 0: no end) for
+  // one number (normalised; "" = every number), a page of `limit` (0: 100, at most 1000) after
+  // the cursor `after` (the previous page's next_cursor). An unusable cursor sets bad_cursor.
+  ConsentLogPage consent_log(std::string_view number, std::int64_t since, std::int64_t until,
+                             std::string_view after = {}, std::size_t limit = 0) const;
   Stats stats(std::int64_t now) const;
   // Location and zones for a thread header without a profile.
   const PhoneNumbers& phones() const noexcept { return phones_; }

@@ -239,8 +239,10 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
     Message m;
     const bool have_message = read_message(ctx.txn, ctx.store, rec.message_id, m);
     // An opt-out confirmation still waiting is the one the customer must get (a second STOP
-    // sends none): it stays.
-    if (have_message && m.kind == MessageKind::keyword_reply && m.keyword == "opt_out") continue;
+    // sends none): it stays, unless it is what is being withdrawn.
+    const bool confirmation =
+        have_message && m.kind == MessageKind::keyword_reply && m.keyword == "opt_out";
+    if (confirmation != (scope == CancelScope::opt_out_confirmation)) continue;
     drop_outbox(ctx, key, rec);
     if (have_message) {
       m.state = MessageState::cancelled;

@@ -30,12 +30,13 @@ struct OutboundRequest {
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
                                std::uint64_t* seq_out = nullptr);
 
-// What cancel_outbound_for withdraws: everything queued (opt-out, block) or only campaign and
-// flow messages (a text that may revoke consent, until staff decide).
-enum class CancelScope : std::uint8_t { all, marketing };
+// What cancel_outbound_for withdraws: everything queued but a waiting opt-out confirmation
+// (opt-out, block), only campaign and flow messages (a text that may revoke consent, until
+// staff decide), or only a waiting opt-out confirmation (the customer opted back in before it
+// left: it would now tell them the opposite).
+enum class CancelScope : std::uint8_t { all, marketing, opt_out_confirmation };
 
-// Cancels queued or in-flight outbound for the number; a waiting opt-out confirmation stays.
-// Returns how many.
+// Cancels queued or in-flight outbound for the number (see CancelScope). Returns how many.
 std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
                                 const char* reason, CancelScope scope = CancelScope::all);
 

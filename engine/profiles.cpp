@@ -41,6 +41,7 @@ Counters load_counters(const Txn& txn, const Store& store) {
       c.next_outbox_id = r.varint(1);
       c.next_inbox_order = r.varint(1);
       c.next_message_id = r.varint(1);
+      c.next_consent_log_id = r.varint(1);
     }
   }
   return c;
@@ -54,6 +55,7 @@ void save_counters(Txn& txn, const Store& store, Counters& counters) {
   w.varint(counters.next_outbox_id);
   w.varint(counters.next_inbox_order);
   w.varint(counters.next_message_id);
+  w.varint(counters.next_consent_log_id);
   w.finish();
   txn.put(store.meta, kCounterKey, buf);
   counters.dirty = false;

@@ -182,6 +182,16 @@ Key partial_key(std::int64_t now_ms, std::uint64_t token) {
   return k;
 }
 
+Key consent_log_key(std::int64_t time, std::uint64_t id) {
+  Key k;
+  k.be64(static_cast<std::uint64_t>(time < 0 ? 0 : time)).be64(id);
+  return k;
+}
+
+Key consent_num_key(std::string_view number, std::uint64_t id) {
+  return number_key(number, id);
+}
+
 // ---- Profile ----
 
 void encode(const Profile& p, std::string& out) {
@@ -427,6 +437,45 @@ bool decode(std::string_view in, HeldReceipt& h) {
   h.receipt.time_unix = r.svarint();
   h.receipt.received_unix = r.svarint();
   h.until = r.svarint();
+  return r.ok();
+}
+
+// ---- ConsentLogEntry ----
+
+void encode(const ConsentLogEntry& e, std::string& out) {
+  out.clear();
+  Writer w(out);
+  w.u8(kSchemaVersion);
+  w.str(e.number);
+  w.u8(static_cast<std::uint8_t>(e.from));
+  w.u8(static_cast<std::uint8_t>(e.to));
+  w.u8(static_cast<std::uint8_t>(e.source));
+  w.u8(static_cast<std::uint8_t>(e.outcome));
+  w.str(e.keyword);
+  w.str(e.text);
+  w.str(e.actor);
+  w.str(e.sending_number);
+  w.varint(e.message_id);
+}
+
+bool decode(std::string_view in, ConsentLogEntry& e) {
+  const std::uint64_t id = e.id;
+  const std::int64_t time = e.time;
+  e = ConsentLogEntry{};
+  e.id = id;
+  e.time = time;
+  Reader r(in);
+  if (r.u8() == 0) return false;
+  e.number = r.str();
+  e.from = static_cast<Consent>(r.u8());
+  e.to = static_cast<Consent>(r.u8());
+  e.source = static_cast<ConsentSource>(r.u8());
+  e.outcome = static_cast<ConsentOutcome>(r.u8());
+  e.keyword = r.str();
+  e.text = r.str();
+  e.actor = r.str();
+  e.sending_number = r.str();
+  e.message_id = r.varint();
   return r.ok();
 }
 

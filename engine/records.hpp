@@ -151,6 +151,10 @@ Key outbox_num_key(std::string_view number, std::uint64_t id);
 Key awaiting_key(std::int64_t since, std::string_view number);
 // partials: received ms(8) token(8)
 Key partial_key(std::int64_t now_ms, std::uint64_t token);
+// consent_log: time(8) id(8), ascending (a time range is one scan)
+Key consent_log_key(std::int64_t time, std::uint64_t id);
+// consent_num: number \0 id(8); value = time(8), which with the id makes the consent_log key
+Key consent_num_key(std::string_view number, std::uint64_t id);
 
 // ---- records ----
 
@@ -193,6 +197,9 @@ void encode(const DlrTarget& d, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, DlrTarget& d);
 void encode(const HeldReceipt& h, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, HeldReceipt& h);
+void encode(const ConsentLogEntry& e, std::string& out);
+// The id and time come from the key: decode() leaves them as they are.
+[[nodiscard]] bool decode(std::string_view in, ConsentLogEntry& e);
 void encode(const Settings& s, std::string& out);
 [[nodiscard]] bool decode(std::string_view in, Settings& s);
 

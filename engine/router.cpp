@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/consent.hpp"
+#include "engine/consent_log.hpp"
 #include "engine/outbox.hpp"
 #include "engine/partials.hpp"
 #include "engine/profiles.hpp"
@@ -117,15 +118,28 @@ void clear_revocation_flag(Profile& p) {
   p.revocation_message_id = 0;
 }
 
+// A consent change the customer asked for with the keyword text `mo` (the stored inbound).
+ConsentChange by_keyword(const Message& mo, Consent consent, std::int64_t now) {
+  ConsentChange c;
+  c.consent = consent;
+  c.source = ConsentSource::keyword;
+  c.now = now;
+  c.keyword = mo.keyword;
+  c.text = mo.text;
+  c.sending_number = mo.sending_number;
+  c.message_id = mo.id;
+  return c;
+}
+
 // The opt-out: consent off at once (queued messages cancelled), exactly one confirmation, also
 // to someone never subscribed; a repeated STOP from an unsubscribed number gets nothing more.
 // `text` replaces the standard confirmation when not empty (a custom keyword's own reply).
-void opt_out(Context& ctx, ProfileEdit& edit, std::string text, std::string_view from,
-             std::int64_t now) {
+void opt_out(Context& ctx, ProfileEdit& edit, const Message& mo, std::string text,
+             std::string_view from, std::int64_t now) {
   Profile& p = edit.p;
   const bool was_unsubscribed = p.consent == Consent::unsubscribed;
   clear_revocation_flag(p);
-  set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::keyword, now);
+  set_consent(ctx, edit, by_keyword(mo, Consent::unsubscribed, now));
   if (was_unsubscribed || p.blocked) return;
   if (text.empty()) text = opt_out_answer(*ctx.settings, ctx.config.organization, p);
   answer(ctx, edit, std::move(text), MessageKind::keyword_reply, "opt_out", from, now);
@@ -140,18 +154,18 @@ void help(Context& ctx, ProfileEdit& edit, std::string text, std::string_view fr
   answer(ctx, edit, std::move(text), MessageKind::keyword_reply, "help", from, now);
 }
 
-void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std::string_view from,
-                   std::int64_t now) {
+void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, const Message& mo,
+                   std::string_view from, std::int64_t now) {
   Profile& p = edit.p;
   const Settings& s = *ctx.settings;
   const Organization& org = ctx.config.organization;
   switch (km.kind) {
     case KeywordKind::opt_out:
-      opt_out(ctx, edit, {}, from, now);
+      opt_out(ctx, edit, mo, {}, from, now);
       break;
     case KeywordKind::opt_in:
       clear_revocation_flag(p);
-      set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
+      set_consent(ctx, edit, by_keyword(mo, Consent::subscribed, now));
       if (!p.blocked)
         answer(ctx, edit, opt_in_answer(s, org, p), MessageKind::keyword_reply, "opt_in", from,
                now);
@@ -165,7 +179,7 @@ void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std:
       // A custom word that opts out or asks for help does everything STOP or HELP does, with
       // its own reply when it has one (ARRET answering in French).
       if (ck.action == "unsubscribe") {
-        opt_out(ctx, edit, render_template(ck.reply, org, p), from, now);
+        opt_out(ctx, edit, mo, render_template(ck.reply, org, p), from, now);
         break;
       }
       if (ck.action == "help") {
@@ -174,7 +188,7 @@ void apply_keyword(Context& ctx, ProfileEdit& edit, const KeywordMatch& km, std:
       }
       if (ck.action == "subscribe") {
         clear_revocation_flag(p);
-        set_consent(ctx, edit, Consent::subscribed, ConsentSource::keyword, now);
+        set_consent(ctx, edit, by_keyword(mo, Consent::subscribed, now));
       } else if (ck.action.starts_with("tag:")) {
         const std::string tag = ck.action.substr(4);
         if (std::find(p.tags.begin(), p.tags.end(), tag) == p.tags.end() && p.tags.size() < 64)
@@ -232,7 +246,6 @@ std::string clarification_text(const Organization& org) {
 
 ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_out_decision,
                                std::string_view actor, std::int64_t now) {
-  (void)actor;
   ProfileEdit edit;
   if (!load_profile(ctx, number, edit)) return ActionError::not_found;
   Profile& p = edit.p;
@@ -243,7 +256,17 @@ ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_o
   clear_revocation_flag(p);
   if (opt_out_decision) {
     const bool was_unsubscribed = p.consent == Consent::unsubscribed;
-    set_consent(ctx, edit, Consent::unsubscribed, ConsentSource::text, now);
+    ConsentChange change;
+    change.consent = Consent::unsubscribed;
+    change.source = ConsentSource::text;
+    change.now = now;
+    change.actor = actor;
+    if (have_text) {
+      change.text = text.text;
+      change.sending_number = text.sending_number;
+      change.message_id = text.id;
+    }
+    (void)set_consent(ctx, edit, change);
     // The confirmation belongs within five minutes of the customer's text; later it is not sent.
     if (!was_unsubscribed && !p.blocked && now - flagged_at <= kOptOutConfirmationWindowSeconds) {
       OutboundRequest req;
@@ -257,6 +280,22 @@ ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_o
           !PhoneNumbers::is_alphanumeric(p.number))
         enqueue_outbound(ctx, edit, req);
     }
+  } else {
+    // Kept: consent stays as it was, and the trail says who read the text that way.
+    ConsentLogEntry entry;
+    entry.time = now;
+    entry.number = p.number;
+    entry.from = entry.to = p.consent;
+    entry.source = ConsentSource::admin;
+    entry.outcome = ConsentOutcome::unchanged;
+    entry.keyword = "revocation? kept";
+    entry.actor = bounded(actor, kConsentLogMaxField);
+    if (have_text) {
+      entry.text = bounded(text.text, kConsentLogMaxText);
+      entry.sending_number = text.sending_number;
+      entry.message_id = text.id;
+    }
+    append_consent_log(ctx, entry);
   }
   save_profile(ctx, edit);
   Event e;
@@ -356,7 +395,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   if (km.kind != KeywordKind::none) {
     // Keywords are recorded but neither mark the conversation unread nor bring it to the inbox.
     result.outcome = InboundOutcome::keyword;
-    apply_keyword(ctx, edit, km, from, now);
+    apply_keyword(ctx, edit, km, m, from, now);
     emit_inbound(ctx, m, km.keyword, in, result);
   } else {
     result.outcome = p.blocked ? InboundOutcome::blocked : InboundOutcome::free_text;

@@ -232,6 +232,8 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   open_db("awaiting", awaiting);
   open_db("stats", stats);
   open_db("flagged", flagged);
+  open_db("consent_log", consent_log);
+  open_db("consent_num", consent_num);
   rc = mdb_txn_commit(txn);
   if (rc != 0) {
     mdb_env_close(env_);

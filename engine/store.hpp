@@ -164,9 +164,12 @@ class Store {
   MDB_dbi settings = 0;
   MDB_dbi meta = 0;      // counters, schema version
   MDB_dbi awaiting = 0;  // since + number: free text not yet answered
-  MDB_dbi stats = 0;
-  MDB_dbi flagged = 0;  // time(8) message id(8) -> number: texts that may revoke consent     //
-                        // credits per day/month, response-time totals
+  MDB_dbi stats = 0;     // credits per day/month, response-time totals
+  // The consent audit trail: time(8) id(8) -> entry (a range scan by time), and
+  // number \0 id(8) -> time(8) (a number's history in the order it was written).
+  MDB_dbi consent_log = 0;
+  MDB_dbi consent_num = 0;
+  MDB_dbi flagged = 0;  // time(8) message id(8) -> number: texts that may revoke consent
 
  private:
   MDB_env* env_ = nullptr;

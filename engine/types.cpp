@@ -31,6 +31,18 @@ const char* to_string(ConsentSource s) noexcept {
   return "unknown";
 }
 
+const char* to_string(ConsentOutcome o) noexcept {
+  switch (o) {
+    case ConsentOutcome::applied:
+      return "applied";
+    case ConsentOutcome::refused:
+      return "refused";
+    case ConsentOutcome::unchanged:
+      return "unchanged";
+  }
+  return "unknown";
+}
+
 const char* to_string(MessageKind k) noexcept {
   switch (k) {
     case MessageKind::inbound:
@@ -137,6 +149,8 @@ const char* to_string(ActionError e) noexcept {
       return "invalid";
     case ActionError::storage:
       return "storage";
+    case ActionError::consent_locked:
+      return "consent_locked";
   }
   return "unknown";
 }

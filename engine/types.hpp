@@ -17,8 +17,11 @@ namespace twoway::engine {
 // ---- enumerations (values are stored on disk: append only, never renumber) ----
 
 enum class Consent : std::uint8_t { none = 0, subscribed = 1, unsubscribed = 2 };
-// text: staff confirmed that the customer's own free text revoked consent.
+// text: an opt-out staff confirmed from the customer's own free text ("please stop texting me").
 enum class ConsentSource : std::uint8_t { none = 0, keyword = 1, import = 2, admin = 3, text = 4 };
+// What became of a consent change (kept in the consent log): applied, refused by the consent
+// lock (see consent.hpp), or asked for consent the number already had.
+enum class ConsentOutcome : std::uint8_t { applied = 0, refused = 1, unchanged = 2 };
 
 enum class Direction : std::uint8_t { inbound = 0, outbound = 1 };
 
@@ -54,6 +57,7 @@ enum class InboxView : std::uint8_t { inbox = 0, unread = 1, archived = 2, flagg
 
 const char* to_string(Consent c) noexcept;
 const char* to_string(ConsentSource s) noexcept;
+const char* to_string(ConsentOutcome o) noexcept;
 const char* to_string(MessageKind k) noexcept;
 const char* to_string(MessageState s) noexcept;
 const char* to_string(TextEncoding e) noexcept;
@@ -302,6 +306,33 @@ struct ThreadPage {
   std::uint64_t next_cursor = 0;  // pass as `before` to get older messages; 0 at the start
 };
 
+// Bounds of what a consent log entry keeps (longer values are cut, texts on a UTF-8 boundary).
+inline constexpr std::size_t kConsentLogMaxText = 1600;  // ten concatenated GSM parts
+inline constexpr std::size_t kConsentLogMaxField = 128;  // keyword, actor, sending number
+
+// One entry of the consent log: a change of a number's consent, or an attempt the consent lock
+// refused, with where it came from.
+struct ConsentLogEntry {
+  std::uint64_t id = 0;  // increasing across the store, in the order entries were written
+  std::int64_t time = 0;
+  std::string number;
+  Consent from = Consent::none;
+  Consent to = Consent::none;  // asked for (the profile keeps `from` when refused)
+  ConsentSource source = ConsentSource::none;
+  ConsentOutcome outcome = ConsentOutcome::applied;
+  std::string keyword;           // the matched keyword (keyword source)
+  std::string text;              // the customer's exact text (bounded, kConsentLogMaxText)
+  std::string actor;             // the admin user, or the import's name
+  std::string sending_number;    // our number involved
+  std::uint64_t message_id = 0;  // the inbound message that caused it (0: none)
+};
+
+struct ConsentLogPage {
+  std::vector<ConsentLogEntry> rows;  // oldest first
+  std::string next_cursor;            // pass as `after` for the next page; empty at the end
+  bool bad_cursor = false;            // `after` was not a cursor of this log (no rows then)
+};
+
 struct Stats {
   std::uint64_t credits_today = 0;
   std::uint64_t credits_month = 0;
@@ -340,7 +371,15 @@ struct SendResult {
   [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
 };
 
-enum class ActionError : std::uint8_t { ok = 0, not_found, invalid, storage };
+enum class ActionError : std::uint8_t {
+  ok = 0,
+  not_found,
+  invalid,
+  storage,
+  // The customer opted out by their own text (keyword, or free text staff confirmed): only
+  // their own opt-in text can subscribe them again.
+  consent_locked,
+};
 const char* to_string(ActionError e) noexcept;
 
 // ---- change feed ----

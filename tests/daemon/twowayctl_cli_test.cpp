@@ -25,6 +25,11 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 CliResult run_ctl(const std::string& args) {
   CliResult r;
   const std::string command = std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
@@ -61,6 +66,29 @@ class TwowayctlCli : public ::testing::Test {
                             seen_text_ = a.positional[1];
                             return nlohmann::json{{"seq", 3}};
                           })});
+    // Two pages of consent log; the second only after the first page's cursor.
+    server_->add_command(
+        {"consent-log",
+         "consent-log [NUMBER] [--since DATE] [--until DATE] [--limit N] [--after CURSOR] [--csv]",
+         Role::manager, SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
+           log_requests_.push_back(a);
+           if (a.value("since") == "bad")
+             return AdminError{"bad_request", "--since: expected YYYY-MM-DD"};
+           const auto row = [](const char* time, const char* text, const char* outcome) {
+             return nlohmann::json{{"time", time},         {"number", "+15551234567"},
+                                   {"from", "subscribed"}, {"to", "unsubscribed"},
+                                   {"source", "keyword"},  {"outcome", outcome},
+                                   {"actor", ""},          {"keyword", "STOP"},
+                                   {"text", text},         {"sending_number", "12345"},
+                                   {"message_id", 7}};
+           };
+           if (!a.has("after"))
+             return nlohmann::json{
+                 {"entries", {row("2026-06-15T17:00:00Z", "stop, \"now\"\nplease", "applied")}},
+                 {"next_cursor", "c1"}};
+           return nlohmann::json{{"entries", {row("2026-06-16T08:00:00Z", "STOP", "unchanged")}},
+                                 {"next_cursor", nullptr}};
+         })});
     ASSERT_FALSE(server_->start());
     runner_ = std::thread([this] { io_.run(); });
   }
@@ -78,6 +106,7 @@ class TwowayctlCli : public ::testing::Test {
   std::thread runner_;
   std::unique_ptr<AdminServer> server_;
   bool seen_unread_ = false;
+  std::vector<Args> log_requests_;
   std::string seen_text_;
 };
 
@@ -118,6 +147,30 @@ TEST_F(TwowayctlCli, SocketFromTheConfig) {
   const CliResult bad = run_ctl("--config " + config + " inbox");
   EXPECT_EQ(bad.status, 2);
   EXPECT_THAT(bad.out, HasSubstr("admin.sockit: unknown key; did you mean 'socket'?"));
+}
+
+TEST_F(TwowayctlCli, ConsentLogCsvFetchesEveryPageIntoOneDocument) {
+  const std::string file = dir_ + "/log.csv";
+  const CliResult r =
+      run_ctl("--socket " + dir_ + "/admin.sock consent-log --since 2026-01-01 --csv > " + file);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(read_all(file),
+            "time,number,from,to,source,outcome,actor,keyword,text,sending_number,message_id\r\n"
+            "2026-06-15T17:00:00Z,+15551234567,subscribed,unsubscribed,keyword,applied,,STOP,"
+            "\"stop, \"\"now\"\"\nplease\",12345,7\r\n"
+            "2026-06-16T08:00:00Z,+15551234567,subscribed,unsubscribed,keyword,unchanged,,STOP,"
+            "STOP,12345,7\r\n");
+  ASSERT_EQ(log_requests_.size(), 2u);
+  EXPECT_EQ(log_requests_[0].value("since"), "2026-01-01");
+  EXPECT_FALSE(log_requests_[0].has("after"));
+  EXPECT_EQ(log_requests_[1].value("after"), "c1");
+  EXPECT_EQ(log_requests_[1].value("since"), "2026-01-01");
+}
+
+TEST_F(TwowayctlCli, ConsentLogCsvErrorExitsOne) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock consent-log --since bad --csv");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "error: --since: expected YYYY-MM-DD (bad_request)\n");
 }
 
 TEST_F(TwowayctlCli, NoDaemonExitsThree) {

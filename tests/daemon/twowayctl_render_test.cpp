@@ -28,6 +28,26 @@ TEST(Render, InboxTableWithUnreadMarks) {
             "(more: twowayctl inbox ... --before abc)\n");
 }
 
+TEST(Render, ConsentLogTable) {
+  const json reply = json::parse(R"({"ok":true,"entries":[
+    {"time":"2026-06-15T17:00:00Z","number":"+15551234567","from":"subscribed",
+     "to":"unsubscribed","source":"keyword","outcome":"applied","actor":"","keyword":"STOP",
+     "text":"Stop\nnow","sending_number":"12345","message_id":7},
+    {"time":"2026-06-15T18:00:00Z","number":"+15551234567","from":"unsubscribed",
+     "to":"subscribed","source":"import","outcome":"refused","actor":"carla","keyword":"",
+     "text":"","sending_number":"","message_id":null}
+  ],"next_cursor":"00ff"})");
+  EXPECT_EQ(render_reply("consent-log", reply, kUtc),
+            "TIME              NUMBER        CHANGE                     SOURCE   BY     OUTCOME  "
+            "TEXT\n"
+            "2026-06-15 17:00  +15551234567  subscribed → unsubscribed  keyword  STOP            "
+            "Stop⏎ now\n"
+            "2026-06-15 18:00  +15551234567  unsubscribed → subscribed  import   carla  refused\n"
+            "(more: twowayctl consent-log ... --after 00ff; --csv fetches every page)\n");
+  EXPECT_EQ(render_reply("consent-log", json::parse(R"({"ok":true,"entries":[]})"), kUtc),
+            "No consent changes.\n");
+}
+
 TEST(Render, EmptyInbox) {
   EXPECT_EQ(render_reply("inbox",
                          json::parse(R"({"ok":true,"conversations":[],"next_cursor":null})"), kUtc),

@@ -223,6 +223,73 @@ TEST_F(EndToEnd, StartThenReplyThenStopAndTheRefusalAfterIt) {
   EXPECT_EQ(mt_texts(sim_->sim(), kBob).size(), 3u) << "nothing after the opt-out confirmation";
 }
 
+TEST_F(EndToEnd, AnImportCannotUndoAStopAndTheConsentLogShowsWhy) {
+  const std::string carol = std::string("+") + kCarol;
+  text(kCarol, "Stop!");
+  ASSERT_TRUE(wait_for([&] { return call("profile " + carol)["consent"] == "unsubscribed"; }));
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kCarol).size() == 1; }));
+
+  // The import that used to resubscribe her is refused, and no campaign reaches the SMSC.
+  auto refused = call("consent " + carol + " subscribed --source import");
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_EQ(refused["error"]["code"], "consent_locked");
+  const std::string why = refused["error"]["message"].get<std::string>();
+  EXPECT_EQ(why.rfind(carol + " opted out by their own text (STOP, ", 0), 0u) << why;
+  EXPECT_NE(why.find("only their own START can resubscribe them"), std::string::npos) << why;
+  EXPECT_EQ(call("consent " + carol + " subscribed --source admin")["error"]["code"],
+            "consent_locked");
+  EXPECT_EQ(call("send --kind campaign " + carol + " 'Sale today'")["error"]["code"],
+            "not_subscribed");
+  EXPECT_EQ(call("profile " + carol)["consent_source"], "keyword");
+
+  const auto check_log = [&] {
+    const json log = call("consent-log " + carol);
+    ASSERT_EQ(log["ok"], true) << log.dump();
+    ASSERT_EQ(log["entries"].size(), 3u) << log.dump();
+    const json& stop = log["entries"][0];
+    EXPECT_EQ(stop["source"], "keyword");
+    EXPECT_EQ(stop["keyword"], "STOP");
+    EXPECT_EQ(stop["text"], "Stop!");
+    EXPECT_EQ(stop["to"], "unsubscribed");
+    EXPECT_EQ(stop["outcome"], "applied");
+    EXPECT_EQ(stop["sending_number"], std::string("+") + kOurNumber);
+    EXPECT_TRUE(stop["message_id"].is_number_unsigned());
+    for (int i : {1, 2}) {
+      EXPECT_EQ(log["entries"][i]["outcome"], "refused");
+      EXPECT_EQ(log["entries"][i]["actor"], "root");  // the tests run as root
+    }
+    EXPECT_EQ(log["entries"][1]["source"], "import");
+    EXPECT_EQ(log["entries"][2]["source"], "admin");
+  };
+  check_log();
+
+  // The export a compliance officer opens, through twowayctl.
+  const std::string csv = dir_.path() + "/consent.csv";
+  const std::string command = std::string(TWOWAYCTL_BIN) + " --socket " + socket_ +
+                              " consent-log --since 2000-01-01 --limit 1 --csv > " + csv;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const std::string exported = read_file(csv);
+  EXPECT_EQ(exported.rfind("time,number,from,to,source,outcome,actor,keyword,text,"
+                           "sending_number,message_id\r\n",
+                           0),
+            0u)
+      << exported;
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = exported.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+  EXPECT_EQ(lines, 4u) << exported;  // header and three entries, one page each
+  EXPECT_NE(exported.find(",unsubscribed,keyword,applied,,STOP,Stop!,"), std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find(",subscribed,import,refused,root,,,"), std::string::npos) << exported;
+
+  // The trail survives a restart; her own START resubscribes her.
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  start_daemon();
+  check_log();
+  text(kCarol, "START");
+  ASSERT_TRUE(wait_for([&] { return call("profile " + carol)["consent"] == "subscribed"; }));
+  EXPECT_EQ(call("consent-log " + carol)["entries"][3]["keyword"], "START");
+}
+
 TEST_F(EndToEnd, ReceiptsRightBehindTheirSubmitResponsesAllFindTheirMessages) {
   // Forty customers ask for HELP at once: forty answers leave, and the simulator sends each
   // receipt the moment it has answered the submit_sm. Every receipt must find its message.

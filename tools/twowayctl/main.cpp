@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -15,6 +16,7 @@
 
 #include "daemon/admin_protocol.hpp"
 #include "daemon/config.hpp"
+#include "daemon/consent_log.hpp"
 #include "tools/twowayctl/render.hpp"
 
 namespace {
@@ -39,6 +41,7 @@ void usage(std::ostream& out) {
          "  --utc            show times in UTC\n"
          "  --timeout SECS   wait at most this long for a reply (default 60; 0 = forever)\n"
          "Try `twowayctl help` for the commands your role may run.\n"
+         "`twowayctl consent-log ... --csv > file.csv` writes every matching row as CSV.\n"
          "Exit status: 0 ok, 1 command failed, 2 usage, 3 cannot connect.\n";
 }
 
@@ -60,6 +63,75 @@ bool read_line(int fd, std::string& buffer, std::string& line) {
     if (n < 0 && errno == EINTR && !g_interrupted) continue;
     return false;
   }
+}
+
+// Writes the whole line; false when the socket refused it.
+bool send_line(int fd, const std::string& line) {
+  for (std::size_t sent = 0; sent < line.size();) {
+    const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// `consent-log ... --csv`: fetches every page over the one connection (following next_cursor)
+// and prints one CSV document, header first. Returns the exit code.
+int consent_log_csv(int fd, const std::string& socket_path, std::vector<std::string> words) {
+  // What the user asked for, without --csv (rendered here) and --after (the paging cursor).
+  std::vector<std::string> base;
+  std::string cursor;
+  bool has_limit = false;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--csv") continue;
+    if (w == "--after" && i + 1 < words.size()) {
+      cursor = words[++i];
+      continue;
+    }
+    if (w.rfind("--after=", 0) == 0) {
+      cursor = w.substr(8);
+      continue;
+    }
+    if (w == "--limit" || w.rfind("--limit=", 0) == 0) has_limit = true;
+    base.push_back(w);
+  }
+  if (!has_limit) base.insert(base.end(), {"--limit", "1000"});  // fewer round trips
+  std::string buffer, reply_line;
+  for (bool first = true;; first = false) {
+    std::vector<std::string> page = base;
+    if (!cursor.empty()) page.insert(page.end(), {"--after", cursor});
+    if (!send_line(fd, twoway::daemon::join_command(page) + "\n")) {
+      std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
+                << "\n";
+      return kCannotConnect;
+    }
+    if (!read_line(fd, buffer, reply_line)) {
+      std::cerr << "twowayctl: no reply from " << socket_path
+                << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
+      return kCannotConnect;
+    }
+    auto reply = nlohmann::json::parse(reply_line, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) {
+      std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
+      return kCommandFailed;
+    }
+    if (!reply.value("ok", false)) {
+      std::cerr << twoway::ctl::render_error(reply);
+      return kCommandFailed;
+    }
+    std::cout << twoway::daemon::consent_log_csv(reply.value("entries", nlohmann::json::array()),
+                                                 first);
+    const auto next = reply.find("next_cursor");
+    if (next == reply.end() || !next->is_string() || next->get<std::string>().empty()) break;
+    if (next->get<std::string>() == cursor) {  // a daemon that does not move on
+      std::cerr << "twowayctl: the daemon returned the same page twice\n";
+      return kCommandFailed;
+    }
+    cursor = next->get<std::string>();
+  }
+  std::cout.flush();
+  return std::cout ? kOk : kCommandFailed;
 }
 
 }  // namespace
@@ -163,15 +235,18 @@ int main(int argc, char** argv) {
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
 
+  if (command == "consent-log" && !raw_json &&
+      std::find(words.begin() + 1, words.end(), "--csv") != words.end()) {
+    const int rc = consent_log_csv(fd, socket_path, words);
+    ::close(fd);
+    return rc;
+  }
+
   const std::string line = daemon::join_command(words) + "\n";
-  for (std::size_t sent = 0; sent < line.size();) {
-    const ssize_t n = ::send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
-                << "\n";
-      return kCannotConnect;
-    }
-    sent += static_cast<std::size_t>(n);
+  if (!send_line(fd, line)) {
+    std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
+              << "\n";
+    return kCannotConnect;
   }
 
   std::string buffer, reply_line;

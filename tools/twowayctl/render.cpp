@@ -1,5 +1,6 @@
-// twowayctl's human output: tables for inbox, status and SMSCs, a chat transcript for a
-// thread, one line per watch event. Every string from the daemon is sanitised for the terminal.
+// twowayctl's human output: tables for inbox, status, SMSCs and the consent log, a chat
+// transcript for a thread, one line per watch event. Every string from the daemon is sanitised for
+// the terminal.
 #include "tools/twowayctl/render.hpp"
 
 #include <ctime>
@@ -330,6 +331,28 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
   return out + cursor_hint(reply, "thread " + number);
 }
 
+std::string render_consent_log(const json& reply, const RenderOptions& options) {
+  const json& list = array_of(reply, "entries");
+  if (list.empty()) return "No consent changes.\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const json& e : list) {
+    // Who or what asked: the customer's keyword, or the admin / import by name.
+    std::string by = text_of(e, "keyword");
+    const std::string actor = text_of(e, "actor");
+    if (by.empty()) by = actor;
+    std::string outcome = text_of(e, "outcome");
+    if (outcome == "applied") outcome.clear();  // the usual case stays quiet
+    rows.push_back({format_time(text_of(e, "time"), options), text_of(e, "number"),
+                    text_of(e, "from") + " → " + text_of(e, "to"), text_of(e, "source"), by,
+                    outcome, text_of(e, "text")});
+  }
+  std::string out = table({"TIME", "NUMBER", "CHANGE", "SOURCE", "BY", "OUTCOME", "TEXT"}, rows,
+                          {0, 20, 0, 0, 24, 0, 48});
+  if (const std::string cursor = text_of(reply, "next_cursor"); !cursor.empty())
+    out += "(more: twowayctl consent-log ... --after " + cursor + "; --csv fetches every page)\n";
+  return out;
+}
+
 std::string render_smscs(const json& reply) {
   std::vector<std::vector<std::string>> rows;
   for (const json& s : array_of(reply, "smscs")) {
@@ -427,6 +450,7 @@ std::string render_reply(std::string_view command, const json& reply,
                          const RenderOptions& options) {
   if (command == "inbox") return render_inbox(reply, options);
   if (command == "thread") return render_thread(reply, options);
+  if (command == "consent-log") return render_consent_log(reply, options);
   if (command == "status") return render_status(reply);
   if (command == "smscs" || command == "smsc") return render_smscs(reply);
   if (command == "help") return render_help(reply);

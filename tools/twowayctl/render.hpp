@@ -1,5 +1,5 @@
 // twowayctl's human output: turns the admin socket's JSON replies (inbox, thread, status,
-// smscs, help, watch events) into tables and transcripts. Pure functions, no socket.
+// smscs, consent-log, help, watch events) into tables and transcripts. Pure functions, no socket.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -27,6 +27,10 @@ struct RenderOptions {
 
 [[nodiscard]] std::string render_inbox(const nlohmann::json& reply, const RenderOptions& options);
 [[nodiscard]] std::string render_thread(const nlohmann::json& reply, const RenderOptions& options);
+/// consent-log: one row per change (time, number, from → to, source, keyword or actor, outcome
+/// when not applied, text) and the cursor of the next page.
+[[nodiscard]] std::string render_consent_log(const nlohmann::json& reply,
+                                             const RenderOptions& options);
 [[nodiscard]] std::string render_status(const nlohmann::json& reply);
 [[nodiscard]] std::string render_smscs(const nlohmann::json& reply);
 [[nodiscard]] std::string render_help(const nlohmann::json& reply);

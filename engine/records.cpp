@@ -184,6 +184,27 @@ Key partial_key(std::int64_t now_ms, std::uint64_t token) {
 
 // ---- Profile ----
 
+namespace {
+
+// Frequency-cap send times: a count, the first time, then gaps (small varints).
+void put_cap_history(Writer& w, const std::vector<std::int64_t>& times) {
+  w.varint(times.size());
+  std::int64_t prev = 0;
+  for (const std::int64_t t : times) {
+    w.svarint(t - prev);
+    prev = t;
+  }
+}
+
+void get_cap_history(Reader& r, std::vector<std::int64_t>& times) {
+  times.clear();
+  const std::uint64_t n = r.varint();
+  std::int64_t prev = 0;
+  for (std::uint64_t i = 0; i < n && r.more(); ++i) times.push_back(prev += r.svarint());
+}
+
+}  // namespace
+
 void encode(const Profile& p, std::string& out) {
   out.clear();
   Writer w(out);
@@ -220,6 +241,7 @@ void encode(const Profile& p, std::string& out) {
     w.svarint(p.last_mo - r.at);  // seconds before the last inbound: one or two bytes
   }
   w.varint(p.last_message_id);
+  put_cap_history(w, p.campaign_sent_at);
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -266,6 +288,7 @@ bool decode(std::string_view in, Profile& p) {
     p.recent_mo.push_back(m);
   }
   p.last_message_id = r.varint();
+  get_cap_history(r, p.campaign_sent_at);
   return r.ok();
 }
 
@@ -489,6 +512,14 @@ void encode(const Settings& s, std::string& out) {
   w.svarint(s.notifications.waiting_threshold_seconds);
   w.boolean(s.link_shortening.enabled);
   w.str(s.link_shortening.domain);
+  w.boolean(s.frequency_caps.enabled);
+  w.varint(s.frequency_caps.rules.size());
+  for (const auto& rule : s.frequency_caps.rules) {
+    w.str(rule.name);
+    put_list(w, rule.regions);
+    w.varint(rule.max_messages);
+    w.svarint(rule.period_seconds);
+  }
 }
 
 bool decode(std::string_view in, Settings& s) {
@@ -541,6 +572,19 @@ bool decode(std::string_view in, Settings& s) {
   if (r.more()) {
     s.link_shortening.enabled = r.boolean();
     s.link_shortening.domain = r.str();
+  }
+  if (r.more()) {
+    s.frequency_caps.enabled = r.boolean(s.frequency_caps.enabled);
+    s.frequency_caps.rules.clear();
+    const std::uint64_t n = r.varint();
+    for (std::uint64_t i = 0; i < n && r.more(); ++i) {
+      FrequencyCapRule rule;
+      rule.name = r.str();
+      rule.regions = get_list(r);
+      rule.max_messages = static_cast<std::uint32_t>(r.varint(rule.max_messages));
+      rule.period_seconds = r.svarint(rule.period_seconds);
+      s.frequency_caps.rules.push_back(std::move(rule));
+    }
   }
   return r.ok();
 }

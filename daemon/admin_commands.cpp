@@ -94,6 +94,12 @@ json settings_json(const engine::Settings& s) {
                      {"regions", r.area_codes_or_regions},
                      {"start", hhmm(r.window.start_minute)},
                      {"end", hhmm(r.window.end_minute)}});
+  json caps = json::array();
+  for (const auto& r : s.frequency_caps.rules)
+    caps.push_back({{"name", r.name},
+                    {"regions", r.regions},
+                    {"max", r.max_messages},
+                    {"period_seconds", r.period_seconds}});
   return {
       {"auto_responder",
        {{"mode", engine::to_string(s.auto_responder.mode)},
@@ -113,6 +119,7 @@ json settings_json(const engine::Settings& s) {
         {"start", hhmm(s.quiet_hours.default_window.start_minute)},
         {"end", hhmm(s.quiet_hours.default_window.end_minute)},
         {"rules", rules}}},
+      {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
       {"notifications",
        {{"enabled", s.notifications.enabled},
         {"email", s.notifications.email},
@@ -173,6 +180,7 @@ std::string set_setting(engine::Settings& s, std::string_view key, std::string_v
                                 : s.quiet_hours.default_window.end_minute) = *m;
     return "";
   }
+  if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
   if (key == "notifications.enabled") return boolean(s.notifications.enabled);
   if (key == "notifications.email") return s.notifications.email = value, "";
   if (key == "notifications.waiting_threshold_seconds")
@@ -248,9 +256,21 @@ CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
          {"outbox_id", r.outbox_id},
          {"seq", r.seq},
          {"held", r.held}};
-  if (r.held) j["due"] = iso_time(r.due_unix);
+  if (r.held) {
+    j["due"] = iso_time(r.due_unix);
+    j["hold_reason"] = r.hold_reason;
+  }
   j["quiet_hours"] = {
       {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
+  if (!r.frequency_cap.rule.empty()) {
+    const auto& cap = r.frequency_cap;
+    j["frequency_cap"] = {{"allowed", cap.allowed},
+                          {"rule", cap.rule},
+                          {"max", cap.max_messages},
+                          {"period_seconds", cap.period_seconds},
+                          {"counted", cap.counted}};
+    if (!cap.allowed) j["frequency_cap"]["next_slot"] = iso_time(cap.next_slot_unix);
+  }
   return j;
 }
 

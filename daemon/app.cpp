@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -128,6 +129,21 @@ engine::EngineConfig engine_config(const Config& config) {
     s.quiet_hours.rules.push_back(engine::QuietHoursRule{
         r.name, r.regions,
         engine::QuietWindow{minutes_of(r.start, 8 * 60), minutes_of(r.end, 21 * 60)}});
+  }
+  s.frequency_caps.enabled = c.frequency_caps.enabled;
+  // Configured caps come on top of the built-in state caps (the first that matches applies);
+  // one named like a built-in rule (florida, oklahoma) replaces it in its place.
+  for (const auto& r : c.frequency_caps.rules) {
+    engine::FrequencyCapRule rule{
+        r.name, r.regions, static_cast<std::uint32_t>(r.max),
+        std::chrono::duration_cast<std::chrono::seconds>(r.period).count()};
+    auto& rules = s.frequency_caps.rules;
+    auto same = std::find_if(rules.begin(), rules.end(),
+                             [&](const engine::FrequencyCapRule& b) { return b.name == r.name; });
+    if (same != rules.end())
+      *same = std::move(rule);
+    else
+      rules.push_back(std::move(rule));
   }
   s.notifications.enabled = c.notifications.enabled;
   if (!c.notifications.email.empty()) s.notifications.email = c.notifications.email.front();

@@ -165,6 +165,13 @@ struct QuietHoursRule {
   std::string start, end;            ///< "HH:MM" local time of the recipient
 };
 
+struct FrequencyCapRule {
+  std::string name;
+  std::vector<std::string> regions;  ///< "US-FL", area codes "+1305" or regions "GB"
+  int max = 3;                       ///< campaign/flow messages per period
+  Millis period{86400000};           ///< the rolling period
+};
+
 struct ConversationsConfig {
   struct {
     AutoResponderMode mode = AutoResponderMode::off;
@@ -187,6 +194,10 @@ struct ConversationsConfig {
     std::string start = "08:00", end = "21:00";
     std::vector<QuietHoursRule> rules;
   } quiet_hours;
+  struct {
+    bool enabled = true;
+    std::vector<FrequencyCapRule> rules;  ///< on top of the built-in florida and oklahoma
+  } frequency_caps;
   struct {
     bool enabled = false;
     std::vector<std::string> email;

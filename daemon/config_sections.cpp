@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "daemon/config_loader.hpp"
+#include "engine/regions.hpp"
 
 namespace twoway::daemon::config_detail {
 namespace {
@@ -321,6 +322,30 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
     if (L.get(v, "start", r.start)) check_time(v, "start", r.start);
     if (L.get(v, "end", r.end)) check_time(v, "end", r.end);
     cv.quiet_hours.rules.push_back(std::move(r));
+  }
+
+  const MapView caps = L.section(conv, "frequency_caps");
+  L.get(caps, "enabled", cv.frequency_caps.enabled);
+  std::set<std::string> cap_names;
+  for (const MapView& v : L.list(caps, "rules")) {
+    if (!v.valid) continue;
+    FrequencyCapRule r;
+    if (L.get(v, "name", r.name) && !cap_names.insert(r.name).second) {
+      const Entry* e = v.find("name");
+      L.error(e ? e->value.Mark() : v.mark, v.path + ".name",
+              "duplicate rule name '" + r.name + "'");
+    }
+    if (L.get(v, "regions", r.regions)) {
+      for (const std::string& entry : r.regions) {
+        if (std::string problem = engine::region_entry_problem(entry); !problem.empty()) {
+          const Entry* e = v.find("regions");
+          L.error(e ? e->value.Mark() : v.mark, v.path + ".regions", std::move(problem));
+        }
+      }
+    }
+    L.get(v, "max", r.max);
+    L.get(v, "period", r.period);
+    cv.frequency_caps.rules.push_back(std::move(r));
   }
 
   const MapView notes = L.section(conv, "notifications");

@@ -2,6 +2,7 @@
 #include "engine/actions.hpp"
 
 #include "engine/consent.hpp"
+#include "engine/frequency_caps.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
 #include "engine/quiet_hours.hpp"
@@ -119,14 +120,16 @@ SendResult campaign_send(Context& ctx, const SendRequest& req) {
     r.error = SendError::branded_sender;
     return r;
   }
-  std::int64_t due = req.now;
-  if (ctx.settings->quiet_hours.enabled) {
-    r.quiet = check_quiet_hours(ctx.settings->quiet_hours, ctx.phones, p.number, req.now);
-    if (!r.quiet.allowed && r.quiet.next_open_unix > req.now) {
-      due = r.quiet.next_open_unix;
-      r.held = true;
-    }
-  }
+  // Counted against the cap: what went within its period and what is still to go.
+  std::vector<std::int64_t> times = pending_campaign_dues(ctx, p.number);
+  times.insert(times.end(), p.campaign_sent_at.begin(), p.campaign_sent_at.end());
+  CampaignHold hold = campaign_hold(ctx.settings->quiet_hours, ctx.settings->frequency_caps,
+                                    ctx.phones, p.number, std::move(times), req.now);
+  const std::int64_t due = hold.due;
+  r.held = due > req.now;
+  r.hold_reason = std::move(hold.reason);
+  r.quiet = std::move(hold.quiet);
+  r.frequency_cap = std::move(hold.cap);
   OutboundRequest out;
   out.kind = req.kind;
   out.text = req.text;

@@ -1,6 +1,7 @@
 // Admin actions inside a write transaction: agent replies (consent, first contact, branded
-// sender, sticky sender, quiet hours), campaign/flow sends, read/unread, archive, block, name
-// and consent imports. Each returns a typed outcome that says why it was refused.
+// sender, sticky sender, quiet hours), campaign/flow sends (quiet hours, frequency caps),
+// read/unread, archive, block, name and consent imports. Each returns a typed outcome that says
+// why it was refused.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +33,10 @@ struct SendRequest {
   std::int64_t now = 0;
 };
 
-// A campaign or flow message: subscribed, unblocked profiles only; held until the quiet hours
-// end. Sent from the sticky sender, else the first configured sending number.
+// A campaign or flow message: subscribed, unblocked profiles only; held until the number's
+// frequency cap has room (counting what went within its period and what is queued or held)
+// and its quiet hours end, whichever is later (SendResult::hold_reason says which held it).
+// Sent from the sticky sender, else the first configured sending number.
 [[nodiscard]] SendResult campaign_send(Context& ctx, const SendRequest& req);
 
 [[nodiscard]] ActionError mark_read(Context& ctx, std::string_view number, bool read,

@@ -93,7 +93,8 @@ class Engine {
   // ---- the outbox (sending side) ----
 
   // Up to `limit` messages due at `now`, now in flight. Consent and blocking are re-checked in
-  // the same transaction (opt-out wins races); held kinds wait for the quiet hours to end.
+  // the same transaction (opt-out wins races); campaign and flow messages wait for the quiet
+  // hours to end and for room under the number's frequency cap.
   std::vector<OutboundItem> claim_due(std::int64_t now, std::size_t limit);
   // The SMSC accepted segment `segment` (0-based) with this message id.
   bool mark_submitted(std::uint64_t id, std::uint32_t segment, std::string_view smsc_message_id,

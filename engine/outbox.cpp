@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "engine/frequency_caps.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 #include "smpp/receipt.hpp"
@@ -91,10 +92,15 @@ void account_credits(Context& ctx, const Message& m, std::int64_t now) {
 
 enum class Recheck { send, cancel, hold };
 
+bool is_capped_kind(MessageKind kind) {
+  return kind == MessageKind::campaign || kind == MessageKind::flow;
+}
+
 // Invariant 2 and 5 at the last moment: the same transaction that hands the message to the
-// sending side re-reads consent and blocking.
-Recheck recheck(Context& ctx, const Profile& p, const Message& m, std::int64_t now,
-                std::int64_t& hold_until, const char*& reason) {
+// sending side re-reads consent and blocking; campaign and flow messages also wait for quiet
+// hours and for room under the number's frequency cap (counted from what was handed over).
+Recheck recheck(Context& ctx, const Profile& p, const Message& m, const records::OutboxRecord& rec,
+                std::int64_t now, std::int64_t& hold_until, const char*& reason) {
   if (p.blocked) {
     reason = "blocked";
     return Recheck::cancel;
@@ -130,11 +136,15 @@ Recheck recheck(Context& ctx, const Profile& p, const Message& m, std::int64_t n
       }
       break;
   }
-  if ((m.kind == MessageKind::campaign || m.kind == MessageKind::flow) &&
-      ctx.settings->quiet_hours.enabled) {
-    const QuietVerdict v = check_quiet_hours(ctx.settings->quiet_hours, ctx.phones, p.number, now);
-    if (!v.allowed && v.next_open_unix > now) {
-      hold_until = v.next_open_unix;
+  if (is_capped_kind(m.kind)) {
+    // A retry keeps the slot its first hand-over took: it is not counted or capped again.
+    static const FrequencyCapsConfig kNoCaps{false, {}};
+    const FrequencyCapsConfig& caps = rec.attempts == 0 ? ctx.settings->frequency_caps : kNoCaps;
+    const CampaignHold hold = campaign_hold(ctx.settings->quiet_hours, caps, ctx.phones, p.number,
+                                            p.campaign_sent_at, now);
+    if (hold.due > now) {
+      hold_until = hold.due;
+      reason = hold.reason == "frequency_cap" ? "frequency_cap" : "quiet_hours";
       return Recheck::hold;
     }
   }
@@ -259,6 +269,26 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
   return cancelled;
 }
 
+std::vector<std::int64_t> pending_campaign_dues(Context& ctx, std::string_view number) {
+  std::string prefix(number);
+  prefix.push_back('\0');
+  std::vector<std::uint64_t> ids;
+  {
+    Cursor c(ctx.txn, ctx.store.outbox_num);
+    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
+      ids.push_back(records::get_be64(c.key(), prefix.size()));
+  }
+  std::vector<std::int64_t> dues;
+  for (std::uint64_t id : ids) {
+    std::string key;
+    records::OutboxRecord rec;
+    if (load_outbox(ctx, id, key, rec) && is_capped_kind(rec.kind) && !rec.in_flight &&
+        rec.attempts == 0)
+      dues.push_back(rec.due);
+  }
+  return dues;
+}
+
 std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t limit) {
   std::vector<OutboundItem> out;
   struct Entry {
@@ -279,18 +309,20 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
       due.push_back(std::move(e));
     }
   }
-  Profile p;
+  ProfileEdit edit;
   for (auto& e : due) {
     Message m;
     const bool have_msg = read_message(ctx.txn, ctx.store, e.rec.message_id, m);
-    const bool have_profile = read_profile(ctx.txn, ctx.store, e.rec.number, p);
+    // Read again for each message: an earlier one to the same number may have changed it.
+    const bool have_profile = load_profile(ctx, e.rec.number, edit);
     if (!have_msg || !have_profile) {
       drop_outbox(ctx, e.key, e.rec);
       continue;
     }
+    Profile& p = edit.p;
     std::int64_t hold_until = 0;
     const char* reason = "";
-    switch (recheck(ctx, p, m, now, hold_until, reason)) {
+    switch (recheck(ctx, p, m, e.rec, now, hold_until, reason)) {
       case Recheck::cancel:
         drop_outbox(ctx, e.key, e.rec);
         m.state = MessageState::cancelled;
@@ -303,15 +335,22 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
         ctx.txn.del(ctx.store.outbox, e.key);
         e.rec.due = hold_until;
         put_outbox(ctx, e.rec);
-        if (m.state != MessageState::held) {
+        // A message already held says so again only when the cap (not the clock) holds it.
+        if (m.state != MessageState::held || std::string_view(reason) == "frequency_cap") {
           m.state = MessageState::held;
           m.state_at = now;
           write_message(ctx, m);
-          emit(ctx, EventType::outbound, m, now, "quiet_hours");
+          emit(ctx, EventType::outbound, m, now, reason);
         }
         continue;
       case Recheck::send:
         break;
+    }
+    // Handed over: a capped number's history counts it (a retry already counted).
+    if (is_capped_kind(m.kind) && e.rec.attempts == 0 &&
+        frequency_cap_rule(ctx.settings->frequency_caps, ctx.phones, p.number) != nullptr) {
+      record_capped_send(p.campaign_sent_at, now, longest_cap_period(ctx.settings->frequency_caps));
+      save_profile(ctx, edit);
     }
     ctx.txn.del(ctx.store.outbox, e.key);
     e.rec.in_flight = true;

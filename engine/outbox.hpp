@@ -44,8 +44,14 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
 // is down) is dropped rather than sent late (reason "confirmation_expired").
 inline constexpr std::int64_t kOptOutConfirmationWindowSeconds = 300;
 
-// Claims up to `limit` messages due at `now`, re-checking consent, blocking and (for held
-// kinds) quiet hours; claimed ones become in flight.
+// When the number's campaign and flow messages not yet handed over are due (queued or held):
+// what a new one is counted against besides the profile's history. Retries and messages in
+// flight are left out; the history has them.
+std::vector<std::int64_t> pending_campaign_dues(Context& ctx, std::string_view number);
+
+// Claims up to `limit` messages due at `now`, re-checking consent, blocking and (for campaign
+// and flow messages) quiet hours and frequency caps; claimed ones become in flight, and a
+// campaign or flow message to a capped number is added to its profile's send history.
 std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t limit);
 
 // Records the SMSC id of one segment; when every segment has one the message is `sent` and

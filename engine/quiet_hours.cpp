@@ -10,6 +10,8 @@
 #include <array>
 #include <memory>
 
+#include "engine/regions.hpp"
+
 namespace twoway::engine {
 
 namespace {
@@ -117,50 +119,6 @@ bool open_in_zone(const icu::TimeZone& tz, const QuietWindow& w, std::int64_t t,
   return false;
 }
 
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-    if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-bool is_prefix_entry(std::string_view entry) {
-  return entry.size() >= 2 && entry.front() == '+' &&
-         std::all_of(entry.begin() + 1, entry.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool is_state_entry(std::string_view entry) {
-  return entry.size() == 5 && ascii_iequal(entry.substr(0, 3), "US-");
-}
-
-const QuietHoursRule* rule_for(const QuietHoursConfig& config, const PhoneNumbers& phones,
-                               std::string_view e164) {
-  const std::string_view state = us_state_of(e164);
-  std::string region;
-  bool region_done = false;
-  for (const QuietHoursRule& rule : config.rules) {
-    for (const std::string& entry : rule.area_codes_or_regions) {
-      if (is_state_entry(entry)) {
-        if (!state.empty() && ascii_iequal(std::string_view(entry).substr(3), state)) return &rule;
-      } else if (is_prefix_entry(entry)) {
-        if (e164.substr(0, entry.size()) == entry) return &rule;
-      } else if (entry.size() == 2) {
-        if (!region_done) {
-          region = phones.region_code(e164);
-          region_done = true;
-        }
-        if (!region.empty() && ascii_iequal(entry, region)) return &rule;
-      }
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 QuietHoursConfig default_quiet_hours() {
@@ -194,21 +152,8 @@ std::vector<std::string> quiet_hours_config_errors(const QuietHoursConfig& confi
   for (const QuietHoursRule& rule : config.rules) {
     const std::string where = "rule " + (rule.name.empty() ? std::string("(unnamed)") : rule.name);
     check_window(where, rule.window);
-    if (rule.area_codes_or_regions.empty()) errors.push_back(where + ": matches no number");
-    for (const std::string& entry : rule.area_codes_or_regions) {
-      if (is_state_entry(entry)) {
-        std::string state = entry.substr(3);
-        for (char& c : state) {
-          if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-        }
-        if (!PhoneNumbers::is_us_state(state)) {
-          errors.push_back(where + ": state " + entry + " is not in the area code table");
-        }
-      } else if (!is_prefix_entry(entry) && entry.size() != 2) {
-        errors.push_back(where + ": \"" + entry +
-                         "\" is neither US-XX, a +prefix nor a two-letter region");
-      }
-    }
+    for (auto& e : region_entry_errors(where, rule.area_codes_or_regions))
+      errors.push_back(std::move(e));
   }
   return errors;
 }
@@ -250,7 +195,8 @@ QuietVerdict check_quiet_hours(const QuietHoursConfig& config, const PhoneNumber
   }
   if (!config.enabled) return verdict;
 
-  const QuietHoursRule* rule = rule_for(config, phones, e164);
+  const QuietHoursRule* rule =
+      first_matching_rule(config.rules, &QuietHoursRule::area_codes_or_regions, phones, e164);
   const QuietWindow& window = rule != nullptr ? rule->window : config.default_window;
   verdict.rule = rule != nullptr ? rule->name : "default";
   if (zone_count == 0 || always_open(window)) return verdict;

@@ -18,7 +18,7 @@ struct QuietWindow {
   int end_minute = 21 * 60;
 };
 
-// A stricter window for some numbers. Each entry of area_codes_or_regions is one of:
+// A stricter window for some numbers. Each entry of area_codes_or_regions (see regions.hpp) is:
 // "US-XX" (a US state, by the area code table below), "+1305" (an E.164 prefix, usually a NANP
 // area code), or "GB" (a region as region_code() returns it).
 struct QuietHoursRule {

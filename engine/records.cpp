@@ -194,6 +194,27 @@ Key consent_num_key(std::string_view number, std::uint64_t id) {
 
 // ---- Profile ----
 
+namespace {
+
+// Frequency-cap send times: a count, the first time, then gaps (small varints).
+void put_cap_history(Writer& w, const std::vector<std::int64_t>& times) {
+  w.varint(times.size());
+  std::int64_t prev = 0;
+  for (const std::int64_t t : times) {
+    w.svarint(t - prev);
+    prev = t;
+  }
+}
+
+void get_cap_history(Reader& r, std::vector<std::int64_t>& times) {
+  times.clear();
+  const std::uint64_t n = r.varint();
+  std::int64_t prev = 0;
+  for (std::uint64_t i = 0; i < n && r.more(); ++i) times.push_back(prev += r.svarint());
+}
+
+}  // namespace
+
 void encode(const Profile& p, std::string& out) {
   out.clear();
   Writer w(out);
@@ -232,6 +253,7 @@ void encode(const Profile& p, std::string& out) {
   w.varint(p.last_message_id);
   w.svarint(p.revocation_flagged_at);
   w.varint(p.revocation_message_id);
+  put_cap_history(w, p.campaign_sent_at);
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -280,6 +302,7 @@ bool decode(std::string_view in, Profile& p) {
   p.last_message_id = r.varint();
   p.revocation_flagged_at = r.svarint();
   p.revocation_message_id = r.varint();
+  get_cap_history(r, p.campaign_sent_at);
   return r.ok();
 }
 
@@ -543,6 +566,14 @@ void encode(const Settings& s, std::string& out) {
   w.boolean(s.link_shortening.enabled);
   w.str(s.link_shortening.domain);
   put_list(w, s.keywords.revocation);
+  w.boolean(s.frequency_caps.enabled);
+  w.varint(s.frequency_caps.rules.size());
+  for (const auto& rule : s.frequency_caps.rules) {
+    w.str(rule.name);
+    put_list(w, rule.regions);
+    w.varint(rule.max_messages);
+    w.svarint(rule.period_seconds);
+  }
 }
 
 bool decode(std::string_view in, Settings& s) {
@@ -597,6 +628,19 @@ bool decode(std::string_view in, Settings& s) {
     s.link_shortening.domain = r.str();
   }
   if (r.more()) s.keywords.revocation = get_list(r);
+  if (r.more()) {
+    s.frequency_caps.enabled = r.boolean(s.frequency_caps.enabled);
+    s.frequency_caps.rules.clear();
+    const std::uint64_t n = r.varint();
+    for (std::uint64_t i = 0; i < n && r.more(); ++i) {
+      FrequencyCapRule rule;
+      rule.name = r.str();
+      rule.regions = get_list(r);
+      rule.max_messages = static_cast<std::uint32_t>(r.varint(rule.max_messages));
+      rule.period_seconds = r.svarint(rule.period_seconds);
+      s.frequency_caps.rules.push_back(std::move(rule));
+    }
+  }
   return r.ok();
 }
 

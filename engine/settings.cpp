@@ -1,6 +1,7 @@
 // Conversation settings storage, validation and message templates (see settings.hpp).
 #include "engine/settings.hpp"
 
+#include "engine/frequency_caps.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 
@@ -76,6 +77,8 @@ std::vector<std::string> settings_errors(const Settings& s) {
           "\"tag:NAME\"");
   }
   for (auto& e : quiet_hours_config_errors(s.quiet_hours)) errors.push_back("quiet_hours: " + e);
+  for (auto& e : frequency_caps_config_errors(s.frequency_caps))
+    errors.push_back("frequency_caps: " + e);
   if (s.notifications.waiting_threshold_seconds < 0)
     errors.push_back("notifications.waiting_threshold: must not be negative");
   if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");

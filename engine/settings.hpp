@@ -1,6 +1,7 @@
 // The conversation settings an admin edits at run time (auto-responder, keyword lists and
-// answers, quiet hours, notifications, link shortening): stored in LMDB, first values from the
-// YAML configuration; plus the message templates and the built-in keyword answers.
+// answers, quiet hours, notifications, link shortening, frequency caps): stored in LMDB, first
+// values from the YAML configuration; plus the message templates and the built-in keyword
+// answers.
 #pragma once
 
 #include <string>
@@ -18,8 +19,8 @@ namespace twoway::engine {
 [[nodiscard]] bool has_stored_settings(const Txn& txn, const Store& store);
 void write_settings(Txn& txn, const Store& store, const Settings& settings);
 
-// Problems that make the settings unusable (bad lengths, negative period, bad quiet hours),
-// one message each; empty when they can be stored.
+// Problems that make the settings unusable (bad lengths, negative period, bad quiet hours or
+// frequency caps), one message each; empty when they can be stored.
 [[nodiscard]] std::vector<std::string> settings_errors(const Settings& settings);
 
 // Notes for the operator on settings that can be stored but fall short of what carriers and

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/frequency_caps.hpp"
 #include "engine/keywords.hpp"
 #include "engine/quiet_hours.hpp"
 
@@ -40,7 +41,7 @@ enum class MessageKind : std::uint8_t {
 enum class MessageState : std::uint8_t {
   received = 0,
   queued = 1,     // in the outbox, due now
-  held = 2,       // in the outbox, due when quiet hours end
+  held = 2,       // in the outbox, due when quiet hours end or a frequency cap has room
   in_flight = 3,  // claimed by the sending side
   sent = 4,       // every segment accepted by the SMSC
   delivered = 5,
@@ -99,6 +100,7 @@ struct Settings {
   QuietHoursConfig quiet_hours = default_quiet_hours();
   NotificationSettings notifications;
   LinkShortening link_shortening;
+  FrequencyCapsConfig frequency_caps = default_frequency_caps();
 };
 
 // ---- configuration fixed at start ----
@@ -219,6 +221,9 @@ struct Profile {
   // conversation until staff decide or the customer sends a keyword: when, and which message.
   std::int64_t revocation_flagged_at = 0;
   std::uint64_t revocation_message_id = 0;
+  // When campaign/flow messages to a number a frequency cap names were handed to the SMSC,
+  // oldest first: only the longest cap period back, at most kMaxCapHistory.
+  std::vector<std::int64_t> campaign_sent_at;
 };
 
 struct Message {
@@ -365,9 +370,11 @@ struct SendResult {
   SendError error = SendError::ok;
   std::uint64_t outbox_id = 0;
   std::uint64_t seq = 0;
-  bool held = false;  // waiting for quiet hours to end
+  bool held = false;  // waiting for quiet hours to end or a frequency cap to have room
   std::int64_t due_unix = 0;
+  std::string hold_reason;                  // "" (not held), "frequency_cap" or "quiet_hours"
   QuietVerdict quiet{true, 0, {}, "", ""};  // the recipient's quiet-hours verdict
+  FrequencyCapVerdict frequency_cap;        // the cap that applied (campaign and flow only)
   [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
 };
 

@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include "daemon/app.hpp"
+
 using namespace twoway::daemon;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -302,6 +304,90 @@ TEST(Config, MissingFileIsOneError) {
   auto r = load_config_file("/nonexistent/twoway.yaml");
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_THAT(r.errors[0].to_string(), HasSubstr("/nonexistent/twoway.yaml: cannot open"));
+}
+
+TEST(Config, FrequencyCapsDefaultToTheStateCaps) {
+  auto r = load_config_text("", "t.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.config->conversations.frequency_caps.enabled);
+  EXPECT_TRUE(r.config->conversations.frequency_caps.rules.empty());
+  const twoway::engine::FrequencyCapsConfig caps =
+      engine_config(*r.config).initial_settings.frequency_caps;
+  EXPECT_TRUE(caps.enabled);
+  ASSERT_EQ(caps.rules.size(), 2u);
+  EXPECT_EQ(caps.rules[0].name, "florida");
+  EXPECT_EQ(caps.rules[0].max_messages, 3u);
+  EXPECT_EQ(caps.rules[0].period_seconds, 86400);
+  EXPECT_EQ(caps.rules[1].name, "oklahoma");
+}
+
+TEST(Config, FrequencyCapRulesComeOnTopOfTheBuiltInOnes) {
+  auto r = load_config_text(R"(conversations:
+  frequency_caps:
+    enabled: false
+    rules:
+      - name: georgia
+        regions: ["US-GA", "+1404"]
+        max: 2
+        period: 12h
+      - {name: florida, regions: ["US-FL"], max: 1}
+      - {name: britain, regions: [GB], period: 7d}
+)",
+                            "t.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+  const auto& rules = r.config->conversations.frequency_caps.rules;
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].max, 2);
+  EXPECT_EQ(rules[0].period, std::chrono::hours(12));
+  EXPECT_EQ(rules[2].max, 3);  // default
+  EXPECT_EQ(r.config->effective.at("conversations.frequency_caps.rules[0].period"), "12h");
+
+  const twoway::engine::FrequencyCapsConfig caps =
+      engine_config(*r.config).initial_settings.frequency_caps;
+  EXPECT_FALSE(caps.enabled);
+  ASSERT_EQ(caps.rules.size(), 4u);
+  // The florida rule replaced the built-in one in its place; the others follow the built-ins.
+  EXPECT_EQ(caps.rules[0].name, "florida");
+  EXPECT_EQ(caps.rules[0].max_messages, 1u);
+  EXPECT_EQ(caps.rules[0].period_seconds, 86400);
+  EXPECT_EQ(caps.rules[1].name, "oklahoma");
+  EXPECT_EQ(caps.rules[2].name, "georgia");
+  EXPECT_THAT(caps.rules[2].regions, ElementsAre("US-GA", "+1404"));
+  EXPECT_EQ(caps.rules[2].max_messages, 2u);
+  EXPECT_EQ(caps.rules[2].period_seconds, 12 * 3600);
+  EXPECT_EQ(caps.rules[3].name, "britain");
+  EXPECT_EQ(caps.rules[3].period_seconds, 7 * 86400);
+}
+
+TEST(Config, FrequencyCapErrorsPointAtTheValue) {
+  auto r = load_config_text(R"(conversations:
+  frequency_caps:
+    enabled: sometimes
+    rules:
+      - name: a
+        regions: ["US-XX", "Florida"]
+        max: 0
+        period: 10s
+      - name: a
+        regions: []
+        max: 40
+      - regions: ["+1305"]
+)",
+                            "t.yaml");
+  EXPECT_THAT(
+      error_lines(r),
+      ElementsAre(
+          "t.yaml:3:14: conversations.frequency_caps.enabled: 'sometimes' is not true or false",
+          "t.yaml:6:18: conversations.frequency_caps.rules[0].regions: state US-XX is not in the "
+          "area code table",
+          "t.yaml:6:18: conversations.frequency_caps.rules[0].regions: \"Florida\" is neither "
+          "US-XX, a +prefix nor a two-letter region",
+          "t.yaml:7:14: conversations.frequency_caps.rules[0].max: 0 is out of range (1 to 32)",
+          "t.yaml:8:17: conversations.frequency_caps.rules[0].period: must be between 1m and 31d",
+          "t.yaml:9:15: conversations.frequency_caps.rules[1].name: duplicate rule name 'a'",
+          "t.yaml:10:18: conversations.frequency_caps.rules[1].regions: needs 1 to 1000 entries",
+          "t.yaml:11:14: conversations.frequency_caps.rules[1].max: 40 is out of range (1 to 32)",
+          "t.yaml:12:9: conversations.frequency_caps.rules[2].name: missing (required)"));
 }
 
 TEST(ConfigDiff, ReportsSmscChangesAndRestartKeys) {

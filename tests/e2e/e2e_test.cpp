@@ -288,6 +288,49 @@ TEST_F(EndToEnd, AnImportCannotUndoAStopAndTheConsentLogShowsWhy) {
   text(kCarol, "START");
   ASSERT_TRUE(wait_for([&] { return call("profile " + carol)["consent"] == "subscribed"; }));
   EXPECT_EQ(call("consent-log " + carol)["entries"][3]["keyword"], "START");
+
+TEST_F(EndToEnd, AFloridaNumberGetsThreeCampaignMessagesADayAndTheFourthIsHeld) {
+  const std::string dan = "13052530004";  // Miami: Florida's cap, 3 per 24 hours
+  ASSERT_EQ(call("consent +" + dan + " subscribed")["ok"], true);
+  for (int i = 1; i <= 3; ++i) {
+    auto r = call("send --kind campaign +" + dan + " 'Sale " + std::to_string(i) + "'");
+    ASSERT_EQ(r["ok"], true) << r.dump();
+    EXPECT_EQ(r["held"], false) << r.dump();
+    EXPECT_EQ(r["frequency_cap"]["rule"], "florida");
+    EXPECT_EQ(r["frequency_cap"]["allowed"], true);
+  }
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), dan).size() >= 3; }));
+
+  auto held = call("send --kind flow +" + dan + " 'Your appointment'");
+  ASSERT_EQ(held["ok"], true) << held.dump();
+  EXPECT_EQ(held["held"], true);
+  EXPECT_EQ(held["hold_reason"], "frequency_cap");
+  EXPECT_TRUE(held["due"].is_string());
+  EXPECT_EQ(held["frequency_cap"]["allowed"], false);
+  EXPECT_EQ(held["frequency_cap"]["max"], 3);
+  EXPECT_EQ(held["frequency_cap"]["period_seconds"], 86400);
+  EXPECT_EQ(held["frequency_cap"]["counted"], 3);
+  EXPECT_EQ(held["frequency_cap"]["next_slot"], held["due"]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(mt_texts(sim_->sim(), dan).size(), 3u);
+  EXPECT_EQ(call("thread +" + dan)["messages"].back()["status"], "held");
+  // A Californian is not capped.
+  ASSERT_EQ(call(std::string("consent +") + kAnn + " subscribed")["ok"], true);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(call(std::string("send --kind campaign +") + kAnn + " Sale")["held"], false);
+
+  auto caps = call("settings frequency_caps");
+  EXPECT_EQ(caps["value"]["enabled"], true) << caps.dump();
+  ASSERT_EQ(caps["value"]["rules"].size(), 2u);
+  EXPECT_EQ(caps["value"]["rules"][0]["name"], "florida");
+  EXPECT_EQ(caps["value"]["rules"][0]["regions"], json::array({"US-FL"}));
+  EXPECT_EQ(caps["value"]["rules"][0]["max"], 3);
+  EXPECT_EQ(call("settings frequency_caps.enabled false")["value"], false);
+  auto after = call("send --kind campaign +" + dan + " 'Sale 5'");
+  EXPECT_EQ(after["held"], false) << after.dump();
+  EXPECT_FALSE(after.contains("frequency_cap")) << after.dump();
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), dan).size() >= 4; }));
+  EXPECT_EQ(mt_texts(sim_->sim(), dan).back(), "Sale 5");
 }
 
 TEST_F(EndToEnd, ReceiptsRightBehindTheirSubmitResponsesAllFindTheirMessages) {

@@ -288,6 +288,7 @@ TEST_F(EndToEnd, AnImportCannotUndoAStopAndTheConsentLogShowsWhy) {
   text(kCarol, "START");
   ASSERT_TRUE(wait_for([&] { return call("profile " + carol)["consent"] == "subscribed"; }));
   EXPECT_EQ(call("consent-log " + carol)["entries"][3]["keyword"], "START");
+}
 
 TEST_F(EndToEnd, AFloridaNumberGetsThreeCampaignMessagesADayAndTheFourthIsHeld) {
   const std::string dan = "13052530004";  // Miami: Florida's cap, 3 per 24 hours

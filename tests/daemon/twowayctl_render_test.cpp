@@ -28,6 +28,21 @@ TEST(Render, InboxTableWithUnreadMarks) {
             "(more: twowayctl inbox ... --before abc)\n");
 }
 
+TEST(Render, AFlaggedConversationSaysRevocationInTheInboxAndTheThread) {
+  const json inbox = json::parse(R"({"ok":true,"conversations":[
+    {"number":"+15551234567","name":"","preview":"wrong number","last_inbound":"2026-11-27T10:00:00Z",
+     "unread":1,"consent":"subscribed","blocked":false,"archived":false,"flags":["revocation?"]}
+  ],"next_cursor":null})");
+  EXPECT_THAT(render_reply("inbox", inbox, kUtc),
+              HasSubstr("subscribed  revocation?  wrong number"));
+  const json thread = json::parse(R"({"ok":true,"header":{"number":"+15551234567",
+    "consent":"subscribed","flags":["revocation?"],"revocation_flagged_since":"2026-11-27T10:00:00Z"},
+    "messages":[],"next_cursor":null})");
+  EXPECT_THAT(render_reply("thread", thread, kUtc),
+              HasSubstr("flagged:    revocation? since 2026-11-27 10:00 (the last text may revoke "
+                        "consent: `revocation +15551234567 opt-out|keep`)"));
+}
+
 TEST(Render, ConsentLogTable) {
   const json reply = json::parse(R"({"ok":true,"entries":[
     {"time":"2026-06-15T17:00:00Z","number":"+15551234567","from":"subscribed",

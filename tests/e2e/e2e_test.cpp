@@ -683,5 +683,24 @@ TEST_F(EndToEnd, ATextToANumberThatIsNotConfiguredIsHonouredLoggedAndCounted) {
       << daemon_->log();
 }
 
+TEST_F(EndToEnd, SettingsSayWhenAFloorWordCannotBeMovedOrAHelpAnswerFallsShort) {
+  auto moved = call("settings keywords.opt_in YES, STOP");
+  ASSERT_EQ(moved["ok"], true) << moved.dump();
+  ASSERT_TRUE(moved["notes"].is_array()) << moved.dump();
+  EXPECT_NE(moved["notes"][0].get<std::string>().find(
+                "keywords.opt_in: 'STOP' is a built-in opt_out word that no setting can remove"),
+            std::string::npos)
+      << moved.dump();
+  auto help = call("settings answers.help 'Call us!'");
+  ASSERT_EQ(help["ok"], true) << help.dump();
+  EXPECT_NE(help.dump().find("answers.help: lacks what CTIA asks of a HELP answer"),
+            std::string::npos)
+      << help.dump();
+  // STOP still opts out.
+  text(kAnn, "stop");
+  ASSERT_TRUE(
+      wait_for([&] { return call("profile +" + std::string(kAnn))["consent"] == "unsubscribed"; }));
+}
+
 }  // namespace
 }  // namespace twoway::e2e

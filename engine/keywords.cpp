@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace twoway::engine {
 
@@ -247,8 +248,8 @@ namespace {
 // messages themselves, time. Negations ("DONT", "NOT", "NO") are deliberately absent: "don't
 // stop" is not an opt-out. Folded form ("I'd" folds to "I D").
 bool is_filler(std::string_view w) {
-  static const std::unordered_map<std::string_view, bool> kFiller = [] {
-    std::unordered_map<std::string_view, bool> m;
+  static const std::unordered_set<std::string_view> kFiller = [] {
+    std::unordered_set<std::string_view> m;
     for (std::string_view f :
          {"PLEASE", "PLS",         "PLZ",     "PLEASEE",  "PLEEZ",   "KINDLY",  "ME",     "MY",
           "US",     "OUR",         "I",       "D",        "WANT",    "WANNA",   "WOULD",  "LIKE",
@@ -260,7 +261,7 @@ bool is_filler(std::string_view w) {
           "TY",     "OK",          "OKAY",    "JUST",     "AND",     "SO",      "HI",     "HELLO",
           "HEY",    "SIR",         "MAAM",    "FOR",      "GOOD",    "FOREVER", "NUMBER", "PHONE",
           "LIST"})
-      m.emplace(f, true);
+      m.insert(f);
     return m;
   }();
   return kFiller.contains(w);
@@ -270,8 +271,8 @@ bool is_filler(std::string_view w) {
 // for a misspelt opt-out.
 bool is_common_near_word(std::string_view w) {
   for (std::string_view c :
-       {"SHOP", "STEP", "SLOP", "STOW", "STOOP", "STOMP", "STROP", "ATOP", "SWOP", "SOP", "QUIET",
-        "QUITE", "QUILT", "QUIZ", "SUIT", "QUOIT", "CANCER", "CANCELS"}) {
+       {"SHOP", "STEP", "SLOP", "STOW", "STOOP", "STOMP", "STROP", "ATOP", "SWOP", "QUIET", "QUITE",
+        "QUILT", "QUIZ", "SUIT", "QUOIT", "CANCER", "CANCELS"}) {
     if (w == c) return true;
   }
   return false;
@@ -364,9 +365,9 @@ KeywordTable::KeywordTable(const KeywordConfig& config) : contains_(config.opt_o
   for (std::size_t i = 0; i < config.custom.size(); ++i) {
     add(config.custom[i].word, KeywordKind::custom, i);
   }
+  // Single floor words of four letters or more (their folded form is their spelling).
   for (auto w : kFloorOptOut) {
-    const std::string f = folded_words(w);
-    if (f.size() >= 4 && ascii_letters(f))
+    if (w.size() >= 4 && ascii_letters(w) && folded_words(w) == w)
       misspelling_targets_.push_back(Entry{KeywordKind::opt_out, std::string(w), 0});
   }
   auto add_revocation = [this](std::string_view phrase) {
@@ -466,10 +467,8 @@ const KeywordTable::Entry* KeywordTable::find_opt_out_symbol(std::string_view sy
 const KeywordTable::Entry* KeywordTable::misspelled_opt_out(std::string_view word) const {
   if (word.size() < 4 || !ascii_letters(word) || is_common_near_word(word)) return nullptr;
   if (find(word) != nullptr) return nullptr;  // a keyword of its own
-  for (const Entry& e : misspelling_targets_) {
-    const std::string target = folded_words(e.keyword);
-    if (within_one_edit(word, target)) return &e;
-  }
+  for (const Entry& e : misspelling_targets_)
+    if (within_one_edit(word, e.keyword)) return &e;
   return nullptr;
 }
 

@@ -122,6 +122,11 @@ bool has_link(const std::string& upper) {
 
 std::vector<std::string> settings_notes(const Settings& s, const Organization& org) {
   std::vector<std::string> notes = keyword_floor_notes(s.keywords);
+  if (s.answers.help.empty() && org.email.empty()) {
+    notes.emplace_back(
+        "answers.help: the built-in HELP answer names no contact: set the organization's support "
+        "email (organization.support_email) or write the answer");
+  }
   if (!s.answers.help.empty()) {
     // Placeholders count for what they fill in; both template spellings are accepted.
     const std::string t = upper_ascii(s.answers.help);

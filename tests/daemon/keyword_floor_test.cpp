@@ -76,6 +76,7 @@ TEST(KeywordFloor, ShippedConfig) {
 
 TEST(KeywordFloor, AConfigListingOnlyStop) {
   auto r = load_config_text(
+      "organization: { support_email: help@acme.example }\n"
       "conversations:\n"
       "  keywords:\n"
       "    opt_out: [STOP]\n"
@@ -94,6 +95,7 @@ TEST(KeywordFloor, AConfigListingOnlyStop) {
 
 TEST(KeywordFloor, ConfigsThatTryToTakeAFloorWordAwayAreToldSo) {
   auto r = load_config_text(
+      "organization: { support_email: help@acme.example }\n"
       "conversations:\n"
       "  keywords:\n"
       "    opt_out: [ARRET, BAJA]\n"
@@ -130,7 +132,7 @@ TEST(KeywordFloor, HelpAnswersAreCheckedForWhatCtiaAsks) {
   EXPECT_NE(notes[1].find("conversations.replies.opt_out"), std::string::npos) << notes[1];
 
   r = load_config_text(
-      "organization: { name: Acme }\n"
+      "organization: { name: Acme, support_email: help@acme.example }\n"
       "conversations:\n"
       "  replies:\n"
       "    help: \"{organization}: order updates. Help: {support_email}. Msg frequency varies. "
@@ -138,6 +140,15 @@ TEST(KeywordFloor, HelpAnswersAreCheckedForWhatCtiaAsks) {
       "help-ok.yaml");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(config_notes(*r.config).empty());
+
+  // The built-in answer needs a contact to name.
+  r = load_config_text("organization: { name: Acme }\n", "no-contact.yaml");
+  ASSERT_TRUE(r.ok());
+  notes = config_notes(*r.config);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("conversations.replies.help: the built-in HELP answer names no contact"),
+            std::string::npos)
+      << notes[0];
 }
 
 }  // namespace

@@ -75,6 +75,31 @@ bool send_line(int fd, const std::string& line) {
   return true;
 }
 
+// Sends one request line and reads its reply into `reply_line` / `reply`. Returns kOk, or the
+// exit code after saying on stderr what went wrong (kOk with an empty reply_line when
+// interrupted while waiting).
+int exchange(int fd, const std::string& socket_path, const std::string& line, std::string& buffer,
+             std::string& reply_line, nlohmann::json& reply) {
+  if (!send_line(fd, line)) {
+    std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
+              << "\n";
+    return kCannotConnect;
+  }
+  if (!read_line(fd, buffer, reply_line)) {
+    reply_line.clear();
+    if (g_interrupted) return kOk;
+    std::cerr << "twowayctl: no reply from " << socket_path
+              << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
+    return kCannotConnect;
+  }
+  reply = nlohmann::json::parse(reply_line, nullptr, false);
+  if (reply.is_discarded() || !reply.is_object()) {
+    std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
+    return kCommandFailed;
+  }
+  return kOk;
+}
+
 // `consent-log ... --csv`: fetches every page over the one connection (following next_cursor)
 // and prints one CSV document, header first. Returns the exit code.
 int consent_log_csv(int fd, const std::string& socket_path, std::vector<std::string> words) {
@@ -101,21 +126,10 @@ int consent_log_csv(int fd, const std::string& socket_path, std::vector<std::str
   for (bool first = true;; first = false) {
     std::vector<std::string> page = base;
     if (!cursor.empty()) page.insert(page.end(), {"--after", cursor});
-    if (!send_line(fd, twoway::daemon::join_command(page) + "\n")) {
-      std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
-                << "\n";
-      return kCannotConnect;
-    }
-    if (!read_line(fd, buffer, reply_line)) {
-      std::cerr << "twowayctl: no reply from " << socket_path
-                << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
-      return kCannotConnect;
-    }
-    auto reply = nlohmann::json::parse(reply_line, nullptr, false);
-    if (reply.is_discarded() || !reply.is_object()) {
-      std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
-      return kCommandFailed;
-    }
+    nlohmann::json reply;
+    const int rc = exchange(fd, socket_path, twoway::daemon::join_command(page) + "\n", buffer,
+                            reply_line, reply);
+    if (rc != kOk || reply_line.empty()) return rc == kOk ? kCommandFailed : rc;
     if (!reply.value("ok", false)) {
       std::cerr << twoway::ctl::render_error(reply);
       return kCommandFailed;
@@ -242,25 +256,12 @@ int main(int argc, char** argv) {
     return rc;
   }
 
-  const std::string line = daemon::join_command(words) + "\n";
-  if (!send_line(fd, line)) {
-    std::cerr << "twowayctl: cannot send to " << socket_path << ": " << std::strerror(errno)
-              << "\n";
-    return kCannotConnect;
-  }
-
   std::string buffer, reply_line;
-  if (!read_line(fd, buffer, reply_line)) {
-    if (g_interrupted) return kOk;
-    std::cerr << "twowayctl: no reply from " << socket_path
-              << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
-    return kCannotConnect;
-  }
-  auto reply = nlohmann::json::parse(reply_line, nullptr, false);
-  if (reply.is_discarded() || !reply.is_object()) {
-    std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
-    return kCommandFailed;
-  }
+  nlohmann::json reply;
+  if (const int rc =
+          exchange(fd, socket_path, daemon::join_command(words) + "\n", buffer, reply_line, reply);
+      rc != kOk || reply_line.empty())
+    return rc;
   const bool ok = reply.value("ok", false);
   if (raw_json) {
     std::cout << reply_line << "\n";

@@ -225,18 +225,26 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   return rec.id;
 }
 
-std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
-                                const char* reason, CancelScope scope) {
+namespace {
+
+// The outbox ids queued or in flight for a number (collected first: callers rewrite the
+// databases the cursor walks).
+std::vector<std::uint64_t> outbox_ids_of(Context& ctx, std::string_view number) {
   std::string prefix(number);
   prefix.push_back('\0');
   std::vector<std::uint64_t> ids;
-  {
-    Cursor c(ctx.txn, ctx.store.outbox_num);
-    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
-      ids.push_back(records::get_be64(c.key(), prefix.size()));
-  }
+  Cursor c(ctx.txn, ctx.store.outbox_num);
+  for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
+    ids.push_back(records::get_be64(c.key(), prefix.size()));
+  return ids;
+}
+
+}  // namespace
+
+std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int64_t now,
+                                const char* reason, CancelScope scope) {
   std::size_t cancelled = 0;
-  for (std::uint64_t id : ids) {
+  for (std::uint64_t id : outbox_ids_of(ctx, number)) {
     std::string key;
     records::OutboxRecord rec;
     if (!load_outbox(ctx, id, key, rec)) {
@@ -270,16 +278,8 @@ std::size_t cancel_outbound_for(Context& ctx, std::string_view number, std::int6
 }
 
 std::vector<std::int64_t> pending_campaign_dues(Context& ctx, std::string_view number) {
-  std::string prefix(number);
-  prefix.push_back('\0');
-  std::vector<std::uint64_t> ids;
-  {
-    Cursor c(ctx.txn, ctx.store.outbox_num);
-    for (bool ok = c.seek(prefix); ok && c.key().starts_with(prefix); ok = c.next())
-      ids.push_back(records::get_be64(c.key(), prefix.size()));
-  }
   std::vector<std::int64_t> dues;
-  for (std::uint64_t id : ids) {
+  for (std::uint64_t id : outbox_ids_of(ctx, number)) {
     std::string key;
     records::OutboxRecord rec;
     if (load_outbox(ctx, id, key, rec) && is_capped_kind(rec.kind) && !rec.in_flight &&

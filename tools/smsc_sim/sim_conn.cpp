@@ -388,6 +388,10 @@ void Conn::close() {
   if (sys_ != nullptr) {
     for (auto& [seq, sent] : window_) {
       st_->n.mo_redelivered.fetch_add(1, std::memory_order_relaxed);
+      if (sent.item.kind == ItemKind::mo) {
+        auto& times = sys_->msg_redelivered[sent.item.index];
+        if (times < UINT16_MAX) ++times;
+      }
       st_->requeue(*sys_, sent.item, false);
     }
   }

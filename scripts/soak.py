@@ -37,6 +37,7 @@ OPT_OUT_TEXTS = {"stop", "stop all", "stopall", "unsubscribe", "quit", "end", "c
 OPT_IN_TEXTS = {"start", "unstop"}
 
 PROCS = []  # every process started, stopped on exit
+FAULT_KINDS = ("drop", "silent", "garbage", "oversized", "unbind", "slow")
 
 
 def log(msg):
@@ -252,18 +253,53 @@ class Checker:
         self.admin = admin
 
     def check(self, sims, rows):
+        mo = [r for sim in sims for r in sim.mo]
+        mt = [r for sim in sims for r in sim.mt]
+        return self.compare(mo, mt, rows)
+
+    def self_check(self, sims, rows):
+        """Feeds the comparison a loss, an unexplained duplicate, a consent regression and an
+        answer with an id the SMSC never issued; returns what it failed to see ([] = all)."""
+        mo = [r for sim in sims for r in sim.mo]
+        mt = [r for sim in sims for r in sim.mt]
+        missed = []
+        inbound = [m for m in rows if m["direction"] == "in"]
+        ok_keys = {(e164(r["from"]), r["text"]) for r in mo if r["ok"]}
+        victim = next((m for m in inbound if (m["from"], m["text"]) in ok_keys), None)
+        if victim is None:
+            return ["no stored MO to play with"]
+        if self.compare(mo, mt, [m for m in rows if m is not victim])["lost"] != 1:
+            missed.append("a lost MO")
+        quiet = [r for r in mo if r["ok"] and not r["redelivered"]]
+        extra = dict(victim, id=0)
+        if quiet:
+            extra["from"], extra["text"] = e164(quiet[0]["from"]), quiet[0]["text"]
+        if self.compare(mo, mt, rows + [extra])["dups_unexplained"] < 1:
+            missed.append("a duplicate of an MO never in flight at a kill")
+        stop = dict(quiet[-1] if quiet else mo[-1], text="START", at_us=1 << 62)
+        stop_from = e164(stop["from"])
+        now = self.admin.call("consent " + stop_from).get("consent")
+        stop["text"] = "STOP" if now == "subscribed" else "START"
+        if self.compare(mo + [stop], mt, rows)["regressed"] < 1:
+            missed.append("a consent regression")
+        sent = [m for m in rows if m["direction"] == "out" and m["state"] in ("sent", "delivered")]
+        if sent and self.compare(mo, mt, rows + [dict(sent[0], smsc_ids=["feedface"])])[
+                "out_unknown"] < 1:
+            missed.append("an answer marked sent with an id the SMSC never issued")
+        return missed
+
+    def compare(self, mo, mt, rows):
         acked = collections.Counter()       # (from, text) -> MO acknowledged with ESME_ROK
         in_flight = collections.Counter()   # (from, text) -> of them, MO resent after a close
         refused = 0
-        for sim in sims:
-            for r in sim.mo:
-                if not r["ok"]:
-                    refused += 1
-                    continue
-                key = (e164(r["from"]), r["text"])
-                acked[key] += 1
-                if r["redelivered"]:
-                    in_flight[key] += 1
+        for r in mo:
+            if not r["ok"]:
+                refused += 1
+                continue
+            key = (e164(r["from"]), r["text"])
+            acked[key] += 1
+            if r["redelivered"]:
+                in_flight[key] += 1
         stored = collections.Counter()
         for m in rows:
             if m["direction"] == "in":
@@ -277,9 +313,8 @@ class Checker:
 
         # Outbound: each message the SMSC took carries ids the simulator issued.
         mt_ids = collections.Counter()
-        for sim in sims:
-            for r in sim.mt:
-                mt_ids[canon_id(r["message_id"])] += 1
+        for r in mt:
+            mt_ids[canon_id(r["message_id"])] += 1
         out = collections.Counter()
         unknown_ids = []
         recorded_ids = set()
@@ -298,13 +333,12 @@ class Checker:
 
         # Consent: the last opt-out or opt-in text a number got acknowledged decides.
         last = {}
-        for sim in sims:
-            for r in sorted((r for r in sim.mo if r["ok"]), key=lambda r: r["at_us"]):
-                word = " ".join(r["text"].lower().split())
-                if word in OPT_OUT_TEXTS:
-                    last[e164(r["from"])] = "unsubscribed"
-                elif word in OPT_IN_TEXTS:
-                    last[e164(r["from"])] = "subscribed"
+        for r in sorted((r for r in mo if r["ok"]), key=lambda r: r["at_us"]):
+            word = " ".join(r["text"].lower().split())
+            if word in OPT_OUT_TEXTS:
+                last[e164(r["from"])] = "unsubscribed"
+            elif word in OPT_IN_TEXTS:
+                last[e164(r["from"])] = "subscribed"
         regressions = []
         for number, want in sorted(last.items()):
             r = self.admin.call("consent " + number)
@@ -426,6 +460,7 @@ def soak(a, bindir, workdir):
         ok_mo, ok_out = settle([sim], a.mo, daemon, a.settle_seconds)
         rows = daemon.admin.export_all()
         c = checker.check(sims, rows)
+        missed = checker.self_check(sims, rows) if rnd == a.rounds else []
         graceful = daemon.stop()
         sim.stop()
         in_flight = sum(1 for r in sim.mo if r["redelivered"])
@@ -454,6 +489,11 @@ def soak(a, bindir, workdir):
             problems.append("%d answers failed" % c["out"]["failed"])
         if not graceful:
             problems.append("twowayd did not stop cleanly on SIGTERM")
+        if missed:
+            problems.append("the checker did not see %s" % ", ".join(missed))
+        elif rnd == a.rounds:
+            log("checker self-check: a lost MO, an unexplained duplicate, a consent regression "
+                "and an answer with an id the SMSC never issued are each caught")
         row = {"round": rnd, "sent": a.mo, "acked": c["acked"], "stored": c["stored_in"],
                "lost": c["lost"], "dups": c["dups"], "round_dups": round_dups,
                "in_flight": in_flight, "acked_at_kill": acked_at_kill,
@@ -495,7 +535,8 @@ def faults(a, bindir, workdir):
     # half-open silence, slow answers then a drop), refused binds, throttling storms.
     sim_a = Sim(sim_bin, workdir, "smsc_a",
                 sim_load_args(a, 1, "15550001111", 0)
-                + ["--fault-mix", "--fault-min", "30", "--fault-max", str(max(60, a.mo // 3)),
+                + ["--fault-mix", "--fault-cycle", "--fault-min", "20",
+                   "--fault-max", str(max(40, a.mo // 6)),
                    "--refuse-binds", "2", "--throttle-every", "5", "--msgqful-every", "11"])
     # SMSC b: down at first, then slow (every answer delayed) with the other numbers.
     sim_b = Sim(sim_bin, workdir, "smsc_b",
@@ -536,7 +577,9 @@ def faults(a, bindir, workdir):
         if b_started and len(sim_a.mo) >= a.mo and len(sim_b.mo) >= a.mo:
             break
         time.sleep(0.2)
+    t_mo = time.monotonic() - t0
     ok_mo, ok_out = settle([sim_a, sim_b], a.mo, daemon, a.settle_seconds)
+    t_drained = time.monotonic() - t0
     rows = daemon.admin.export_all()
     c = Checker(daemon.admin).check([sim_a, sim_b], rows)
     graceful = daemon.stop()
@@ -578,8 +621,19 @@ def faults(a, bindir, workdir):
     if c["dups_unexplained"]:
         problems.append("%d duplicates of MO that were not in flight at a close"
                         % c["dups_unexplained"])
+    kinds = rep_a.get("faults_by_kind", {})
+    missing = [k for k in FAULT_KINDS if not kinds.get(k)]
+    if missing:
+        problems.append("faults that never came up: %s (raise --mo)" % missing)
+    if not rep_a.get("binds", {}).get("refused"):
+        problems.append("no bind was refused")
+    if not rep_a.get("mt", {}).get("throttled"):
+        problems.append("no submit was throttled")
     if not graceful:
         problems.append("twowayd did not stop cleanly on SIGTERM")
+    log("faults: SMSC a injected %s, refused %d binds, throttled %d submits"
+        % (json.dumps(kinds, sort_keys=True), rep_a.get("binds", {}).get("refused", 0),
+           rep_a.get("mt", {}).get("throttled", 0)))
     log("faults: SMSC b down for %.1f s, %d kill(s); simulator a: %d connections, binds %s, "
         "faults injected %d; simulator b: %d connections, binds %s"
         % (a.down_seconds, kills, rep_a.get("connections", 0), rep_a.get("binds"),
@@ -589,6 +643,8 @@ def faults(a, bindir, workdir):
         % (2 * a.mo, c["acked"], c["stored_in"], c["lost"], c["dups"], a.dup_bound_faults,
            c["refused"], json.dumps(c["out"], sort_keys=True), c["mt_resent"],
            c["consent_checked"], c["regressed"]))
+    log("faults: every MO settled after %.1f s, the outbox empty after %.1f s"
+        % (t_mo, t_drained))
     log("faults: status answered %d times during the run: p50 %.1f ms, p99 %.1f ms, max %.1f ms"
         % (len(lat), p(0.5), p(0.99), (lat[-1] * 1000 if lat else 0)))
     for bind, seq in sorted(backoffs.items()):

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     ("unbind-after", po::value(&f.unbind_after)->default_value(0), "fault: send unbind after N PDUs")
     ("out-of-order", "fault: answer the requests of each read last first")
     ("fault-mix", "fault mix: each connection draws a fault after N PDUs (drop, garbage, oversized, unbind, silent, or slow answers then a drop), 5% of binds refused, every 97th submit throttled")
+    ("fault-cycle", "with --fault-mix: the faults in turn instead of drawn, so every kind comes up")
     ("fault-min", po::value(&f.mix_min)->default_value(200), "fault mix: least N")
     ("fault-max", po::value(&f.mix_max)->default_value(5000), "fault mix: largest N")
     ("self-bench", "measure: push --mo deliver_sm (default 1,000,000) to a trivial acking client over loopback and print the rate");
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
   f.ignore_enquire_link = vm.count("no-enquire-link-resp") != 0;
   f.out_of_order_responses = vm.count("out-of-order") != 0;
   f.mix = vm.count("fault-mix") != 0;
+  f.mix_cycle = vm.count("fault-cycle") != 0;
   if (cfg.window == 0) cfg.window = 1;
   if (!twoway::sim::parse_stat_mix(stat_mix, cfg.dlr_stat_mix)) {
     std::cerr << "twoway-smsc-sim: bad --dlr-stat-mix: " << stat_mix << "\n";

@@ -396,6 +396,12 @@ void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
   }
 }
 
+void Simulator::State::count_fault(const char* kind) {
+  n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu);
+  ++fault_counts[kind];
+}
+
 void Simulator::State::count_status(std::string_view command, std::uint32_t status) {
   std::string key(command);
   key.push_back(':');
@@ -622,6 +628,10 @@ nlohmann::json Simulator::report(bool include_mt_records) const {
   j["unbinds"] = {{"received", c.unbinds_received}, {"sent", c.unbinds_sent}};
   j["generic_nacks_received"] = c.generic_nacks_received;
   j["faults_injected"] = c.faults_injected;
+  {
+    std::lock_guard lock(state_->mu);
+    j["faults_by_kind"] = state_->fault_counts;
+  }
   std::lock_guard lock(state_->mu);
   std::vector<double> lat = state_->latencies_ms;
   std::sort(lat.begin(), lat.end());

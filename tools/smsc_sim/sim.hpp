@@ -35,6 +35,7 @@ struct FaultConfig {
   bool out_of_order_responses = false;  ///< answer requests in batches, last first
   /// Fault mix: every new connection draws one fault (or none) with N in [mix_min, mix_max].
   bool mix = false;
+  bool mix_cycle = false;  ///< the mix's faults in turn (connection k meets fault k mod 6)
   std::uint32_t mix_min = 200;
   std::uint32_t mix_max = 5000;
 };

@@ -89,6 +89,7 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   std::uint64_t binds_seen = 0;
   std::uint64_t submits_seen = 0;
   std::uint64_t next_conn_id = 0;
+  std::uint64_t next_mix_fault = 0;  ///< with faults.mix_cycle
   bool stopped = false;
   std::atomic<std::uint16_t> port{0};
   Clock::time_point started_at = Clock::now();
@@ -106,6 +107,7 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   // Guarded by mu: what report() reads besides the atomics.
   mutable std::mutex mu;
   std::map<std::string, std::uint64_t> status_counts;  ///< "<command>:<status name>"
+  std::map<std::string, std::uint64_t> fault_counts;   ///< fault kind -> times injected
   std::vector<double> latencies_ms;
   std::vector<MtRecord> mt_records;
   std::FILE* records = nullptr;  ///< cfg.records_file, line-buffered; io thread only
@@ -128,6 +130,8 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   void on_mt(const std::string& system_id, const smpp::Pdu& pdu, std::string_view message_id,
              std::uint32_t status);
   void count_status(std::string_view command, std::uint32_t status);
+  /// Counts one injected fault of `kind` (drop, silent, garbage, oversized, unbind, slow).
+  void count_fault(const char* kind);
   std::string make_message_id();
   void start_accept();
   void arm_tick();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "daemon/consent_log.hpp"
+#include "daemon/export_command.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -575,6 +576,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                       }),
                       false,
                       "consent changes and refused attempts, oldest first (--csv for an export)"});
+  register_export_command(server, engine);
 
   server.add_command(
       {"send", "send --kind KIND NUMBER TEXT...", Role::admin,

@@ -577,6 +577,12 @@ ConsentLogPage Engine::consent_log(std::string_view number, std::int64_t since, 
   return consent_log_page(txn, *store_, n, since, until, after, limit);
 }
 
+ExportPage Engine::export_messages(std::int64_t since, std::uint64_t after,
+                                   std::size_t limit) const {
+  Txn txn(*store_, true);
+  return export_page(txn, *store_, since, after, limit);
+}
+
 Stats Engine::stats(std::int64_t now) const {
   std::int64_t threshold;
   {

@@ -22,6 +22,7 @@
 
 #include "engine/actions.hpp"
 #include "engine/context.hpp"
+#include "engine/export.hpp"
 #include "engine/keywords.hpp"
 #include "engine/partials.hpp"
 #include "engine/phone.hpp"
@@ -137,6 +138,9 @@ class Engine {
   // the cursor `after` (the previous page's next_cursor). An unusable cursor sets bad_cursor.
   ConsentLogPage consent_log(std::string_view number, std::int64_t since, std::int64_t until,
                              std::string_view after = {}, std::size_t limit = 0) const;
+  // The message log in id order for checkers (see export.hpp): messages created at or after
+  // `since`, after the id `after`, a page of `limit`.
+  ExportPage export_messages(std::int64_t since, std::uint64_t after, std::size_t limit) const;
   Stats stats(std::int64_t now) const;
   // Location and zones for a thread header without a profile.
   const PhoneNumbers& phones() const noexcept { return phones_; }

@@ -63,6 +63,26 @@ TEST(Render, ConsentLogTable) {
             "No consent changes.\n");
 }
 
+TEST(Render, ExportTableShowsDirectionStateAttemptsAndSmscIds) {
+  const json reply = json::parse(R"({"ok":true,"messages":[
+    {"id":7,"direction":"in","kind":"keyword","from":"+15551234567","to":"12345","text":"STOP",
+     "time":"2026-11-27T10:00:00Z","state":"received","smsc":"a","smsc_ids":[]},
+    {"id":8,"direction":"out","kind":"keyword_reply","from":"12345","to":"+15551234567",
+     "text":"You are unsubscribed","time":"2026-11-27T10:00:00Z","state":"queued",
+     "in_outbox":true,"attempts":2,"smsc_ids":[""]},
+    {"id":9,"direction":"out","kind":"agent_reply","from":"12345","to":"+15557654321",
+     "text":"On our way","time":"2026-11-27T10:01:00Z","state":"sent","in_outbox":false,
+     "attempts":null,"smsc_ids":["1a2b","1a2c"]}
+  ],"next_cursor":"9"})");
+  const std::string out = render_reply("export", reply, kUtc);
+  EXPECT_THAT(out, HasSubstr("7   2026-11-27 10:00  ←  +15551234567  keyword"));
+  EXPECT_THAT(out, HasSubstr("queued (2 attempts)"));
+  EXPECT_THAT(out, HasSubstr("agent_reply    sent                 1a2b,1a2c  On our way\n"));
+  EXPECT_THAT(out, HasSubstr("(more: twowayctl export --since ... --after 9)"));
+  EXPECT_EQ(render_reply("export", json::parse(R"({"messages":[],"next_cursor":null})")),
+            "No messages.\n");
+}
+
 TEST(Render, EmptyInbox) {
   EXPECT_EQ(render_reply("inbox",
                          json::parse(R"({"ok":true,"conversations":[],"next_cursor":null})"), kUtc),

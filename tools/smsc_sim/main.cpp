@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     ("mo", po::value(&cfg.mo_per_bind)->default_value(0), "MO messages per system_id, from its first receiver/transceiver bind")
     ("from-count", po::value(&cfg.from_count)->default_value(10), "distinct MO source numbers")
     ("from-prefix", po::value(&cfg.from_prefix)->default_value("1555"), "MO source number prefix")
+    ("from-offset", po::value(&cfg.from_offset)->default_value(0), "index of the first MO source number (disjoint numbers for another run)")
     ("to", po::value(&cfg.mo_destination)->default_value("12345"), "MO destination (the ESME's number)")
     ("rate", po::value(&cfg.rate)->default_value(0), "MO deliver_sm per second per connection (0 = as fast as the window allows)")
     ("window", po::value(&cfg.window)->default_value(10), "MO deliver_sm outstanding per connection")
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
     ("redeliver-delay-ms", po::value(&redeliver_ms)->default_value(200), "wait before redelivering a refused MO")
     ("json-out", po::value(&json_out), "write the JSON report here at the end ('-' = stdout)")
     ("mt-records", "include every MT in the JSON report")
+    ("records", po::value(&cfg.records_file), "append one JSON line per MO settled (from, to, text, status, redelivered) and per MT accepted (to, message_id) to this file, as it happens")
     ("max-seconds", po::value(&max_seconds)->default_value(60), "stop after this many seconds")
     ("exit-when-done", "stop once every MO and receipt is answered (and --expect-mt MT received)")
     ("expect-mt", po::value(&expect_mt)->default_value(0), "with --exit-when-done: MT to wait for")
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
     ("unbind-after", po::value(&f.unbind_after)->default_value(0), "fault: send unbind after N PDUs")
     ("out-of-order", "fault: answer the requests of each read last first")
     ("fault-mix", "fault mix: each connection draws a fault after N PDUs (drop, garbage, oversized, unbind, silent, or slow answers then a drop), 5% of binds refused, every 97th submit throttled")
+    ("fault-cycle", "with --fault-mix: the faults in turn instead of drawn, so every kind comes up")
     ("fault-min", po::value(&f.mix_min)->default_value(200), "fault mix: least N")
     ("fault-max", po::value(&f.mix_max)->default_value(5000), "fault mix: largest N")
     ("self-bench", "measure: push --mo deliver_sm (default 1,000,000) to a trivial acking client over loopback and print the rate");
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
   f.ignore_enquire_link = vm.count("no-enquire-link-resp") != 0;
   f.out_of_order_responses = vm.count("out-of-order") != 0;
   f.mix = vm.count("fault-mix") != 0;
+  f.mix_cycle = vm.count("fault-cycle") != 0;
   if (cfg.window == 0) cfg.window = 1;
   if (!twoway::sim::parse_stat_mix(stat_mix, cfg.dlr_stat_mix)) {
     std::cerr << "twoway-smsc-sim: bad --dlr-stat-mix: " << stat_mix << "\n";

@@ -52,12 +52,22 @@ Simulator::State::State(asio::io_context& io_, SimConfig c)
   const std::uint32_t m = std::max<std::uint32_t>(cfg.from_count, 1);
   sources.reserve(m);
   for (std::uint32_t i = 0; i < m; ++i) {
-    std::string digits = std::to_string(i + 1);
+    std::string digits = std::to_string(std::uint64_t{i} + cfg.from_offset + 1);
     sources.push_back(cfg.from_prefix +
                       std::string(7 - std::min<std::size_t>(7, digits.size()), '0') + digits);
   }
   if (cfg.dlr_stat_mix.empty()) cfg.dlr_stat_mix = {{"DELIVRD", 1}};
   next_message_id = (cfg.seed & 0xFFFF) << 32;
+  if (!cfg.records_file.empty()) {
+    records = std::fopen(cfg.records_file.c_str(), "a");
+    if (records != nullptr) std::setvbuf(records, nullptr, _IOLBF, 1 << 16);
+  }
+}
+
+void Simulator::State::write_record(const nlohmann::json& line) {
+  if (records == nullptr) return;
+  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::fprintf(records, "%s\n", text.c_str());
 }
 
 std::int64_t Simulator::State::now_us() const {
@@ -76,6 +86,7 @@ void Simulator::State::generate(System& sys) {
   sys.count = cfg.mo_per_bind;
   sys.parts_acked.assign(sys.count, 0);
   sys.msg_state.assign(sys.count, 0);
+  sys.msg_redelivered.assign(sys.count, 0);
   n.mo_messages.fetch_add(sys.count, std::memory_order_relaxed);
 }
 
@@ -257,13 +268,39 @@ void Simulator::State::on_mo_answer(System& sys, const Item& item, std::uint32_t
       *state |= 2;
       n.mo_messages_acked.fetch_add(1, std::memory_order_relaxed);
       n.last_mo_ack_us.store(now_us(), std::memory_order_relaxed);
+      record_mo(sys, item, status);
     }
   } else if (retry) {
     requeue(sys, item, true);
   } else {
     *state |= 4;
     n.mo_messages_failed.fetch_add(1, std::memory_order_relaxed);
+    record_mo(sys, item, generic_nack ? status::invcmdid : status);
   }
+}
+
+void Simulator::State::record_mo(const System& sys, const Item& item, std::uint32_t status) {
+  if (records == nullptr) return;
+  const bool injected = item.kind == ItemKind::injected;
+  const MoTemplate& t =
+      injected ? sys.injected[item.index].message : templates[item.index % templates.size()];
+  const std::string& source =
+      injected ? sys.injected[item.index].source : sources[item.index % sources.size()];
+  char st[16];
+  std::snprintf(st, sizeof st, "0x%08X", status);
+  write_record({{"type", "mo"},
+                {"system_id", sys.system_id},
+                {"index", item.index},
+                {"injected", injected},
+                {"from", source},
+                {"to", cfg.mo_destination},
+                {"text", t.text},
+                {"kind", t.kind},
+                {"parts", t.parts.size()},
+                {"status", st},
+                {"ok", status == status::ok},
+                {"redelivered", injected ? 0 : sys.msg_redelivered[item.index]},
+                {"at_us", now_us()}});
 }
 
 void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
@@ -296,6 +333,15 @@ void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
     rd = m->registered_delivery;
     sm = m->short_message;
   }
+  write_record({{"type", "mt"},
+                {"system_id", system_id},
+                {"command", std::string(command_name(pdu.header.command_id))},
+                {"from", src},
+                {"to", dst},
+                {"message_id", message_id},
+                {"esm_class", esm},
+                {"registered_delivery", rd},
+                {"at_us", now_us()}});
   std::lock_guard lock(mu);
   auto it = awaiting_reply.find(std::string(dst));
   if (it != awaiting_reply.end() && !it->second.empty()) {
@@ -348,6 +394,12 @@ void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
     sys.later.emplace_back(Clock::now() + cfg.dlr_delay, item);
     n.dlr_total.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void Simulator::State::count_fault(const char* kind) {
+  n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu);
+  ++fault_counts[kind];
 }
 
 void Simulator::State::count_status(std::string_view command, std::uint32_t status) {
@@ -576,6 +628,10 @@ nlohmann::json Simulator::report(bool include_mt_records) const {
   j["unbinds"] = {{"received", c.unbinds_received}, {"sent", c.unbinds_sent}};
   j["generic_nacks_received"] = c.generic_nacks_received;
   j["faults_injected"] = c.faults_injected;
+  {
+    std::lock_guard lock(state_->mu);
+    j["faults_by_kind"] = state_->fault_counts;
+  }
   std::lock_guard lock(state_->mu);
   std::vector<double> lat = state_->latencies_ms;
   std::sort(lat.begin(), lat.end());

@@ -35,6 +35,7 @@ struct FaultConfig {
   bool out_of_order_responses = false;  ///< answer requests in batches, last first
   /// Fault mix: every new connection draws one fault (or none) with N in [mix_min, mix_max].
   bool mix = false;
+  bool mix_cycle = false;  ///< the mix's faults in turn (connection k meets fault k mod 6)
   std::uint32_t mix_min = 200;
   std::uint32_t mix_max = 5000;
 };
@@ -47,6 +48,7 @@ struct SimConfig {
   std::uint64_t mo_per_bind = 0;     ///< MO messages per system_id, from its first rx bind
   std::uint32_t from_count = 10;     ///< distinct MO source numbers
   std::string from_prefix = "1555";  ///< MO sources are from_prefix + 7-digit index
+  std::uint32_t from_offset = 0;     ///< first index (so runs can use disjoint numbers)
   std::string mo_destination = "12345";
   double rate = 0;                 ///< MO deliver_sm per second per connection (0 = window)
   std::uint32_t window = 10;       ///< MO deliver_sm outstanding per connection
@@ -56,6 +58,9 @@ struct SimConfig {
   std::vector<std::pair<std::string, std::uint32_t>> dlr_stat_mix{{"DELIVRD", 1}};
   std::chrono::milliseconds redeliver_delay{200};  ///< after ESME_RX_T_APPN or a disconnect
   bool keep_mt_records = false;
+  /// When set, one JSON line per MO message settled (acknowledged or failed for good) and per
+  /// MT accepted, written as it happens (line-buffered), so a checker can read it mid-run.
+  std::string records_file;
   std::size_t max_mt_records = 1000000;
   std::uint32_t max_command_length = 64 * 1024;
   std::uint64_t seed = 1;

@@ -37,7 +37,8 @@ Conn::Conn(std::shared_ptr<Simulator::State> st, tcp::socket socket)
   if (f.mix) {
     std::uniform_int_distribution<std::uint32_t> n(f.mix_min, std::max(f.mix_min, f.mix_max));
     std::uniform_int_distribution<int> pick(0, 5);  // every connection meets one fault
-    switch (pick(st_->rng)) {
+    const int kind = f.mix_cycle ? static_cast<int>(st_->next_mix_fault++ % 6) : pick(st_->rng);
+    switch (kind) {
       case 0:
         plan_.drop_after = n(st_->rng);
         break;
@@ -56,6 +57,7 @@ Conn::Conn(std::shared_ptr<Simulator::State> st, tcp::socket socket)
       default:  // slow answers, then a drop
         plan_.delay = std::chrono::milliseconds(50 + n(st_->rng) % 400);
         plan_.drop_after = n(st_->rng);
+        st_->count_fault("slow");
         break;
     }
   } else {
@@ -141,17 +143,17 @@ void Conn::apply_faults() {
   ++pdus_in_;
   const auto hit = [&](std::uint32_t n) { return n != 0 && pdus_in_ >= n; };
   if (hit(plan_.drop_after)) {
-    st_->n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+    st_->count_fault("drop");
     return close();
   }
   if (hit(plan_.silent_after) && !silent_) {
-    st_->n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+    st_->count_fault("silent");
     silent_ = true;
     return;
   }
   if (hit(plan_.garbage_after) && !garbage_done_) {
     garbage_done_ = true;
-    st_->n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+    st_->count_fault("garbage");
     std::string junk(48, '\0');
     for (auto& c : junk) c = static_cast<char>(st_->rng() & 0xFF);
     junk[0] = '\x7F';  // make sure the first length is invalid, whatever follows
@@ -159,13 +161,13 @@ void Conn::apply_faults() {
   }
   if (hit(plan_.oversized_after) && !oversized_done_) {
     oversized_done_ = true;
-    st_->n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+    st_->count_fault("oversized");
     std::string big;
     append_header(big, 0x00FFFFF0u, cmd::deliver_sm, 0, 1);
     write_raw(big);
   }
   if (hit(plan_.unbind_after) && !unbind_sent_ && bound_) {
-    st_->n.faults_injected.fetch_add(1, std::memory_order_relaxed);
+    st_->count_fault("unbind");
     send_unbind();
   }
 }
@@ -388,6 +390,10 @@ void Conn::close() {
   if (sys_ != nullptr) {
     for (auto& [seq, sent] : window_) {
       st_->n.mo_redelivered.fetch_add(1, std::memory_order_relaxed);
+      if (sent.item.kind == ItemKind::mo) {
+        auto& times = sys_->msg_redelivered[sent.item.index];
+        if (times < UINT16_MAX) ++times;
+      }
       st_->requeue(*sys_, sent.item, false);
     }
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -58,6 +59,8 @@ struct System {
   std::deque<std::pair<Clock::time_point, Item>> later;  ///< receipts and retries not yet due
   std::vector<std::uint16_t> parts_acked;                ///< per MO message
   std::vector<std::uint8_t> msg_state;  ///< bit 0 first sent, bit 1 acked, bit 2 failed
+  /// Per MO message: parts that were outstanding on a connection when it closed (sent again).
+  std::vector<std::uint16_t> msg_redelivered;
   std::vector<Receipt> receipts;
   std::vector<Injected> injected;
 };
@@ -66,6 +69,9 @@ class Conn;
 
 struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   State(asio::io_context& io, SimConfig cfg);
+  ~State() {
+    if (records != nullptr) std::fclose(records);
+  }
 
   asio::io_context& io;
   SimConfig cfg;
@@ -83,6 +89,7 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   std::uint64_t binds_seen = 0;
   std::uint64_t submits_seen = 0;
   std::uint64_t next_conn_id = 0;
+  std::uint64_t next_mix_fault = 0;  ///< with faults.mix_cycle
   bool stopped = false;
   std::atomic<std::uint16_t> port{0};
   Clock::time_point started_at = Clock::now();
@@ -100,8 +107,13 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   // Guarded by mu: what report() reads besides the atomics.
   mutable std::mutex mu;
   std::map<std::string, std::uint64_t> status_counts;  ///< "<command>:<status name>"
+  std::map<std::string, std::uint64_t> fault_counts;   ///< fault kind -> times injected
   std::vector<double> latencies_ms;
   std::vector<MtRecord> mt_records;
+  std::FILE* records = nullptr;  ///< cfg.records_file, line-buffered; io thread only
+
+  /// Appends one line to `records` (when open).
+  void write_record(const nlohmann::json& line);
 
   std::int64_t now_us() const;
   System& system(const std::string& system_id);
@@ -113,9 +125,13 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   void build_deliver_sm(System& sys, const Item& item, std::uint32_t seq, std::string& out);
   /// Accounts the answer to a deliver_sm; `status` is its command_status.
   void on_mo_answer(System& sys, const Item& item, std::uint32_t status, bool generic_nack);
+  /// Writes the record of an MO message settled with `status` (see SimConfig::records_file).
+  void record_mo(const System& sys, const Item& item, std::uint32_t status);
   void on_mt(const std::string& system_id, const smpp::Pdu& pdu, std::string_view message_id,
              std::uint32_t status);
   void count_status(std::string_view command, std::uint32_t status);
+  /// Counts one injected fault of `kind` (drop, silent, garbage, oversized, unbind, slow).
+  void count_fault(const char* kind);
   std::string make_message_id();
   void start_accept();
   void arm_tick();

@@ -353,6 +353,33 @@ std::string render_consent_log(const json& reply, const RenderOptions& options) 
   return out;
 }
 
+std::string render_export(const json& reply, const RenderOptions& options) {
+  const json& list = array_of(reply, "messages");
+  if (list.empty()) return "No messages.\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const json& m : list) {
+    const bool in = text_of(m, "direction") == "in";
+    // Outbound: the state, its attempts while queued, and the SMSC's ids once it took it.
+    std::string state = in ? "" : text_of(m, "state");
+    if (!in && m.is_object() && m.contains("attempts") && m["attempts"].is_number())
+      state += " (" + text_of(m, "attempts") + " attempts)";
+    std::string ids;
+    for (const json& id : array_of(m, "smsc_ids")) {
+      if (!id.is_string() || id.get<std::string>().empty()) continue;
+      if (!ids.empty()) ids += ",";
+      ids += sanitize(id.get<std::string>());
+    }
+    rows.push_back({text_of(m, "id"), format_time(text_of(m, "time"), options), in ? "←" : "→",
+                    text_of(m, in ? "from" : "to"), text_of(m, "kind"), state, ids,
+                    text_of(m, "text")});
+  }
+  std::string out = table({"ID", "TIME", "", "NUMBER", "KIND", "STATE", "SMSC IDS", "TEXT"}, rows,
+                          {0, 0, 0, 20, 0, 0, 24, 48});
+  if (const std::string cursor = text_of(reply, "next_cursor"); !cursor.empty())
+    out += "(more: twowayctl export --since ... --after " + cursor + ")\n";
+  return out;
+}
+
 std::string render_smscs(const json& reply) {
   std::vector<std::vector<std::string>> rows;
   for (const json& s : array_of(reply, "smscs")) {
@@ -451,6 +478,7 @@ std::string render_reply(std::string_view command, const json& reply,
   if (command == "inbox") return render_inbox(reply, options);
   if (command == "thread") return render_thread(reply, options);
   if (command == "consent-log") return render_consent_log(reply, options);
+  if (command == "export") return render_export(reply, options);
   if (command == "status") return render_status(reply);
   if (command == "smscs" || command == "smsc") return render_smscs(reply);
   if (command == "help") return render_help(reply);

@@ -31,6 +31,9 @@ struct RenderOptions {
 /// when not applied, text) and the cursor of the next page.
 [[nodiscard]] std::string render_consent_log(const nlohmann::json& reply,
                                              const RenderOptions& options);
+/// export: one row per message (id, time, ← in / → out, number, kind, state and attempts,
+/// SMSC ids, text) and the cursor of the next page.
+[[nodiscard]] std::string render_export(const nlohmann::json& reply, const RenderOptions& options);
 [[nodiscard]] std::string render_status(const nlohmann::json& reply);
 [[nodiscard]] std::string render_smscs(const nlohmann::json& reply);
 [[nodiscard]] std::string render_help(const nlohmann::json& reply);

@@ -27,6 +27,9 @@
 namespace twoway::daemon {
 namespace {
 
+// The exit status after a storage failure stopped the daemon (systemd: Restart=on-failure).
+constexpr int kExitStorageFailure = 1;
+
 void log_diff(const ConfigDiff& d) {
   auto join = [](const std::vector<std::string>& v) {
     std::string out;
@@ -60,7 +63,10 @@ int minutes_of(std::string_view hhmm, int fallback) {
 engine::EngineConfig engine_config(const Config& config) {
   engine::EngineConfig e;
   e.path = config.storage.path;
+  // storage.map_size is the largest size: the map is set to it at once (LMDB's file grows
+  // with the pages used, not with the map) and never grows past it.
   e.map_size = static_cast<std::size_t>(config.storage.map_size);
+  e.max_map_size = e.map_size;
   e.durable = config.storage.durability == Durability::durable;
   e.default_region = config.default_region;
   if (!config.organization.prefix.empty())
@@ -190,14 +196,12 @@ int run_daemon(Config config, const AppOptions& options) {
 
   const SystemdNotifier notifier = SystemdNotifier::from_environment();
   std::mutex config_mu;
-  auto reload = [&]() -> std::vector<std::string> {
-    (void)notifier.reloading();
+  // Loads the file and applies it, or returns why not (the running config then stays).
+  auto apply_reload = [&]() -> std::vector<std::string> {
     auto loaded = load_config_file(config.file);
     std::vector<std::string> problems;
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) problems.push_back(e.to_string());
-      for (const auto& p : problems) spdlog::error("reload refused: {}", p);
-      (void)notifier.ready();
       return problems;
     }
     std::lock_guard lock(config_mu);
@@ -210,11 +214,28 @@ int run_daemon(Config config, const AppOptions& options) {
     next.admin.group = config.admin.group;
     next.metrics = config.metrics;
     next.logging.format = config.logging.format;
+    // The gateway builds every bind it must (re)start before it changes anything.
+    problems = gateway.reload(next);
+    if (!problems.empty()) return problems;
     (void)set_log_level(next.logging.level);
-    gateway.reload(next);
     admin.set_roles(next.admin.roles);
     config = std::move(next);
     log_diff(diff);
+    return problems;
+  };
+  // SIGHUP and the admin `reload`: nothing escapes, a refusal leaves the old config running.
+  auto reload = [&]() -> std::vector<std::string> {
+    (void)notifier.reloading();
+    std::vector<std::string> problems;
+    try {
+      problems = apply_reload();
+    } catch (const std::exception& e) {
+      problems.push_back(std::string("reload failed: ") + e.what());
+    } catch (...) {
+      problems.push_back("reload failed");
+    }
+    for (const auto& p : problems) spdlog::error("reload refused: {}", p);
+    if (!problems.empty()) spdlog::warn("reload refused: the running config stays in effect");
     (void)notifier.ready();
     return problems;
   };
@@ -254,6 +275,7 @@ int run_daemon(Config config, const AppOptions& options) {
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
   bool stopping = false;
+  bool storage_failed = false;
   boost::asio::steady_timer stop_deadline(io);
   std::function<void()> wait_signal;
   auto begin_stop = [&](const char* why) {
@@ -282,7 +304,12 @@ int run_daemon(Config config, const AppOptions& options) {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       if (signo == SIGHUP) {
-        boost::asio::post(admin_pool, [&] { (void)reload(); });
+        boost::asio::post(admin_pool, [&] {
+          try {
+            (void)reload();
+          } catch (...) {  // reload() logs its own failures; nothing may end the daemon here
+          }
+        });
       } else {
         begin_stop(signo == SIGTERM ? "SIGTERM" : "SIGINT");
       }
@@ -294,6 +321,35 @@ int run_daemon(Config config, const AppOptions& options) {
   // systemd: READY once listening, STATUS lines and the watchdog from the event loop.
   (void)notifier.ready();
   boost::asio::steady_timer status_timer(io);
+  // storage.map_size is the largest the store may grow: say when it comes near, when it is
+  // reached (inbound refused, retryable) and when writes go on again.
+  bool store_near_full = false, store_full = false;
+  auto watch_store_size = [&] {
+    const std::size_t max = engine->max_map_size();
+    if (max == 0) return;
+    const std::size_t used = engine->store_used_bytes();
+    if (!store_near_full && used >= max / 10 * 8) {
+      store_near_full = true;
+      spdlog::warn(
+          "storage near full: used_bytes={} map_size={} (storage.map_size): raise "
+          "storage.map_size and restart before it fills",
+          used, max);
+    } else if (store_near_full && used < max / 10 * 7) {
+      store_near_full = false;
+    }
+    const bool full = engine->store_full();
+    if (full && !store_full) {
+      spdlog::error(
+          "storage full: the store reached storage.map_size={} bytes; inbound messages are "
+          "refused with a retryable status until room returns: raise storage.map_size and "
+          "restart",
+          max);
+    } else if (!full && store_full) {
+      spdlog::info("storage has room again: writes continue (refused so far: {})",
+                   engine->store_full_refusals());
+    }
+    store_full = full;
+  };
   std::uint64_t last_inbound = 0;
   const auto watchdog =
       std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdog_interval());
@@ -305,10 +361,13 @@ int run_daemon(Config config, const AppOptions& options) {
     status_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec || stopping) return;
       if (!engine->healthy()) {
-        spdlog::critical("storage failed: stopping");
+        spdlog::critical("storage failed: stopping with exit status {} (systemd restarts it)",
+                         kExitStorageFailure);
+        storage_failed = true;
         begin_stop("storage failure");
         return;
       }
+      watch_store_size();
       const auto [up, all] = gateway.binds_up();
       const auto inbound = gateway.counters().inbound_messages.load();
       const double per_second = static_cast<double>(inbound - last_inbound) /
@@ -337,6 +396,11 @@ int run_daemon(Config config, const AppOptions& options) {
   engine->unsubscribe(subscription);
   admin_pool.join();
   engine->flush();
+  if (storage_failed) {
+    // Non-zero, so systemd's Restart=on-failure brings the daemon back.
+    spdlog::critical("stopped after a storage failure: exit status {}", kExitStorageFailure);
+    return kExitStorageFailure;
+  }
   spdlog::info("stopped: final commit done");
   return 0;
 }

@@ -89,9 +89,10 @@ std::optional<std::string> closest_match(std::string_view word,
   return std::nullopt;
 }
 
-LoadResult load_config_text(std::string_view text, std::string_view name) {
+LoadResult load_config_text(std::string_view text, std::string_view name, FileChecks files) {
   LoadResult result;
   Loader L{std::string(name)};
+  L.check_files = files == FileChecks::on;
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -119,7 +120,7 @@ LoadResult load_config_text(std::string_view text, std::string_view name) {
   return result;
 }
 
-LoadResult load_config_file(const std::string& path) {
+LoadResult load_config_file(const std::string& path, FileChecks files) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;
@@ -129,7 +130,17 @@ LoadResult load_config_file(const std::string& path) {
   }
   std::ostringstream buf;
   buf << in.rdbuf();
-  return load_config_text(buf.str(), path);
+  return load_config_text(buf.str(), path, files);
+}
+
+std::map<std::string, std::string> smsc_keys(const Config& config, std::size_t index) {
+  std::map<std::string, std::string> keys;
+  const std::string prefix = "smscs[" + std::to_string(index) + "].";
+  for (auto it = config.effective.lower_bound(prefix);
+       it != config.effective.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    keys[it->first.substr(prefix.size())] = it->second;
+  }
+  return keys;
 }
 
 ConfigDiff diff_configs(const Config& before, const Config& after) {
@@ -137,14 +148,7 @@ ConfigDiff diff_configs(const Config& before, const Config& after) {
   // SMSCs by name: added, removed, or any key under them changed.
   auto by_name = [](const Config& c) {
     std::map<std::string, std::map<std::string, std::string>> out;
-    for (std::size_t i = 0; i < c.smscs.size(); ++i) {
-      const std::string prefix = "smscs[" + std::to_string(i) + "].";
-      auto& keys = out[c.smscs[i].name];
-      for (auto it = c.effective.lower_bound(prefix);
-           it != c.effective.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-        keys[it->first.substr(prefix.size())] = it->second;
-      }
-    }
+    for (std::size_t i = 0; i < c.smscs.size(); ++i) out[c.smscs[i].name] = smsc_keys(c, i);
     return out;
   };
   const auto old_smscs = by_name(before);

@@ -69,6 +69,7 @@ struct TlsConfig {
   bool enabled = false;
   std::string ca_file, cert_file, key_file;
   bool verify = true;
+  bool operator==(const TlsConfig&) const = default;
 };
 
 enum class BindMode { transceiver, receiver, transmitter, pair };
@@ -78,6 +79,7 @@ enum class Concatenation { udh8, udh16, sar, payload };
 struct SmscConfig {
   std::string name, host;
   std::uint16_t port = 2775;
+  /// `password` is the one written in the config; a `password_file` is read at each (re)bind.
   std::string system_id, password, password_file;
   BindMode bind = BindMode::transceiver;
   int binds = 1;
@@ -96,6 +98,7 @@ struct SmscConfig {
   Alphabet default_alphabet = Alphabet::gsm7;
   Concatenation concatenation = Concatenation::udh8;
   TlsConfig tls;
+  bool operator==(const SmscConfig&) const = default;
 };
 
 struct NumberConfig {
@@ -250,12 +253,19 @@ struct LoadResult {
   [[nodiscard]] bool ok() const { return config.has_value(); }
 };
 
+/// Whether loading also checks the files the config names (an SMSC's password file, its TLS CA
+/// bundle, certificate and key: readable, and PEM that loads). twowayd always checks; a tool
+/// that only wants the admin socket's path (twowayctl) need not be able to read secrets.
+enum class FileChecks { on, off };
+
 /// Reads and validates a YAML config file. Never throws for a bad file: every problem is in
 /// `errors`, in file order.
-[[nodiscard]] LoadResult load_config_file(const std::string& path);
+[[nodiscard]] LoadResult load_config_file(const std::string& path,
+                                          FileChecks files = FileChecks::on);
 
 /// As load_config_file, from text; `name` is used in error messages.
-[[nodiscard]] LoadResult load_config_text(std::string_view text, std::string_view name);
+[[nodiscard]] LoadResult load_config_text(std::string_view text, std::string_view name,
+                                          FileChecks files = FileChecks::on);
 
 /// Parses a duration: "250ms", "30s", "5m", "1h", "1d" or a bare integer (seconds).
 [[nodiscard]] std::optional<Millis> parse_duration(std::string_view text);
@@ -281,6 +291,10 @@ struct ConfigDiff {
            live_changed.empty() && restart_changed.empty() && seed_changed.empty();
   }
 };
+
+/// The effective values of the SMSC at `index` (every key the key table knows under smscs[]),
+/// by the key below it ("port", "tls.ca_file", "password" as a fingerprint).
+[[nodiscard]] std::map<std::string, std::string> smsc_keys(const Config& config, std::size_t index);
 
 /// What differs between the running config and a newly loaded one.
 [[nodiscard]] ConfigDiff diff_configs(const Config& before, const Config& after);

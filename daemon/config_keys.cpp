@@ -30,7 +30,7 @@ constexpr KeySpec kKeys[] = {
   {"smscs[].port", T::integer, "2775", 1, 65535, R::live, false, "", "TCP port"},
   {"smscs[].system_id", T::string, "", 1, 15, R::live, true, "", "ESME system_id for bind"},
   {"smscs[].password", T::string, "", 0, 8, R::live, false, "", "Bind password (or use password_file)"},
-  {"smscs[].password_file", T::string, "", 0, 4096, R::live, false, "", "File holding the bind password (first line)"},
+  {"smscs[].password_file", T::string, "", 0, 4096, R::live, false, "", "File holding the bind password (first line), read at each (re)bind; unreadable or empty is an error"},
   {"smscs[].bind", T::choice, "transceiver", 0, 0, R::live, false, "transceiver|receiver|transmitter|pair", "Bind type; pair = one receiver + one transmitter"},
   {"smscs[].binds", T::integer, "1", 1, 64, R::live, false, "", "Number of parallel binds (pairs for bind: pair)"},
   {"smscs[].window", T::integer, "10", 1, 1000, R::live, false, "", "Outstanding requests per bind"},
@@ -53,9 +53,9 @@ constexpr KeySpec kKeys[] = {
   {"smscs[].concatenation", T::choice, "udh8", 0, 0, R::live, false, "udh8|udh16|sar|payload", "How long outbound messages are split"},
   {"smscs[].tls", T::section, "", 0, 0, R::live, false, "", "TLS for this SMSC"},
   {"smscs[].tls.enabled", T::boolean, "false", 0, 0, R::live, false, "", "Connect with TLS"},
-  {"smscs[].tls.ca_file", T::string, "", 0, 4096, R::live, false, "", "CA bundle (empty = system store)"},
-  {"smscs[].tls.cert_file", T::string, "", 0, 4096, R::live, false, "", "Client certificate (PEM)"},
-  {"smscs[].tls.key_file", T::string, "", 0, 4096, R::live, false, "", "Client key (PEM)"},
+  {"smscs[].tls.ca_file", T::string, "", 0, 4096, R::live, false, "", "CA bundle, PEM (empty = system store); checked at start and reload"},
+  {"smscs[].tls.cert_file", T::string, "", 0, 4096, R::live, false, "", "Client certificate (PEM); checked at start and reload"},
+  {"smscs[].tls.key_file", T::string, "", 0, 4096, R::live, false, "", "Client key (PEM), matching cert_file; checked at start and reload"},
   {"smscs[].tls.verify", T::boolean, "true", 0, 0, R::live, false, "", "Verify the SMSC's certificate and host name"},
 
   {"numbers", T::list, "[]", 0, 100000, R::live, false, "", "Numeric sending numbers that carry conversations"},
@@ -67,7 +67,7 @@ constexpr KeySpec kKeys[] = {
 
   {"storage", T::section, "", 0, 0, R::restart, false, "", "The LMDB store"},
   {"storage.path", T::string, "/var/lib/twoway", 1, 4096, R::restart, false, "", "Directory of the LMDB environment"},
-  {"storage.map_size", T::integer, "1073741824", 1048576, 1099511627776.0, R::restart, false, "", "LMDB map size in bytes (the largest the store may grow)"},
+  {"storage.map_size", T::integer, "1073741824", 1048576, 1099511627776.0, R::restart, false, "", "Largest size of the store in bytes; when full, inbound is refused with a retryable status and logged until room returns"},
   {"storage.durability", T::choice, "durable", 0, 0, R::restart, false, "durable|relaxed", "durable = fsync every commit; relaxed = may lose the last commits on power loss"},
 
   {"admin", T::section, "", 0, 0, R::live, false, "", "The admin socket"},

@@ -126,6 +126,9 @@ class Loader {
  public:
   explicit Loader(std::string file) : file_(std::move(file)) {}
 
+  /// Check the files the config names (daemon/smsc_files.hpp).
+  bool check_files = true;
+
   std::vector<ConfigError>& errors() { return errors_; }
   std::map<std::string, std::string>& effective() { return effective_; }
 

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "daemon/config_loader.hpp"
+#include "daemon/smsc_files.hpp"
 #include "engine/regions.hpp"
 
 namespace twoway::daemon::config_detail {
@@ -57,25 +58,26 @@ void read_smsc(Loader& L, const MapView& v, SmscConfig& s) {
     const Entry* e = m.find(key);
     return e ? e->key_node.Mark() : m.mark;
   };
+  // The password (or the password file's content) only as a fingerprint, so a reload notices a
+  // changed one; the file itself is read again at each (re)bind (daemon/smsc_files.hpp).
+  std::string password_seen = s.password;
   if (!s.password.empty() && !s.password_file.empty()) {
     L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
             "set either password or password_file, not both");
-  } else if (!s.password_file.empty()) {
-    std::ifstream in(s.password_file);
-    std::string line;
-    if (!in || !std::getline(in, line)) {
-      L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
-              "cannot read '" + s.password_file + "'");
-    } else {
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      if (line.size() > 8) {
-        L.error(mark_of_key(v, "password_file"), v.path + ".password_file",
-                "the password in it is longer than 8 characters");
-      }
-      s.password = std::move(line);
+  } else if (!s.password_file.empty() && L.check_files) {
+    password_seen = read_password_file(s.password_file).password;
+  }
+  if (L.check_files) {
+    SmscConfig files = s;
+    if (!s.password.empty()) files.password_file.clear();  // reported above
+    for (const SmscFileProblem& p : check_smsc_files(files)) {
+      const bool in_tls = p.key.starts_with("tls.");
+      const std::string key = in_tls ? p.key.substr(4) : p.key;
+      L.error(mark_of_key(in_tls ? tls : v, key), v.path + "." + p.key,
+              p.problem + (s.name.empty() ? "" : " (smsc " + s.name + ")"));
     }
   }
-  L.effective()[v.path + ".password"] = fingerprint(s.password);
+  L.effective()[v.path + ".password"] = fingerprint(password_seen);
   if (s.reconnect_min > s.reconnect_max) {
     L.error(mark_of_key(v, "reconnect_min"), v.path + ".reconnect_min",
             "must not be larger than reconnect_max");

@@ -6,9 +6,9 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
-#include <fstream>
 
 #include "daemon/logging.hpp"
+#include "daemon/smsc_files.hpp"
 #include "smpp/receipt.hpp"
 #include "smpp/udh.hpp"
 
@@ -116,7 +116,8 @@ std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* 
 
 }  // namespace
 
-smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index) {
+smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index,
+                                   const std::string& password) {
   smpp::SessionConfig s;
   s.name = smsc.name + "#" + std::to_string(bind_index + 1);
   s.host = smsc.host;
@@ -136,11 +137,7 @@ smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index) {
       break;
   }
   s.system_id = smsc.system_id;
-  s.password = smsc.password;
-  if (s.password.empty() && !smsc.password_file.empty()) {
-    std::ifstream in(smsc.password_file);
-    std::getline(in, s.password);
-  }
+  s.password = password;
   s.system_type = smsc.system_type;
   s.interface_version = smsc.interface_version;
   s.addr_ton = smsc.addr_ton;
@@ -177,7 +174,7 @@ Gateway::Gateway(boost::asio::io_context& io, engine::Engine& engine, const Conf
           config.reassembly.timeout.count(),
           static_cast<std::size_t>(config.reassembly.max_partials_per_source), 100'000, 64u << 20,
           kRecentCompletedSets}) {
-  reload(config);
+  (void)reload(config);  // records the SMSCs; nothing is built before start()
 }
 
 Gateway::~Gateway() {
@@ -209,11 +206,55 @@ void Gateway::start() {
   kick();
 }
 
+Gateway::Prepared Gateway::prepare_binds(const SmscConfig& sc) {
+  Prepared out;
+  std::string password = sc.password;
+  if (password.empty() && !sc.password_file.empty()) {
+    // Read once for this (re)bind: every bind of the SMSC uses what it held now.
+    PasswordRead read = read_password_file(sc.password_file);
+    if (!read.problem.empty()) {
+      out.problem = describe(sc, SmscFileProblem{"password_file", sc.password_file, read.problem});
+      return out;
+    }
+    password = std::move(read.password);
+  }
+  if (sc.tls.enabled) {
+    // The session would only say "load_verify_file: asio.ssl error": name the file first.
+    SmscConfig tls_only = sc;
+    tls_only.password_file.clear();
+    if (const auto problems = check_smsc_files(tls_only); !problems.empty()) {
+      out.problem = describe(sc, problems.front());
+      return out;
+    }
+  }
+  try {
+    for (int i = 0; i < sc.binds; ++i) {
+      auto config = session_config(sc, i, password);
+      std::string id = config.name;
+      out.binds.push_back(Bind{std::move(id), smpp::Session::create(io_, std::move(config))});
+    }
+  } catch (const std::exception& e) {
+    out.binds.clear();
+    out.problem = "smsc=" + sc.name + ": " + e.what();
+  }
+  return out;
+}
+
 void Gateway::start_smsc(Smsc& smsc) {
   if (smsc.suspended || stopping_) return;
-  for (int i = 0; i < smsc.config.binds; ++i) {
-    auto config = session_config(smsc.config, i);
-    Bind bind{config.name, smpp::Session::create(io_, config)};
+  Prepared prepared = prepare_binds(smsc.config);
+  if (!prepared.problem.empty()) {
+    smsc.bind_error = prepared.problem;
+    spdlog::error("bind refused: {}", prepared.problem);
+    return;
+  }
+  start_binds(smsc, std::move(prepared.binds));
+}
+
+void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
+  smsc.bind_error.clear();
+  if (smsc.suspended || stopping_) return;
+  for (Bind& bind : binds) {
     const std::string name = smsc.config.name;
     bind.session->on_inbound([this, name](const smpp::Pdu& pdu, smpp::InboundCompletion c) {
       on_inbound(name, pdu, std::move(c));
@@ -283,38 +324,73 @@ void Gateway::stop(bool graceful, std::function<void()> done) {
   }
 }
 
-void Gateway::reload(const Config& config) {
+std::vector<std::string> Gateway::reload(const Config& config) {
   std::lock_guard lock(mu_);
-  std::set<std::string> names;
-  for (const auto& sc : config.smscs) {
-    names.insert(sc.name);
+  // First what can be refused: the binds of added and changed SMSCs are built (password file
+  // read, TLS files loaded) before anything running is touched.
+  enum class Change { none, added, changed, retry };
+  std::vector<Change> changes(config.smscs.size(), Change::none);
+  std::vector<std::map<std::string, std::string>> keys(config.smscs.size());
+  std::map<std::string, Prepared> prepared;
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < config.smscs.size(); ++i) {
+    const SmscConfig& sc = config.smscs[i];
+    keys[i] = smsc_keys(config, i);
     auto it = smscs_.find(sc.name);
     if (it == smscs_.end()) {
+      changes[i] = Change::added;
+    } else if (it->second.keys != keys[i] || !(it->second.config == sc)) {
+      changes[i] = Change::changed;
+    } else if (it->second.binds.empty() && !it->second.bind_error.empty() &&
+               !it->second.suspended) {
+      changes[i] = Change::retry;  // its last bind was refused: try again
+    }
+    if (changes[i] == Change::none || !binds_started_) continue;
+    Prepared p = prepare_binds(sc);
+    if (!p.problem.empty())
+      problems.push_back(std::move(p.problem));
+    else
+      prepared.emplace(sc.name, std::move(p));
+  }
+  if (!problems.empty()) return problems;  // the unstarted sessions go with `prepared`
+
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < config.smscs.size(); ++i) {
+    const SmscConfig& sc = config.smscs[i];
+    names.insert(sc.name);
+    auto take_binds = [&] {
+      auto p = prepared.find(sc.name);
+      return p == prepared.end() ? std::vector<Bind>{} : std::move(p->second.binds);
+    };
+    if (changes[i] == Change::added) {
       Smsc smsc;
       smsc.config = sc;
+      smsc.keys = keys[i];
       auto [pos, ok] = smscs_.emplace(sc.name, std::move(smsc));
-      if (!binds_started_) continue;
-      start_smsc(pos->second);
+      if (binds_started_) start_binds(pos->second, take_binds());
       continue;
     }
-    // A changed SMSC rebinds; an untouched one keeps its healthy links.
-    const auto before = session_config(it->second.config, 0);
-    const auto after = session_config(sc, 0);
-    const bool changed =
-        it->second.config.binds != sc.binds || before.host != after.host ||
-        before.port != after.port || before.system_id != after.system_id ||
-        before.password != after.password || before.bind_type != after.bind_type ||
-        before.window != after.window || before.rate_per_second != after.rate_per_second ||
-        before.system_type != after.system_type ||
-        before.interface_version != after.interface_version ||
-        before.address_range != after.address_range || before.tls.enabled != after.tls.enabled ||
-        before.enquire_link_interval != after.enquire_link_interval ||
-        before.request_timeout != after.request_timeout;
-    it->second.config = sc;
-    if (changed && binds_started_) {
-      spdlog::info("smsc={} config changed: rebinding", sc.name);
-      stop_smsc(it->second, true);
-      start_smsc(it->second);
+    Smsc& smsc = smscs_.at(sc.name);
+    if (changes[i] == Change::changed) {
+      std::string which;
+      for (const auto& [key, value] : keys[i]) {
+        auto old = smsc.keys.find(key);
+        if (old == smsc.keys.end() || old->second != value)
+          which += (which.empty() ? "" : ",") + key;
+      }
+      for (const auto& [key, value] : smsc.keys)
+        if (!keys[i].count(key)) which += (which.empty() ? "" : ",") + key;
+      smsc.config = sc;
+      smsc.keys = keys[i];
+      if (binds_started_) {
+        // A bind waiting in backoff is replaced too: the new settings apply at once.
+        spdlog::info("smsc={} config changed keys={}: rebinding", sc.name, which);
+        stop_smsc(smsc, true);
+        start_binds(smsc, take_binds());
+      }
+    } else if (changes[i] == Change::retry && binds_started_) {
+      spdlog::info("smsc={} binding again after its refused bind", sc.name);
+      start_binds(smsc, take_binds());
     }
   }
   for (auto it = smscs_.begin(); it != smscs_.end();) {
@@ -339,6 +415,7 @@ void Gateway::reload(const Config& config) {
     s.gsm7_packed = sc.default_alphabet == Alphabet::gsm7_packed;
     segment_options_[sc.name] = s;
   }
+  return {};
 }
 
 void Gateway::kick() {
@@ -806,12 +883,14 @@ nlohmann::json Gateway::smsc_json() const {
                        {"inbound_received", s.inbound_received},
                        {"last_error", s.last_error}});
     }
-    out.push_back({{"name", name},
-                   {"host", smsc.config.host},
-                   {"port", smsc.config.port},
-                   {"bind", to_string(smsc.config.bind)},
-                   {"suspended", smsc.suspended},
-                   {"binds", std::move(binds)}});
+    nlohmann::json entry = {{"name", name},
+                            {"host", smsc.config.host},
+                            {"port", smsc.config.port},
+                            {"bind", to_string(smsc.config.bind)},
+                            {"suspended", smsc.suspended},
+                            {"binds", std::move(binds)}};
+    if (!smsc.bind_error.empty()) entry["bind_error"] = smsc.bind_error;
+    out.push_back(std::move(entry));
   }
   return out;
 }

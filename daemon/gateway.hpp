@@ -26,8 +26,10 @@
 
 namespace twoway::daemon {
 
-/// The session settings one configured SMSC bind gets.
-[[nodiscard]] smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index);
+/// The session settings one configured SMSC bind gets; `password` is the config's, or what
+/// the password file held when this (re)bind read it.
+[[nodiscard]] smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index,
+                                                 const std::string& password);
 
 /// Counters of the gateway itself (the sessions keep their own).
 struct GatewayCounters {
@@ -61,16 +63,21 @@ class Gateway {
   /// acknowledged, so the SMSC redelivers them.
   void stop(bool graceful, std::function<void()> done);
 
-  /// Applies a reloaded config: removed SMSCs unbind, added ones bind, changed ones rebind,
-  /// untouched ones stay up. Sending numbers are replaced.
-  void reload(const Config& config);
+  /// Applies a reloaded config: removed SMSCs unbind, added ones bind, changed ones (any key
+  /// under smscs[], the password file's content included) rebind with the new settings at
+  /// once (a bind waiting in backoff too), untouched healthy ones stay up. Sending numbers are
+  /// replaced. The binds of added and changed SMSCs are built first (password file read, TLS
+  /// files loaded): if one cannot be, nothing changes and the problems are returned, each
+  /// naming the SMSC, the key and the file.
+  [[nodiscard]] std::vector<std::string> reload(const Config& config);
 
   /// Wakes the outbox pump now (e.g. after an admin reply was queued).
   void kick();
   /// Counts what the engine made of committed inbound messages (from its change feed).
   void note_event(const engine::Event& event);
 
-  // Admin: SMSC control. False when no SMSC has that name.
+  // Admin: SMSC control. False when no SMSC has that name. A (re)bind that cannot be built
+  // (password file, TLS files) is refused, logged and shown as `bind_error` by smsc_json().
   bool suspend(const std::string& name);
   bool resume(const std::string& name);
   bool reconnect(const std::string& name);
@@ -91,9 +98,17 @@ class Gateway {
   };
   struct Smsc {
     SmscConfig config;
+    std::map<std::string, std::string> keys;  // effective values, compared at reload
     std::vector<Bind> binds;
     bool suspended = false;
-    std::size_t next = 0;  // round robin over binds
+    std::size_t next = 0;    // round robin over binds
+    std::string bind_error;  // why the last (re)bind was refused; "" when it was not
+  };
+  /// The sessions of every bind of an SMSC, built and not started (the password file read once
+  /// for all of them), or why they cannot be.
+  struct Prepared {
+    std::vector<Bind> binds;
+    std::string problem;
   };
   struct HeldPart {
     std::shared_ptr<smpp::InboundCompletion> completion;
@@ -102,7 +117,10 @@ class Gateway {
     std::uint8_t source_npi = 0;
   };
 
+  Prepared prepare_binds(const SmscConfig& config);
+  /// Builds and starts the binds; a refusal is logged and kept in bind_error.
   void start_smsc(Smsc& smsc);
+  void start_binds(Smsc& smsc, std::vector<Bind> binds);
   void stop_smsc(Smsc& smsc, bool graceful);
   void on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
                   smpp::InboundCompletion completion);

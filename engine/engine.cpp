@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -28,8 +29,8 @@ constexpr std::size_t kSweepBudget = 10000;
 
 Engine::Engine(EngineConfig config, EngineMode mode)
     : config_(std::move(config)), mode_(mode), phones_(config_.default_region) {
-  store_ = std::make_unique<Store>(
-      StoreOptions{config_.path, config_.map_size, config_.durable, config_.write_map});
+  store_ = std::make_unique<Store>(StoreOptions{config_.path, config_.map_size, config_.durable,
+                                                config_.write_map, config_.max_map_size});
 
   // First run: the configured settings become the stored ones. Then in-flight back to due.
   Settings settings = config_.initial_settings;
@@ -50,8 +51,10 @@ Engine::Engine(EngineConfig config, EngineMode mode)
                      moved_inbox);
       break;
     } catch (const MapFull&) {
-      if (attempt >= kMaxGrowRetries) throw StorageError("map cannot grow", MDB_MAP_FULL);
-      store_->grow();
+      if (attempt >= kMaxGrowRetries || !store_->grow())
+        throw StorageError("the store is full (" + std::to_string(store_->map_size()) +
+                               " bytes, its largest size): it cannot open",
+                           MDB_MAP_FULL);
     }
   }
   settings_ = std::make_shared<const Settings>(settings);
@@ -240,17 +243,57 @@ std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events) {
       keywords_ = batch_keywords_;
       return id;
     } catch (const MapFull&) {
-      // The transaction is aborted (Txn destructor) before the map grows; apply it again.
-      store_->grow();
+      // The transaction is aborted (Txn destructor) before the map grows; apply it again. At
+      // its largest size the batch is refused instead (retryable for the callers).
+      if (!store_->grow()) throw StoreFull{};
     }
   }
   throw StorageError("map full after growing", MDB_MAP_FULL);
+}
+
+bool Engine::low_on_room() {
+  const std::size_t max = store_->max_map_size();
+  if (max == 0) return false;
+  // What keeps the store writable at its limit: deleting needs pages too (copy on write), and
+  // pages freed by a commit are reused only two commits later.
+  const std::size_t reserve = std::clamp<std::size_t>(max / 8, 256 << 10, 64 << 20);
+  if (max - std::min(max, store_->used_bytes()) >= reserve)
+    return false;  // room past the highest page: no need to count the free list
+  const auto now = std::chrono::steady_clock::now();
+  if (now - room_checked_ >= std::chrono::milliseconds(200)) {
+    room_checked_ = now;
+    try {
+      low_room_ = store_->room_bytes() < reserve;
+    } catch (const std::exception&) {
+      low_room_ = true;
+    }
+  }
+  return low_room_;
 }
 
 void Engine::run_batch(Batch& batch) {
   std::vector<Event> events;
   bool committed = false;
   std::uint64_t txn = 0;
+  if (healthy_ && low_on_room()) {
+    // The store is at its largest size: new inbound is refused (the SMSC retries it) and the
+    // rest, which sends, settles and sweeps, goes on in the reserve and frees pages.
+    Outcome& refused = unsettled_.emplace_back();
+    Batch rest;
+    for (auto& w : batch) {
+      if (w.type == Work::Type::inbound) {
+        if (w.done) refused.done.push_back(std::move(w.done));
+        store_full_refusals_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        rest.push_back(std::move(w));
+      }
+    }
+    if (!refused.done.empty() || !rest.empty()) store_full_ = true;
+    if (rest.empty()) return;
+    batch.swap(rest);
+  } else if (healthy_) {
+    store_full_ = false;
+  }
   if (healthy_) {
     try {
       const auto started = std::chrono::steady_clock::now();
@@ -273,6 +316,11 @@ void Engine::run_batch(Batch& batch) {
         st.batch_sum += n;
         ++st.commits;
       }
+    } catch (const StoreFull&) {
+      // Refused, not failed: the engine stays healthy and the next batch tries again.
+      store_full_ = true;
+      low_room_ = true;
+      store_full_refusals_.fetch_add(batch.size(), std::memory_order_relaxed);
     } catch (const StorageError& e) {
       std::fprintf(stderr, "engine: storage failure: %s\n", e.what());
       healthy_ = false;

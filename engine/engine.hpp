@@ -168,6 +168,17 @@ class Engine {
   // waiting): for answers that must follow an earlier message's commit.
   void after_pending(Completion done);
   std::size_t map_size() const noexcept { return store_->map_size(); }
+  // The largest the map may grow (EngineConfig::max_map_size; 0 = no limit).
+  std::size_t max_map_size() const noexcept { return store_->max_map_size(); }
+  // Bytes of the map in use (Store::used_bytes).
+  std::size_t store_used_bytes() const noexcept { return store_->used_bytes(); }
+  // True while the store is at its largest size (EngineConfig::max_map_size) with less room
+  // than its reserve (an eighth of it, 256 KiB to 64 MiB): new inbound is refused (its
+  // callers see "not committed", retryable) while sending, receipts and sweeps go on in the
+  // reserve, until deletions free pages. Not a failure: healthy() stays true.
+  bool store_full() const noexcept { return store_full_.load(); }
+  // Items refused because the store was full, since start.
+  std::uint64_t store_full_refusals() const noexcept { return store_full_refusals_.load(); }
   // False once a storage failure made the engine refuse writes (the daemon should stop).
   bool healthy() const noexcept { return healthy_.load(); }
   // Transactions committed so far, with their durations and batch sizes.
@@ -200,6 +211,8 @@ class Engine {
   void note_time(std::int64_t received_unix);
   void writer_loop();
   void run_batch(Batch& batch);
+  // True when the store is at its largest size with less room than its reserve (writer only).
+  bool low_on_room();
   // The transaction id (0: nothing written) or throws.
   std::uint64_t try_batch(Batch& batch, std::vector<Event>& events);
   // A transaction's completions and events, held until the commit is on disk.
@@ -243,6 +256,10 @@ class Engine {
 
   std::atomic<std::int64_t> latest_time_{0};
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> store_full_{false};
+  std::atomic<std::uint64_t> store_full_refusals_{0};
+  bool low_room_ = false;                               // writer only
+  std::chrono::steady_clock::time_point room_checked_;  // writer only
   std::deque<Outcome> unsettled_;  // writer only (or under sync_mu_ in synchronous mode)
   mutable std::mutex commit_stats_mu_;
   CommitStats commit_stats_;

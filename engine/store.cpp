@@ -3,7 +3,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 
 namespace twoway::engine {
@@ -169,14 +171,17 @@ void Cursor::del() {
 
 // ---- Store ----
 
-Store::Store(const StoreOptions& options) : durable_(options.durable) {
+Store::Store(const StoreOptions& options)
+    : durable_(options.durable), max_map_size_(options.max_map_size) {
   if (::mkdir(options.path.c_str(), 0750) != 0 && errno != EEXIST)
     throw StorageError("cannot create " + options.path, errno);
   int rc = mdb_env_create(&env_);
   if (rc != 0) fail("mdb_env_create", rc);
-  map_size_ = options.map_size < (std::size_t{1} << 20) ? (std::size_t{1} << 20) : options.map_size;
-  if ((rc = mdb_env_set_mapsize(env_, map_size_)) != 0 ||
-      (rc = mdb_env_set_maxdbs(env_, 32)) != 0 || (rc = mdb_env_set_maxreaders(env_, 256)) != 0) {
+  std::size_t first = std::max(options.map_size, std::size_t{1} << 20);
+  if (max_map_size_ > 0) first = std::min(first, std::max(max_map_size_, std::size_t{1} << 20));
+  map_size_ = first;
+  if ((rc = mdb_env_set_mapsize(env_, first)) != 0 || (rc = mdb_env_set_maxdbs(env_, 32)) != 0 ||
+      (rc = mdb_env_set_maxreaders(env_, 256)) != 0) {
     mdb_env_close(env_);
     fail("mdb_env_set", rc);
   }
@@ -192,6 +197,11 @@ Store::Store(const StoreOptions& options) : durable_(options.durable) {
   }
   MDB_envinfo info;
   if (mdb_env_info(env_, &info) == 0 && info.me_mapsize > map_size_) map_size_ = info.me_mapsize;
+  if (max_map_size_ > 0 && map_size_ > max_map_size_) {
+    // A store that grew past the limit before it was set: its data size, where LMDB opened
+    // it, is the limit now (nothing more is taken; freed pages are reused).
+    max_map_size_ = map_size_;
+  }
   reader_check();
 
   MDB_txn* txn = nullptr;
@@ -257,12 +267,42 @@ Store::~Store() {
   }
 }
 
-void Store::grow() {
+bool Store::grow() {
   std::unique_lock lock(map_lock_);
-  const std::size_t next = map_size_ * 2;
+  std::size_t next = map_size_ * 2;
+  if (max_map_size_ > 0) next = std::min(next, max_map_size_);
+  if (next <= map_size_) return false;
   const int rc = mdb_env_set_mapsize(env_, next);
   if (rc != 0) fail("mdb_env_set_mapsize", rc);
   map_size_ = next;
+  return true;
+}
+
+std::size_t Store::room_bytes() {
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_env_info(env_, &info) != 0 || mdb_env_stat(env_, &st) != 0) return 0;
+  const std::size_t psize = st.ms_psize;
+  const std::size_t limit = std::max<std::size_t>(max_map_size_, map_size_) / psize;
+  std::size_t pages = limit > info.me_last_pgno + 1 ? limit - (info.me_last_pgno + 1) : 0;
+  // The free list (database 0): each record is a count of page numbers and the numbers.
+  Txn txn(*this, true);
+  Cursor c(txn, 0);
+  for (bool more = c.first(); more; more = c.next()) {
+    if (c.value().size() >= sizeof(std::size_t)) {
+      std::size_t count = 0;
+      std::memcpy(&count, c.value().data(), sizeof count);
+      pages += count;
+    }
+  }
+  return pages * psize;
+}
+
+std::size_t Store::used_bytes() const noexcept {
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_env_info(env_, &info) != 0 || mdb_env_stat(env_, &st) != 0) return 0;
+  return (info.me_last_pgno + 1) * static_cast<std::size_t>(st.ms_psize);
 }
 
 int Store::reader_check() {

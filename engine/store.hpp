@@ -29,13 +29,20 @@ class StorageError : public std::runtime_error {
 // map and applies the batch again. Never escapes the engine.
 struct MapFull {};
 
+// The map is full and may not grow (StoreOptions::max_map_size): the batch is refused, not
+// failed. Writes go on once deletions have freed pages. Never escapes the engine.
+struct StoreFull {};
+
 struct StoreOptions {
   std::string path;
-  std::size_t map_size = std::size_t{1} << 30;
+  std::size_t map_size = std::size_t{1} << 30;  // first map size
   bool durable = true;
   // MDB_WRITEMAP: commits write into the map instead of copying pages with pwrite (faster for
   // big batches; a stray write through a bad pointer could then reach the file).
   bool write_map = false;
+  // The map never grows past this (0 = no limit but LMDB's). A store whose data is already
+  // larger opens at its data size and takes no new pages.
+  std::size_t max_map_size = 0;
 };
 
 class Store;
@@ -122,9 +129,19 @@ class Store {
   MDB_env* env() const noexcept { return env_; }
   bool durable() const noexcept { return durable_; }
 
-  // Doubles the map size. Waits until no transaction of this process is active.
-  void grow();
-  std::size_t map_size() const noexcept { return map_size_; }
+  // Doubles the map size, up to max_map_size. Waits until no transaction of this process is
+  // active. Returns false when the map is at its limit (it stays as it is).
+  [[nodiscard]] bool grow();
+  std::size_t map_size() const noexcept { return map_size_.load(); }
+  // The largest the map may become; 0 = no limit.
+  std::size_t max_map_size() const noexcept { return max_map_size_; }
+  // Bytes of the map in use: up to the highest page ever written (freed pages below it are
+  // reused before the map takes new ones).
+  std::size_t used_bytes() const noexcept;
+  // Bytes a write may still take: the map (at its largest size) past the highest page written
+  // plus the pages on LMDB's free list. Opens a read transaction: call it outside a write
+  // transaction.
+  std::size_t room_bytes();
   // Clears reader slots of dead processes/threads; returns how many were cleared.
   int reader_check();
   // Flushes everything committed to disk.
@@ -174,7 +191,8 @@ class Store {
  private:
   MDB_env* env_ = nullptr;
   bool durable_ = true;
-  std::size_t map_size_ = 0;
+  std::atomic<std::size_t> map_size_{0};
+  std::size_t max_map_size_ = 0;
   std::atomic<std::uint64_t> last_commit_{0};
   std::atomic<std::uint64_t> durable_through_{0};
   bool lazy_meta_ = false;

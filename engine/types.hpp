@@ -115,6 +115,7 @@ struct Organization {
 struct EngineConfig {
   std::string path;                             // LMDB environment directory (created if missing)
   std::size_t map_size = std::size_t{1} << 30;  // first map size; grown when full
+  std::size_t max_map_size = 0;       // the map never grows past this; 0 = no limit but LMDB's
   bool durable = true;                // fsync per commit; false = MDB_NOSYNC + periodic sync
   int relaxed_sync_ms = 1000;         // sync interval in relaxed mode
   bool write_map = false;             // LMDB MDB_WRITEMAP (see StoreOptions)

@@ -249,14 +249,94 @@ TEST(Config, DurationBoundsAreInHumanUnits) {
               ElementsAre("t.yaml:2:17: admin.idle_timeout: must be between 1s and 1d"));
 }
 
-TEST(Config, PasswordFileIsRead) {
+TEST(Config, PasswordFileIsCheckedAndOnlyItsFingerprintKept) {
   const std::string path = ::testing::TempDir() + "/twoway-pw-test";
   std::ofstream(path) << "s3cret\n";
-  auto r = load_config_text(
-      "smscs:\n  - {name: a, host: h, system_id: s, password_file: " + path + "}\n", "t.yaml");
+  const std::string text =
+      "smscs:\n  - {name: a, host: h, system_id: s, password_file: " + path + "}\n";
+  auto r = load_config_text(text, "t.yaml");
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
-  EXPECT_EQ(r.config->smscs[0].password, "s3cret");
-  EXPECT_EQ(r.config->effective.at("smscs[0].password").find("s3cret"), std::string::npos);
+  // The bind reads the file itself at each (re)bind; the config keeps no copy of it.
+  EXPECT_EQ(r.config->smscs[0].password, "");
+  EXPECT_EQ(r.config->smscs[0].password_file, path);
+  const std::string seen = r.config->effective.at("smscs[0].password");
+  EXPECT_EQ(seen.find("s3cret"), std::string::npos);
+  // A new password in the same file is a changed SMSC at reload.
+  std::ofstream(path) << "n3w\n";
+  auto again = load_config_text(text, "t.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again.config->effective.at("smscs[0].password"), seen);
+  EXPECT_THAT(diff_configs(*r.config, *again.config).smscs_changed, ElementsAre("a"));
+}
+
+TEST(Config, UnreadableOrEmptyPasswordFileIsAnError) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/twoway-pw-empty");
+  std::ofstream(dir + "/twoway-pw-blank") << "\n";
+  auto r = load_config_text(
+      "smscs:\n"
+      "  - name: a\n"
+      "    host: h\n"
+      "    system_id: s\n"
+      "    password_file: " +
+          dir +
+          "/twoway-pw-missing\n"
+          "  - name: b\n"
+          "    host: h\n"
+          "    system_id: s\n"
+          "    password_file: " +
+          dir +
+          "/twoway-pw-empty\n"
+          "  - {name: c, host: h, system_id: s, password_file: " +
+          dir + "/twoway-pw-blank}\n",
+      "t.yaml");
+  EXPECT_THAT(error_lines(r),
+              ElementsAre("t.yaml:5:5: smscs[0].password_file: cannot read '" + dir +
+                              "/twoway-pw-missing': No such file or directory (smsc a)",
+                          "t.yaml:9:5: smscs[1].password_file: cannot read '" + dir +
+                              "/twoway-pw-empty': the file is empty (smsc b)",
+                          "t.yaml:10:38: smscs[2].password_file: cannot read a password from '" +
+                              dir + "/twoway-pw-blank': its first line is empty (smsc c)"));
+  // A tool that only wants the socket's path does not need to read secrets.
+  EXPECT_TRUE(load_config_text("smscs:\n  - {name: a, host: h, system_id: s, password_file: " +
+                                   dir + "/twoway-pw-missing}\n",
+                               "t.yaml", FileChecks::off)
+                  .ok());
+}
+
+TEST(Config, TlsFilesAreCheckedWhenTlsIsOn) {
+  const std::string certs = std::string(TWOWAY_SOURCE_DIR) + "/tests/integration/tls";
+  const std::string junk = ::testing::TempDir() + "/twoway-not-pem";
+  std::ofstream(junk) << "not a certificate\n";
+  auto smsc = [&](const std::string& name, bool enabled, const std::string& ca,
+                  const std::string& cert, const std::string& key) {
+    std::string out = "  - name: " + name +
+                      "\n    host: h\n    system_id: s\n    tls:\n      enabled: " +
+                      (enabled ? "true" : "false") + "\n";
+    if (!ca.empty()) out += "      ca_file: " + ca + "\n";
+    if (!cert.empty()) out += "      cert_file: " + cert + "\n";
+    if (!key.empty()) out += "      key_file: " + key + "\n";
+    return out;
+  };
+  auto good = load_config_text("smscs:\n" + smsc("a", true, certs + "/smsc-cert.pem",
+                                                 certs + "/smsc-cert.pem", certs + "/smsc-key.pem"),
+                               "t.yaml");
+  EXPECT_TRUE(good.ok()) << ::testing::PrintToString(error_lines(good));
+  // Files of a TLS section that is off are not used, so not checked.
+  EXPECT_TRUE(
+      load_config_text("smscs:\n" + smsc("a", false, "/nonexistent/ca.pem", "", ""), "t.yaml")
+          .ok());
+
+  auto bad = load_config_text("smscs:\n" + smsc("a", true, "/nonexistent/ca.pem", "", "") +
+                                  smsc("b", true, junk, junk, certs + "/smsc-key.pem"),
+                              "t.yaml");
+  EXPECT_THAT(error_lines(bad),
+              ElementsAre("t.yaml:7:7: smscs[0].tls.ca_file: cannot read '/nonexistent/ca.pem': No "
+                          "such file or directory (smsc a)",
+                          HasSubstr("t.yaml:13:7: smscs[1].tls.ca_file: '" + junk +
+                                    "' holds no usable PEM CA certificate ("),
+                          HasSubstr("t.yaml:14:7: smscs[1].tls.cert_file: '" + junk +
+                                    "' holds no usable PEM certificate (")));
 }
 
 TEST(Config, ParseDuration) {

@@ -151,6 +151,79 @@ TEST_F(EngineTest, MapGrowsInsteadOfFailingWhenFull) {
             std::string(400, 'a' + 2999 % 26));
 }
 
+TEST_F(EngineTest, MapStopsAtItsLargestSizeAndRefusesInsteadOfFailing) {
+  config.map_size = 1 << 20;
+  config.max_map_size = 2 << 20;
+  config.durable = false;
+  reopen();
+  int stored = 0;
+  bool refused = false;
+  for (int i = 0; i < 20000 && !refused; ++i) {
+    bool committed = false;
+    engine->submit_inbound(message(kAlice, std::string(400, 'a' + i % 26)),
+                           [&](bool ok) { committed = ok; });
+    if (committed)
+      ++stored;
+    else
+      refused = true;
+  }
+  ASSERT_TRUE(refused) << "the store took " << stored << " texts without reaching its limit";
+  EXPECT_GT(stored, 100);
+  EXPECT_EQ(engine->map_size(), std::size_t{2} << 20);
+  EXPECT_EQ(engine->max_map_size(), std::size_t{2} << 20);
+  EXPECT_GT(engine->store_used_bytes(), (std::size_t{2} << 20) / 10 * 9);
+  // Full is a refusal the SMSC retries, not a failure that stops the daemon.
+  EXPECT_TRUE(engine->healthy());
+  EXPECT_TRUE(engine->store_full());
+  EXPECT_GE(engine->store_full_refusals(), 1u);
+  EXPECT_EQ(profile_of(kAlice).unread, static_cast<std::uint32_t>(stored));
+
+  // The operator raises the limit and restarts: writes go on.
+  config.max_map_size = 8 << 20;
+  reopen();
+  bool committed = false;
+  engine->submit_inbound(message(kAlice, "after the restart"), [&](bool ok) { committed = ok; });
+  EXPECT_TRUE(committed);
+  EXPECT_FALSE(engine->store_full());
+  EXPECT_EQ(profile_of(kAlice).last_preview, "after the restart");
+}
+
+TEST(StoreLimit, RoomIsCountedAndComesBackAfterDeletions) {
+  TempDir dir;
+  Store store(StoreOptions{dir.path() + "/db", 1 << 20, false, false, 1 << 20});
+  const std::string value(2000, 'v');
+  auto key = [](int i) { return "k" + std::to_string(100000 + i); };
+  const std::size_t reserve = 256 << 10;  // what the engine keeps at this size
+  const std::size_t empty_room = store.room_bytes();
+  EXPECT_GT(empty_room, std::size_t{900} << 10);
+  // Filled as the engine does: new records only while the room is above the reserve.
+  int written = 0;
+  while (store.room_bytes() >= reserve && written < 10000) {
+    Txn txn(store, false);
+    for (int i = 0; i < 10; ++i) txn.put(store.settings, key(written + i), value);
+    txn.commit();
+    written += 10;
+  }
+  ASSERT_LT(store.room_bytes(), reserve);
+  EXPECT_FALSE(store.grow()) << "the map grew past its largest size";
+  EXPECT_EQ(store.map_size(), std::size_t{1} << 20);
+  // Deleting takes pages too (copy on write): the reserve is what lets it commit.
+  for (int i = 0; i < written / 2; i += 10) {
+    Txn txn(store, false);
+    for (int j = i; j < i + 10 && j < written / 2; ++j)
+      EXPECT_TRUE(txn.del(store.settings, key(j)));
+    ASSERT_NO_THROW(txn.commit()) << "deleting at " << i;
+  }
+  // The freed pages are room again, taken without the map growing.
+  EXPECT_GE(store.room_bytes(), reserve + (std::size_t{200} << 10));
+  for (int i = 0; i < 20; i += 10) {
+    Txn txn(store, false);
+    for (int j = i; j < i + 10; ++j) txn.put(store.settings, key(j), value);
+    ASSERT_NO_THROW(txn.commit());
+  }
+  EXPECT_EQ(store.map_size(), std::size_t{1} << 20);
+}
+
 // Turns the store back into the earlier layout: messages keyed number \0 seq with records that
 // end before the number / seq / prev fields, no ids in profiles, the outbox or the receipt
 // index, and all inbox views in one database, newest first.

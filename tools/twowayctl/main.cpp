@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     if (!config_given) config_path = "/etc/twoway/twoway.yaml";
     std::error_code ec;
     if (config_given || std::filesystem::exists(config_path, ec)) {
-      auto loaded = daemon::load_config_file(config_path);
+      auto loaded = daemon::load_config_file(config_path, daemon::FileChecks::off);
       if (!loaded.ok()) {
         for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
         return kUsage;

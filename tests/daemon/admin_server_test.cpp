@@ -252,8 +252,21 @@ TEST_F(AdminServerTest, BadRequestsKeepTheConnectionUsable) {
   r = c.ask_json("inbox --bogus");
   EXPECT_EQ(r["error"]["code"], "bad_request");
   EXPECT_THAT(r["error"]["message"].get<std::string>(), HasSubstr("unknown option --bogus"));
-  c.send("\n   \n");  // blank lines get no answer
   EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+}
+
+TEST_F(AdminServerTest, EmptyLineIsABadRequestAndTheConnectionStaysUsable) {
+  start();
+  Client c(options_.path);
+  const std::string empty =
+      R"json({"ok":false,"error":{"code":"bad_request","message":"empty line: send one command per line (try 'help')"}})json";
+  EXPECT_EQ(c.ask(""), empty);
+  EXPECT_EQ(c.ask(" \t  \r"), empty);
+  c.send("\n\ninbox\n");  // pipelined: one answer per line, in order
+  EXPECT_EQ(c.line(), empty);
+  EXPECT_EQ(c.line(), empty);
+  EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_TRUE(nlohmann::json::parse(c.line())["ok"].get<bool>());
 }
 
 TEST_F(AdminServerTest, HandlerExceptionIsAnInternalError) {
@@ -283,19 +296,125 @@ TEST_F(AdminServerTest, LineOfExactlyMaxLineIsAccepted) {
   EXPECT_TRUE(c.ask_json(line)["ok"].get<bool>());
 }
 
-TEST_F(AdminServerTest, ConnectionsBeyondTheCapAreRefused) {
+TEST_F(AdminServerTest, IdleConnectionIsEvictedForANewcomerWhenAllSlotsAreTaken) {
   options_.max_connections = 2;
   start();
   Client a(options_.path), b(options_.path);
   ASSERT_TRUE(a.ask_json("inbox")["ok"].get<bool>());
   ASSERT_TRUE(b.ask_json("inbox")["ok"].get<bool>());
+  // A third client gets in; the one idle the longest (a) is told why and closed.
+  Client c(options_.path);
+  EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(
+      a.line(),
+      R"({"ok":false,"error":{"code":"evicted","message":"closed to make room for a new connection: all 2 admin connections were open and this one was idle"}})");
+  EXPECT_EQ(a.line(), "<eof>");
+  EXPECT_TRUE(b.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(server_->connection_count(), 2u);
+}
+
+TEST_F(AdminServerTest, ManyIdleConnectionsDoNotLockTheOwnerOut) {
+  options_.max_connections = 4;
+  start();
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 12; ++i) idle.push_back(std::make_unique<Client>(options_.path));
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(idle[i]->connected());
+  as("olga");
+  Client owner(options_.path);
+  EXPECT_EQ(owner.ask_json("inbox")["role"], "owner");
+  EXPECT_LE(server_->connection_count(), 4u);
+  // Every idle client got a clear line: refused never, evicted or still open.
+  as("mona");
+  int evicted = 0;
+  for (int i = 0; i < 8; ++i) {  // the first 8 made room for the next ones (and the owner)
+    auto j = nlohmann::json::parse(idle[i]->line(), nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    EXPECT_EQ(j["error"]["code"], "evicted");
+    evicted += j["error"]["code"] == "evicted";
+  }
+  EXPECT_EQ(evicted, 8);
+}
+
+TEST_F(AdminServerTest, BusyConnectionsAreKeptAndOneSlotIsReservedForAnOwner) {
+  options_.max_connections = 2;
+  start();
+  Client a(options_.path), b(options_.path);
+  ASSERT_EQ(a.ask("watch"), R"({"ok":true,"stream":true})");
+  ASSERT_EQ(b.ask("watch"), R"({"ok":true,"stream":true})");
+  // Watch streams are not idle: a manager is refused...
   Client c(options_.path);
   EXPECT_EQ(
       c.line(),
-      R"({"ok":false,"error":{"code":"too_many_connections","message":"at most 2 admin connections"}})");
+      R"({"ok":false,"error":{"code":"too_many_connections","message":"at most 2 admin connections, and none is idle (each runs a command or a watch stream, or belongs to a higher role); try again later"}})");
   EXPECT_EQ(c.line(), "<eof>");
+  // ...an owner gets the reserved slot...
+  as("olga");
+  Client owner(options_.path);
+  EXPECT_EQ(owner.ask_json("inbox")["role"], "owner");
+  // ...and the streams still flow.
+  EXPECT_EQ(hub_.publish({{"event", "receipt"}}), 2u);
+  EXPECT_EQ(a.line(), R"({"event":"receipt"})");
+  EXPECT_EQ(b.line(), R"({"event":"receipt"})");
+  // With the reserved slot taken by an idle owner, another owner replaces it.
+  Client owner2(options_.path);
+  EXPECT_EQ(owner2.ask_json("inbox")["role"], "owner");
+  EXPECT_EQ(nlohmann::json::parse(owner.line())["error"]["code"], "evicted");
+}
+
+TEST_F(AdminServerTest, CommandInProgressIsNotEvicted) {
+  options_.max_connections = 1;
+  start();
+  Client a(options_.path);
+  a.send("reply +15551234567 hello\n");
+  Completion done;
+  for (int i = 0; i < 500 && !done; ++i) {
+    {
+      std::lock_guard lock(pending_mutex_);
+      done = pending_;
+    }
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(done);
+  Client b(options_.path);
+  EXPECT_EQ(nlohmann::json::parse(b.line())["error"]["code"], "too_many_connections");
+  done(nlohmann::json{{"sent", true}});
+  EXPECT_EQ(a.line(), R"({"ok":true,"sent":true})");
+}
+
+TEST_F(AdminServerTest, NewcomerEvictsTheLowestRoleAndNeverAHigherOne) {
+  options_.max_connections = 2;
+  start();
+  as("olga");
+  Client owner(options_.path);
+  ASSERT_TRUE(owner.ask_json("inbox")["ok"].get<bool>());
+  as("mona");
+  Client manager(options_.path);
+  ASSERT_TRUE(manager.ask_json("inbox")["ok"].get<bool>());
+  // A manager may evict the idle manager, never the owner (idle longer).
+  Client manager2(options_.path);
+  ASSERT_TRUE(manager2.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(manager.line())["error"]["code"], "evicted");
+  // An owner evicts the idle manager before the owner idle longer.
+  as("olga");
+  Client owner2(options_.path);
+  ASSERT_TRUE(owner2.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(manager2.line())["error"]["code"], "evicted");
+  EXPECT_TRUE(owner.ask_json("inbox")["ok"].get<bool>());
+  // With only owners left, a manager is refused.
+  as("mona");
+  Client manager3(options_.path);
+  EXPECT_EQ(nlohmann::json::parse(manager3.line())["error"]["code"], "too_many_connections");
+  EXPECT_TRUE(owner2.ask_json("inbox")["ok"].get<bool>());
+}
+
+TEST_F(AdminServerTest, ASlotFreesWhenAClientLeaves) {
+  options_.max_connections = 1;
+  start();
+  Client a(options_.path);
+  ASSERT_EQ(a.ask("watch"), R"({"ok":true,"stream":true})");
+  Client refused(options_.path);
+  ASSERT_EQ(nlohmann::json::parse(refused.line())["error"]["code"], "too_many_connections");
   a.shut();
-  // Once a slot frees up a new client gets in.
   bool admitted = false;
   for (int i = 0; i < 200 && !admitted; ++i) {
     Client d(options_.path);
@@ -303,6 +422,26 @@ TEST_F(AdminServerTest, ConnectionsBeyondTheCapAreRefused) {
     if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(admitted);
+}
+
+TEST_F(AdminServerTest, PipelinedCommandsFromAPeerThatReadsLateAllGetAnswers) {
+  options_.max_queued_bytes = 4096;  // reading pauses with 4 KiB of answers unsent
+  start();
+  Client c(options_.path);
+  constexpr int kLines = 20000;  // about 1.4 MB of answers, more than the socket holds
+  std::thread writer([&] {
+    std::string batch;
+    for (int i = 0; i < kLines; ++i) batch += "inbox --limit " + std::to_string(1 + i % 500) + "\n";
+    c.send(batch);
+  });
+  int answered = 0;
+  for (int i = 0; i < kLines; ++i) {
+    auto j = nlohmann::json::parse(c.line(), nullptr, false);
+    if (j.is_discarded() || j.value("limit", -1) != 1 + i % 500) break;
+    ++answered;
+  }
+  writer.join();
+  EXPECT_EQ(answered, kLines);
 }
 
 TEST_F(AdminServerTest, IdleConnectionIsClosed) {

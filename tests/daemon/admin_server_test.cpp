@@ -16,6 +16,10 @@
 #include <fstream>
 #include <thread>
 
+#include "daemon/admin_commands.hpp"
+#include "daemon/gateway.hpp"
+#include "engine/engine.hpp"
+
 using namespace twoway::daemon;
 using ::testing::HasSubstr;
 
@@ -552,6 +556,135 @@ TEST_F(AdminServerTest, StopRemovesTheSocketAndClosesClients) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_FALSE(std::filesystem::exists(options_.path));
+}
+
+// The daemon's real command set over the socket, on a temporary store with no SMSC bound.
+class AdminCommandsOnTheSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twoway-admin-commands-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    twoway::engine::EngineConfig c;
+    c.path = dir_ + "/db";
+    c.map_size = std::size_t{64} << 20;
+    c.sending_numbers = {"12345"};
+    engine_ = std::make_unique<twoway::engine::Engine>(c, twoway::engine::EngineMode::synchronous);
+    gateway_ = std::make_unique<Gateway>(io_, *engine_, Config{});
+    ctx_ = std::make_unique<AdminContext>(AdminContext{*engine_, *gateway_, hub_, "test"});
+    AdminServerOptions options;
+    options.path = dir_ + "/admin.sock";
+    options.identify = [](uid_t, gid_t) { return Identity{0, 0, "root", {"root"}}; };
+    server_ = std::make_unique<AdminServer>(io_, options);
+    register_admin_commands(*server_, *ctx_, pool_);
+    ASSERT_FALSE(server_->start());
+    runner_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    if (runner_.joinable()) runner_.join();
+    pool_.join();
+    server_.reset();
+    gateway_.reset();
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void text(const std::string& from, const std::string& body) {
+    twoway::engine::InboundMessage m;
+    m.smsc = "smsc1";
+    m.source = from;
+    m.source_ton = 1;
+    m.source_npi = 1;
+    m.destination = "12345";
+    m.text = body;
+    m.received_unix = ++now_;
+    engine_->apply_inbound(m);
+  }
+  std::string socket() const { return dir_ + "/admin.sock"; }
+
+  std::string dir_;
+  std::int64_t now_ = 1781542800;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  boost::asio::thread_pool pool_{1};
+  EventHub hub_;
+  std::unique_ptr<twoway::engine::Engine> engine_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<AdminContext> ctx_;
+  std::unique_ptr<AdminServer> server_;
+  std::thread runner_;
+};
+
+TEST_F(AdminCommandsOnTheSocket, BadInboxCursorIsABadRequestAndAGoodOnePages) {
+  for (int i = 0; i < 7; ++i) text("+1650253000" + std::to_string(i), "hello " + std::to_string(i));
+  Client c(socket());
+  const auto first = c.ask_json("inbox --limit 4");
+  ASSERT_TRUE(first["ok"].get<bool>()) << first.dump();
+  ASSERT_EQ(first["conversations"].size(), 4u);
+  EXPECT_EQ(first["conversations"][0]["number"], "+16502530006");
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  const auto second =
+      c.ask_json("inbox --limit 4 --before " + first["next_cursor"].get<std::string>());
+  ASSERT_TRUE(second["ok"].get<bool>()) << second.dump();
+  ASSERT_EQ(second["conversations"].size(), 3u);
+  EXPECT_EQ(second["conversations"][0]["number"], "+16502530002");
+  EXPECT_TRUE(second["next_cursor"].is_null());
+
+  EXPECT_EQ(
+      c.ask("inbox --before zzz"),
+      R"({"ok":false,"error":{"code":"bad_request","message":"--before 'zzz' is not a cursor of the inbox; pass the next_cursor of a previous inbox page"}})");
+  const std::vector<std::string> bads = {"inbox --before -1", "inbox --unread --before 0123",
+                                         "inbox --before " + std::string(4000, 'f'),
+                                         "inbox --before ''"};
+  for (const std::string& bad : bads) {
+    const auto r = c.ask_json(bad);
+    EXPECT_EQ(r["error"]["code"], "bad_request") << bad.substr(0, 60);
+    EXPECT_THAT(r["error"]["message"].get<std::string>(), HasSubstr("--before"))
+        << bad.substr(0, 60);
+  }
+  EXPECT_EQ(c.ask_json("inbox --limit 1")["conversations"].size(), 1u);  // still usable
+}
+
+TEST_F(AdminCommandsOnTheSocket, BadThreadCursorIsABadRequestAndAGoodOnePages) {
+  constexpr const char* kAlice = "+16502530000";
+  constexpr const char* kBob = "+16502530001";
+  text(kAlice, "a1");
+  text(kBob, "b1");
+  text(kBob, "b2");
+  text(kAlice, "a2");
+  text(kAlice, "a3");
+  Client c(socket());
+  const auto page = c.ask_json(std::string("thread ") + kAlice + " --limit 2");
+  ASSERT_TRUE(page["ok"].get<bool>()) << page.dump();
+  ASSERT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["messages"][0]["text"], "a2");
+  ASSERT_TRUE(page["next_cursor"].is_number());
+  const auto older = c.ask_json(std::string("thread ") + kAlice + " --limit 2 --before " +
+                                std::to_string(page["next_cursor"].get<std::uint64_t>()));
+  ASSERT_TRUE(older["ok"].get<bool>()) << older.dump();
+  ASSERT_EQ(older["messages"].size(), 1u);
+  EXPECT_EQ(older["messages"][0]["text"], "a1");
+
+  // Bob's cursor is not a cursor of Alice's thread.
+  const auto bob = c.ask_json(std::string("thread ") + kBob + " --limit 1");
+  ASSERT_TRUE(bob["next_cursor"].is_number()) << bob.dump();
+  const std::string bob_cursor = std::to_string(bob["next_cursor"].get<std::uint64_t>());
+  EXPECT_EQ(
+      c.ask(std::string("thread ") + kAlice + " --before " + bob_cursor),
+      R"({"ok":false,"error":{"code":"bad_request","message":"--before ')" + bob_cursor +
+          R"(' is not a cursor of this conversation; pass the next_cursor of a previous thread page"}})");
+  for (const char* bad : {"-1", "0", "garbage", "12abc", "99999999999", "184467440737095516160"}) {
+    const auto r = c.ask_json(std::string("thread ") + kAlice + " --before " + bad);
+    EXPECT_EQ(r["error"]["code"], "bad_request") << bad;
+    EXPECT_THAT(r["error"]["message"].get<std::string>(),
+                HasSubstr("--before '" + std::string(bad)))
+        << bad;
+  }
+  EXPECT_EQ(c.ask_json(std::string("thread ") + kAlice + " --limit 0")["error"]["message"],
+            "--limit takes a number from 1 to 1000");
+  EXPECT_EQ(c.ask_json(std::string("thread ") + kAlice)["messages"].size(), 3u);
 }
 
 TEST(RoleMapping, RootIsOwnerAndUnmappedIsNone) {

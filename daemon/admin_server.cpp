@@ -632,6 +632,10 @@ void Connection::fail_slow() {
   if (stream_) stream_->mark_closed();
   enqueue(error_line({"too_slow", "the client fell behind the event stream"}), false);
   close_after_flush_ = true;
+  // No longer a stream being read: until the final line is out (or the write times out), a
+  // newcomer may take its slot.
+  waiting_since_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  set_activity(Activity::waiting);
 }
 
 void Connection::write_next() {

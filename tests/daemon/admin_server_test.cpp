@@ -514,6 +514,28 @@ TEST_F(AdminServerTest, SlowWatcherIsDisconnectedWithAFinalError) {
   EXPECT_LE(lines, pushed + 1);
 }
 
+TEST_F(AdminServerTest, ADroppedWatcherNoLongerHoldsItsSlot) {
+  options_.max_connections = 1;
+  options_.max_queued_bytes = 8192;
+  start();
+  Client watcher(options_.path);
+  ASSERT_EQ(watcher.ask("watch"), R"({"ok":true,"stream":true})");
+  Client refused(options_.path);
+  ASSERT_EQ(nlohmann::json::parse(refused.line())["error"]["code"], "too_many_connections");
+  const nlohmann::json big = {{"event", "inbound"}, {"text", std::string(1000, 'a')}};
+  std::size_t pushed = 0;
+  while (hub_.publish(big) == 1 && pushed < 100000) ++pushed;  // the watcher reads nothing
+  ASSERT_LT(pushed, 100000u);
+  // Its stream is over: a newcomer takes the slot instead of waiting for the write timeout.
+  bool admitted = false;
+  for (int i = 0; i < 200 && !admitted; ++i) {
+    Client d(options_.path);
+    admitted = d.ask_json("inbox").value("ok", false);
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(admitted);
+}
+
 TEST_F(AdminServerTest, StaleSocketFileIsReplacedAndModeApplied) {
   {
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);

@@ -70,7 +70,12 @@ TokenizeResult tokenize(std::string_view line) {
         r.error = "unterminated single quote at column " + std::to_string(i + 1);
         return r;
       }
-      word.append(line.substr(i + 1, close - i - 1));
+      const std::string_view quoted = line.substr(i + 1, close - i - 1);
+      if (quoted.find('\0') != std::string_view::npos) {
+        r.error = "NUL byte in the command line";
+        return r;
+      }
+      word.append(quoted);
       i = close + 1;
     } else if (c == '"') {
       const std::size_t open = i++;

@@ -44,16 +44,17 @@ std::optional<Role> role_from_string(std::string_view s) {
 
 TokenizeResult tokenize(std::string_view line) {
   TokenizeResult r;
+  // Anywhere: bare, quoted or escaped by a backslash.
+  if (line.find('\0') != std::string_view::npos) {
+    r.error = "NUL byte in the command line";
+    return r;
+  }
   std::string word;
   bool in_word = false;
   std::size_t i = 0;
   const std::size_t n = line.size();
   while (i < n) {
     const char c = line[i];
-    if (c == '\0') {
-      r.error = "NUL byte in the command line";
-      return r;
-    }
     if (is_space(c)) {
       if (in_word) {
         r.tokens.push_back(std::move(word));
@@ -70,12 +71,7 @@ TokenizeResult tokenize(std::string_view line) {
         r.error = "unterminated single quote at column " + std::to_string(i + 1);
         return r;
       }
-      const std::string_view quoted = line.substr(i + 1, close - i - 1);
-      if (quoted.find('\0') != std::string_view::npos) {
-        r.error = "NUL byte in the command line";
-        return r;
-      }
-      word.append(quoted);
+      word.append(line.substr(i + 1, close - i - 1));
       i = close + 1;
     } else if (c == '"') {
       const std::size_t open = i++;
@@ -108,10 +104,6 @@ TokenizeResult tokenize(std::string_view line) {
           }
           i += 2;
           continue;
-        }
-        if (d == '\0') {
-          r.error = "NUL byte in the command line";
-          return r;
         }
         word.push_back(d);
         ++i;

@@ -54,7 +54,10 @@ TEST(Tokenize, Errors) {
   EXPECT_EQ(tokenize("reply 'open").error, "unterminated single quote at column 7");
   EXPECT_EQ(tokenize("reply x\\").error, "backslash at the end of the line");
   EXPECT_EQ(tokenize(std::string_view("a\0b", 3)).error, "NUL byte in the command line");
-  // Inside quotes too (found by fuzz_admin_protocol: single quotes let a NUL through).
+  // Quoted or escaped too (found by fuzz_admin_protocol: single quotes and backslashes let a
+  // NUL through).
+  EXPECT_EQ(tokenize(std::string_view("reply \\\0", 8)).error, "NUL byte in the command line");
+  EXPECT_EQ(tokenize(std::string_view("reply \"\\\0\"", 10)).error, "NUL byte in the command line");
   EXPECT_EQ(tokenize(std::string_view("reply 'a\0b'", 11)).error, "NUL byte in the command line");
   EXPECT_EQ(tokenize(std::string_view("reply \"a\0b\"", 11)).error, "NUL byte in the command line");
 }

@@ -305,7 +305,9 @@ std::string ok_line(const nlohmann::json& body) {
     for (auto it = body.begin(); it != body.end(); ++it) {
       if (it.key() == "ok") continue;
       line += ',';
-      line += nlohmann::json(it.key()).dump();
+      // Keys may come from the client's words too: invalid UTF-8 is replaced, never thrown.
+      line +=
+          nlohmann::json(it.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       line += ':';
       line += it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }

@@ -162,6 +162,8 @@ TEST(ReplyLines, OkAndError) {
             "{\"ok\":false,\"error\":{\"code\":\"forbidden\",\"message\":\"no\"}}\n");
   // Invalid UTF-8 from outside never breaks the line.
   EXPECT_EQ(ok_line({{"t", std::string("a\xff")}}), "{\"ok\":true,\"t\":\"a\xEF\xBF\xBD\"}\n");
+  // In a key too (found by fuzz_admin_protocol: it threw).
+  EXPECT_EQ(ok_line({{std::string("k\xf5"), 1}}), "{\"ok\":true,\"k\xEF\xBF\xBD\":1}\n");
 }
 
 TEST(Roles, Names) {

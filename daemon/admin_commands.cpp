@@ -369,8 +369,15 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                            : args.has("unread")  ? engine::InboxView::unread
                            : args.has("flagged") ? engine::InboxView::flagged
                                                  : engine::InboxView::inbox;
-         const auto page = engine.inbox(view, args.value("before").value_or(""),
-                                        static_cast<std::size_t>(*limit));
+         const auto before = args.value("before");
+         if (before && before->empty())
+           return error("bad_request", "--before needs the next_cursor of a previous inbox page");
+         const auto page =
+             engine.inbox(view, before.value_or(""), static_cast<std::size_t>(*limit));
+         if (page.bad_cursor)
+           return error("bad_request", "--before '" + std::string(before->substr(0, 64)) +
+                                           "' is not a cursor of the inbox; pass the "
+                                           "next_cursor of a previous inbox page");
          json rows = json::array();
          for (const auto& r : page.rows) {
            rows.push_back(
@@ -394,11 +401,19 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
       {"thread", "thread NUMBER [--limit N] [--before CURSOR]", Role::manager,
        SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
          const auto limit = args.integer("limit", 50, 1, 1000);
-         const auto before = args.integer("before", 0, 0, std::numeric_limits<long long>::max());
-         if (!limit || !before) return error("bad_request", "--limit and --before take numbers");
+         if (!limit) return error("bad_request", "--limit takes a number from 1 to 1000");
+         const auto before = args.integer("before", 0, 1, std::numeric_limits<long long>::max());
+         const auto bad_before = [&] {
+           return error("bad_request", "--before '" +
+                                           std::string(args.value("before")->substr(0, 64)) +
+                                           "' is not a cursor of this conversation; pass the "
+                                           "next_cursor of a previous thread page");
+         };
+         if (!before) return bad_before();
          const auto page = engine.thread(args.positional[0], static_cast<std::uint64_t>(*before),
                                          static_cast<std::size_t>(*limit), now_unix());
          if (!page.found) return error("not_found", "no conversation with " + args.positional[0]);
+         if (page.bad_cursor) return bad_before();
          const auto& h = page.header;
          json header{{"number", h.number},
                      {"name", h.name},

@@ -44,16 +44,17 @@ std::optional<Role> role_from_string(std::string_view s) {
 
 TokenizeResult tokenize(std::string_view line) {
   TokenizeResult r;
+  // Anywhere: bare, quoted or escaped by a backslash.
+  if (line.find('\0') != std::string_view::npos) {
+    r.error = "NUL byte in the command line";
+    return r;
+  }
   std::string word;
   bool in_word = false;
   std::size_t i = 0;
   const std::size_t n = line.size();
   while (i < n) {
     const char c = line[i];
-    if (c == '\0') {
-      r.error = "NUL byte in the command line";
-      return r;
-    }
     if (is_space(c)) {
       if (in_word) {
         r.tokens.push_back(std::move(word));
@@ -103,10 +104,6 @@ TokenizeResult tokenize(std::string_view line) {
           }
           i += 2;
           continue;
-        }
-        if (d == '\0') {
-          r.error = "NUL byte in the command line";
-          return r;
         }
         word.push_back(d);
         ++i;
@@ -308,7 +305,9 @@ std::string ok_line(const nlohmann::json& body) {
     for (auto it = body.begin(); it != body.end(); ++it) {
       if (it.key() == "ok") continue;
       line += ',';
-      line += nlohmann::json(it.key()).dump();
+      // Keys may come from the client's words too: invalid UTF-8 is replaced, never thrown.
+      line +=
+          nlohmann::json(it.key()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       line += ':';
       line += it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }

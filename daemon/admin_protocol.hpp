@@ -22,7 +22,7 @@ enum class Role { none = 0, manager = 1, admin = 2, owner = 3 };
 
 /// A typed failure sent back as {"ok":false,"error":{"code":...,"message":...}}.
 /// Codes in use: bad_request, unknown_command, forbidden, line_too_long, too_many_connections,
-/// idle_timeout, too_slow, not_found, internal, shutting_down (handlers add their own).
+/// evicted, idle_timeout, too_slow, not_found, internal, shutting_down (handlers add their own).
 struct AdminError {
   std::string code;
   std::string message;

@@ -109,6 +109,7 @@ struct AdminServer::State {
   std::vector<std::weak_ptr<Connection>> connections;
   std::atomic<int> count{0};
   std::unique_ptr<local_stream::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> accept_retry;  // backs off after a failed accept (EMFILE)
   std::atomic<bool> listening{false};
 
   std::shared_ptr<const Entry> find(std::string_view name) const {
@@ -127,21 +128,30 @@ nlohmann::json describe(const Command& c) {
 
 class StreamImpl;
 
+// Where a connection is, as the connection limit sees it. Only the connection's strand moves
+// it, except for one step: an evicting newcomer may move it from `waiting` to `evicted`.
+enum class Activity : int {
+  starting,   // identifying the peer, not admitted yet
+  waiting,    // admitted, no command line to handle: idle, may be evicted
+  working,    // a command line is being handled (or an answer is still due)
+  streaming,  // a watch stream
+  evicted,    // closed to make room for a newcomer (the eviction line is on its way)
+  closed,
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<AdminServer::State> state, local_stream::socket socket, bool counted)
+  Connection(std::shared_ptr<AdminServer::State> state, local_stream::socket socket)
       : state_(std::move(state)),
         socket_(std::move(socket)),
         read_timer_(socket_.get_executor()),
-        write_timer_(socket_.get_executor()),
-        counted_(counted) {}
+        write_timer_(socket_.get_executor()) {}
 
-  ~Connection() {
-    if (counted_) state_->count.fetch_sub(1);
-  }
+  ~Connection() { release_slot(); }
 
   // Refuses the connection with one error line, then closes.
   void reject(const AdminError& e) {
+    set_activity(Activity::closed);
     enqueue(error_line(e), false);
     close_after_flush_ = true;
   }
@@ -153,6 +163,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void release_event_bytes(std::size_t n);
   auto executor() { return socket_.get_executor(); }
 
+  // For the connection limit (under State::mutex, from any thread).
+  [[nodiscard]] Role role() const { return role_; }
+  [[nodiscard]] Activity activity() const { return activity_.load(); }
+  [[nodiscard]] std::int64_t waiting_since() const { return waiting_since_.load(); }
+  // Claims a waiting connection for eviction; false when it has just got a line to handle.
+  [[nodiscard]] bool claim_for_eviction() {
+    Activity expected = Activity::waiting;
+    return activity_.compare_exchange_strong(expected, Activity::evicted);
+  }
+  // Gives the connection's slot back (once).
+  void release_slot() {
+    if (holds_slot_.exchange(false)) state_->count.fetch_sub(1);
+  }
+  // On the strand, after claim_for_eviction(): tells the peer why and closes.
+  void evict(int max_connections);
+
  private:
   void read();
   void on_read(boost::system::error_code ec, std::size_t n);
@@ -163,6 +189,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enqueue(std::string line, bool event);
   void write_next();
   void arm_timer(asio::steady_timer& timer, bool read_timer);
+  bool admit();
+  // Moves to `to` unless the connection was evicted meanwhile (then false).
+  bool set_activity(Activity to) {
+    Activity current = activity_.load();
+    while (current != Activity::evicted) {
+      if (activity_.compare_exchange_weak(current, to)) return true;
+    }
+    return false;
+  }
 
   struct Out {
     std::string line;
@@ -174,13 +209,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer read_timer_, write_timer_;
   std::string buffer_;
   Caller caller_;
+  Role role_ = Role::none;  // caller_.role, written before the connection is listed
   std::deque<Out> out_;
+  std::size_t reply_bytes_ = 0;  // queued answers (not events): reading pauses above the bound
   std::shared_ptr<StreamImpl> stream_;
-  bool counted_ = false;
+  std::atomic<Activity> activity_{Activity::starting};
+  std::atomic<std::int64_t> waiting_since_{0};  // steady clock, ns
+  std::atomic<bool> holds_slot_{false};
   bool writing_ = false;
   bool closed_ = false;
   bool close_after_flush_ = false;
   bool streaming_ = false;
+  bool read_paused_ = false;
 };
 
 class StreamImpl : public Stream {
@@ -236,21 +276,108 @@ void Connection::start() {
     std::lock_guard lock(state_->mutex);
     caller_.role = resolve_role(who, state_->options.roles);
   }
+  role_ = caller_.role;
   if (caller_.role == Role::none) {
     spdlog::warn("admin connection refused uid={} gid={} pid={} user={} reason=no_role", cred.uid,
                  cred.gid, cred.pid, caller_.user);
     reject({"forbidden", "user " + caller_.user + " has no role on this socket"});
     return;
   }
+  if (!admit()) return;
   spdlog::info("admin connection uid={} gid={} pid={} user={} role={}", cred.uid, cred.gid,
                cred.pid, caller_.user, to_string(caller_.role));
   read();
 }
 
+// The connection limit (see AdminServerOptions::max_connections): a free slot; else the slot of
+// the idle connection of the lowest role (never above ours), idle the longest; else, for an
+// owner, the one slot kept for owners; else a refusal.
+bool Connection::admit() {
+  const int max = state_->options.max_connections;
+  std::shared_ptr<Connection> victim;
+  bool reserved = false;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->listening) {
+      reject({"shutting_down", "the admin socket is closing"});
+      return false;
+    }
+    auto& list = state_->connections;
+    std::erase_if(list, [](const auto& w) { return w.expired(); });
+    bool admitted = state_->count.load() < max;
+    for (int tries = 0; !admitted && tries < 8; ++tries) {
+      std::shared_ptr<Connection> best;
+      for (const auto& w : list) {
+        auto c = w.lock();
+        if (!c || c.get() == this || c->activity() != Activity::waiting || c->role() > role_) {
+          continue;
+        }
+        if (!best || c->role() < best->role() ||
+            (c->role() == best->role() && c->waiting_since() < best->waiting_since())) {
+          best = std::move(c);
+        }
+      }
+      if (!best) break;
+      if (best->claim_for_eviction()) {  // else it just got a line: look again
+        best->release_slot();
+        victim = std::move(best);
+        admitted = true;
+      }
+    }
+    if (!admitted && role_ == Role::owner && state_->count.load() < max + 1) {
+      admitted = reserved = true;
+    }
+    if (!admitted) {
+      spdlog::warn(
+          "admin connection refused uid={} user={} role={} reason=too_many_connections max={}",
+          caller_.uid, caller_.user, to_string(role_), max);
+      reject({"too_many_connections",
+              "at most " + std::to_string(max) +
+                  " admin connections, and none is idle (each runs a command or a watch stream, "
+                  "or belongs to a higher role); try again later"});
+      return false;
+    }
+    state_->count.fetch_add(1);
+    holds_slot_ = true;
+    list.push_back(weak_from_this());
+  }
+  if (victim) {
+    const auto idle =
+        std::chrono::steady_clock::now().time_since_epoch().count() - victim->waiting_since();
+    spdlog::warn(
+        "admin connection evicted uid={} user={} role={} idle_ms={} reason=too_many_connections "
+        "max={} for_uid={} for_user={}",
+        victim->caller_.uid, victim->caller_.user, to_string(victim->role_),
+        std::max<std::int64_t>(idle, 0) / 1000000, max, caller_.uid, caller_.user);
+    asio::post(victim->executor(), [victim, max] { victim->evict(max); });
+  }
+  if (reserved) {
+    spdlog::info("admin connection uid={} user={} took the owner's reserved slot max={}",
+                 caller_.uid, caller_.user, max);
+  }
+  return true;
+}
+
+void Connection::evict(int max_connections) {
+  if (closed_) return;
+  if (stream_) stream_->mark_closed();
+  read_timer_.cancel();
+  if (writing_) {
+    // An answer is stuck on its way out: the peer is not reading, so nobody would see the line.
+    close();
+    return;
+  }
+  enqueue(error_line({"evicted", "closed to make room for a new connection: all " +
+                                     std::to_string(max_connections) +
+                                     " admin connections were open and this one was idle"}),
+          false);
+  close_after_flush_ = true;
+}
+
 void Connection::arm_timer(asio::steady_timer& timer, bool read_timer) {
   timer.expires_after(state_->options.idle_timeout);
   timer.async_wait([self = shared_from_this(), read_timer](boost::system::error_code ec) {
-    if (ec || self->closed_) return;
+    if (ec || self->closed_ || self->activity_.load() == Activity::evicted) return;
     if (read_timer) {
       spdlog::info("admin connection idle uid={} user={}", self->caller_.uid, self->caller_.user);
       self->enqueue(error_line({"idle_timeout", "closing an idle connection"}), false);
@@ -265,7 +392,24 @@ void Connection::arm_timer(asio::steady_timer& timer, bool read_timer) {
 
 void Connection::read() {
   if (closed_ || close_after_flush_) return;
-  if (!streaming_) arm_timer(read_timer_, true);
+  if (streaming_) {
+    if (!set_activity(Activity::streaming)) return;
+  } else {
+    // Bounded answers: with a reply_bytes bound of answers still unsent, read nothing more
+    // (the peer is not reading); writing resumes reading.
+    const bool line_ready = buffer_.find('\n') != std::string::npos;
+    if (writing_ && reply_bytes_ >= state_->options.max_queued_bytes) {
+      read_paused_ = true;
+    }
+    if (!line_ready || read_paused_) {
+      waiting_since_ = std::chrono::steady_clock::now().time_since_epoch().count();
+      if (!set_activity(Activity::waiting)) return;
+    } else if (!set_activity(Activity::working)) {
+      return;
+    }
+    if (read_paused_) return;
+    arm_timer(read_timer_, true);
+  }
   asio::async_read_until(socket_, asio::dynamic_buffer(buffer_, state_->options.max_line + 1), '\n',
                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                            self->on_read(ec, n);
@@ -275,6 +419,8 @@ void Connection::read() {
 void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   read_timer_.cancel();
   if (closed_) return;
+  // Evicted while the line came in: evict() answers and closes.
+  if (!streaming_ && !set_activity(Activity::working)) return;
   if (ec == asio::error::not_found) {
     spdlog::warn("admin line too long uid={} user={} max_line={}", caller_.uid, caller_.user,
                  state_->options.max_line);
@@ -310,6 +456,7 @@ void Connection::handle_line(std::string_view line) {
     return;
   }
   if (t.tokens.empty()) {
+    reply(AdminError{"bad_request", "empty line: send one command per line (try 'help')"});
     read();
     return;
   }
@@ -453,6 +600,7 @@ void Connection::reply(const CommandResult& result) {
 
 void Connection::enqueue(std::string line, bool event) {
   if (closed_) return;
+  if (!event) reply_bytes_ += line.size();
   out_.push_back(Out{std::move(line), event});
   if (!writing_) write_next();
 }
@@ -474,48 +622,68 @@ void Connection::fail_slow() {
   spdlog::warn("admin stream dropped uid={} user={} reason=too_slow", caller_.uid, caller_.user);
   // Keep the line being written (it may be half sent); drop the rest.
   while (out_.size() > (writing_ ? 1u : 0u)) {
-    if (out_.back().event) release_event_bytes(out_.back().line.size());
+    if (out_.back().event) {
+      release_event_bytes(out_.back().line.size());
+    } else {
+      reply_bytes_ -= out_.back().line.size();
+    }
     out_.pop_back();
   }
   if (stream_) stream_->mark_closed();
   enqueue(error_line({"too_slow", "the client fell behind the event stream"}), false);
   close_after_flush_ = true;
+  // No longer a stream being read: until the final line is out (or the write times out), a
+  // newcomer may take its slot.
+  waiting_since_ = std::chrono::steady_clock::now().time_since_epoch().count();
+  set_activity(Activity::waiting);
 }
 
 void Connection::write_next() {
   writing_ = true;
   arm_timer(write_timer_, false);
-  asio::async_write(socket_, asio::buffer(out_.front().line),
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                      self->write_timer_.cancel();
-                      if (self->closed_) return;
-                      if (self->out_.front().event) {
-                        self->release_event_bytes(self->out_.front().line.size());
-                      }
-                      self->out_.pop_front();
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      if (!self->out_.empty()) {
-                        self->write_next();
-                        return;
-                      }
-                      self->writing_ = false;
-                      if (self->close_after_flush_) self->close();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(out_.front().line),
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+        self->write_timer_.cancel();
+        if (self->closed_) return;
+        if (self->out_.front().event) {
+          self->release_event_bytes(self->out_.front().line.size());
+        } else {
+          self->reply_bytes_ -= self->out_.front().line.size();
+        }
+        self->out_.pop_front();
+        if (ec) {
+          self->close();
+          return;
+        }
+        if (!self->out_.empty()) {
+          self->write_next();
+        } else {
+          self->writing_ = false;
+          if (self->close_after_flush_) {
+            self->close();
+            return;
+          }
+        }
+        if (self->read_paused_ && self->reply_bytes_ < self->state_->options.max_queued_bytes) {
+          self->read_paused_ = false;
+          self->read();
+        }
+      });
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  set_activity(Activity::closed);
+  release_slot();
   if (stream_) stream_->mark_closed();
   read_timer_.cancel();
   write_timer_.cancel();
   boost::system::error_code ignored;
   socket_.shutdown(local_stream::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  if (counted_) spdlog::debug("admin disconnect uid={} user={}", caller_.uid, caller_.user);
+  spdlog::debug("admin disconnect uid={} user={}", caller_.uid, caller_.user);
 }
 
 }  // namespace
@@ -592,6 +760,7 @@ std::error_code AdminServer::start() {
     unlink(path.c_str());
     return std::error_code(ec.value(), std::generic_category());
   }
+  state_->accept_retry = std::make_unique<asio::steady_timer>(acceptor->get_executor());
   state_->acceptor = std::move(acceptor);
   state_->listening = true;
   spdlog::info("admin listening path={} mode={:04o}", path, state_->options.mode);
@@ -601,7 +770,9 @@ std::error_code AdminServer::start() {
 
 namespace {
 
-// Accepts one connection, hands it its own strand, and loops while the server listens.
+// Accepts one connection, hands it its own strand, and loops while the server listens. The
+// connection limit applies once the peer is identified (Connection::admit). After a failed
+// accept (out of file descriptors, say) it waits a little instead of spinning.
 void accept_loop(const std::shared_ptr<AdminServer::State>& state) {
   std::weak_ptr<AdminServer::State> weak = state;
   state->acceptor->async_accept(
@@ -611,25 +782,14 @@ void accept_loop(const std::shared_ptr<AdminServer::State>& state) {
         if (!state || !state->listening) return;
         if (ec) {
           spdlog::warn("admin accept failed error={}", ec.message());
-        } else if (state->count.fetch_add(1) + 1 > state->options.max_connections) {
-          state->count.fetch_sub(1);
-          spdlog::warn("admin connection refused reason=too_many_connections max={}",
-                       state->options.max_connections);
-          auto conn = std::make_shared<Connection>(state, std::move(socket), false);
-          asio::post(conn->executor(), [conn, max = state->options.max_connections] {
-            conn->reject(
-                {"too_many_connections", "at most " + std::to_string(max) + " admin connections"});
+          state->accept_retry->expires_after(std::chrono::milliseconds(100));
+          state->accept_retry->async_wait([weak](boost::system::error_code) {
+            if (auto s = weak.lock(); s && s->listening) accept_loop(s);
           });
-        } else {
-          auto conn = std::make_shared<Connection>(state, std::move(socket), true);
-          {
-            std::lock_guard lock(state->mutex);
-            auto& list = state->connections;
-            std::erase_if(list, [](const auto& w) { return w.expired(); });
-            list.push_back(conn);
-          }
-          asio::post(conn->executor(), [conn] { conn->start(); });
+          return;
         }
+        auto conn = std::make_shared<Connection>(state, std::move(socket));
+        asio::post(conn->executor(), [conn] { conn->start(); });
         accept_loop(state);
       });
 }
@@ -652,6 +812,7 @@ void AdminServer::stop() {
     state_->connections.clear();
   }
   boost::system::error_code ignored;
+  if (state_->accept_retry) state_->accept_retry->cancel();
   if (state_->acceptor) state_->acceptor->close(ignored);
   unlink(state_->options.path.c_str());
   for (auto& c : open) {

@@ -81,10 +81,21 @@ struct AdminServerOptions {
   std::string path = "/run/twoway/admin.sock";
   unsigned mode = 0660;
   std::string group;  ///< group to own the socket file ("" = the process's group)
+  /// Open connections at most. Idle connections cannot lock anyone out: when every slot is
+  /// taken, a newcomer (once identified) evicts the idle connection - admitted, waiting for a
+  /// command line, no command running, not a watch stream - of the lowest role, idle the
+  /// longest, but never one of a higher role than its own; the evicted peer gets an "evicted"
+  /// error line and the eviction is logged. When no connection can be evicted (all run
+  /// commands or watch streams), one more slot is kept for an owner (root is owner), so an
+  /// owner always gets a `status` answered; anyone else is refused with too_many_connections.
+  /// Why both: eviction alone lets busy streams lock everyone out; a reserved slot alone is
+  /// taken by the first idle owner connection.
   int max_connections = 32;
   std::size_t max_line = 65536;
   std::chrono::milliseconds idle_timeout{300000};
-  std::size_t max_queued_bytes = 1 << 20;  ///< per connection, for streamed events
+  /// Per connection: streamed events queued (beyond it the stream is dropped as too_slow), and
+  /// answers queued for a peer that does not read them (beyond it reading pauses).
+  std::size_t max_queued_bytes = 1 << 20;
   RolesConfig roles;
   /// How a peer's uid/gid becomes an identity; lookup_identity unless tests inject one.
   std::function<Identity(uid_t, gid_t)> identify;

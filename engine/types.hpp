@@ -287,6 +287,7 @@ struct InboxRow {
 struct InboxPage {
   std::vector<InboxRow> rows;
   std::string next_cursor;  // empty at the end
+  bool bad_cursor = false;  // the cursor was not a next_cursor of an inbox page (no rows then)
 };
 
 struct ThreadHeader {
@@ -310,6 +311,7 @@ struct ThreadPage {
   ThreadHeader header;
   std::vector<Message> messages;  // oldest first
   std::uint64_t next_cursor = 0;  // pass as `before` to get older messages; 0 at the start
+  bool bad_cursor = false;        // `before` was not a message of this thread (no messages then)
 };
 
 // Bounds of what a consent log entry keeps (longer values are cut, texts on a UTF-8 boundary).

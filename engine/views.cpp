@@ -58,11 +58,14 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
   Cursor c(txn, inbox_db(store, view));
   std::string after;
   bool ok;
-  if (!cursor.empty() && from_hex(cursor, after) && after.size() == 16) {
+  if (cursor.empty()) {
+    ok = c.last();
+  } else if (from_hex(cursor, after) && after.size() == 16) {
     ok = c.seek(after);
     ok = ok ? c.prev() : c.last();
   } else {
-    ok = c.last();
+    page.bad_cursor = true;
+    return page;
   }
   Profile p;
   std::string last_key;
@@ -115,7 +118,8 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
   }
 
   // The thread is a chain from the newest message backwards; the cursor is the id of the
-  // newest message of the next (older) page. A cursor into another thread ends the page.
+  // newest message of the next (older) page. A cursor into another thread (or to no message)
+  // is refused; a chain that leaves the thread ends the page.
   std::vector<Message> newest_first;
   std::uint64_t id = before != 0 ? before : p.last_message_id;
   while (id != 0) {
@@ -124,7 +128,10 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
       break;
     }
     Message m;
-    if (!read_message(txn, store, id, m) || m.number != p.number) break;
+    if (!read_message(txn, store, id, m) || m.number != p.number) {
+      page.bad_cursor = newest_first.empty() && before != 0;
+      break;
+    }
     id = m.prev;
     newest_first.push_back(std::move(m));
   }

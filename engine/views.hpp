@@ -18,11 +18,12 @@ inline constexpr std::size_t kDefaultThreadPage = 50;
 inline constexpr std::size_t kMaxPage = 500;
 
 // Conversations newest inbound first. `cursor` is the next_cursor of the previous page ("" for
-// the first page); an unusable cursor starts from the top.
+// the first page); anything else sets bad_cursor and gives no rows.
 [[nodiscard]] InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view,
                                    std::string_view cursor, std::size_t limit);
 
 // The last `limit` messages before `before` (0 = the newest), oldest first, with the header.
+// A `before` that is not a message of this thread sets bad_cursor and gives no messages.
 [[nodiscard]] ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& phones,
                                      std::string_view number, std::uint64_t before,
                                      std::size_t limit, std::int64_t now);

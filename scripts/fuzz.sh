@@ -15,9 +15,15 @@ for target in build/fuzz/fuzz/fuzz_*; do
   name=$(basename "$target")
   corpus="build/fuzz/corpus/$name"
   mkdir -p "$corpus"
+  # Committed seeds (fuzz/corpus/NAME/) and a dictionary (fuzz/NAME.dict) where a target has them;
+  # new inputs go to the build tree's corpus only.
+  extra=()
+  [ -f "fuzz/$name.dict" ] && extra+=(-dict="fuzz/$name.dict")
+  seeds=()
+  [ -d "fuzz/corpus/$name" ] && seeds+=("fuzz/corpus/$name")
   echo "fuzz: $name for ${seconds}s"
-  if ! "$target" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="build/fuzz/$name-" \
-      "$corpus" 2>"build/fuzz/$name.log"; then
+  if ! "$target" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 -artifact_prefix="build/fuzz/$name-" \
+      "${extra[@]}" "$corpus" "${seeds[@]}" 2>"build/fuzz/$name.log"; then
     echo "fuzz: $name FAILED (see build/fuzz/$name.log)"; tail -40 "build/fuzz/$name.log"; status=1
   else
     grep -E "stat::number_of_executed_units|Done" "build/fuzz/$name.log" | tail -2

@@ -54,6 +54,12 @@ TEST(Tokenize, Errors) {
   EXPECT_EQ(tokenize("reply 'open").error, "unterminated single quote at column 7");
   EXPECT_EQ(tokenize("reply x\\").error, "backslash at the end of the line");
   EXPECT_EQ(tokenize(std::string_view("a\0b", 3)).error, "NUL byte in the command line");
+  // Quoted or escaped too (found by fuzz_admin_protocol: single quotes and backslashes let a
+  // NUL through).
+  EXPECT_EQ(tokenize(std::string_view("reply \\\0", 8)).error, "NUL byte in the command line");
+  EXPECT_EQ(tokenize(std::string_view("reply \"\\\0\"", 10)).error, "NUL byte in the command line");
+  EXPECT_EQ(tokenize(std::string_view("reply 'a\0b'", 11)).error, "NUL byte in the command line");
+  EXPECT_EQ(tokenize(std::string_view("reply \"a\0b\"", 11)).error, "NUL byte in the command line");
 }
 
 TEST(QuoteArg, RoundTripsThroughTokenize) {
@@ -156,6 +162,8 @@ TEST(ReplyLines, OkAndError) {
             "{\"ok\":false,\"error\":{\"code\":\"forbidden\",\"message\":\"no\"}}\n");
   // Invalid UTF-8 from outside never breaks the line.
   EXPECT_EQ(ok_line({{"t", std::string("a\xff")}}), "{\"ok\":true,\"t\":\"a\xEF\xBF\xBD\"}\n");
+  // In a key too (found by fuzz_admin_protocol: it threw).
+  EXPECT_EQ(ok_line({{std::string("k\xf5"), 1}}), "{\"ok\":true,\"k\xEF\xBF\xBD\":1}\n");
 }
 
 TEST(Roles, Names) {

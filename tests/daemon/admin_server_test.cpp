@@ -16,6 +16,10 @@
 #include <fstream>
 #include <thread>
 
+#include "daemon/admin_commands.hpp"
+#include "daemon/gateway.hpp"
+#include "engine/engine.hpp"
+
 using namespace twoway::daemon;
 using ::testing::HasSubstr;
 
@@ -252,8 +256,21 @@ TEST_F(AdminServerTest, BadRequestsKeepTheConnectionUsable) {
   r = c.ask_json("inbox --bogus");
   EXPECT_EQ(r["error"]["code"], "bad_request");
   EXPECT_THAT(r["error"]["message"].get<std::string>(), HasSubstr("unknown option --bogus"));
-  c.send("\n   \n");  // blank lines get no answer
   EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+}
+
+TEST_F(AdminServerTest, EmptyLineIsABadRequestAndTheConnectionStaysUsable) {
+  start();
+  Client c(options_.path);
+  const std::string empty =
+      R"json({"ok":false,"error":{"code":"bad_request","message":"empty line: send one command per line (try 'help')"}})json";
+  EXPECT_EQ(c.ask(""), empty);
+  EXPECT_EQ(c.ask(" \t  \r"), empty);
+  c.send("\n\ninbox\n");  // pipelined: one answer per line, in order
+  EXPECT_EQ(c.line(), empty);
+  EXPECT_EQ(c.line(), empty);
+  EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_TRUE(nlohmann::json::parse(c.line())["ok"].get<bool>());
 }
 
 TEST_F(AdminServerTest, HandlerExceptionIsAnInternalError) {
@@ -283,19 +300,125 @@ TEST_F(AdminServerTest, LineOfExactlyMaxLineIsAccepted) {
   EXPECT_TRUE(c.ask_json(line)["ok"].get<bool>());
 }
 
-TEST_F(AdminServerTest, ConnectionsBeyondTheCapAreRefused) {
+TEST_F(AdminServerTest, IdleConnectionIsEvictedForANewcomerWhenAllSlotsAreTaken) {
   options_.max_connections = 2;
   start();
   Client a(options_.path), b(options_.path);
   ASSERT_TRUE(a.ask_json("inbox")["ok"].get<bool>());
   ASSERT_TRUE(b.ask_json("inbox")["ok"].get<bool>());
+  // A third client gets in; the one idle the longest (a) is told why and closed.
+  Client c(options_.path);
+  EXPECT_TRUE(c.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(
+      a.line(),
+      R"({"ok":false,"error":{"code":"evicted","message":"closed to make room for a new connection: all 2 admin connections were open and this one was idle"}})");
+  EXPECT_EQ(a.line(), "<eof>");
+  EXPECT_TRUE(b.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(server_->connection_count(), 2u);
+}
+
+TEST_F(AdminServerTest, ManyIdleConnectionsDoNotLockTheOwnerOut) {
+  options_.max_connections = 4;
+  start();
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 12; ++i) idle.push_back(std::make_unique<Client>(options_.path));
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(idle[i]->connected());
+  as("olga");
+  Client owner(options_.path);
+  EXPECT_EQ(owner.ask_json("inbox")["role"], "owner");
+  EXPECT_LE(server_->connection_count(), 4u);
+  // Every idle client got a clear line: refused never, evicted or still open.
+  as("mona");
+  int evicted = 0;
+  for (int i = 0; i < 8; ++i) {  // the first 8 made room for the next ones (and the owner)
+    auto j = nlohmann::json::parse(idle[i]->line(), nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    EXPECT_EQ(j["error"]["code"], "evicted");
+    evicted += j["error"]["code"] == "evicted";
+  }
+  EXPECT_EQ(evicted, 8);
+}
+
+TEST_F(AdminServerTest, BusyConnectionsAreKeptAndOneSlotIsReservedForAnOwner) {
+  options_.max_connections = 2;
+  start();
+  Client a(options_.path), b(options_.path);
+  ASSERT_EQ(a.ask("watch"), R"({"ok":true,"stream":true})");
+  ASSERT_EQ(b.ask("watch"), R"({"ok":true,"stream":true})");
+  // Watch streams are not idle: a manager is refused...
   Client c(options_.path);
   EXPECT_EQ(
       c.line(),
-      R"({"ok":false,"error":{"code":"too_many_connections","message":"at most 2 admin connections"}})");
+      R"({"ok":false,"error":{"code":"too_many_connections","message":"at most 2 admin connections, and none is idle (each runs a command or a watch stream, or belongs to a higher role); try again later"}})");
   EXPECT_EQ(c.line(), "<eof>");
+  // ...an owner gets the reserved slot...
+  as("olga");
+  Client owner(options_.path);
+  EXPECT_EQ(owner.ask_json("inbox")["role"], "owner");
+  // ...and the streams still flow.
+  EXPECT_EQ(hub_.publish({{"event", "receipt"}}), 2u);
+  EXPECT_EQ(a.line(), R"({"event":"receipt"})");
+  EXPECT_EQ(b.line(), R"({"event":"receipt"})");
+  // With the reserved slot taken by an idle owner, another owner replaces it.
+  Client owner2(options_.path);
+  EXPECT_EQ(owner2.ask_json("inbox")["role"], "owner");
+  EXPECT_EQ(nlohmann::json::parse(owner.line())["error"]["code"], "evicted");
+}
+
+TEST_F(AdminServerTest, CommandInProgressIsNotEvicted) {
+  options_.max_connections = 1;
+  start();
+  Client a(options_.path);
+  a.send("reply +15551234567 hello\n");
+  Completion done;
+  for (int i = 0; i < 500 && !done; ++i) {
+    {
+      std::lock_guard lock(pending_mutex_);
+      done = pending_;
+    }
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(done);
+  Client b(options_.path);
+  EXPECT_EQ(nlohmann::json::parse(b.line())["error"]["code"], "too_many_connections");
+  done(nlohmann::json{{"sent", true}});
+  EXPECT_EQ(a.line(), R"({"ok":true,"sent":true})");
+}
+
+TEST_F(AdminServerTest, NewcomerEvictsTheLowestRoleAndNeverAHigherOne) {
+  options_.max_connections = 2;
+  start();
+  as("olga");
+  Client owner(options_.path);
+  ASSERT_TRUE(owner.ask_json("inbox")["ok"].get<bool>());
+  as("mona");
+  Client manager(options_.path);
+  ASSERT_TRUE(manager.ask_json("inbox")["ok"].get<bool>());
+  // A manager may evict the idle manager, never the owner (idle longer).
+  Client manager2(options_.path);
+  ASSERT_TRUE(manager2.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(manager.line())["error"]["code"], "evicted");
+  // An owner evicts the idle manager before the owner idle longer.
+  as("olga");
+  Client owner2(options_.path);
+  ASSERT_TRUE(owner2.ask_json("inbox")["ok"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(manager2.line())["error"]["code"], "evicted");
+  EXPECT_TRUE(owner.ask_json("inbox")["ok"].get<bool>());
+  // With only owners left, a manager is refused.
+  as("mona");
+  Client manager3(options_.path);
+  EXPECT_EQ(nlohmann::json::parse(manager3.line())["error"]["code"], "too_many_connections");
+  EXPECT_TRUE(owner2.ask_json("inbox")["ok"].get<bool>());
+}
+
+TEST_F(AdminServerTest, ASlotFreesWhenAClientLeaves) {
+  options_.max_connections = 1;
+  start();
+  Client a(options_.path);
+  ASSERT_EQ(a.ask("watch"), R"({"ok":true,"stream":true})");
+  Client refused(options_.path);
+  ASSERT_EQ(nlohmann::json::parse(refused.line())["error"]["code"], "too_many_connections");
   a.shut();
-  // Once a slot frees up a new client gets in.
   bool admitted = false;
   for (int i = 0; i < 200 && !admitted; ++i) {
     Client d(options_.path);
@@ -303,6 +426,26 @@ TEST_F(AdminServerTest, ConnectionsBeyondTheCapAreRefused) {
     if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(admitted);
+}
+
+TEST_F(AdminServerTest, PipelinedCommandsFromAPeerThatReadsLateAllGetAnswers) {
+  options_.max_queued_bytes = 4096;  // reading pauses with 4 KiB of answers unsent
+  start();
+  Client c(options_.path);
+  constexpr int kLines = 20000;  // about 1.4 MB of answers, more than the socket holds
+  std::thread writer([&] {
+    std::string batch;
+    for (int i = 0; i < kLines; ++i) batch += "inbox --limit " + std::to_string(1 + i % 500) + "\n";
+    c.send(batch);
+  });
+  int answered = 0;
+  for (int i = 0; i < kLines; ++i) {
+    auto j = nlohmann::json::parse(c.line(), nullptr, false);
+    if (j.is_discarded() || j.value("limit", -1) != 1 + i % 500) break;
+    ++answered;
+  }
+  writer.join();
+  EXPECT_EQ(answered, kLines);
 }
 
 TEST_F(AdminServerTest, IdleConnectionIsClosed) {
@@ -371,6 +514,28 @@ TEST_F(AdminServerTest, SlowWatcherIsDisconnectedWithAFinalError) {
   EXPECT_LE(lines, pushed + 1);
 }
 
+TEST_F(AdminServerTest, ADroppedWatcherNoLongerHoldsItsSlot) {
+  options_.max_connections = 1;
+  options_.max_queued_bytes = 8192;
+  start();
+  Client watcher(options_.path);
+  ASSERT_EQ(watcher.ask("watch"), R"({"ok":true,"stream":true})");
+  Client refused(options_.path);
+  ASSERT_EQ(nlohmann::json::parse(refused.line())["error"]["code"], "too_many_connections");
+  const nlohmann::json big = {{"event", "inbound"}, {"text", std::string(1000, 'a')}};
+  std::size_t pushed = 0;
+  while (hub_.publish(big) == 1 && pushed < 100000) ++pushed;  // the watcher reads nothing
+  ASSERT_LT(pushed, 100000u);
+  // Its stream is over: a newcomer takes the slot instead of waiting for the write timeout.
+  bool admitted = false;
+  for (int i = 0; i < 200 && !admitted; ++i) {
+    Client d(options_.path);
+    admitted = d.ask_json("inbox").value("ok", false);
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(admitted);
+}
+
 TEST_F(AdminServerTest, StaleSocketFileIsReplacedAndModeApplied) {
   {
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -413,6 +578,135 @@ TEST_F(AdminServerTest, StopRemovesTheSocketAndClosesClients) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_FALSE(std::filesystem::exists(options_.path));
+}
+
+// The daemon's real command set over the socket, on a temporary store with no SMSC bound.
+class AdminCommandsOnTheSocket : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twoway-admin-commands-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    twoway::engine::EngineConfig c;
+    c.path = dir_ + "/db";
+    c.map_size = std::size_t{64} << 20;
+    c.sending_numbers = {"12345"};
+    engine_ = std::make_unique<twoway::engine::Engine>(c, twoway::engine::EngineMode::synchronous);
+    gateway_ = std::make_unique<Gateway>(io_, *engine_, Config{});
+    ctx_ = std::make_unique<AdminContext>(AdminContext{*engine_, *gateway_, hub_, "test"});
+    AdminServerOptions options;
+    options.path = dir_ + "/admin.sock";
+    options.identify = [](uid_t, gid_t) { return Identity{0, 0, "root", {"root"}}; };
+    server_ = std::make_unique<AdminServer>(io_, options);
+    register_admin_commands(*server_, *ctx_, pool_);
+    ASSERT_FALSE(server_->start());
+    runner_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    boost::asio::post(io_, [this] { server_->stop(); });
+    work_.reset();
+    if (runner_.joinable()) runner_.join();
+    pool_.join();
+    server_.reset();
+    gateway_.reset();
+    engine_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void text(const std::string& from, const std::string& body) {
+    twoway::engine::InboundMessage m;
+    m.smsc = "smsc1";
+    m.source = from;
+    m.source_ton = 1;
+    m.source_npi = 1;
+    m.destination = "12345";
+    m.text = body;
+    m.received_unix = ++now_;
+    engine_->apply_inbound(m);
+  }
+  std::string socket() const { return dir_ + "/admin.sock"; }
+
+  std::string dir_;
+  std::int64_t now_ = 1781542800;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  boost::asio::thread_pool pool_{1};
+  EventHub hub_;
+  std::unique_ptr<twoway::engine::Engine> engine_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<AdminContext> ctx_;
+  std::unique_ptr<AdminServer> server_;
+  std::thread runner_;
+};
+
+TEST_F(AdminCommandsOnTheSocket, BadInboxCursorIsABadRequestAndAGoodOnePages) {
+  for (int i = 0; i < 7; ++i) text("+1650253000" + std::to_string(i), "hello " + std::to_string(i));
+  Client c(socket());
+  const auto first = c.ask_json("inbox --limit 4");
+  ASSERT_TRUE(first["ok"].get<bool>()) << first.dump();
+  ASSERT_EQ(first["conversations"].size(), 4u);
+  EXPECT_EQ(first["conversations"][0]["number"], "+16502530006");
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  const auto second =
+      c.ask_json("inbox --limit 4 --before " + first["next_cursor"].get<std::string>());
+  ASSERT_TRUE(second["ok"].get<bool>()) << second.dump();
+  ASSERT_EQ(second["conversations"].size(), 3u);
+  EXPECT_EQ(second["conversations"][0]["number"], "+16502530002");
+  EXPECT_TRUE(second["next_cursor"].is_null());
+
+  EXPECT_EQ(
+      c.ask("inbox --before zzz"),
+      R"({"ok":false,"error":{"code":"bad_request","message":"--before 'zzz' is not a cursor of the inbox; pass the next_cursor of a previous inbox page"}})");
+  const std::vector<std::string> bads = {"inbox --before -1", "inbox --unread --before 0123",
+                                         "inbox --before " + std::string(4000, 'f'),
+                                         "inbox --before ''"};
+  for (const std::string& bad : bads) {
+    const auto r = c.ask_json(bad);
+    EXPECT_EQ(r["error"]["code"], "bad_request") << bad.substr(0, 60);
+    EXPECT_THAT(r["error"]["message"].get<std::string>(), HasSubstr("--before"))
+        << bad.substr(0, 60);
+  }
+  EXPECT_EQ(c.ask_json("inbox --limit 1")["conversations"].size(), 1u);  // still usable
+}
+
+TEST_F(AdminCommandsOnTheSocket, BadThreadCursorIsABadRequestAndAGoodOnePages) {
+  constexpr const char* kAlice = "+16502530000";
+  constexpr const char* kBob = "+16502530001";
+  text(kAlice, "a1");
+  text(kBob, "b1");
+  text(kBob, "b2");
+  text(kAlice, "a2");
+  text(kAlice, "a3");
+  Client c(socket());
+  const auto page = c.ask_json(std::string("thread ") + kAlice + " --limit 2");
+  ASSERT_TRUE(page["ok"].get<bool>()) << page.dump();
+  ASSERT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["messages"][0]["text"], "a2");
+  ASSERT_TRUE(page["next_cursor"].is_number());
+  const auto older = c.ask_json(std::string("thread ") + kAlice + " --limit 2 --before " +
+                                std::to_string(page["next_cursor"].get<std::uint64_t>()));
+  ASSERT_TRUE(older["ok"].get<bool>()) << older.dump();
+  ASSERT_EQ(older["messages"].size(), 1u);
+  EXPECT_EQ(older["messages"][0]["text"], "a1");
+
+  // Bob's cursor is not a cursor of Alice's thread.
+  const auto bob = c.ask_json(std::string("thread ") + kBob + " --limit 1");
+  ASSERT_TRUE(bob["next_cursor"].is_number()) << bob.dump();
+  const std::string bob_cursor = std::to_string(bob["next_cursor"].get<std::uint64_t>());
+  EXPECT_EQ(
+      c.ask(std::string("thread ") + kAlice + " --before " + bob_cursor),
+      R"({"ok":false,"error":{"code":"bad_request","message":"--before ')" + bob_cursor +
+          R"(' is not a cursor of this conversation; pass the next_cursor of a previous thread page"}})");
+  for (const char* bad : {"-1", "0", "garbage", "12abc", "99999999999", "184467440737095516160"}) {
+    const auto r = c.ask_json(std::string("thread ") + kAlice + " --before " + bad);
+    EXPECT_EQ(r["error"]["code"], "bad_request") << bad;
+    EXPECT_THAT(r["error"]["message"].get<std::string>(),
+                HasSubstr("--before '" + std::string(bad)))
+        << bad;
+  }
+  EXPECT_EQ(c.ask_json(std::string("thread ") + kAlice + " --limit 0")["error"]["message"],
+            "--limit takes a number from 1 to 1000");
+  EXPECT_EQ(c.ask_json(std::string("thread ") + kAlice)["messages"].size(), 3u);
 }
 
 TEST(RoleMapping, RootIsOwnerAndUnmappedIsNone) {

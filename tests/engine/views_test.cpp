@@ -35,10 +35,43 @@ TEST_F(EngineTest, InboxPagesWithCursorCoverEveryConversationOnce) {
   for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[i], number_n(24 - i));  // newest first
 }
 
-TEST_F(EngineTest, InboxCursorFromGarbageStartsAtTheTop) {  // invariant 6
+TEST_F(EngineTest, InboxCursorFromGarbageIsReported) {  // invariant 6
   text(kAlice, "hi");
-  EXPECT_EQ(engine->inbox(InboxView::inbox, "zz-not-hex").rows.size(), 1u);
-  EXPECT_EQ(engine->inbox(InboxView::inbox, std::string(10000, 'a')).rows.size(), 1u);
+  for (const std::string bad : {std::string("zz-not-hex"), std::string(10000, 'a'),
+                                std::string("-1"), std::string(30, '0'), std::string(34, '0')}) {
+    const auto page = engine->inbox(InboxView::inbox, bad);
+    EXPECT_TRUE(page.bad_cursor) << bad.substr(0, 40);
+    EXPECT_TRUE(page.rows.empty()) << bad.substr(0, 40);
+  }
+  const auto first = engine->inbox(InboxView::inbox, "");
+  EXPECT_FALSE(first.bad_cursor);
+  EXPECT_EQ(first.rows.size(), 1u);
+  // A well-formed cursor past the end is a valid (empty) position, not an error.
+  EXPECT_FALSE(engine->inbox(InboxView::inbox, std::string(32, '0')).bad_cursor);
+}
+
+TEST_F(EngineTest, ThreadCursorOutsideTheThreadIsReported) {  // invariant 6
+  text(kAlice, "a1");
+  text(kBob, "b1");
+  text(kAlice, "a2");
+  const auto bob = engine->thread(kBob, 0, 0, now);
+  ASSERT_EQ(bob.messages.size(), 1u);
+  const std::uint64_t bob_id = bob.messages.front().id;
+  const auto alice = engine->thread(kAlice, 0, 1, now);
+  ASSERT_EQ(alice.messages.size(), 1u);
+  ASSERT_NE(alice.next_cursor, 0u);
+  // Bob's message, a message that does not exist: refused, nothing shown.
+  for (const std::uint64_t bad : {bob_id, std::uint64_t{999999999}}) {
+    const auto page = engine->thread(kAlice, bad, 0, now);
+    EXPECT_TRUE(page.found);
+    EXPECT_TRUE(page.bad_cursor) << bad;
+    EXPECT_TRUE(page.messages.empty()) << bad;
+  }
+  // Alice's own cursor still pages.
+  const auto older = engine->thread(kAlice, alice.next_cursor, 0, now);
+  EXPECT_FALSE(older.bad_cursor);
+  ASSERT_EQ(older.messages.size(), 1u);
+  EXPECT_EQ(older.messages.front().text, "a1");
 }
 
 TEST_F(EngineTest, UnreadFilterAndReadActions) {

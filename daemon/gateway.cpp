@@ -18,7 +18,9 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 // Completed concatenated messages remembered, so a part the SMSC sends again after its
-// message was completed (a lost answer) is recognised instead of starting a new message.
+// message was completed (a lost answer) is recognised instead of starting a new message. A
+// repeated part is held and stored like any other unless its identity TLV proves it a retry:
+// a reused reference is never taken for a duplicate (see smpp::Reassembler).
 constexpr std::size_t kRecentCompletedSets = 10'000;
 
 std::int64_t now_unix() {
@@ -99,7 +101,8 @@ smpp::Concatenation concatenation(Concatenation c) {
 std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* ds) {
   const smpp::TlvList& tlvs = sm != nullptr ? sm->tlvs : ds->tlvs;
   std::string ref;
-  if (auto umr = smpp::tlv_uint(tlvs, 0x0204)) ref += "umr:" + std::to_string(*umr) + ";";
+  if (auto umr = smpp::tlv_uint(tlvs, smpp::tag::user_message_reference))
+    ref += "umr:" + std::to_string(*umr) + ";";
   if (auto sar = smpp::tlv_uint(tlvs, smpp::tag::sar_msg_ref_num)) {
     ref += "sar:" + std::to_string(*sar) + "/" +
            std::to_string(smpp::tlv_uint(tlvs, smpp::tag::sar_total_segments).value_or(0)) + ";";
@@ -448,8 +451,9 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     // A resent copy of a part already held: the original answers for it.
     answer({held_token}, smpp::status::ok);
   } else if (result.outcome == smpp::PartOutcome::late_duplicate) {
-    // A part resent after its message was completed (its answer was lost): answered once the
-    // message, handed to the engine earlier, is committed; it starts no message of its own.
+    // A part resent after its message was completed (its answer was lost; its identity TLV or
+    // the set now holding its number with other bytes says so): answered once the message,
+    // handed to the engine earlier, is committed; it starts no message of its own.
     engine_.after_pending([this, held_token](bool committed) {
       answer({held_token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
     });
@@ -530,6 +534,21 @@ void Gateway::deliver(smpp::ReassembledMessage message) {
         stored_.erase(it);
       }
     }
+  }
+  if (message.late_duplicate) {
+    // Every part it held repeated a message completed just before (the SMSC re-sent parts
+    // whose answers it lost): nothing new to store. The stored copies go; the parts were
+    // answered when they were stored, any still waiting are answered now.
+    spdlog::debug("smsc={} reassembly: {} part(s) repeating a completed message answered",
+                  message.smsc, message.tokens.size());
+    boost::asio::post(engine_calls_, [this, keys = std::move(in.stored_parts),
+                                      tokens = std::move(message.tokens)]() mutable {
+      if (!keys.empty()) engine_.drop_partials(std::move(keys));
+      engine_.after_pending([this, tokens = std::move(tokens)](bool committed) {
+        answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+      });
+    });
+    return;
   }
   (void)smpp::decode_message_text(message, in.text, options);
   if (message.incomplete) counters_.incomplete_messages.fetch_add(1, std::memory_order_relaxed);

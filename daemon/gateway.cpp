@@ -117,6 +117,30 @@ std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* 
   return ref;
 }
 
+/// Whether a submit went wrong on the way (the link, the bind, a timeout: the SMSC decided
+/// nothing, or said we are not bound) or the SMSC refused the message.
+engine::SubmitFailure submit_failure(const smpp::SubmitResult& r) {
+  using F = engine::SubmitFailure;
+  if (!r.error) {
+    if (r.status == smpp::status::invbndsts) return F::transport;  // it lost our bind
+    return smpp::is_retryable_status(r.status) ? F::refused_retryable : F::refused;
+  }
+  if (r.error.category() != smpp::smpp_category()) return F::transport;  // socket, TLS
+  switch (static_cast<smpp::errc>(r.error.value())) {
+    case smpp::errc::timeout:
+    case smpp::errc::connection_lost:
+    case smpp::errc::shutting_down:
+    case smpp::errc::not_bound:
+    case smpp::errc::window_full:
+    case smpp::errc::bind_failed:
+    case smpp::errc::bind_refused:
+    case smpp::errc::throttled:  // asked to slow down, not refused
+      return F::transport;
+    default:  // generic_nack, or a request we could not encode
+      return r.retryable ? F::refused_retryable : F::refused;
+  }
+}
+
 }  // namespace
 
 smpp::SessionConfig session_config(const SmscConfig& smsc, int bind_index) {
@@ -697,7 +721,9 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
     kick();
   };
   if (!session) {
-    engine_.mark_failed(item.id, "no bound SMSC serves the sending number", true, now);
+    // Not the SMSC refusing it: it waits for a bind without using up an attempt.
+    engine_.mark_failed(item.id, "no bound SMSC serves the sending number",
+                        engine::SubmitFailure::transport, now);
     counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -787,8 +813,7 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
               r.error
                   ? r.error.message()
                   : "refused with " + (name.empty() ? std::to_string(r.status) : std::string(name));
-          engine_.mark_failed(tracker->id, why,
-                              r.error ? r.retryable : smpp::is_retryable_status(r.status), now);
+          engine_.mark_failed(tracker->id, why, submit_failure(r), now);
           counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
         }
         segment_done();

@@ -458,10 +458,10 @@ void Engine::submit_submitted(std::uint64_t id, std::uint32_t segment, std::stri
   enqueue(std::move(w));
 }
 
-bool Engine::mark_failed(std::uint64_t id, std::string_view error, bool retryable,
+bool Engine::mark_failed(std::uint64_t id, std::string_view error, SubmitFailure failure,
                          std::int64_t now) {
-  return run<bool>([id, err = std::string(error), retryable, now](Context& ctx) {
-    return engine::mark_failed(ctx, id, err, retryable, now);
+  return run<bool>([id, err = std::string(error), failure, now](Context& ctx) {
+    return engine::mark_failed(ctx, id, err, failure, now);
   });
 }
 

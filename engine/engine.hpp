@@ -103,8 +103,15 @@ class Engine {
   // `done(true)` on the writer thread after the commit that recorded it.
   void submit_submitted(std::uint64_t id, std::uint32_t segment, std::string smsc_message_id,
                         std::int64_t now, Completion done);
-  // The SMSC refused it or the bind failed; retryable ones come back after a backoff.
-  bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now);
+  // The SMSC refused it or the bind failed; retryable ones come back after a backoff, and
+  // transport failures never use up an attempt (see outbox.hpp mark_failed).
+  bool mark_failed(std::uint64_t id, std::string_view error, SubmitFailure failure,
+                   std::int64_t now);
+  // The same with `retryable` meaning an SMSC refusal for now (counts an attempt).
+  bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now) {
+    return mark_failed(id, error,
+                       retryable ? SubmitFailure::refused_retryable : SubmitFailure::refused, now);
+  }
 
   // ---- admin actions (numbers are normalised like inbound senders) ----
 

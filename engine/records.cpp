@@ -392,6 +392,7 @@ void encode(const OutboxRecord& o, std::string& out) {
   w.varint(o.attempts);
   w.u8(static_cast<std::uint8_t>(o.kind));
   w.varint(o.message_id);
+  w.varint(o.refusals);
 }
 
 bool decode(std::string_view in, OutboxRecord& o) {
@@ -406,6 +407,7 @@ bool decode(std::string_view in, OutboxRecord& o) {
   o.attempts = static_cast<std::uint32_t>(r.varint());
   o.kind = static_cast<MessageKind>(r.u8());
   o.message_id = r.varint();
+  o.refusals = static_cast<std::uint32_t>(r.varint());  // absent before: 0
   return r.ok();
 }
 

@@ -254,6 +254,15 @@ struct Message {
 
 // ---- outbox (the sending side's interface) ----
 
+// Why a hand-over to the SMSC did not go through (Engine::mark_failed).
+enum class SubmitFailure : std::uint8_t {
+  refused,            // the SMSC refused it for good (invalid destination, ...): failed now
+  refused_retryable,  // the SMSC refused it for now (system error, queue full): counts an attempt
+  // No SMSC decided anything: the link was lost, the request timed out, no bind was up. Never
+  // counts an attempt: the message waits and goes when a bind is back.
+  transport,
+};
+
 struct OutboundItem {
   std::uint64_t id = 0;
   std::string to;

@@ -23,6 +23,12 @@ using Clock = std::chrono::system_clock;
 // a reused reference is never taken for a duplicate (see smpp::Reassembler).
 constexpr std::size_t kRecentCompletedSets = 10'000;
 
+// When a bound link drops, deliver_sm_resp written to it in about this many seconds before
+// may still have been in a buffer: the SMSC may redeliver those MO (see
+// Engine::note_unconfirmed_answers). Received times are what the engine compares, and an
+// answer follows its MO's receipt by the commit, so the window reaches a little further back.
+constexpr std::int64_t kUnconfirmedAnswerSeconds = 15;
+
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
 }
@@ -245,11 +251,27 @@ void Gateway::start_smsc(Smsc& smsc) {
     bind.session->on_inbound([this, name](const smpp::Pdu& pdu, smpp::InboundCompletion c) {
       on_inbound(name, pdu, std::move(c));
     });
-    bind.session->on_state([this, id = bind.id](const smpp::StateEvent& e) {
+    auto was_bound = std::make_shared<std::atomic<bool>>(false);
+    bind.session->on_state([this, id = bind.id, was_bound](const smpp::StateEvent& e) {
       if (e.state == smpp::LinkState::bound) {
+        was_bound->store(true);
         spdlog::info("bind={} state=bound", id);
         kick();
-      } else if (e.error) {
+        return;
+      }
+      if (was_bound->exchange(false)) {
+        // The link that carried our answers is gone: the last ones may never have left.
+        const std::int64_t at = now_unix();
+        boost::asio::post(engine_calls_, [this, at] {
+          try {
+            engine_.note_unconfirmed_answers(at - kUnconfirmedAnswerSeconds, at + 1);
+          } catch (const std::exception& ex) {
+            spdlog::error("could not record the answers a dropped link may have lost: {}",
+                          ex.what());
+          }
+        });
+      }
+      if (e.error) {
         spdlog::warn("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
                      smpp::link_state_name(e.state), e.error.message(), e.bind_status,
                      e.backoff.count());

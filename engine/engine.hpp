@@ -82,6 +82,12 @@ class Engine {
   // Stores a reassembly part that waits for its siblings; `done(true)` after the commit (then
   // acknowledge the part). Parts larger than kMaxPartialBytes get `done(false)`.
   void submit_partial(smpp::StoredPart part, Completion done);
+  // Answers to inbound received in [from, to] (Unix seconds) may not have reached the SMSC
+  // (written into a link that then dropped): a redelivery of one of them with a new timestamp
+  // and reference is recognised by sender, destination and text for kWeakRedeliverySeconds
+  // (redelivery.hpp). Waits for the commit. The engine notes the same itself at start-up after
+  // an unclean stop, for the kUncleanStopSeconds before it.
+  void note_unconfirmed_answers(std::int64_t from, std::int64_t to);
   // Removes stored parts (their set timed out and was submitted or dropped).
   void drop_partials(std::vector<PartKey> keys);
   // Stored parts for Reassembler::restore at start-up, oldest first.

@@ -216,6 +216,8 @@ struct Profile {
   std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
   // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
   std::vector<RecentMo> recent_mo;
+  // Weak fingerprints (sender, destination, text) of the newest inbound (see redelivery.hpp).
+  std::vector<RecentMo> recent_weak;
   std::uint64_t last_message_id = 0;  // newest message of the thread (0 = none)
   // A text that may revoke consent ("I want to cancel my order", "wrong number") flags the
   // conversation until staff decide or the customer sends a keyword: when, and which message.

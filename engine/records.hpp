@@ -166,9 +166,8 @@ struct OutboxRecord {
   std::uint64_t message_id = 0;  // 0 in records written before message ids
   std::int64_t due = 0;
   bool in_flight = false;
-  std::uint32_t attempts = 0;  // hand-overs that did not go through, for any reason
+  std::uint32_t attempts = 0;
   MessageKind kind = MessageKind::agent_reply;
-  std::uint32_t refusals = 0;  // of those, refused by the SMSC (kMaxAttempts counts these)
 };
 
 // Where an SMSC message id points.

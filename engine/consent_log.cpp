@@ -9,36 +9,7 @@ namespace twoway::engine {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr std::size_t kCursorBytes = 16;  // a consent_log key: time(8) id(8)
-
-std::string to_hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-// The consent_log key a cursor names; false when `hex` is not one.
-bool parse_cursor(std::string_view hex, std::string& key) {
-  if (hex.size() != 2 * kCursorBytes) return false;
-  const auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  key.clear();
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nib(hex[i]), lo = nib(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    key.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
 
 bool in_range(std::int64_t time, std::int64_t since, std::int64_t until) {
   return time >= since && (until == 0 || time < until);
@@ -77,7 +48,8 @@ ConsentLogPage consent_log_page(const Txn& txn, const Store& store, std::string_
   since = std::max<std::int64_t>(since, 0);
   ConsentLogPage page;
   std::string after_key;
-  if (!after.empty() && !parse_cursor(after, after_key)) {
+  if (!after.empty() &&
+      !(records::from_hex(after, after_key) && after_key.size() == kCursorBytes)) {
     page.bad_cursor = true;
     return page;
   }
@@ -99,7 +71,7 @@ ConsentLogPage consent_log_page(const Txn& txn, const Store& store, std::string_
       const auto time = static_cast<std::int64_t>(records::get_be64(c.key(), 0));
       if (until != 0 && time >= until) break;
       if (page.rows.size() == limit) {
-        page.next_cursor = to_hex(last_key);
+        page.next_cursor = records::to_hex(last_key);
         break;
       }
       if (!read_entry(c.key(), c.value(), e)) continue;
@@ -121,7 +93,7 @@ ConsentLogPage consent_log_page(const Txn& txn, const Store& store, std::string_
     const auto time = static_cast<std::int64_t>(records::get_be64(c.value(), 0));
     if (!in_range(time, since, until)) continue;
     if (page.rows.size() == limit) {
-      page.next_cursor = to_hex(last_key);
+      page.next_cursor = records::to_hex(last_key);
       break;
     }
     const records::Key log_key =

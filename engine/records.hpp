@@ -105,6 +105,11 @@ class Reader {
 // ---- keys ----
 
 void put_be64(std::string& out, std::uint64_t v);
+
+// Page cursors: a key as lower-case hex, and back (false for anything that is not hex of at
+// most 32 bytes).
+[[nodiscard]] std::string to_hex(std::string_view bytes);
+[[nodiscard]] bool from_hex(std::string_view hex, std::string& out);
 [[nodiscard]] std::uint64_t get_be64(std::string_view in, std::size_t pos = 0);
 
 // A key built on the stack: the hot path builds several per message and std::string would

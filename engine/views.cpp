@@ -12,35 +12,6 @@ namespace twoway::engine {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string to_hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-bool from_hex(std::string_view hex, std::string& out) {
-  if (hex.size() % 2 != 0 || hex.size() > 64) return false;
-  out.clear();
-  const auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = nib(hex[i]), lo = nib(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
-
 std::size_t clamp_limit(std::size_t limit, std::size_t def) {
   if (limit == 0) return def;
   return std::min(limit, kMaxPage);
@@ -60,7 +31,7 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
   bool ok;
   if (cursor.empty()) {
     ok = c.last();
-  } else if (from_hex(cursor, after) && after.size() == 16) {
+  } else if (records::from_hex(cursor, after) && after.size() == 16) {
     ok = c.seek(after);
     ok = ok ? c.prev() : c.last();
   } else {
@@ -71,7 +42,7 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
   std::string last_key;
   for (; ok; ok = c.prev()) {
     if (page.rows.size() == limit) {
-      page.next_cursor = to_hex(last_key);
+      page.next_cursor = records::to_hex(last_key);
       break;
     }
     if (!read_profile(txn, store, c.value(), p)) continue;

@@ -214,11 +214,17 @@ int run_daemon(Config config, const AppOptions& options) {
     next.admin.group = config.admin.group;
     next.metrics = config.metrics;
     next.logging.format = config.logging.format;
+    next.default_region = config.default_region;
+    next.reassembly = config.reassembly;
+    next.admin.max_connections = config.admin.max_connections;
+    next.admin.max_line = config.admin.max_line;
+    next.admin.idle_timeout = config.admin.idle_timeout;
     // The gateway builds every bind it must (re)start before it changes anything.
     problems = gateway.reload(next);
     if (!problems.empty()) return problems;
     (void)set_log_level(next.logging.level);
     admin.set_roles(next.admin.roles);
+    engine->reconfigure(engine_config(next));
     config = std::move(next);
     log_diff(diff);
     return problems;

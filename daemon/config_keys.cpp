@@ -63,7 +63,7 @@ constexpr KeySpec kKeys[] = {
   {"numbers[].number", T::string, "", 1, 16, R::live, true, "", "E.164 (+15551234567) or short code (12345); never alphanumeric"},
   {"numbers[].smsc", T::string, "", 1, 32, R::live, true, "", "Name of the SMSC that carries this number"},
 
-  {"default_region", T::string, "US", 2, 2, R::live, false, "", "ISO 3166 region for numbers written without a country code"},
+  {"default_region", T::string, "US", 2, 2, R::restart, false, "", "ISO 3166 region for numbers written without a country code"},
 
   {"storage", T::section, "", 0, 0, R::restart, false, "", "The LMDB store"},
   {"storage.path", T::string, "/var/lib/twoway", 1, 4096, R::restart, false, "", "Directory of the LMDB environment"},
@@ -78,9 +78,9 @@ constexpr KeySpec kKeys[] = {
   {"admin.roles.owner", T::string_list, "[]", 0, 1000, R::live, false, "", "Everything (root is always owner)"},
   {"admin.roles.admin", T::string_list, "[]", 0, 1000, R::live, false, "", "Settings, SMSC control, plus what managers do"},
   {"admin.roles.manager", T::string_list, "[]", 0, 1000, R::live, false, "", "Read the inbox and threads, reply, archive, block"},
-  {"admin.max_connections", T::integer, "32", 1, 1024, R::live, false, "", "Concurrent admin connections"},
-  {"admin.max_line", T::integer, "65536", 1024, 16777216, R::live, false, "", "Longest request line in bytes"},
-  {"admin.idle_timeout", T::duration, "5m", 1 * kSec, kDay, R::live, false, "", "Close a connection idle this long (not while watching)"},
+  {"admin.max_connections", T::integer, "32", 1, 1024, R::restart, false, "", "Concurrent admin connections"},
+  {"admin.max_line", T::integer, "65536", 1024, 16777216, R::restart, false, "", "Longest request line in bytes"},
+  {"admin.idle_timeout", T::duration, "5m", 1 * kSec, kDay, R::restart, false, "", "Close a connection idle this long (not while watching)"},
 
   {"logging", T::section, "", 0, 0, R::live, false, "", "Logs (stderr; journald under systemd)"},
   {"logging.level", T::choice, "info", 0, 0, R::live, false, "trace|debug|info|warn|error|critical|off", "Least level logged (--log-level overrides)"},
@@ -90,8 +90,8 @@ constexpr KeySpec kKeys[] = {
   {"metrics.http_listen", T::string, "", 0, 64, R::restart, false, "", "Loopback address:port for GET /metrics, e.g. 127.0.0.1:9464; empty = off"},
 
   {"reassembly", T::section, "", 0, 0, R::live, false, "", "Joining concatenated inbound messages"},
-  {"reassembly.timeout", T::duration, "5m", 1 * kSec, kDay, R::live, false, "", "Give up on a partial message after this long (its text is kept)"},
-  {"reassembly.max_partials_per_source", T::integer, "16", 1, 1000, R::live, false, "", "Incomplete messages held per sender"},
+  {"reassembly.timeout", T::duration, "5m", 1 * kSec, kDay, R::restart, false, "", "Give up on a partial message after this long (its text is kept)"},
+  {"reassembly.max_partials_per_source", T::integer, "16", 1, 1000, R::restart, false, "", "Incomplete messages held per sender"},
 
   {"outbox", T::section, "", 0, 0, R::restart, false, "", "Outbound messages the SMSC refused for now"},
   {"outbox.retry_base", T::duration, "30s", 1 * kSec, kDay, R::restart, false, "", "Wait before the first retry; each further retry waits twice as long (at most 64 times)"},

@@ -59,6 +59,7 @@ Engine::Engine(EngineConfig config, EngineMode mode)
   }
   settings_ = std::make_shared<const Settings>(settings);
   keywords_ = std::make_shared<const KeywordTable>(settings.keywords);
+  live_config_ = std::make_shared<const EngineConfig>(config_);
 
   if (mode_ == EngineMode::threaded) writer_ = std::thread([this] { writer_loop(); });
   // Nothing lost across a crash: whatever was handed to a bind and not confirmed goes again.
@@ -227,11 +228,19 @@ std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events) {
       std::lock_guard lock(settings_mu_);
       batch_settings_ = settings_;
       batch_keywords_ = keywords_;
+      batch_config_ = live_config_;
     }
     try {
       Txn txn(*store_, false);
-      Context ctx{*store_,  txn,    config_, phones_, batch_settings_.get(), batch_keywords_.get(),
-                  counters, events, {}};
+      Context ctx{*store_,
+                  txn,
+                  *batch_config_,
+                  phones_,
+                  batch_settings_.get(),
+                  batch_keywords_.get(),
+                  counters,
+                  events,
+                  {}};
       for (auto& w : batch) apply(w, ctx);
       save_counters(txn, *store_, counters);
       // With more work queued, the next commit's flush carries this one's meta page.
@@ -588,6 +597,21 @@ std::vector<std::string> Engine::set_settings(Settings settings) {
   });
   if (!ok) errors.push_back("storage: not stored");
   return errors;
+}
+
+Organization Engine::organization() const {
+  std::lock_guard lock(settings_mu_);
+  return live_config_->organization;
+}
+
+void Engine::reconfigure(const EngineConfig& next) {
+  auto config = std::make_shared<EngineConfig>(config_);
+  config->organization = next.organization;
+  config->sending_numbers = next.sending_numbers;
+  config->credit_rates = next.credit_rates;
+  config->default_credit_rate = next.default_credit_rate;
+  std::lock_guard lock(settings_mu_);
+  live_config_ = std::move(config);
 }
 
 Settings Engine::settings() const {

@@ -144,7 +144,12 @@ class Engine {
   Stats stats(std::int64_t now) const;
   // Location and zones for a thread header without a profile.
   const PhoneNumbers& phones() const noexcept { return phones_; }
-  const Organization& organization() const noexcept { return config_.organization; }
+  // The organization in force (changed by reconfigure).
+  Organization organization() const;
+  // What a reload may change while running: the organization, the sending numbers and the
+  // credit rates. Work applied from the next batch on sees the new values; everything else in
+  // `next` (store, region, limits) is ignored, since it is fixed at start.
+  void reconfigure(const EngineConfig& next);
   // An admin-entered number in the stored form (E.164 when it can be read), "" if unusable.
   std::string normalize(std::string_view raw) const;
 
@@ -242,6 +247,9 @@ class Engine {
   // Within a batch: settings edited by an earlier item apply to later ones.
   std::shared_ptr<const Settings> batch_settings_;
   std::shared_ptr<const KeywordTable> batch_keywords_;
+  // The configuration in force (config_ with what reconfigure changed), and the batch's copy.
+  std::shared_ptr<const EngineConfig> live_config_;
+  std::shared_ptr<const EngineConfig> batch_config_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

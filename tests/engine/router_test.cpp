@@ -9,6 +9,7 @@ namespace twoway::engine::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST_F(EngineTest, FreeTextLandsInInboxUnreadWithPreview) {
   auto r = text(kAlice, "Is my order on its way?");
@@ -415,6 +416,38 @@ TEST_F(EngineTest, StickySenderFollowsTheNumberLastTexted) {
   auto out = drain();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].from, kLongCode);
+}
+
+// A reload changes the organization, the sending numbers and the credit rates of a running
+// engine: the next answer, reply and charge use the new values, the old ones are gone.
+TEST_F(EngineTest, ReconfigureChangesOrganizationNumbersAndRatesWhileRunning) {
+  text(kAlice, "HELP");
+  auto before = drain();
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_THAT(before[0].text, HasSubstr("Acme"));
+
+  EngineConfig next = config;
+  next.organization.prefix = "Bravo";
+  next.organization.email = "care@bravo.example";
+  next.organization.help_text = "Bravo alerts.";
+  next.sending_numbers = {kLongCode};  // the short code no longer carries conversations
+  next.default_credit_rate = 5;
+  next.path = "/nonexistent";  // fixed at start: ignored
+  engine->reconfigure(next);
+  EXPECT_EQ(engine->organization().prefix, "Bravo");
+
+  now += 60;
+  text(kBob, "HELP", kLongCode);
+  auto after = drain();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_THAT(after[0].text, HasSubstr("Bravo"));
+  EXPECT_THAT(after[0].text, HasSubstr("care@bravo.example"));
+  EXPECT_THAT(after[0].text, Not(HasSubstr("Acme")));
+  EXPECT_EQ(after[0].from, kLongCode);
+
+  subscribe_number(kBob);
+  ASSERT_TRUE(engine->reply({kBob, "thanks", "ann", false, now}).ok());
+  EXPECT_EQ(thread_of(kBob).back().credits, 5u);
 }
 
 }  // namespace

@@ -446,7 +446,7 @@ bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
   return true;
 }
 
-bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool retryable,
+bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, SubmitFailure failure,
                  std::int64_t now) {
   std::string key;
   records::OutboxRecord rec;
@@ -459,11 +459,20 @@ bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool re
   m.error = std::string(error.substr(0, 256));
   m.state_at = now;
   ctx.txn.del(ctx.store.outbox, key);
-  ++rec.attempts;
-  if (retryable && rec.attempts < kMaxAttempts) {
+  ++rec.attempts;  // a hand-over happened: a retry keeps its frequency-cap slot
+  if (failure == SubmitFailure::transport) {
+    // Nobody refused it: back to due, without using up an attempt.
+    const std::uint32_t lost = rec.attempts - std::min(rec.refusals, rec.attempts);
+    rec.in_flight = false;
+    rec.due =
+        now + std::min<std::int64_t>(kTransportRetrySeconds << std::min<std::uint32_t>(lost - 1, 4),
+                                     kTransportRetryMaxSeconds);
+    put_outbox(ctx, rec);
+    m.state = MessageState::queued;
+  } else if (failure == SubmitFailure::refused_retryable && ++rec.refusals < kMaxAttempts) {
     rec.in_flight = false;
     rec.due = now + (std::max<std::int64_t>(ctx.config.retry_base_seconds, 1)
-                     << std::min<std::uint32_t>(rec.attempts - 1, 6));
+                     << std::min<std::uint32_t>(rec.refusals - 1, 6));
     put_outbox(ctx, rec);
     m.state = MessageState::queued;
   } else {

@@ -59,11 +59,18 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
 [[nodiscard]] bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
                                   std::string_view smsc_message_id, std::int64_t now);
 
-// A submission failed: retryable ones go back to due with a backoff (at most kMaxAttempts),
-// others become `failed` with the error. False when the id is unknown.
+// A submission failed. A refusal for now goes back to due with a backoff, up to kMaxAttempts
+// refusals; a refusal for good becomes `failed` with the error. A transport failure (see
+// SubmitFailure) never uses up an attempt: the message goes back to due after a short wait
+// (kTransportRetrySeconds, doubled up to kTransportRetryMaxSeconds) however often it happens,
+// so a required answer (HELP, opt-in confirmation, clarification) is never dropped for it.
+// An opt-out confirmation still obeys its five-minute window (claim_due drops it after).
+// False when the id is unknown.
 [[nodiscard]] bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error,
-                               bool retryable, std::int64_t now);
+                               SubmitFailure failure, std::int64_t now);
 inline constexpr std::uint32_t kMaxAttempts = 5;
+inline constexpr std::int64_t kTransportRetrySeconds = 5;
+inline constexpr std::int64_t kTransportRetryMaxSeconds = 30;
 
 // Applies a delivery receipt; false when no message has that SMSC id.
 [[nodiscard]] bool record_receipt(Context& ctx, const Receipt& receipt);

@@ -285,6 +285,11 @@ void encode(const Profile& p, std::string& out) {
   w.svarint(p.revocation_flagged_at);
   w.varint(p.revocation_message_id);
   put_cap_history(w, p.campaign_sent_at);
+  w.varint(p.recent_weak.size());
+  for (const auto& r : p.recent_weak) {
+    w.fixed64(r.fingerprint);
+    w.svarint(p.last_mo - r.at);
+  }
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -334,6 +339,14 @@ bool decode(std::string_view in, Profile& p) {
   p.revocation_flagged_at = r.svarint();
   p.revocation_message_id = r.varint();
   get_cap_history(r, p.campaign_sent_at);
+  p.recent_weak.clear();  // absent in records written before weak fingerprints
+  const std::uint64_t nweak = r.varint();
+  for (std::uint64_t i = 0; i < nweak && r.more(); ++i) {
+    RecentMo m;
+    m.fingerprint = r.fixed64();
+    m.at = p.last_mo - r.svarint();
+    p.recent_weak.push_back(m);
+  }
   return r.ok();
 }
 
@@ -423,6 +436,7 @@ void encode(const OutboxRecord& o, std::string& out) {
   w.varint(o.attempts);
   w.u8(static_cast<std::uint8_t>(o.kind));
   w.varint(o.message_id);
+  w.varint(o.refusals);
 }
 
 bool decode(std::string_view in, OutboxRecord& o) {
@@ -437,6 +451,7 @@ bool decode(std::string_view in, OutboxRecord& o) {
   o.attempts = static_cast<std::uint32_t>(r.varint());
   o.kind = static_cast<MessageKind>(r.u8());
   o.message_id = r.varint();
+  o.refusals = static_cast<std::uint32_t>(r.varint());  // absent before: 0
   return r.ok();
 }
 

@@ -217,6 +217,8 @@ struct Profile {
   std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
   // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
   std::vector<RecentMo> recent_mo;
+  // Weak fingerprints (sender, destination, text) of the newest inbound (see redelivery.hpp).
+  std::vector<RecentMo> recent_weak;
   std::uint64_t last_message_id = 0;  // newest message of the thread (0 = none)
   // A text that may revoke consent ("I want to cancel my order", "wrong number") flags the
   // conversation until staff decide or the customer sends a keyword: when, and which message.
@@ -254,6 +256,15 @@ struct Message {
 };
 
 // ---- outbox (the sending side's interface) ----
+
+// Why a hand-over to the SMSC did not go through (Engine::mark_failed).
+enum class SubmitFailure : std::uint8_t {
+  refused,            // the SMSC refused it for good (invalid destination, ...): failed now
+  refused_retryable,  // the SMSC refused it for now (system error, queue full): counts an attempt
+  // No SMSC decided anything: the link was lost, the request timed out, no bind was up. Never
+  // counts an attempt: the message waits and goes when a bind is back.
+  transport,
+};
 
 struct OutboundItem {
   std::uint64_t id = 0;

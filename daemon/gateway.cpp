@@ -552,6 +552,7 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
   smpp::AddResult result;
   std::uint64_t held_token = 0;
   std::int64_t held_ms = 0;
+  bool joins_write = false;
   {
     std::lock_guard lock(mu_);
     const std::uint64_t token = next_token_++;
@@ -563,15 +564,25 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, token)
                                     : smpp::inbound_part(smsc, *ds, held_ms, token);
     result = reassembler_.add(part);
+    if (result.outcome == smpp::PartOutcome::duplicate) {
+      // A resent copy of a part held but maybe not yet stored: answered with its write.
+      auto w = partial_writes_.find(result.original_token);
+      if (w != partial_writes_.end()) {
+        w->second.push_back(token);
+        joins_write = true;
+      }
+    }
   }
   for (auto& m : result.flushed) deliver(std::move(m));
   if (result.message) deliver(std::move(*result.message));
-  if (result.outcome == smpp::PartOutcome::held) {
+  if (joins_write) {
+    // Answered when the held copy's write settles (store_partial).
+  } else if (result.outcome == smpp::PartOutcome::held) {
     const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, held_token)
                                     : smpp::inbound_part(smsc, *ds, held_ms, held_token);
     store_partial(part);
   } else if (result.outcome == smpp::PartOutcome::duplicate) {
-    // A resent copy of a part already held: the original answers for it.
+    // A resent copy of a part already stored durably.
     answer({held_token}, smpp::status::ok);
   } else if (result.outcome == smpp::PartOutcome::late_duplicate) {
     // A part resent after its message was completed (its answer was lost; its identity TLV or
@@ -590,9 +601,25 @@ void Gateway::store_partial(const smpp::InboundPart& part) {
     // stored copy in its own transaction, which the writer commits after this one.
     std::lock_guard lock(mu_);
     stored_[token] = part.now_ms;
+    partial_writes_.emplace(token, std::vector<std::uint64_t>{});
   }
-  engine_.submit_partial(smpp::StoredPart::from(part), [this, token](bool committed) {
-    answer({token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
+  auto stored = smpp::StoredPart::from(part);
+  auto kept = std::make_shared<smpp::StoredPart>(stored);
+  engine_.submit_partial(std::move(stored), [this, token, kept](bool committed) {
+    std::vector<std::uint64_t> tokens{token};
+    {
+      std::lock_guard lock(mu_);
+      if (auto w = partial_writes_.find(token); w != partial_writes_.end()) {
+        tokens.insert(tokens.end(), w->second.begin(), w->second.end());
+        partial_writes_.erase(w);
+      }
+      if (!committed && reassembler_.withdraw(kept->view())) {
+        // Refused to the SMSC, which sends it again: held only in memory, it must not make
+        // that copy look like a duplicate, nor complete a message without it being stored.
+        stored_.erase(token);
+      }
+    }
+    answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
   });
 }
 

@@ -76,7 +76,13 @@ Engine::Engine(EngineConfig config, EngineMode mode)
   const std::int64_t started = std::time(nullptr);
   run<bool>([started](Context& ctx) {
     const bool unclean = ctx.txn.get(ctx.store.meta, kRunningKey).has_value();
-    if (unclean) engine::note_unconfirmed_answers(ctx, started - kUncleanStopSeconds, started);
+    if (unclean) {
+      // The window ends at the last message written before the stop, not at this start: a
+      // restart may come minutes later, and texts that arrived well before the stop were
+      // answered.
+      const std::int64_t last = engine::last_written_at(ctx).value_or(started);
+      engine::note_unconfirmed_answers(ctx, last - kUncleanStopSeconds, last + 1);
+    }
     ctx.txn.put(ctx.store.meta, kRunningKey, "1");
     return unclean;
   });

@@ -87,7 +87,7 @@ class Engine {
   // (written into a link that then dropped): a redelivery of one of them with a new timestamp
   // and reference is recognised by sender, destination and text for kWeakRedeliverySeconds
   // (redelivery.hpp). Waits for the commit. The engine notes the same itself at start-up after
-  // an unclean stop, for the kUncleanStopSeconds before it.
+  // an unclean stop, for the kUncleanStopSeconds before the last message written.
   void note_unconfirmed_answers(std::int64_t from, std::int64_t to);
   // Removes stored parts (their set timed out and was submitted or dropped).
   void drop_partials(std::vector<PartKey> keys);

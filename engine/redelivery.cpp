@@ -2,6 +2,7 @@
 #include "engine/redelivery.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,10 @@ std::uint64_t weak_fingerprint(const InboundMessage& in, std::string_view number
   add(in.smsc);
   add(number);
   add(in.destination);
+  // The handset's own references (the UDH concatenation reference of a long text, a
+  // user_message_reference) come back unchanged in a redelivery, which repeats the PDUs the
+  // SMSC stored; two messages with the same words usually differ in them.
+  add(in.message_reference);
   add(in.text);
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
@@ -51,6 +56,14 @@ std::vector<std::pair<std::int64_t, std::int64_t>> read_windows(Context& ctx) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> last_written_at(Context& ctx) {
+  Cursor c(ctx.txn, ctx.store.messages);
+  if (!c.last()) return std::nullopt;
+  Message m;
+  if (!records::decode(c.value(), m)) return std::nullopt;
+  return m.created;
+}
 
 void note_unconfirmed_answers(Context& ctx, std::int64_t from, std::int64_t to) {
   auto windows = read_windows(ctx);
@@ -78,10 +91,13 @@ bool weak_redelivery(Context& ctx, Profile& p, const InboundMessage& in, std::st
   if (match != recent.end()) {
     // Only now is the store asked about windows: a repeated text is rare.
     const std::int64_t at = match->at;
+    // One lost answer excuses one copy: the fingerprint goes either way, so the same words a
+    // third time are a new message.
+    recent.erase(match);
     for (const auto& [from, to] : read_windows(ctx)) {
       if (at >= from && at <= to) return true;
     }
-    recent.erase(match);  // the same words again on a healthy link: a new message
+    // The same words again on a healthy link: a new message, recorded below.
   }
   if (recent.size() >= kMaxRecentWeak) recent.erase(recent.begin());
   recent.push_back(RecentMo{fp, now});

@@ -369,6 +369,8 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   // destination and text within minutes of an inbound whose answer may not have reached the
   // SMSC (the gateway says when: a link that dropped, an unclean stop) is one too.
   if (weak_redelivery(ctx, p, in, number, now)) {
+    // Saved: the match it used is gone from the profile (one lost answer excuses one copy).
+    save_profile(ctx, edit);
     result.outcome = InboundOutcome::duplicate;
     return result;
   }

@@ -162,6 +162,12 @@ class Store {
 
   std::shared_mutex& map_lock() noexcept { return map_lock_; }
 
+ private:
+  // Refuses (StorageError, the environment closed) a store written by a newer schema or
+  // another program's LMDB environment, before anything is written to it.
+  void check_schema(const std::string& path);
+
+ public:
   // Named databases (see DESIGN.md §4).
   MDB_dbi profiles = 0;
   MDB_dbi messages = 0;         // id -> message (named "message_log")

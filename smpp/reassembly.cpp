@@ -572,14 +572,7 @@ AddResult Reassembler::add(const InboundPart& part) {
     return result;
   }
   const ConcatInfo c = *view.concat;
-  scratch_source_.clear();
-  append_field(scratch_source_, part.smsc);
-  append_field(scratch_source_, part.source_addr);
-  scratch_key_ = scratch_source_;
-  append_field(scratch_key_, part.destination_addr);
-  scratch_key_.push_back(static_cast<char>(c.ref >> 8));
-  scratch_key_.push_back(static_cast<char>(c.ref & 0xFF));
-  scratch_key_.push_back(static_cast<char>(c.total));
+  make_keys(part, c);
 
   const std::uint64_t digest = part_digest(part);
   const std::uint64_t identity = identity_hash(part.identity);
@@ -595,6 +588,7 @@ AddResult Reassembler::add(const InboundPart& part) {
     auto same = std::lower_bound(held.parts.begin(), held.parts.end(), c.seq, seq_less);
     if (same != held.parts.end() && same->seq == c.seq) {
       if (same->digest == digest) {  // a retry of a part we hold
+        result.original_token = same->token;
         held.duplicate_tokens.push_back(part.token);
         held.bytes += sizeof(std::uint64_t);
         bytes_held_ += sizeof(std::uint64_t);
@@ -681,6 +675,45 @@ AddResult Reassembler::add(const InboundPart& part) {
   }
   while (bytes_held_ > config_.max_bytes && !by_age_.empty()) flush_oldest(result.flushed);
   return result;
+}
+
+void Reassembler::make_keys(const InboundPart& part, const ConcatInfo& c) {
+  scratch_source_.clear();
+  append_field(scratch_source_, part.smsc);
+  append_field(scratch_source_, part.source_addr);
+  scratch_key_ = scratch_source_;
+  append_field(scratch_key_, part.destination_addr);
+  scratch_key_.push_back(static_cast<char>(c.ref >> 8));
+  scratch_key_.push_back(static_cast<char>(c.ref & 0xFF));
+  scratch_key_.push_back(static_cast<char>(c.total));
+}
+
+bool Reassembler::withdraw(const InboundPart& part) {
+  const PartView view = analyse(part);
+  if (!view.concat) return false;
+  make_keys(part, *view.concat);
+  auto it = sets_.find(std::string_view(scratch_key_));
+  if (it == sets_.end()) return false;
+  Set& set = it->second;
+  auto held = std::find_if(set.parts.begin(), set.parts.end(), [&](const HeldPart& h) {
+    return h.seq == view.concat->seq && h.token == part.token;
+  });
+  if (held == set.parts.end()) return false;
+  const std::size_t n = held->bytes();
+  if (held->repeat) --set.repeats;
+  set.parts.erase(held);
+  set.bytes -= n;
+  bytes_held_ -= n;
+  --parts_held_;
+  if (set.parts.empty()) {
+    // Its duplicates' tokens were answered with the withdrawn part.
+    (void)take(it, true);
+    return true;
+  }
+  std::int64_t first = set.parts.front().now_ms;
+  for (const HeldPart& h : set.parts) first = std::min(first, h.now_ms);
+  if (first != set.age.first) rekey(set, first);
+  return true;
 }
 
 std::vector<ReassembledMessage> Reassembler::expire(std::int64_t now_ms) {

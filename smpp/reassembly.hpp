@@ -166,6 +166,9 @@ struct AddResult {
   /// Partial sets flushed (marked incomplete) to respect a bound while adding this part.
   /// Usually empty; never drop these, deliver them like `message`.
   std::vector<ReassembledMessage> flushed;
+  /// For PartOutcome::duplicate: the token of the held part it repeats. Answer the duplicate
+  /// as that part is answered: until the part is durably stored, it exists only in memory.
+  std::uint64_t original_token = 0;
 };
 
 struct ReassemblyConfig {
@@ -210,6 +213,12 @@ class Reassembler {
   /// A part whose seq is already held with different content is not a duplicate but a new
   /// message reusing the reference: the held set is flushed as incomplete and a new one starts.
   [[nodiscard]] AddResult add(const InboundPart& part);
+
+  /// Takes back a held part (the same key and seq, and its token) whose durable copy could not
+  /// be written: it was refused to the SMSC, which will send it again, and must not be taken
+  /// for a duplicate of what is only in memory. A set left with no parts is forgotten. False
+  /// when no such part is held (its set completed or was flushed meanwhile).
+  bool withdraw(const InboundPart& part);
 
   /// Flushes every partial set whose first part arrived at or before now_ms - timeout, as
   /// incomplete messages holding the parts that arrived, in part order. Oldest first.
@@ -268,6 +277,9 @@ class Reassembler {
     }
   };
 
+  /// The join key of a concatenated part into scratch_key_ (and its source into
+  /// scratch_source_).
+  void make_keys(const InboundPart& part, const ConcatInfo& c);
   ReassembledMessage build(Set& set, bool incomplete);
   ReassembledMessage take(std::unordered_map<std::string, Set, Hash, std::equal_to<>>::iterator it,
                           bool incomplete);

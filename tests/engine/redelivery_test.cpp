@@ -12,6 +12,14 @@
 namespace twoway::engine::testing {
 namespace {
 
+// What a SIGKILL leaves: the store still marked open.
+void mark_left_open(const EngineConfig& config) {
+  Store store(StoreOptions{config.path, config.map_size, config.durable, config.write_map});
+  Txn txn(store, false);
+  txn.put(store.meta, "running", "1");
+  txn.commit();
+}
+
 TEST_F(EngineTest, TheSameWordsTwiceOnAHealthyLinkAreBothKept) {
   InboundMessage m = message(kAlice, "Sounds good");
   m.smsc_timestamp = "260615170000000+";
@@ -63,13 +71,7 @@ TEST_F(EngineTest, AfterAnUncleanStopTheLastTextsRedeliveredAreNotAppliedAgain) 
   InboundMessage m = message(kAlice, "Sounds good");
   EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
   engine.reset();
-  {
-    // What a SIGKILL leaves: the store still marked open.
-    Store store(StoreOptions{config.path, config.map_size, config.durable, config.write_map});
-    Txn txn(store, false);
-    txn.put(store.meta, "running", "1");
-    txn.commit();
-  }
+  mark_left_open(config);
   open();
   m.smsc_timestamp = "redelivered";
   m.received_unix = now + 5;
@@ -84,6 +86,57 @@ TEST_F(EngineTest, AfterAnUncleanStopTheLastTextsRedeliveredAreNotAppliedAgain) 
   open();
   later.received_unix = now + 7;
   EXPECT_EQ(engine->apply_inbound(later).outcome, InboundOutcome::free_text);
+}
+
+TEST_F(EngineTest, TwoLongTextsWithTheSameWordsAndNewReferencesAreBothKeptAfterAnUncleanStop) {
+  // A customer sends the same long text twice (a new concatenation reference each time) just
+  // before the gateway is killed; after the restart, the second is no redelivery of the first.
+  InboundMessage first = message(kAlice, "The same long words, twice");
+  first.message_reference = "udh:17/2;";
+  EXPECT_EQ(engine->apply_inbound(first).outcome, InboundOutcome::free_text);
+  engine.reset();
+  mark_left_open(config);
+  open();
+  InboundMessage second = first;
+  second.message_reference = "udh:18/2;";
+  second.received_unix = now + 2;
+  EXPECT_EQ(engine->apply_inbound(second).outcome, InboundOutcome::free_text);
+  // The first one redelivered (its answer was cut off) repeats its reference: not applied.
+  InboundMessage again = first;
+  again.received_unix = now + 3;
+  EXPECT_EQ(engine->apply_inbound(again).outcome, InboundOutcome::duplicate);
+  EXPECT_EQ(profile_of(kAlice).unread, 2u);
+}
+
+TEST_F(EngineTest, OneLostAnswerExcusesOneCopy) {
+  InboundMessage m = message(kAlice, "Sure thing");
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  engine->note_unconfirmed_answers(now - 15, now + 1);
+  m.received_unix = now + 20;
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::duplicate);
+  // The customer says it once more: a new message, not a second redelivery.
+  m.received_unix = now + 40;
+  EXPECT_EQ(engine->apply_inbound(m).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(profile_of(kAlice).unread, 2u);
+}
+
+TEST_F(EngineTest, AnUncleanStopPutsInDoubtOnlyTheLastSecondsBeforeIt) {
+  // Texts well before the stop were answered; only those just before the last write may not
+  // have been, however soon (or late) the restart comes.
+  InboundMessage early = message(kAlice, "Early words");
+  EXPECT_EQ(engine->apply_inbound(early).outcome, InboundOutcome::free_text);
+  InboundMessage last = message(kBob, "Last words");
+  last.received_unix = now + kUncleanStopSeconds + 30;
+  EXPECT_EQ(engine->apply_inbound(last).outcome, InboundOutcome::free_text);
+  engine.reset();
+  mark_left_open(config);
+  open();
+  early.received_unix = now + kUncleanStopSeconds + 31;
+  EXPECT_EQ(engine->apply_inbound(early).outcome, InboundOutcome::free_text);
+  last.received_unix = now + kUncleanStopSeconds + 32;
+  EXPECT_EQ(engine->apply_inbound(last).outcome, InboundOutcome::duplicate);
+  EXPECT_EQ(profile_of(kAlice).unread, 2u);
+  EXPECT_EQ(profile_of(kBob).unread, 1u);
 }
 
 }  // namespace

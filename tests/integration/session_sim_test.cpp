@@ -399,7 +399,8 @@ TEST_F(SessionSim, UnansweredInboundAppliesBackPressure) {
     held->list.push_back(std::move(c));
   });
   ASSERT_TRUE(wait_until([&] { return session->stats().inbound_unanswered == 5; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // give it room to misbehave
+  // The simulator's whole window is on the socket: PDUs were there to read, and were not.
+  ASSERT_TRUE(wait_until([&] { return sim->counters().mo_pdus_sent >= 50; }));
   {
     std::lock_guard lock(held->mu);
     EXPECT_EQ(held->calls, 5);  // it stopped reading instead of piling up PDUs

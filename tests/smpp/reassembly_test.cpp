@@ -145,12 +145,47 @@ TEST(Reassembly, DuplicatesAreIgnoredButTheirTokensReturned) {
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
   AddResult d = r.add(*dup);
   EXPECT_EQ(d.outcome, PartOutcome::duplicate);
+  EXPECT_EQ(d.original_token, 1u);  // answered as the held part is
   EXPECT_FALSE(d.message);
   AddResult res = r.add(*b);
   ASSERT_TRUE(res.message);
   EXPECT_EQ(res.message->user_data, "first second");
   EXPECT_THAT(res.message->tokens, ElementsAre(1u, 3u, 2u));
   EXPECT_EQ(res.message->parts_received, 2);
+}
+
+TEST(Reassembly, AWithdrawnPartIsNoLongerHeldSoItsResendIsHeldAgain) {
+  // The part's durable copy could not be written (store full): it was refused to the SMSC,
+  // and the copy the SMSC sends again must be stored, not taken for a duplicate.
+  Reassembler r;
+  PartBuilder a(concat8(9, 3, 2) + "middle ", 1, 10);
+  PartBuilder first(concat8(9, 3, 1) + "first ", 2, 20);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  EXPECT_EQ(r.add(*first).outcome, PartOutcome::held);
+  EXPECT_TRUE(r.withdraw(*a));
+  EXPECT_FALSE(r.withdraw(*a));  // nothing left to take back
+  EXPECT_EQ(r.pending_parts(), 1u);
+  PartBuilder again(concat8(9, 3, 2) + "middle ", 3, 30);
+  EXPECT_EQ(r.add(*again).outcome, PartOutcome::held);
+  PartBuilder last(concat8(9, 3, 3) + "last", 4, 40);
+  AddResult res = r.add(*last);
+  ASSERT_TRUE(res.message);
+  EXPECT_EQ(res.message->user_data, "first middle last");
+  EXPECT_THAT(res.message->tokens, ElementsAre(2u, 3u, 4u));
+  EXPECT_EQ(res.message->first_received_ms, 20);  // the withdrawn part's time went with it
+}
+
+TEST(Reassembly, WithdrawingTheOnlyPartForgetsTheSet) {
+  Reassembler r;
+  PartBuilder a(concat8(4, 2, 1) + "alone ", 1);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  PartBuilder other(concat8(4, 2, 1) + "alone ", 9);
+  EXPECT_FALSE(r.withdraw(*other));  // another token: not the part that is held
+  EXPECT_TRUE(r.withdraw(*a));
+  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.pending_parts(), 0u);
+  EXPECT_EQ(r.bytes_held(), 0u);
+  EXPECT_THAT(r.expire(1'000'000'000), IsEmpty());
 }
 
 TEST(Reassembly, SameSeqWithOtherContentStartsANewMessage) {

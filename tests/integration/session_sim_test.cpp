@@ -31,7 +31,9 @@ class SessionSim : public ::testing::Test {
   }
   bool bound() { return session->stats().state == LinkState::bound; }
   void TearDown() override {
-    if (session) EXPECT_TRUE(stop_session(session, false));
+    if (session) {
+      EXPECT_TRUE(stop_session(session, false));
+    }
     if (sim) sim->stop();
   }
 

@@ -140,15 +140,21 @@ std::string encode_header_text(std::string_view text, std::size_t name_length) {
     if (u < 0x20 || u >= 0x7f) plain = false;
   }
   if (plain && text.find("=?") == std::string_view::npos) return std::string(text);
-  // Each encoded-word carries at most 45 bytes (60 base64 characters, 72 with its frame), and
-  // never splits a character.
+  // Lines of at most 76 characters: an encoded-word costs 12 characters besides its base64 (4
+  // per 3 bytes); the first shares its line with "Name: ", the others follow one space. A
+  // character is never split.
+  const auto bytes_for = [](std::size_t taken) {
+    const std::size_t room = kMaxLine > taken + 12 ? kMaxLine - taken - 12 : 4;
+    return std::max<std::size_t>(3, room / 4 * 3);
+  };
   std::string out;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    std::size_t end = std::min(text.size(), pos + 45);
+    const std::size_t chunk = bytes_for(out.empty() ? name_length + 2 : 1);
+    std::size_t end = std::min(text.size(), pos + chunk);
     while (end < text.size() && end > pos && is_continuation(static_cast<unsigned char>(text[end])))
       --end;
-    if (end == pos) end = std::min(text.size(), pos + 45);  // malformed UTF-8: cut anyway
+    if (end == pos) end = std::min(text.size(), pos + chunk);  // malformed UTF-8: cut anyway
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?" + base64(text.substr(pos, end - pos)) + "?=";
     pos = end;

@@ -322,13 +322,14 @@ bool Notifier::deliver(const std::vector<DigestSchedule::Entry>& batch,
 
 nlohmann::json Notifier::status_json() const {
   std::lock_guard lock(mu_);
-  nlohmann::json j{{"email_enabled", email_.enabled},
-                   {"pending_conversations", schedule_.pending()},
-                   {"sent", sent_},
-                   {"failed", failed_},
-                   {"last_sent", iso_time(last_sent_unix_)},
-                   {"last_failure", iso_time(last_failure_unix_)},
-                   {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : last_error_}};
+  nlohmann::json j{
+      {"email_enabled", email_.enabled},
+      {"pending_conversations", schedule_.pending()},
+      {"sent", sent_},
+      {"failed", failed_},
+      {"last_sent", iso_time(last_sent_unix_)},
+      {"last_failure", iso_time(last_failure_unix_)},
+      {"last_error", last_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_error_)}};
   if (const auto retry = schedule_.retry_at()) {
     const auto in =
         std::chrono::duration_cast<std::chrono::seconds>(*retry - DigestSchedule::Clock::now());

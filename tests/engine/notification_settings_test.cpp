@@ -76,8 +76,8 @@ TEST(EmailNotificationSettings, BadValuesAreNamedByKey) {
 TEST(EmailNotificationSettings, APasswordNeverGoesInClearToAnotherMachine) {
   EmailNotifications e = working();
   e.smtp_username = "twoway";
-  EXPECT_TRUE(any_contains(email_notification_errors(e),
-                           "smtp.password_file: needed with smtp.username"));
+  EXPECT_TRUE(
+      any_contains(email_notification_errors(e), "smtp.password_file: needed with smtp.username"));
   e.smtp_password_file = "/etc/twoway/smtp-password";
   e.smtp_host = "smtp.shop.example";
   EXPECT_TRUE(any_contains(email_notification_errors(e), "smtp.tls: none would send the password"));

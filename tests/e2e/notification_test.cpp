@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,6 +163,9 @@ std::string config_yaml(const std::string& dir, std::uint16_t smsc_port, std::ui
          "  socket: " +
          dir +
          "/admin.sock\n"
+         "  mode: \"0666\"\n"
+         "  roles:\n"
+         "    admin: [nobody]\n"
          "conversations:\n"
          "  quiet_hours:\n"
          "    enabled: false\n"
@@ -185,6 +189,7 @@ class Notifications : public ::testing::Test {
     sim_ = std::make_unique<SimRunner>(sc);
     ASSERT_NE(sim_->port(), 0);
     socket_ = dir_.path() + "/admin.sock";
+    ::chmod(dir_.path().c_str(), 0755);  // another user reaches the socket (role test)
   }
   void TearDown() override {
     if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
@@ -336,6 +341,21 @@ TEST_F(Notifications, SettingsChangeRecipientsAndRefuseWhatCannotWork) {
   EXPECT_EQ(no_password["ok"], false);
   EXPECT_NE(no_password["error"]["message"].get<std::string>().find("password_file"),
             std::string::npos);
+
+  // An admin edits recipients; where mail goes and which file is read as a password is the
+  // owner's (root here) to change.
+  const auto relay = admin_call_as(65534, 65534, socket_,
+                                   "settings notifications.email.smtp.host "
+                                   "mail.elsewhere.example");
+  ASSERT_TRUE(relay.has_value());
+  EXPECT_EQ((*relay)["ok"], false) << relay->dump();
+  EXPECT_EQ((*relay)["error"]["code"], "forbidden");
+  const auto digest =
+      admin_call_as(65534, 65534, socket_, "settings notifications.email.digest 15m");
+  ASSERT_TRUE(digest.has_value());
+  EXPECT_EQ((*digest)["ok"], true) << digest->dump();
+  EXPECT_EQ((*digest)["value"], "15m");
+  EXPECT_EQ(call("settings notifications.email.smtp.host")["value"], "127.0.0.1");
 
   auto to = call("settings notifications.email.to 'night@shop.example'");
   ASSERT_EQ(to["ok"], true) << to.dump();

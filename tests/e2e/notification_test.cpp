@@ -369,5 +369,28 @@ TEST_F(Notifications, SettingsChangeRecipientsAndRefuseWhatCannotWork) {
   EXPECT_EQ(call("status")["notifications"]["email_enabled"], false);
 }
 
+TEST_F(Notifications, StartTlsIsRequiredNeverSkipped) {
+  // The test relay offers no STARTTLS: with tls: starttls nothing may go out in clear.
+  SmtpSink sink(dir_.path() + "/mail", 0);
+  ASSERT_NE(sink.port(), 0);
+  start_daemon(sink.port());
+  ASSERT_EQ(call("settings notifications.email.smtp.tls starttls")["ok"], true);
+  text(kCarol, "Hello from Chicago");
+  json status;
+  ASSERT_TRUE(wait_for([&] {
+    status = call("status");
+    return status["notifications"]["failed"].is_number() && status["notifications"]["failed"] >= 1;
+  })) << status.dump()
+      << daemon_->log();
+  EXPECT_NE(daemon_->log().find("notification mail failed"), std::string::npos);
+  EXPECT_TRUE(sink.mails().empty());
+
+  // Back to plain SMTP (a relay on this machine): the waiting text goes at once.
+  ASSERT_EQ(call("settings notifications.email.smtp.tls none")["ok"], true);
+  ASSERT_TRUE(wait_mails(sink, 1)) << daemon_->log();
+  EXPECT_NE(sink.mails()[0]["text"].get<std::string>().find("> Hello from Chicago"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace twoway::e2e

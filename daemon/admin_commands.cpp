@@ -7,6 +7,8 @@
 
 #include "daemon/consent_log.hpp"
 #include "daemon/export_command.hpp"
+#include "daemon/smsc_files.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -85,6 +87,91 @@ json message_json(const engine::Message& m) {
   return j;
 }
 
+std::optional<bool> parse_bool(std::string_view v) {
+  if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
+  if (v == "false" || v == "off" || v == "no" || v == "0") return false;
+  return std::nullopt;
+}
+
+/// A whole number of seconds as the config writes durations: "5m", "90s", "2h", "1d".
+std::string duration_text(std::int64_t seconds) {
+  for (const auto& [unit, size] :
+       {std::pair<const char*, std::int64_t>{"d", 86400}, {"h", 3600}, {"m", 60}})
+    if (seconds != 0 && seconds % size == 0) return std::to_string(seconds / size) + unit;
+  return std::to_string(seconds) + "s";
+}
+
+json email_settings_json(const engine::EmailNotifications& e) {
+  return {{"enabled", e.enabled},
+          {"to", e.to},
+          {"from", e.from},
+          {"digest", duration_text(e.digest_seconds)},
+          {"smtp",
+           {{"host", e.smtp_host},
+            {"port", e.smtp_port},
+            {"tls", engine::to_string(e.smtp_tls)},
+            {"username", e.smtp_username},
+            {"password_file", e.smtp_password_file}}}};
+}
+
+/// Applies `notifications.email.KEY = value`; returns a problem or "". The whole settings are
+/// checked afterwards (engine::email_notification_errors).
+std::string set_email_setting(engine::EmailNotifications& e, std::string_view key,
+                              std::string_view value) {
+  if (key == "enabled") {
+    auto b = parse_bool(value);
+    if (!b) return "expected true or false";
+    e.enabled = *b;
+    return "";
+  }
+  if (key == "to") return e.to = split_list(value), "";
+  if (key == "from") return e.from = value, "";
+  if (key == "digest") {
+    const auto d = parse_duration(value);
+    if (!d || d->count() % 1000 != 0) return "expected a duration like 5m, 90s or 1h";
+    e.digest_seconds = d->count() / 1000;
+    return "";
+  }
+  if (key == "smtp.host") return e.smtp_host = value, "";
+  if (key == "smtp.port") {
+    const std::string v(value);
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > 65535) return "expected a port from 1 to 65535";
+    e.smtp_port = static_cast<std::uint32_t>(n);
+    return "";
+  }
+  if (key == "smtp.tls") {
+    const auto tls = engine::parse_smtp_tls(value);
+    if (!tls) return "expected none, starttls or implicit";
+    e.smtp_tls = *tls;
+    return "";
+  }
+  if (key == "smtp.username") return e.smtp_username = value, "";
+  if (key == "smtp.password_file") return e.smtp_password_file = value, "";
+  return "unknown setting";
+}
+
+/// The relay settings decide where mail goes and which file twowayd reads as a password, then
+/// hands to that relay: the owner's to change.
+std::optional<AdminError> email_setting_refusal(std::string_view key, const Caller& caller) {
+  if (key.starts_with("notifications.email.smtp.") && caller.role < Role::owner)
+    return error("forbidden",
+                 "the mail relay settings (notifications.email.smtp.*) need the "
+                 "owner role");
+  return std::nullopt;
+}
+
+/// With a username, the password file must be one twowayd can read: checked when a mail
+/// setting changes, as --check-config does for the file.
+std::string email_password_problem(std::string_view key, const engine::EmailNotifications& e) {
+  if (!key.starts_with("notifications.email.") || e.smtp_username.empty() ||
+      e.smtp_password_file.empty())
+    return "";
+  auto read = read_password_file(e.smtp_password_file);
+  return read.problem.empty() ? "" : "notifications.email.smtp.password_file: " + read.problem;
+}
+
 json settings_json(const engine::Settings& s) {
   json custom = json::array();
   for (const auto& c : s.keywords.custom)
@@ -122,18 +209,11 @@ json settings_json(const engine::Settings& s) {
         {"rules", rules}}},
       {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
       {"notifications",
-       {{"enabled", s.notifications.enabled},
-        {"email", s.notifications.email},
+       {{"email", email_settings_json(s.notifications.email)},
         {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
       {"link_shortening",
        {{"enabled", s.link_shortening.enabled}, {"domain", s.link_shortening.domain}}},
   };
-}
-
-std::optional<bool> parse_bool(std::string_view v) {
-  if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
-  if (v == "false" || v == "off" || v == "no" || v == "0") return false;
-  return std::nullopt;
 }
 
 /// Applies `key = value` to `s`; returns a problem or "".
@@ -182,8 +262,8 @@ std::string set_setting(engine::Settings& s, std::string_view key, std::string_v
     return "";
   }
   if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
-  if (key == "notifications.enabled") return boolean(s.notifications.enabled);
-  if (key == "notifications.email") return s.notifications.email = value, "";
+  if (key.starts_with("notifications.email."))
+    return set_email_setting(s.notifications.email, key.substr(20), value);
   if (key == "notifications.waiting_threshold_seconds")
     return seconds(s.notifications.waiting_threshold_seconds);
   if (key == "link_shortening.enabled") return boolean(s.link_shortening.enabled);
@@ -346,7 +426,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                         const auto [up, all] = ctx.gateway.binds_up();
                         const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - ctx.started);
-                        return json{{"version", ctx.version},
+                        json status{{"version", ctx.version},
                                     {"uptime_seconds", uptime.count()},
                                     {"healthy", ctx.engine.healthy()},
                                     {"binds_up", up},
@@ -355,6 +435,9 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                     {"outbox_depth", stats.outbox_due + stats.outbox_in_flight},
                                     {"reassembly_pending", ctx.gateway.reassembly_pending()},
                                     {"map_size_bytes", ctx.engine.map_size()}};
+                        if (ctx.notifications_status)
+                          status["notifications"] = ctx.notifications_status();
+                        return status;
                       }),
                       false, "daemon version, uptime, binds and outbox"});
 
@@ -618,7 +701,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command(
       {"settings", "settings [KEY] [VALUE...]", Role::admin,
        on_pool(pool,
-               [&engine](const Args& args, const Caller&) -> CommandResult {
+               [&engine](const Args& args, const Caller& caller) -> CommandResult {
                  auto current = engine.settings();
                  if (args.positional.empty()) return json{{"settings", settings_json(current)}};
                  const auto& key = args.positional[0];
@@ -628,8 +711,12 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                    if (value == nullptr) return error("not_found", "no setting " + key);
                    return json{{"key", key}, {"value", *value}};
                  }
+                 if (auto refusal = email_setting_refusal(key, caller)) return *refusal;
                  if (auto problem = set_setting(current, key, rest(args, 1)); !problem.empty())
                    return error("bad_request", key + ": " + problem);
+                 if (auto problem = email_password_problem(key, current.notifications.email);
+                     !problem.empty())
+                   return error("bad_request", problem);
                  if (auto problems = engine.set_settings(current); !problems.empty()) {
                    std::string message;
                    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
@@ -710,7 +797,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          if (auto filter = args.value("events")) {
            for (const auto& e : split_list(*filter)) {
              if (e != "inbound" && e != "outbound" && e != "consent" && e != "receipt" &&
-                 e != "profile" && e != "settings")
+                 e != "profile" && e != "settings" && e != "notification")
                return error("bad_request", "unknown event type " + e);
            }
            // Filtered streams get their own subscription that drops other types.

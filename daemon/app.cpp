@@ -20,8 +20,10 @@
 #include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/metrics_text.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -56,6 +58,20 @@ void log_diff(const ConfigDiff& d) {
 int minutes_of(std::string_view hhmm, int fallback) {
   if (hhmm.size() != 5 || hhmm[2] != ':') return fallback;
   return ((hhmm[0] - '0') * 10 + (hhmm[1] - '0')) * 60 + (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+}
+
+// conversations.notifications.email in the engine's terms (checked by the loader).
+void set_email_notifications(const ConversationsConfig& c, engine::EmailNotifications& e) {
+  const auto& m = c.notifications.email;
+  e.enabled = m.enabled;
+  e.to = m.to;
+  e.from = m.from;
+  e.digest_seconds = std::chrono::duration_cast<std::chrono::seconds>(m.digest).count();
+  e.smtp_host = m.smtp_host;
+  e.smtp_port = static_cast<std::uint32_t>(m.smtp_port);
+  e.smtp_tls = engine::parse_smtp_tls(m.smtp_tls).value_or(engine::SmtpTls::none);
+  e.smtp_username = m.smtp_username;
+  e.smtp_password_file = m.smtp_password_file;
 }
 
 }  // namespace
@@ -151,8 +167,7 @@ engine::EngineConfig engine_config(const Config& config) {
     else
       rules.push_back(std::move(rule));
   }
-  s.notifications.enabled = c.notifications.enabled;
-  if (!c.notifications.email.empty()) s.notifications.email = c.notifications.email.front();
+  set_email_notifications(c, s.notifications.email);
   s.link_shortening.enabled = c.link_shortening.enabled;
   s.link_shortening.domain = c.link_shortening.domain;
   return e;
@@ -167,6 +182,11 @@ std::vector<std::string> config_notes(const Config& config) {
     if (n.starts_with("answers.")) n.replace(0, 8, "replies.");
     n.insert(0, "conversations.");
   }
+  if (config.conversations.notifications.legacy_form)
+    notes.emplace_back(
+        "conversations.notifications: the old form (enabled, email: [addresses]) is read as "
+        "email.enabled and email.to; write `email: {enabled: true, to: [...], from: ..., smtp: "
+        "{...}}` instead");
   return notes;
 }
 
@@ -246,8 +266,16 @@ int run_daemon(Config config, const AppOptions& options) {
     return problems;
   };
 
+  // Email notifications on their own thread, fed by the change feed below.
+  NotifierOptions notifier_options;
+  notifier_options.publish = [&events](const nlohmann::json& event) {
+    if (events.subscribers() > 0) events.publish(event);
+  };
+  Notifier mailer(*engine, std::move(notifier_options));
+
   AdminContext ctx{*engine, gateway, events, options.version};
-  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin); };
+  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin) + mailer.metrics_text(); };
+  ctx.notifications_status = [&] { return mailer.status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
@@ -256,12 +284,15 @@ int run_daemon(Config config, const AppOptions& options) {
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
       gateway.kick();
     if (events.subscribers() > 0) events.publish(event_json(e));
+    mailer.on_event(e);
   });
+  mailer.start();
 
   if (auto ec = admin.start()) {
     spdlog::critical("admin socket path={} cannot be opened: {}", config.admin.socket,
                      ec.message());
     engine->unsubscribe(subscription);
+    mailer.stop();
     return 1;
   }
   // Optional Prometheus listener on a loopback address (the same text as `metrics`).
@@ -273,6 +304,7 @@ int run_daemon(Config config, const AppOptions& options) {
                        config.metrics.http_listen, ec.message());
       admin.stop();
       engine->unsubscribe(subscription);
+      mailer.stop();
       return 1;
     }
   }
@@ -400,6 +432,7 @@ int run_daemon(Config config, const AppOptions& options) {
   status_timer.cancel();
   admin.stop();
   engine->unsubscribe(subscription);
+  mailer.stop();
   admin_pool.join();
   engine->flush();
   if (storage_failed) {

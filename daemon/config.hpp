@@ -202,8 +202,19 @@ struct ConversationsConfig {
     std::vector<FrequencyCapRule> rules;  ///< on top of the built-in florida and oklahoma
   } frequency_caps;
   struct {
-    bool enabled = false;
-    std::vector<std::string> email;
+    struct {
+      bool enabled = false;
+      std::vector<std::string> to;
+      std::string from;
+      Millis digest{300000};  ///< at most one mail per interval; the first at once
+      std::string smtp_host = "127.0.0.1";
+      int smtp_port = 25;
+      std::string smtp_tls = "none";  ///< none | starttls | implicit
+      std::string smtp_username;
+      std::string smtp_password_file;
+    } email;
+    /// The file used the form of earlier builds (`enabled`, `email` as a list of addresses).
+    bool legacy_form = false;
   } notifications;
   struct {
     bool enabled = false;

@@ -606,8 +606,10 @@ void encode(const Settings& s, std::string& out) {
     put_list(w, rule.area_codes_or_regions);
     put_window(w, rule.window);
   }
-  w.boolean(s.notifications.enabled);
-  w.str(s.notifications.email);
+  // The email settings have their own record (notification_settings.cpp); this slot keeps the
+  // first recipient where earlier builds kept their one address.
+  w.boolean(s.notifications.email.enabled);
+  w.str(s.notifications.email.to.empty() ? std::string() : s.notifications.email.to.front());
   w.svarint(s.notifications.waiting_threshold_seconds);
   w.boolean(s.link_shortening.enabled);
   w.str(s.link_shortening.domain);
@@ -664,8 +666,11 @@ bool decode(std::string_view in, Settings& s) {
     }
   }
   if (r.more()) {
-    s.notifications.enabled = r.boolean();
-    s.notifications.email = r.str();
+    // Earlier builds kept one address and an `enabled` that only meant a watch event: the
+    // address becomes the recipient when none is configured; mail stays as configured.
+    (void)r.boolean();
+    if (std::string legacy = r.str(); !legacy.empty() && s.notifications.email.to.empty())
+      s.notifications.email.to = {std::move(legacy)};
     s.notifications.waiting_threshold_seconds =
         r.svarint(s.notifications.waiting_threshold_seconds);
   }

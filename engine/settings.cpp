@@ -2,6 +2,7 @@
 #include "engine/settings.hpp"
 
 #include "engine/frequency_caps.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 
@@ -29,6 +30,7 @@ Settings read_settings(const Txn& txn, const Store& store, const Settings& initi
     Settings decoded = initial;
     if (records::decode(*v, decoded)) s = std::move(decoded);
   }
+  read_email_notifications(txn, store, s.notifications.email);
   return s;
 }
 
@@ -40,6 +42,7 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings) {
   std::string buf;
   records::encode(settings, buf);
   txn.put(store.settings, kSettingsKey, buf);
+  write_email_notifications(txn, store, settings.notifications.email);
 }
 
 std::vector<std::string> settings_errors(const Settings& s) {
@@ -79,6 +82,7 @@ std::vector<std::string> settings_errors(const Settings& s) {
   for (auto& e : quiet_hours_config_errors(s.quiet_hours)) errors.push_back("quiet_hours: " + e);
   for (auto& e : frequency_caps_config_errors(s.frequency_caps))
     errors.push_back("frequency_caps: " + e);
+  for (auto& e : email_notification_errors(s.notifications.email)) errors.push_back(std::move(e));
   if (s.notifications.waiting_threshold_seconds < 0)
     errors.push_back("notifications.waiting_threshold: must not be negative");
   if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");

@@ -82,9 +82,26 @@ struct KeywordAnswers {
   std::string help;
 };
 
-struct NotificationSettings {
+// How the mail relay is reached: plain SMTP, SMTP upgraded with STARTTLS (refused when the
+// server does not offer it), or TLS from the first byte (SMTPS, usually port 465).
+enum class SmtpTls : std::uint8_t { none = 0, starttls = 1, implicit = 2 };
+
+// Email to staff when customers write (daemon/notifier.*): the first new free text of a quiet
+// inbox at once, then at most one digest per `digest_seconds`.
+struct EmailNotifications {
   bool enabled = false;
-  std::string email;
+  std::vector<std::string> to;  // addr-spec each ("owner@shop.example")
+  std::string from;
+  std::int64_t digest_seconds = 300;
+  std::string smtp_host = "127.0.0.1";
+  std::uint32_t smtp_port = 25;
+  SmtpTls smtp_tls = SmtpTls::none;
+  std::string smtp_username;       // "" = no authentication
+  std::string smtp_password_file;  // first line is the password, read at each mail
+};
+
+struct NotificationSettings {
+  EmailNotifications email;
   std::int64_t waiting_threshold_seconds = 3600;
 };
 

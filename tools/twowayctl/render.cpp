@@ -394,6 +394,19 @@ std::string render_smscs(const json& reply) {
   return table({"SMSC", "BIND", "STATE", "WINDOW", "QUEUE"}, rows);
 }
 
+/// "email notifications: on, 12 sent, 1 failed, 0 waiting; last failure ...: REASON".
+std::string render_notifications(const json& n) {
+  const bool on = n.value("email_enabled", false);
+  std::string out = std::string("email notifications: ") + (on ? "on" : "off");
+  out += ", " + text_of(n, "sent") + " sent, " + text_of(n, "failed") + " failed, " +
+         text_of(n, "pending_conversations") + " waiting";
+  if (auto last = text_of(n, "last_sent"); !last.empty()) out += "; last sent " + last;
+  if (auto error = text_of(n, "last_error"); !error.empty())
+    out += "; last failure " + text_of(n, "last_failure") + ": " + error;
+  if (auto next = text_of(n, "next_attempt"); !next.empty()) out += "; next attempt " + next;
+  return sanitize(out) + "\n";
+}
+
 std::string render_status(const json& reply) {
   std::string out = "twowayd";
   if (auto v = text_of(reply, "version"); !v.empty()) out += " " + v;
@@ -404,6 +417,8 @@ std::string render_status(const json& reply) {
     out += ", outbox " + text_of(reply, "outbox_depth");
   }
   out += "\n";
+  if (reply.is_object() && reply.contains("notifications") && reply["notifications"].is_object())
+    out += render_notifications(reply["notifications"]);
   if (reply.is_object() && reply.contains("smscs")) out += "\n" + render_smscs(reply);
   return out;
 }

@@ -18,6 +18,7 @@ struct ReplyRequest {
   std::string text;
   std::string agent;
   bool override_quiet_hours = false;
+  bool no_shorten = false;  // leave the links as written (link shortening)
   std::int64_t now = 0;
 };
 
@@ -30,6 +31,7 @@ struct SendRequest {
   std::string text;
   MessageKind kind = MessageKind::campaign;  // campaign or flow
   std::string source;                        // which system sent it (kept as the agent field)
+  bool no_shorten = false;                   // leave the links as written (link shortening)
   std::int64_t now = 0;
 };
 

@@ -261,8 +261,7 @@ int run_daemon(Config config, const AppOptions& options) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
       gateway.kick();
-    if (e.type == engine::EventType::settings && link_settings_changed)
-      link_settings_changed();
+    if (e.type == engine::EventType::settings && link_settings_changed) link_settings_changed();
     if (events.subscribers() > 0) events.publish(event_json(e));
   });
 
@@ -296,9 +295,7 @@ int run_daemon(Config config, const AppOptions& options) {
         "link_shortening.listen is fixed",
         link_listen(), ec.message());
   }
-  link_settings_changed = [&] {
-    boost::asio::post(io, [&] { links.apply(link_listen()); });
-  };
+  link_settings_changed = [&] { boost::asio::post(io, [&] { links.apply(link_listen()); }); };
   gateway.start();
 
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.

@@ -206,7 +206,7 @@ struct ConversationsConfig {
     std::vector<std::string> email;
   } notifications;
   struct {
-    bool enabled = true;  ///< takes effect once a domain is set
+    bool enabled = true;         ///< takes effect once a domain is set
     bool enabled_given = false;  ///< `enabled` was written in the file
     std::string domain;
     std::string listen = "127.0.0.1:8080";

@@ -381,8 +381,9 @@ void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& c
             "needs conversations.link_shortening.domain (the short links' host name)");
   }
   if (!ls.domain.empty() && !engine::valid_link_domain(ls.domain)) {
-    L.error(mark_of("domain"), "conversations.link_shortening.domain",
-            "'" + ls.domain + "' is not a host name (like go.shop.example: no https://, port or path)");
+    L.error(
+        mark_of("domain"), "conversations.link_shortening.domain",
+        "'" + ls.domain + "' is not a host name (like go.shop.example: no https://, port or path)");
   }
   if (ls.listen.empty() ? (ls.enabled && !ls.domain.empty())
                         : !engine::valid_listen_address(ls.listen)) {

@@ -2,6 +2,7 @@
 // click timer, one per connection.
 #include "daemon/link_server.hpp"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -207,8 +208,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       ++state_->counters.bad_requests;
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
-        respond_error(http::status::request_header_fields_too_large,
-                      "Request header too large\n", 11);
+        respond_error(http::status::request_header_fields_too_large, "Request header too large\n",
+                      11);
       else if (ec == http::error::body_limit || ec == http::error::unexpected_body)
         respond_error(http::status::payload_too_large, "No request body is accepted\n", 11);
       else
@@ -246,8 +247,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = req.method() == http::verb::head;
     if (!state_->limiter.take(client(req))) {
       ++state_->counters.rate_limited;
-      auto res = text_response(http::status::too_many_requests, "Too many requests\n", version,
-                               head);
+      auto res =
+          text_response(http::status::too_many_requests, "Too many requests\n", version, head);
       res.set(http::field::retry_after, "1");
       send(std::move(res), false);
       return;
@@ -290,7 +291,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res.set(http::field::server, "twoway");
     res.set(http::field::content_type, "text/plain; charset=utf-8");
     res.set(http::field::cache_control, "no-store");
-    res.set(http::field::referrer_policy, "no-referrer");
+    res.set("Referrer-Policy", "no-referrer");
     const std::size_t length = body.size();
     if (!head) res.body() = std::move(body);
     res.prepare_payload();
@@ -306,21 +307,41 @@ class Session : public std::enable_shared_from_this<Session> {
     res.keep_alive(keep_alive);
     auto msg = std::make_shared<http::response<http::string_body>>(std::move(res));
     stream_.expires_after(state_->options.request_timeout);
-    http::async_write(stream_, *msg,
-                      [self = shared_from_this(), msg, keep_alive](beast::error_code ec,
-                                                                   std::size_t) {
-                        if (ec || !keep_alive) {
-                          self->close();
-                          return;
-                        }
-                        self->read();
-                      });
+    http::async_write(
+        stream_, *msg,
+        [self = shared_from_this(), msg, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive) {
+            self->close();
+            return;
+          }
+          self->read();
+        });
   }
 
+  /// A graceful close: the answer is complete, then what the client still sends (the rest of
+  /// a refused request, pipelined requests) is read and dropped, at most 1 MiB or 2 s, so the
+  /// kernel does not reset the connection before the client has read the answer.
   void close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    if (ec) {
+      stream_.close();
+      return;
+    }
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > (std::size_t{1} << 20)) {
+                                self->stream_.close();
+                                return;
+                              }
+                              self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -329,6 +350,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   unsigned served_ = 0;
+  std::array<char, 4096> scratch_;
+  std::size_t drained_ = 0;
 };
 
 }  // namespace
@@ -338,8 +361,7 @@ void LinkServer::State::accept() {
       asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
         if (!ec) {
-          const bool overloaded =
-              self->connections.fetch_add(1) >= self->options.max_connections;
+          const bool overloaded = self->connections.fetch_add(1) >= self->options.max_connections;
           std::make_shared<Session>(std::move(socket), self, overloaded)->start();
         } else {
           spdlog::warn("link redirects: accept failed: {}", ec.message());
@@ -382,10 +404,9 @@ std::error_code LinkServer::listen(const std::string& address) {
   const auto bound = s.acceptor.local_endpoint(bec);
   {
     std::lock_guard lock(s.address_mu);
-    s.local = bound.address().is_v6() ? "[" + bound.address().to_string() + "]:" +
-                                            std::to_string(bound.port())
-                                      : bound.address().to_string() + ":" +
-                                            std::to_string(bound.port());
+    s.local = bound.address().is_v6()
+                  ? "[" + bound.address().to_string() + "]:" + std::to_string(bound.port())
+                  : bound.address().to_string() + ":" + std::to_string(bound.port());
   }
   s.stopping = false;
   if (!s.timer_running) {

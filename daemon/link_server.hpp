@@ -20,7 +20,7 @@
 namespace twoway::daemon {
 
 struct LinkServerOptions {
-  std::size_t max_connections = 256;  // beyond: 503 and close
+  std::size_t max_connections = 256;                 // beyond: 503 and close
   std::chrono::milliseconds request_timeout{10000};  // to send one request's header
   std::size_t header_limit = 8192;                   // bytes; larger: 431 and close
   unsigned max_requests_per_connection = 100;

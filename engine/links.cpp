@@ -175,10 +175,11 @@ std::vector<FoundLink> find_links(std::string_view text) {
     std::size_t j = host_at;
     while (j < text.size() && !stops_address(text[j])) ++j;
     const std::size_t end = trim_end(text, i, j);
-    const std::string_view host = end > host_at ? host_of(text.substr(host_at, end - host_at))
-                                                : std::string_view{};
+    const std::string_view host =
+        end > host_at ? host_of(text.substr(host_at, end - host_at)) : std::string_view{};
     bool ok = usable_host(host);
     // "www.example" alone is a word, not an address: a bare one needs www.NAME.TLD.
+    if (ok && bare) ok = host.size() > 4 && starts_with_ci(host, 0, "www.");
     if (ok && bare) {
       const std::string_view name = host.substr(4);
       const auto dot = name.find('.');

@@ -57,7 +57,7 @@ inline constexpr std::string_view kLinkAlphabet =
 // A stored short link (types.hpp).
 using LinkRecord = ShortLink;
 
-void encode(const LinkRecord& r, std::string& out);        // the code is the key, not stored
+void encode(const LinkRecord& r, std::string& out);             // the code is the key, not stored
 [[nodiscard]] bool decode(std::string_view in, LinkRecord& r);  // leaves r.code as it is
 
 // What shortening made of a text: the text to send and the links to store with its message.

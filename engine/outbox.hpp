@@ -22,7 +22,7 @@ struct OutboundRequest {
   std::int64_t now = 0;
   std::int64_t due = 0;  // > now: held until then (quiet hours)
   std::string agent;
-  std::string purpose;  // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+  std::string purpose;      // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
   bool no_shorten = false;  // leave the links as written (link shortening, links.hpp)
 };
 

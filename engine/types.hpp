@@ -93,7 +93,7 @@ struct NotificationSettings {
 struct LinkShortening {
   bool enabled = false;  // only with a domain (settings_errors)
   std::string domain;
-  std::string listen = "127.0.0.1:8080";    // HOST:PORT of the redirect listener
+  std::string listen = "127.0.0.1:8080";     // HOST:PORT of the redirect listener
   std::int64_t expiry_seconds = 90 * 86400;  // a link answers 410 Gone after this
 };
 

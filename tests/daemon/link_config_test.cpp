@@ -19,8 +19,8 @@ std::string all_errors(const LoadResult& r) {
 }
 
 TEST(LinkConfig, OnOnceADomainIsSet) {
-  auto r = load_config_text(
-      "conversations:\n  link_shortening:\n    domain: go.shop.example\n", "t.yaml");
+  auto r = load_config_text("conversations:\n  link_shortening:\n    domain: go.shop.example\n",
+                            "t.yaml");
   ASSERT_TRUE(r.ok()) << all_errors(r);
   const auto e = engine_config(*r.config);
   const auto& l = e.initial_settings.link_shortening;

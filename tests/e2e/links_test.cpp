@@ -225,8 +225,8 @@ TEST_F(LinksEndToEnd, AReplysLinkRedirectsAndItsClicksShowInTheThread) {
   EXPECT_EQ(run("curl -s -o /dev/null --max-time 10 -w '%{http_code}' -X DELETE '" + base_ + "/" +
                 code + "'"),
             "405");
-  const std::string post = raw_http(port_, "POST /" + code +
-                                               " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  const std::string post =
+      raw_http(port_, "POST /" + code + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(post.rfind("HTTP/1.1 405", 0), 0u) << post;
   EXPECT_NE(post.find("Allow: GET, HEAD"), std::string::npos) << post;
 }

@@ -63,7 +63,34 @@ TEST(FindLinks, WhatIsNotAnAddress) {
   EXPECT_TRUE(found("xhttps://shop.example").empty());
   EXPECT_TRUE(found("https://_bad_/x").empty());
   EXPECT_TRUE(found("www.").empty());
+  EXPECT_TRUE(found("Try www. or www.. or www.a. later").empty());
+  EXPECT_TRUE(found("http://.").empty());
   EXPECT_TRUE(found("").empty());
+}
+
+TEST(FindLinks, AnyTextIsSafe) {
+  // Pieces of addresses in every order: no exception, every address inside the text, in order,
+  // starting with a scheme or www.
+  const std::vector<std::string> pieces = {"www.", "http://", "https://", ".",       "a", "(",
+                                           ")",    "/",       " ",        "?",       "!", "@",
+                                           "[",    "]",       ":",        "\xc3\xa9"};
+  std::uint32_t seed = 12345;
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    for (int i = 0; i < 8; ++i) {
+      seed = seed * 1103515245 + 12345;
+      text += pieces[(seed >> 16) % pieces.size()];
+    }
+    std::size_t end = 0;
+    for (const auto& f : find_links(text)) {
+      ASSERT_GE(f.pos, end) << text;
+      ASSERT_LE(f.pos + f.len, text.size()) << text;
+      end = f.pos + f.len;
+      const std::string_view a = std::string_view(text).substr(f.pos, f.len);
+      EXPECT_TRUE(a.starts_with("www.") || a.starts_with("http://") || a.starts_with("https://"))
+          << text;
+    }
+  }
 }
 
 TEST(FindLinks, BareWwwLeadsToHttp) {
@@ -230,8 +257,9 @@ TEST_F(LinkEngineTest, ShortDomainLinksAndNoShortenAreLeftAlone) {
 
   const auto r = engine->reply({kAlice, text, "ann", false, now});
   ASSERT_TRUE(r.ok());
-  EXPECT_TRUE(r.text.starts_with("Already short: https://go.acme.example/AbCdEfGh and "
-                                 "https://go.acme.example/"))
+  EXPECT_TRUE(
+      r.text.starts_with("Already short: https://go.acme.example/AbCdEfGh and "
+                         "https://go.acme.example/"))
       << r.text;
   const auto codes = short_codes(r.text);
   ASSERT_EQ(codes.size(), 2u);
@@ -256,8 +284,9 @@ TEST_F(LinkEngineTest, CampaignsAutoRepliesAndKeywordAnswersAreShortenedToo) {
   Settings s = engine->settings();
   s.auto_responder.mode = AutoResponderMode::all;
   s.auto_responder.message = "Thanks! Hours: https://shop.example/hours";
-  s.answers.help = "Acme: help at https://shop.example/help. Msg freq varies. Msg & data rates "
-                   "may apply. Reply STOP to cancel.";
+  s.answers.help =
+      "Acme: help at https://shop.example/help. Msg freq varies. Msg & data rates "
+      "may apply. Reply STOP to cancel.";
   ASSERT_TRUE(engine->set_settings(s).empty());
   subscribe_number(kBob);
   text(kBob, "hello there");

@@ -331,9 +331,7 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
           const long long clicks = int_of(l, "clicks");
           line += indent + "link " + sanitize(text_of(l, "short")) + " -> " +
                   sanitize(text_of(l, "url")) + "  " + std::to_string(clicks) +
-                  (clicks == 1 ? " click" : " clicks") +
-                  "
-                  ";
+                  (clicks == 1 ? " click" : " clicks") + "\n";
         }
       }
     }

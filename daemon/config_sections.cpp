@@ -368,7 +368,9 @@ namespace {
 void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv) {
   auto& ls = cv.link_shortening;
   const MapView links = L.section(conv, "link_shortening");
-  ls.enabled_given = L.get(links, "enabled", ls.enabled);
+  L.get(links, "enabled", ls.enabled);  // the table's default when absent: true
+  const Entry* enabled = links.find("enabled");
+  ls.enabled_given = enabled != nullptr && !enabled->value.IsNull();
   L.get(links, "domain", ls.domain);
   L.get(links, "listen", ls.listen);
   L.get(links, "expiry", ls.expiry);

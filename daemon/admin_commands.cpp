@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "daemon/config.hpp"
 #include "daemon/consent_log.hpp"
 #include "daemon/export_command.hpp"
 #include "daemon/smsc_files.hpp"
@@ -170,6 +171,47 @@ std::string email_password_problem(std::string_view key, const engine::EmailNoti
     return "";
   auto read = read_password_file(e.smtp_password_file);
   return read.problem.empty() ? "" : "notifications.email.smtp.password_file: " + read.problem;
+json link_shortening_json(const engine::LinkShortening& l) {
+  return {{"enabled", l.enabled},
+          {"domain", l.domain},
+          {"listen", l.listen},
+          {"expiry", duration_text(l.expiry_seconds)}};
+}
+
+/// link_shortening.KEY = value; a problem or "". Setting a domain where there was none turns
+/// shortening on (it is on by default once a domain is set).
+std::string set_link_setting(engine::LinkShortening& l, std::string_view key,
+                             std::string_view value) {
+  if (key == "link_shortening.enabled") {
+    const auto b = parse_bool(value);
+    if (!b) return "expected true or false";
+    l.enabled = *b;
+    return "";
+  }
+  if (key == "link_shortening.domain") {
+    if (l.domain.empty() && !value.empty()) l.enabled = true;
+    l.domain = value;
+    return "";
+  }
+  if (key == "link_shortening.listen") return l.listen = value, "";
+  if (key == "link_shortening.expiry") {
+    const auto d = parse_duration(value);
+    if (!d || d->count() % 1000 != 0) return "expected a duration like 90d, 12h, 30m or 45s";
+    l.expiry_seconds = d->count() / 1000;
+    return "";
+  }
+  return "unknown setting";
+}
+
+/// A message's short links: where each leads, its short form, clicks and expiry.
+json links_json(const std::vector<engine::ShortLink>& links) {
+  json out = json::array();
+  for (const auto& l : links)
+    out.push_back({{"short", "https://" + l.domain + "/" + l.code},
+                   {"url", l.url},
+                   {"clicks", l.clicks},
+                   {"expires", iso_time(l.expires)}});
+  return out;
 }
 
 json settings_json(const engine::Settings& s) {
@@ -211,8 +253,7 @@ json settings_json(const engine::Settings& s) {
       {"notifications",
        {{"email", email_settings_json(s.notifications.email)},
         {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
-      {"link_shortening",
-       {{"enabled", s.link_shortening.enabled}, {"domain", s.link_shortening.domain}}},
+      {"link_shortening", link_shortening_json(s.link_shortening)},
   };
 }
 
@@ -266,8 +307,7 @@ std::string set_setting(engine::Settings& s, std::string_view key, std::string_v
     return set_email_setting(s.notifications.email, key.substr(20), value);
   if (key == "notifications.waiting_threshold_seconds")
     return seconds(s.notifications.waiting_threshold_seconds);
-  if (key == "link_shortening.enabled") return boolean(s.link_shortening.enabled);
-  if (key == "link_shortening.domain") return s.link_shortening.domain = value, "";
+  if (key.starts_with("link_shortening.")) return set_link_setting(s.link_shortening, key, value);
   return "unknown setting";
 }
 
@@ -336,7 +376,11 @@ CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
   json j{{"number", engine.normalize(number)},
          {"outbox_id", r.outbox_id},
          {"seq", r.seq},
-         {"held", r.held}};
+         {"held", r.held},
+         {"text", r.text},
+         {"segments", r.segments},
+         {"encoding", engine::to_string(r.encoding)},
+         {"credits", r.credits}};
   if (r.held) {
     j["due"] = iso_time(r.due_unix);
     j["hold_reason"] = r.hold_reason;
@@ -516,7 +560,12 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          if (h.response_time_seconds >= 0)
            header["response_time_seconds"] = h.response_time_seconds;
          json messages = json::array();
-         for (const auto& m : page.messages) messages.push_back(message_json(m));
+         for (const auto& m : page.messages) {
+           json j = message_json(m);
+           if (auto l = page.links.find(m.id); l != page.links.end())
+             j["links"] = links_json(l->second);
+           messages.push_back(std::move(j));
+         }
          return json{{"header", std::move(header)},
                      {"messages", std::move(messages)},
                      {"next_cursor", page.next_cursor ? json(page.next_cursor) : json(nullptr)}};
@@ -524,7 +573,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        false, "one conversation: header and messages"});
 
   server.add_command(
-      {"reply", "reply [--override-quiet-hours] NUMBER TEXT...", Role::manager,
+      {"reply", "reply [--override-quiet-hours] [--no-shorten] NUMBER TEXT...", Role::manager,
        on_pool(pool,
                [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
                  engine::ReplyRequest req;
@@ -532,6 +581,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  req.text = rest(args, 1);
                  req.agent = caller.user;
                  req.override_quiet_hours = args.has("override-quiet-hours");
+                 req.no_shorten = args.has("no-shorten");
                  req.now = now_unix();
                  auto r = engine.reply(std::move(req));
                  if (r.ok()) gateway.kick();
@@ -677,7 +727,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   register_export_command(server, engine);
 
   server.add_command(
-      {"send", "send --kind KIND NUMBER TEXT...", Role::admin,
+      {"send", "send --kind KIND [--no-shorten] NUMBER TEXT...", Role::admin,
        on_pool(pool,
                [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
                  engine::SendRequest req;
@@ -691,6 +741,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  req.number = args.positional[0];
                  req.text = rest(args, 1);
                  req.source = caller.user;
+                 req.no_shorten = args.has("no-shorten");
                  req.now = now_unix();
                  auto r = engine.send(std::move(req));
                  if (r.ok()) gateway.kick();

@@ -17,6 +17,7 @@
 #include "daemon/admin_commands.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
+#include "daemon/link_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/metrics_text.hpp"
@@ -168,8 +169,12 @@ engine::EngineConfig engine_config(const Config& config) {
       rules.push_back(std::move(rule));
   }
   set_email_notifications(c, s.notifications.email);
-  s.link_shortening.enabled = c.link_shortening.enabled;
+  // On by default once a domain is set.
+  s.link_shortening.enabled = c.link_shortening.enabled && !c.link_shortening.domain.empty();
   s.link_shortening.domain = c.link_shortening.domain;
+  s.link_shortening.listen = c.link_shortening.listen;
+  s.link_shortening.expiry_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(c.link_shortening.expiry).count();
   return e;
 }
 
@@ -279,10 +284,12 @@ int run_daemon(Config config, const AppOptions& options) {
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
+  std::function<void()> link_settings_changed;  // set once the link server exists
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
       gateway.kick();
+    if (e.type == engine::EventType::settings && link_settings_changed) link_settings_changed();
     if (events.subscribers() > 0) events.publish(event_json(e));
     mailer.on_event(e);
   });
@@ -308,6 +315,19 @@ int run_daemon(Config config, const AppOptions& options) {
       return 1;
     }
   }
+  // The short-link redirects: listening while a short domain is set (settings may change it).
+  LinkServer links(io, *engine);
+  auto link_listen = [&] {
+    const auto ls = engine->settings().link_shortening;
+    return ls.domain.empty() ? std::string() : ls.listen;
+  };
+  if (auto ec = links.listen(link_listen())) {
+    spdlog::error(
+        "link redirects: cannot listen on {}: {}: short links do not redirect until "
+        "link_shortening.listen is fixed",
+        link_listen(), ec.message());
+  }
+  link_settings_changed = [&] { boost::asio::post(io, [&] { links.apply(link_listen()); }); };
   gateway.start();
 
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
@@ -323,6 +343,7 @@ int run_daemon(Config config, const AppOptions& options) {
     (void)notifier.stopping();
     admin.stop();
     if (metrics_http) metrics_http->stop();
+    links.stop();
     stop_deadline.expires_after(options.stop_timeout);
     stop_deadline.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
@@ -433,6 +454,7 @@ int run_daemon(Config config, const AppOptions& options) {
   admin.stop();
   engine->unsubscribe(subscription);
   mailer.stop();
+  links.stop();  // the clicks counted last go to the engine before its final commit
   admin_pool.join();
   engine->flush();
   if (storage_failed) {

@@ -217,8 +217,11 @@ struct ConversationsConfig {
     bool legacy_form = false;
   } notifications;
   struct {
-    bool enabled = false;
+    bool enabled = true;         ///< takes effect once a domain is set
+    bool enabled_given = false;  ///< `enabled` was written in the file
     std::string domain;
+    std::string listen = "127.0.0.1:8080";
+    Millis expiry{90LL * 86400000};
   } link_shortening;
 };
 

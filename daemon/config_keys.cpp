@@ -152,8 +152,10 @@ constexpr KeySpec kKeys[] = {
   {"conversations.notifications.email.smtp.username", T::string, "", 0, 256, R::seed, false, "", "Login at the relay (\"\" = none)"},
   {"conversations.notifications.email.smtp.password_file", T::string, "", 0, 4096, R::seed, false, "", "File whose first line is the relay password (read at each mail; needed with a username)"},
   {"conversations.link_shortening", T::section, "", 0, 0, R::seed, false, "", "Shorten links in outbound messages"},
-  {"conversations.link_shortening.enabled", T::boolean, "false", 0, 0, R::seed, false, "", "Shorten links"},
-  {"conversations.link_shortening.domain", T::string, "", 0, 253, R::seed, false, "", "Short link domain (needed when enabled)"},
+  {"conversations.link_shortening.enabled", T::boolean, "true", 0, 0, R::seed, false, "", "Shorten links in outbound texts once a domain is set (true without a domain is an error)"},
+  {"conversations.link_shortening.domain", T::string, "", 0, 253, R::seed, false, "", "Host name of the short links: https://DOMAIN/CODE (empty: links go out as written)"},
+  {"conversations.link_shortening.listen", T::string, "\"127.0.0.1:8080\"", 0, 64, R::seed, false, "", "HOST:PORT where twowayd serves the redirects (behind your TLS proxy for DOMAIN)"},
+  {"conversations.link_shortening.expiry", T::duration, "90d", kSec, 3650 * kDay, R::seed, false, "", "A short link answers 410 Gone this long after its message"},
 };
 // clang-format on
 

@@ -5,6 +5,7 @@
 #include "daemon/config_loader.hpp"
 #include "daemon/smsc_files.hpp"
 #include "engine/notification_settings.hpp"
+#include "engine/links.hpp"
 #include "engine/regions.hpp"
 
 namespace twoway::daemon::config_detail {
@@ -229,6 +230,7 @@ void read_notifications(Loader& L, const MapView& conv, ConversationsConfig& cv)
       L.error(mark_at("smtp.password_file"), email.path + ".smtp.password_file", read.problem);
   }
 }
+void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv);
 
 }  // namespace
 
@@ -435,12 +437,43 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
 
   read_notifications(L, conv, cv);
 
+  load_link_shortening(L, conv, cv);
+}
+
+namespace {
+
+// conversations.link_shortening: on by default once a domain is set; `enabled: true` written
+// without a domain is an error, and so are a domain that is not a host name and a listener
+// that is not HOST:PORT.
+void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv) {
+  auto& ls = cv.link_shortening;
   const MapView links = L.section(conv, "link_shortening");
-  L.get(links, "enabled", cv.link_shortening.enabled);
-  L.get(links, "domain", cv.link_shortening.domain);
-  if (cv.link_shortening.enabled && cv.link_shortening.domain.empty()) {
-    L.error(links.mark, "conversations.link_shortening.domain", "needed when enabled");
+  L.get(links, "enabled", ls.enabled);  // the table's default when absent: true
+  const Entry* enabled = links.find("enabled");
+  ls.enabled_given = enabled != nullptr && !enabled->value.IsNull();
+  L.get(links, "domain", ls.domain);
+  L.get(links, "listen", ls.listen);
+  L.get(links, "expiry", ls.expiry);
+  const auto mark_of = [&](std::string_view key) {
+    const Entry* e = links.find(key);
+    return e ? e->value.Mark() : links.mark;
+  };
+  if (ls.enabled_given && ls.enabled && ls.domain.empty()) {
+    L.error(mark_of("enabled"), "conversations.link_shortening.enabled",
+            "needs conversations.link_shortening.domain (the short links' host name)");
+  }
+  if (!ls.domain.empty() && !engine::valid_link_domain(ls.domain)) {
+    L.error(
+        mark_of("domain"), "conversations.link_shortening.domain",
+        "'" + ls.domain + "' is not a host name (like go.shop.example: no https://, port or path)");
+  }
+  if (ls.listen.empty() ? (ls.enabled && !ls.domain.empty())
+                        : !engine::valid_listen_address(ls.listen)) {
+    L.error(mark_of("listen"), "conversations.link_shortening.listen",
+            "'" + ls.listen + "' is not HOST:PORT (like 127.0.0.1:8080)");
   }
 }
+
+}  // namespace
 
 }  // namespace twoway::daemon::config_detail

@@ -12,6 +12,7 @@
 #include <future>
 
 #include "engine/consent_log.hpp"
+#include "engine/links.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
 #include "engine/redelivery.hpp"
@@ -648,6 +649,22 @@ void Engine::reconfigure(const EngineConfig& next) {
   config->default_credit_rate = next.default_credit_rate;
   std::lock_guard lock(settings_mu_);
   live_config_ = std::move(config);
+}
+
+std::optional<ShortLink> Engine::link(std::string_view code) const {
+  Txn txn(*store_, true);
+  return find_link(txn, *store_, code);
+}
+
+void Engine::count_clicks(std::vector<std::pair<std::string, std::uint64_t>> clicks,
+                          Completion done) {
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [c = std::move(clicks)](Context& ctx) {
+    for (const auto& [code, n] : c) (void)add_link_clicks(ctx.txn, ctx.store, code, n);
+  };
+  w.done = std::move(done);
+  enqueue(std::move(w));
 }
 
 Settings Engine::settings() const {

@@ -140,6 +140,16 @@ class Engine {
   std::vector<std::string> set_settings(Settings settings);
   Settings settings() const;
 
+  // ---- short links (engine/links.hpp) ----
+
+  // The stored link of a code (a read transaction; any thread); nullopt for an unknown or
+  // malformed code.
+  std::optional<ShortLink> link(std::string_view code) const;
+  // Adds clicks to links (code, clicks), without waiting: one queued write for a whole batch
+  // of clicks. Unknown codes are skipped. `done` runs on the writer thread after the commit.
+  void count_clicks(std::vector<std::pair<std::string, std::uint64_t>> clicks,
+                    Completion done = {});
+
   // ---- views (read transactions; any thread; never block the writer) ----
 
   InboxPage inbox(InboxView view, std::string_view cursor = {}, std::size_t limit = 0) const;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "engine/frequency_caps.hpp"
+#include "engine/links.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 #include "smpp/receipt.hpp"
@@ -185,9 +186,14 @@ std::string normalize_smsc_id(std::string_view id) {
 }
 
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
-                               std::uint64_t* seq_out) {
+                               std::uint64_t* seq_out, Message* stored) {
   Profile& p = edit.p;
-  const smpp::SegmentCount count = smpp::count_segments(req.text);
+  Shortened shortened;
+  if (!req.no_shorten && ctx.settings != nullptr)
+    shortened = shorten_text(ctx.txn, ctx.store, req.text, ctx.settings->link_shortening, req.now);
+  else
+    shortened.text = req.text;
+  const smpp::SegmentCount count = smpp::count_segments(shortened.text);
   std::uint32_t rate = ctx.config.default_credit_rate;
   if (auto it = ctx.config.credit_rates.find(p.region); it != ctx.config.credit_rates.end())
     rate = it->second;
@@ -195,7 +201,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   Message m;
   m.direction = Direction::outbound;
   m.kind = req.kind;
-  m.text = req.text;
+  m.text = std::move(shortened.text);
   m.keyword = req.purpose;
   m.sending_number = req.from;
   m.created = req.now;
@@ -209,6 +215,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   m.agent = req.agent;
   m.outbox_id = ctx.next_outbox_id();
   append_message(ctx, p, m);
+  store_links(ctx.txn, ctx.store, shortened.links, m.id);
   p.last_outbound = req.now;
 
   records::OutboxRecord rec;
@@ -222,6 +229,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   ctx.txn.put(ctx.store.outbox_num, records::outbox_num_key(p.number, rec.id), {});
   emit(ctx, EventType::outbound, m, req.now);
   if (seq_out != nullptr) *seq_out = m.seq;
+  if (stored != nullptr) *stored = m;
   return rec.id;
 }
 

@@ -22,13 +22,17 @@ struct OutboundRequest {
   std::int64_t now = 0;
   std::int64_t due = 0;  // > now: held until then (quiet hours)
   std::string agent;
-  std::string purpose;  // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+  std::string purpose;      // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+  bool no_shorten = false;  // leave the links as written (link shortening, links.hpp)
 };
 
-// Stores the message in the thread and the outbox. The profile is updated (seq, preview) and
-// must be saved by the caller. Returns the outbox id and thread seq.
+// Stores the message in the thread and the outbox. With link shortening on (and not
+// req.no_shorten) the links in the text become short links first, stored in the same
+// transaction, so the segments and credits are those of the text that is sent. The profile is
+// updated (seq, preview) and must be saved by the caller. Returns the outbox id and thread seq;
+// `stored` receives the message as stored.
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
-                               std::uint64_t* seq_out = nullptr);
+                               std::uint64_t* seq_out = nullptr, Message* stored = nullptr);
 
 // What cancel_outbound_for withdraws: everything queued but a waiting opt-out confirmation
 // (opt-out, block), only campaign and flow messages (a text that may revoke consent, until

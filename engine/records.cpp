@@ -622,6 +622,9 @@ void encode(const Settings& s, std::string& out) {
     w.varint(rule.max_messages);
     w.svarint(rule.period_seconds);
   }
+  // Link shortening: the redirect listener and the links' lifetime.
+  w.str(s.link_shortening.listen);
+  w.svarint(s.link_shortening.expiry_seconds);
 }
 
 bool decode(std::string_view in, Settings& s) {
@@ -691,6 +694,10 @@ bool decode(std::string_view in, Settings& s) {
       rule.period_seconds = r.svarint(rule.period_seconds);
       s.frequency_caps.rules.push_back(std::move(rule));
     }
+  }
+  if (r.more()) {
+    s.link_shortening.listen = r.str();
+    s.link_shortening.expiry_seconds = r.svarint(s.link_shortening.expiry_seconds);
   }
   return r.ok();
 }

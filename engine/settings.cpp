@@ -3,6 +3,7 @@
 
 #include "engine/frequency_caps.hpp"
 #include "engine/notification_settings.hpp"
+#include "engine/links.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 
@@ -45,6 +46,24 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings) {
   write_email_notifications(txn, store, settings.notifications.email);
 }
 
+std::vector<std::string> link_shortening_errors(const LinkShortening& l) {
+  std::vector<std::string> errors;
+  if (!l.domain.empty() && !valid_link_domain(l.domain))
+    errors.push_back("link_shortening.domain: '" + l.domain.substr(0, 253) +
+                     "' is not a host name (like go.shop.example: no https://, port or path)");
+  if (l.enabled && l.domain.empty())
+    errors.push_back(
+        "link_shortening.enabled: needs link_shortening.domain (the short links' host name)");
+  if (!l.listen.empty() && !valid_listen_address(l.listen))
+    errors.push_back("link_shortening.listen: '" + l.listen.substr(0, 64) +
+                     "' is not HOST:PORT (like 127.0.0.1:8080)");
+  if (l.enabled && l.listen.empty())
+    errors.push_back("link_shortening.listen: needed when link shortening is enabled");
+  if (l.expiry_seconds < 1 || l.expiry_seconds > kMaxLinkExpirySeconds)
+    errors.push_back("link_shortening.expiry: must be between 1s and 3650d");
+  return errors;
+}
+
 std::vector<std::string> settings_errors(const Settings& s) {
   std::vector<std::string> errors;
   if (s.auto_responder.message.size() > kMaxTemplate)
@@ -85,7 +104,7 @@ std::vector<std::string> settings_errors(const Settings& s) {
   for (auto& e : email_notification_errors(s.notifications.email)) errors.push_back(std::move(e));
   if (s.notifications.waiting_threshold_seconds < 0)
     errors.push_back("notifications.waiting_threshold: must not be negative");
-  if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");
+  for (auto& e : link_shortening_errors(s.link_shortening)) errors.push_back(std::move(e));
   return errors;
 }
 

@@ -335,6 +335,8 @@ Store::Store(const StoreOptions& options)
   open_db("meta", meta);
   open_db("awaiting", awaiting);
   open_db("stats", stats);
+  open_db("links", links);
+  open_db("link_msg", link_msg);
   open_db("flagged", flagged);
   open_db("consent_log", consent_log);
   open_db("consent_num", consent_num);

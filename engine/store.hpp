@@ -193,6 +193,9 @@ class Store {
   MDB_dbi consent_log = 0;
   MDB_dbi consent_num = 0;
   MDB_dbi flagged = 0;  // time(8) message id(8) -> number: texts that may revoke consent
+  // Short links (engine/links.hpp): code -> link record; message id(8) code -> nothing.
+  MDB_dbi links = 0;
+  MDB_dbi link_msg = 0;
 
  private:
   MDB_env* env_ = nullptr;

@@ -105,9 +105,13 @@ struct NotificationSettings {
   std::int64_t waiting_threshold_seconds = 3600;
 };
 
+// Links in outbound texts become https://DOMAIN/CODE (engine/links.hpp); twowayd serves the
+// redirects on `listen` (daemon/link_server.hpp).
 struct LinkShortening {
-  bool enabled = false;
+  bool enabled = false;  // only with a domain (settings_errors)
   std::string domain;
+  std::string listen = "127.0.0.1:8080";     // HOST:PORT of the redirect listener
+  std::int64_t expiry_seconds = 90 * 86400;  // a link answers 410 Gone after this
 };
 
 struct Settings {
@@ -334,10 +338,23 @@ struct ThreadHeader {
   std::int64_t response_time_seconds = -1;  // first inbound -> first agent reply, -1 if none
 };
 
+// A short link made for an outbound message (stored in `links`, see engine/links.hpp).
+struct ShortLink {
+  std::string code;
+  std::string url;     // where it leads
+  std::string domain;  // the short domain it was made for: https://DOMAIN/CODE
+  std::uint64_t message_id = 0;
+  std::int64_t created = 0;
+  std::int64_t expires = 0;  // Unix time; the redirect answers 410 from then on
+  std::uint64_t clicks = 0;
+};
+
 struct ThreadPage {
   bool found = false;
   ThreadHeader header;
   std::vector<Message> messages;  // oldest first
+  // The short links of the page's outbound messages, by message id.
+  std::map<std::uint64_t, std::vector<ShortLink>> links;
   std::uint64_t next_cursor = 0;  // pass as `before` to get older messages; 0 at the start
   bool bad_cursor = false;        // `before` was not a message of this thread (no messages then)
 };
@@ -406,6 +423,11 @@ struct SendResult {
   std::string hold_reason;                  // "" (not held), "frequency_cap" or "quiet_hours"
   QuietVerdict quiet{true, 0, {}, "", ""};  // the recipient's quiet-hours verdict
   FrequencyCapVerdict frequency_cap;        // the cap that applied (campaign and flow only)
+  // The message as stored: the text that goes out (links shortened), its size and cost.
+  std::string text;
+  std::uint32_t segments = 0;
+  std::uint32_t credits = 0;
+  TextEncoding encoding = TextEncoding::gsm7;
   [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
 };
 

@@ -325,6 +325,15 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
         for (const auto& n : notes) joined += (joined.empty() ? "" : ", ") + n;
         line.insert(line.size() - 1, "  (" + joined + ")");
       }
+      // Short links, each with where it leads and how often it was followed.
+      if (m.contains("links") && m["links"].is_array()) {
+        for (const json& l : m["links"]) {
+          const long long clicks = int_of(l, "clicks");
+          line += indent + "link " + sanitize(text_of(l, "short")) + " -> " +
+                  sanitize(text_of(l, "url")) + "  " + std::to_string(clicks) +
+                  (clicks == 1 ? " click" : " clicks") + "\n";
+        }
+      }
     }
     out += line;
   }

@@ -171,6 +171,8 @@ std::string email_password_problem(std::string_view key, const engine::EmailNoti
     return "";
   auto read = read_password_file(e.smtp_password_file);
   return read.problem.empty() ? "" : "notifications.email.smtp.password_file: " + read.problem;
+}
+
 json link_shortening_json(const engine::LinkShortening& l) {
   return {{"enabled", l.enabled},
           {"domain", l.domain},

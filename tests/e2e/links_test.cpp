@@ -133,7 +133,9 @@ class LinksEndToEnd : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   json call(const std::string& line) {

@@ -192,7 +192,9 @@ class Notifications : public ::testing::Test {
     ::chmod(dir_.path().c_str(), 0755);  // another user reaches the socket (role test)
   }
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   void start_daemon(std::uint16_t smtp_port) {

@@ -188,6 +188,7 @@ int run_daemon(Config config, const AppOptions& options) {
   boost::asio::thread_pool admin_pool(2);
   Gateway gateway(io, *engine, config);
   EventHub events;
+  LinkServer links(io, *engine);  // listens once the admin socket is up (below)
 
   AdminServerOptions admin_options;
   admin_options.path = config.admin.socket;
@@ -252,7 +253,9 @@ int run_daemon(Config config, const AppOptions& options) {
   };
 
   AdminContext ctx{*engine, gateway, events, options.version};
-  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin); };
+  ctx.metrics_text = [&] {
+    return metrics_text(*engine, gateway, admin) + link_metrics_text(links.counters());
+  };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
@@ -284,7 +287,6 @@ int run_daemon(Config config, const AppOptions& options) {
     }
   }
   // The short-link redirects: listening while a short domain is set (settings may change it).
-  LinkServer links(io, *engine);
   auto link_listen = [&] {
     const auto ls = engine->settings().link_shortening;
     return ls.domain.empty() ? std::string() : ls.listen;

@@ -282,6 +282,15 @@ TEST_F(LinksEndToEnd, MalformedOversizedAndTooFastRequestsAreRefused) {
   EXPECT_NE(answers.find("Retry-After: 1"), std::string::npos);
   // Another client is served meanwhile.
   EXPECT_EQ(curl_status("/ZZZZZZZZ", "-H 'X-Forwarded-For: 198.51.100.7'"), "404 ");
+
+  // The refusals are counted in the metrics.
+  const std::string metrics = call("metrics")["metrics"];
+  EXPECT_NE(metrics.find("twoway_link_requests_refused_total{reason=\"rate_limited\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("twoway_link_requests_refused_total{reason=\"bad_request\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("twoway_link_redirects_total 0\n"), std::string::npos);
 }
 
 TEST_F(LinksEndToEnd, SettingsShowTheKeysAndRefuseEnabledWithoutADomain) {

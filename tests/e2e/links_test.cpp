@@ -236,6 +236,13 @@ TEST_F(LinksEndToEnd, NoShortenAndShortDomainLinksGoAsWritten) {
       call("reply --no-shorten +" + std::string(kAnn) + " \"See https://shop.example/a\"");
   ASSERT_EQ(plain["ok"], true) << plain.dump();
   EXPECT_EQ(plain["text"], "See https://shop.example/a");
+  // The same through twowayctl, and without the option the link is shortened.
+  const json cli = json::parse(run(std::string(TWOWAYCTL_BIN) + " --json --socket " + socket_ +
+                                   " reply --no-shorten +" + kAnn + " 'Go www.shop.example/b'"));
+  EXPECT_EQ(cli["text"], "Go www.shop.example/b") << cli.dump();
+  const json cli_short = json::parse(run(std::string(TWOWAYCTL_BIN) + " --json --socket " +
+                                         socket_ + " reply +" + kAnn + " 'Go www.shop.example/b'"));
+  EXPECT_FALSE(code_in(cli_short.value("text", "")).empty()) << cli_short.dump();
   const json already =
       call("reply +" + std::string(kAnn) + " \"Again: https://go.acme.example/AbCdEfGh\"");
   EXPECT_EQ(already["text"], "Again: https://go.acme.example/AbCdEfGh");

@@ -259,7 +259,7 @@ int run_daemon(Config config, const AppOptions& options) {
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
-  std::function<void()> link_settings_changed;  // set once the link server exists
+  std::function<void()> link_settings_changed;  // set once the redirect listener is open
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)

@@ -208,6 +208,7 @@ int run_daemon(Config config, const AppOptions& options) {
   boost::asio::thread_pool admin_pool(2);
   Gateway gateway(io, *engine, config);
   EventHub events;
+  LinkServer links(io, *engine);  // listens once the admin socket is up (below)
 
   AdminServerOptions admin_options;
   admin_options.path = config.admin.socket;
@@ -279,12 +280,15 @@ int run_daemon(Config config, const AppOptions& options) {
   Notifier mailer(*engine, std::move(notifier_options));
 
   AdminContext ctx{*engine, gateway, events, options.version};
-  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin) + mailer.metrics_text(); };
+  ctx.metrics_text = [&] {
+    return metrics_text(*engine, gateway, admin) + mailer.metrics_text() +
+           link_metrics_text(links.counters());
+  };
   ctx.notifications_status = [&] { return mailer.status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
-  std::function<void()> link_settings_changed;  // set once the link server exists
+  std::function<void()> link_settings_changed;  // set once the redirect listener is open
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
@@ -316,7 +320,6 @@ int run_daemon(Config config, const AppOptions& options) {
     }
   }
   // The short-link redirects: listening while a short domain is set (settings may change it).
-  LinkServer links(io, *engine);
   auto link_listen = [&] {
     const auto ls = engine->settings().link_shortening;
     return ls.domain.empty() ? std::string() : ls.listen;

@@ -229,7 +229,7 @@ class Notifications : public ::testing::Test {
 
 TEST_F(Notifications, TheFirstTextIsMailedAtOnceThenOneDigestWithoutKeywords) {
   SmtpSink sink(dir_.path() + "/mail", 0);
-  ASSERT_NE(sink.port(), 0) << "the SMTP server did not start";
+  ASSERT_NE(sink.port(), 0) << "the SMTP server did not start (is python3-aiosmtpd installed?)";
   start_daemon(sink.port());
 
   text(kAnn, "Is the store open on Sunday?");

@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   socat libnet-smpp-perl
+  dpkg-dev file lintian man-db bsdextrautils
 )
 
 missing=()

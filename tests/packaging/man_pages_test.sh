@@ -14,19 +14,21 @@ failed=0
 fail() {
   echo "FAIL: $*"
   failed=1
+  page_failed=1
 }
 
 for page in "$@"; do
   name=$(basename "$page")
+  page_failed=0
   [ -s "$page" ] || { fail "$name: missing or empty"; continue; }
   warnings=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$page" 2>&1 >/dev/null || true)
   [ -z "$warnings" ] || fail "$name: man --warnings says: $warnings"
-  text=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$page" 2>/dev/null | col -b)
+  text=$(MANWIDTH=80 LC_ALL=C.UTF-8 man -l "$page" 2>/dev/null | col -bx)
   for section in NAME SYNOPSIS DESCRIPTION "SEE ALSO"; do
     grep -q "^$section\$" <<<"$text" || fail "$name: no $section section"
   done
   title=${name%.*}
-  grep -q "^$title - " <<<"$text" || fail "$name: NAME does not start with '$title - '"
+  grep -qE "^ +$title +- " <<<"$text" || fail "$name: NAME does not start with '$title - '"
   if [ -f "$page.gz" ]; then
     # The installed copy: gzip -n (no name or time stamp), the same text.
     [ "$(gzip -dc "$page.gz")" = "$(cat "$page")" ] || fail "$name.gz differs from $name"
@@ -49,6 +51,6 @@ for page in "$@"; do
       done
       ;;
   esac
-  echo "ok: $name"
+  [ "$page_failed" -ne 0 ] || echo "ok: $name"
 done
 exit $failed

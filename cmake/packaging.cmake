@@ -70,20 +70,24 @@ install(FILES ${TWOWAY_UNIT_FILE} DESTINATION ${TWOWAY_UNIT_DIR} COMPONENT daemo
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/twoway.sysusers
         DESTINATION ${TWOWAY_SYSUSERS_DIR} RENAME twoway.conf COMPONENT daemon)
 
-# The config, 0640: into a package always (dpkg keeps an admin's edits, and the postinst gives
-# it to group twoway); by `cmake --install` only where there is none yet, so a reinstall never
-# overwrites an edited one. There it goes to group twoway when that group exists.
+# The config: into a package always, 0644 as Debian ships files (dpkg keeps an admin's edits,
+# and the postinst makes it root:twoway 0640); by `cmake --install` only where there is none
+# yet, so a reinstall never overwrites an edited one, and root:twoway 0640 when that group
+# exists. It holds no secret as shipped: the SMSC password is in a file of its own.
 install(CODE "
   set(_dest \"\$ENV{DESTDIR}${TWOWAY_CONFIG_DIR}\")
   if(NOT \"\$ENV{DESTDIR}\" STREQUAL \"\" OR NOT EXISTS \"\${_dest}/twoway.yaml\")
-    file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/twoway.yaml\" DESTINATION \"\${_dest}\"
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+    # file(INSTALL) puts DESTDIR in front by itself.
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/etc/twoway.yaml\" DESTINATION \"${TWOWAY_CONFIG_DIR}\"
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
     if(\"\$ENV{DESTDIR}\" STREQUAL \"\")
       execute_process(COMMAND getent group twoway RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
       if(_rc EQUAL 0)
         execute_process(COMMAND chgrp twoway \"\${_dest}/twoway.yaml\")
+        execute_process(COMMAND chmod 0640 \"\${_dest}/twoway.yaml\")
       else()
-        message(STATUS \"No group twoway yet: after systemd-sysusers, run chgrp twoway \${_dest}/twoway.yaml\")
+        message(STATUS \"No group twoway yet: after systemd-sysusers, run \"
+                       \"chgrp twoway \${_dest}/twoway.yaml && chmod 0640 \${_dest}/twoway.yaml\")
       endif()
     endif()
   else()
@@ -130,7 +134,18 @@ set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "twoway maintainers <maintainers@example.org>")
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
-set(CPACK_STRIP_FILES ON)  # debug symbols stay in the build tree
+# As dh_strip: no debug symbols (they stay in the build tree), no .comment or .note sections.
+set(CPACK_STRIP_FILES OFF)
+find_program(TWOWAY_STRIP NAMES strip REQUIRED)
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/packaging/strip.cmake CONTENT [[
+file(GLOB_RECURSE programs LIST_DIRECTORIES false
+     "${CPACK_TEMPORARY_DIRECTORY}/*/usr/bin/*" "${CPACK_TEMPORARY_DIRECTORY}/*/usr/sbin/*")
+foreach(program IN LISTS programs)
+  execute_process(COMMAND "@TWOWAY_STRIP@" --remove-section=.comment --remove-section=.note
+                          "${program}" COMMAND_ERROR_IS_FATAL ANY)
+endforeach()
+]] @ONLY)
+set(CPACK_PRE_BUILD_SCRIPTS ${CMAKE_BINARY_DIR}/packaging/strip.cmake)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL daemon tools)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -174,10 +189,15 @@ twoway-pdu decodes SMPP PDUs from hex or a raw capture to JSON, encodes them
 back, and shows how a text is encoded and split into segments.")
 
 # Only a tree built for a package may make one (see the top of this file).
+set(TWOWAY_TREE_PACKAGEABLE no)
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" AND TWOWAY_CONFIG_DIR STREQUAL "/etc/twoway" AND
+   TWOWAY_DEB_BUILDFLAGS AND NOT TWOWAY_SANITIZE)
+  set(TWOWAY_TREE_PACKAGEABLE yes)
+endif()
 set(TWOWAY_CPACK_CHECK ${CMAKE_BINARY_DIR}/packaging/cpack-check.cmake)
 file(CONFIGURE OUTPUT ${TWOWAY_CPACK_CHECK} CONTENT [[
-if(NOT "@CMAKE_INSTALL_PREFIX@" STREQUAL "/usr" OR NOT "@TWOWAY_CONFIG_DIR@" STREQUAL "/etc/twoway"
-   OR NOT @TWOWAY_DEB_BUILDFLAGS@ OR @TWOWAY_SANITIZE@)
+cmake_policy(VERSION 3.25)
+if(NOT "@TWOWAY_TREE_PACKAGEABLE@" STREQUAL "yes")
   message(FATAL_ERROR "This build tree installs under @CMAKE_INSTALL_PREFIX@ with config in "
     "@TWOWAY_CONFIG_DIR@ (Debian build flags: @TWOWAY_DEB_BUILDFLAGS@, sanitizers: "
     "@TWOWAY_SANITIZE@). A Debian package needs /usr, /etc/twoway and Debian's hardening "

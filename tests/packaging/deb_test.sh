@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages as an operator gets them: builds both with the README's command
 # (`cmake --workflow --preset deb`), checks what each holds (paths, modes, conffiles, manual
-# pages, completion, the unit's binaries, hardening of every program), runs the twoway
+# pages, completion, the unit's binaries, hardening of every program, systemd-analyze verify
+# and security on the unit), runs the twoway
 # postinst against an extracted tree with the system tools stubbed (user creation, the
 # conffile's group and mode, the password file, dpkg-statoverride respected), and runs lintian.
 # Nothing is installed on this machine.
@@ -121,6 +122,20 @@ for key in ExecStart ExecStartPre; do
   [ -f "$root$config" ] || fail "the unit's $key reads $config, which the package does not hold"
 done
 grep -q '^User=twoway$' "$unit" || fail "the unit does not run as twoway"
+# systemd's own checks on the packaged unit, its programs taken from the extracted tree.
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$work/unit"
+  kill_bin=/bin/kill
+  [ -x "$kill_bin" ] || kill_bin=$(type -P kill)
+  sed "s|/usr/sbin/twowayd|$root/usr/sbin/twowayd|g; s|/bin/kill|$kill_bin|g" "$unit" \
+    >"$work/unit/twowayd.service"
+  systemd-analyze verify --man=no "$work/unit/twowayd.service" >"$work/verify.out" 2>&1 ||
+    fail "systemd-analyze verify: $(cat "$work/verify.out")"
+  exposure=$(systemd-analyze security --offline=true "$work/unit/twowayd.service" 2>&1 | tail -1)
+  grep -Eq 'exposure level for twowayd.service: [0-9.]+ (SAFE|OK)' <<<"$exposure" ||
+    fail "systemd-analyze security does not rate the unit OK: $exposure"
+  echo "systemd-analyze: ${exposure#→ }"
+fi
 grep -q '^u twoway ' "$root/usr/lib/sysusers.d/twoway.conf" || fail "sysusers does not create the user twoway"
 grep -q '^g twoway-admin ' "$root/usr/lib/sysusers.d/twoway.conf" || fail "sysusers does not create twoway-admin"
 shipped="$root/etc/twoway/twoway.yaml"

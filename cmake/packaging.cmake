@@ -112,11 +112,6 @@ foreach(pair "daemon;twoway" "tools;twoway-tools")
   list(GET pair 1 package)
   install(FILES ${PROJECT_SOURCE_DIR}/packaging/deb/copyright ${TWOWAY_CHANGELOG_GZ}
           DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${package} COMPONENT ${component})
-  if(EXISTS ${PROJECT_SOURCE_DIR}/packaging/deb/${package}.lintian-overrides)
-    install(FILES ${PROJECT_SOURCE_DIR}/packaging/deb/${package}.lintian-overrides
-            DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ${package}
-            COMPONENT ${component})
-  endif()
 endforeach()
 
 # The maintainer scripts and conffiles of the twoway package.

@@ -58,6 +58,9 @@ struct KeySpec {
 /// nullptr when no such key exists.
 [[nodiscard]] const KeySpec* find_key(std::string_view path);
 
+/// How `--describe-config` and twoway.yaml(5) name a type: "integer", "list of strings"...
+[[nodiscard]] std::string_view key_type_name(KeyType type);
+
 /// The help text of the table, one key per line: path, type, default, reload class and help.
 [[nodiscard]] std::string describe_keys();
 

@@ -172,7 +172,9 @@ std::string to_pattern(std::string_view path) {
   return out;
 }
 
-std::string_view type_name(KeyType t) {
+}  // namespace
+
+std::string_view key_type_name(KeyType t) {
   switch (t) {
     case T::section:
       return "section";
@@ -198,8 +200,6 @@ std::string_view type_name(KeyType t) {
   return "?";
 }
 
-}  // namespace
-
 std::span<const KeySpec> config_keys() {
   return kKeys;
 }
@@ -216,7 +216,7 @@ std::string describe_keys() {
   std::string out;
   for (const KeySpec& k : kKeys) {
     if (k.type == T::section) continue;
-    out.append(k.path).append(" (").append(type_name(k.type));
+    out.append(k.path).append(" (").append(key_type_name(k.type));
     if (k.type == T::choice) out.append(": ").append(k.choices);
     out.append(")");
     if (k.required) {

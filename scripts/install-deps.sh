@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   socat libnet-smpp-perl python3-aiosmtpd
   curl
+  dpkg-dev file lintian man-db bsdextrautils
 )
 
 missing=()

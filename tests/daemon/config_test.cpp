@@ -5,13 +5,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "daemon/app.hpp"
 
 using namespace twoway::daemon;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -363,8 +368,42 @@ TEST(Config, EditDistanceAndClosestMatch) {
 }
 
 TEST(Config, ShippedDefaultConfigIsValid) {
-  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml", FileChecks::off);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+}
+
+// The shipped config keeps the SMSC password out of itself, in a file of its own that the
+// package creates 0640 root:twoway; loaded with its files checked, that file is all it needs.
+TEST(Config, ShippedDefaultConfigReadsThePasswordFromAFile) {
+  std::ifstream in(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("password_file: /etc/twoway/smsc-password"));
+  EXPECT_THAT(text.str(), Not(HasSubstr("\n    password: ")));  // none inline
+
+  auto unchecked = load_config_text(text.str(), "twoway.yaml", FileChecks::off);
+  ASSERT_TRUE(unchecked.ok());
+  ASSERT_EQ(unchecked.config->smscs.size(), 1u);
+  EXPECT_EQ(unchecked.config->smscs[0].password_file, "/etc/twoway/smsc-password");
+  EXPECT_EQ(unchecked.config->smscs[0].password, "");
+
+  // With the file in place (here: a temporary one), the config is valid as it stands.
+  const std::string dir = ::testing::TempDir() + "shipped-config-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir + "/smsc-password") << "s3cret\n"; }
+  std::string local = text.str();
+  local.replace(local.find("/etc/twoway/smsc-password"), 25, dir + "/smsc-password");
+  auto checked = load_config_text(local, "twoway.yaml");
+  EXPECT_TRUE(checked.ok()) << ::testing::PrintToString(error_lines(checked));
+
+  // Without it, the one problem names the key, the file and the SMSC.
+  std::filesystem::remove(dir + "/smsc-password");
+  auto missing = load_config_text(local, "twoway.yaml");
+  ASSERT_EQ(missing.errors.size(), 1u) << ::testing::PrintToString(error_lines(missing));
+  EXPECT_EQ(missing.errors[0].path, "smscs[0].password_file");
+  EXPECT_THAT(missing.errors[0].problem, HasSubstr(dir + "/smsc-password"));
+  EXPECT_THAT(missing.errors[0].problem, HasSubstr("(smsc sim)"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, ShippedConfigDocumentsEveryKey) {

@@ -18,7 +18,7 @@
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/logging.hpp"
-#include "daemon/metrics.hpp"
+#include "daemon/metrics_http.hpp"
 #include "daemon/metrics_text.hpp"
 #include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
@@ -264,7 +264,7 @@ int run_daemon(Config config, const AppOptions& options) {
     engine->unsubscribe(subscription);
     return 1;
   }
-  // Optional Prometheus listener on a loopback address (the same text as `metrics`).
+  // Optional Prometheus listener (the same text as the admin `metrics`).
   std::unique_ptr<MetricsHttpServer> metrics_http;
   if (!config.metrics.http_listen.empty()) {
     metrics_http = std::make_unique<MetricsHttpServer>(io, ctx.metrics_text);

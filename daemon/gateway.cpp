@@ -263,6 +263,9 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
       if (e.state == smpp::LinkState::bound) {
         spdlog::info("bind={} state=bound", id);
         kick();
+      } else if (e.error == smpp::make_error_code(smpp::errc::shutting_down)) {
+        // A stop we asked for (daemon stop, reload, suspend): not a fault.
+        spdlog::info("bind={} state={}", id, smpp::link_state_name(e.state));
       } else if (e.error) {
         spdlog::warn("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
                      smpp::link_state_name(e.state), e.error.message(), e.bind_status,

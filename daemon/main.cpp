@@ -87,13 +87,13 @@ int main(int argc, char** argv) {
     std::cerr << "twowayd: cannot set up logging\n";
     return kExitConfig;
   }
-  for (const auto& n : notes) spdlog::warn("config note: {}", n);
+  for (const auto& n : notes) SPDLOG_WARN("config note: {}", n);
   try {
     AppOptions app;
     app.version = std::string(build_version());
     return run_daemon(std::move(config), app);
   } catch (const std::exception& e) {
-    spdlog::critical("twowayd failed error={}", log_value(e.what()));
+    SPDLOG_CRITICAL("twowayd failed error={}", log_value(e.what()));
     return 1;
   }
 }

@@ -176,7 +176,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     try {
       body = state_->render();
     } catch (const std::exception& e) {
-      spdlog::error("metrics render failed error=\"{}\"", e.what());
+      SPDLOG_ERROR("metrics render failed error=\"{}\"", e.what());
       respond(http::status::internal_server_error, "metrics unavailable\n", version, false,
               head_only);
       return;
@@ -257,7 +257,7 @@ void admit(const std::shared_ptr<State>& state, tcp::socket socket) {
       if (!victim) {
         boost::system::error_code ignored;
         socket.close(ignored);
-        spdlog::debug("metrics connection refused: {} connections busy", live);
+        SPDLOG_DEBUG("metrics connection refused: {} connections busy", live);
         return;
       }
       victim->mark_evicted();
@@ -279,8 +279,7 @@ void accept_loop(const std::shared_ptr<State>& state) {
                                   if (!ec) {
                                     admit(state, std::move(socket));
                                   } else if (ec == asio::error::no_descriptors) {
-                                    spdlog::warn("metrics accept failed error=\"{}\"",
-                                                 ec.message());
+                                    SPDLOG_WARN("metrics accept failed error=\"{}\"", ec.message());
                                   }
                                   accept_loop(state);
                                 });
@@ -333,9 +332,9 @@ std::error_code MetricsHttpServer::start(std::string_view listen) {
   state_->acceptor = std::move(acceptor);
   state_->listening = true;
   const std::string address = endpoint->address().to_string();
-  spdlog::info("metrics listening address={} port={}", address, port());
+  SPDLOG_INFO("metrics listening address={} port={}", address, port());
   if (!endpoint->address().is_loopback()) {
-    spdlog::warn(
+    SPDLOG_WARN(
         "metrics listening on a non-loopback address={} port={}: whoever reaches it reads the "
         "metrics; fence it (a firewall, IPAddressAllow= in the systemd unit)",
         address, port());

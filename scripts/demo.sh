@@ -46,6 +46,8 @@ storage:
 admin:
   socket: $demo/admin.sock
 conversations:
+  quiet_hours:
+    enabled: false                # the demo's replies go at any hour of the customers' day
   auto_responder:
     mode: non_consented
     message: "{{organization.prefix}}: thanks for your message! Reply START to subscribe."
@@ -54,17 +56,8 @@ YAML
 ctl="$bin/tools/twowayctl --socket $demo/admin.sock"
 cat <<TXT
 
-twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in .demo/).
-In another terminal, try:
-
-  $ctl status
-  $ctl inbox
-  $ctl thread +16500000000
-  $ctl reply +16500000000 "Thanks, we are on it!"
-  $ctl stats
-  $ctl watch
-
-or the raw protocol:  echo inbox | socat - UNIX-CONNECT:$demo/admin.sock
+twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in .demo/); the
+simulator's customers (+16500000001 to +16500000006) text in over the next seconds.
 Press Ctrl-C to stop.
 
 TXT
@@ -72,6 +65,54 @@ TXT
 daemon_pid=$!
 # Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator.
 trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
+
+# Suggestions on the demo's own data: once the simulator's texts are in (at most a minute),
+# a customer who is subscribed (a reply goes out) and one who is not (the reply is refused).
+suggest() {
+  local inbox picked
+  for _ in $(seq 600); do
+    kill -0 "$daemon_pid" 2>/dev/null || return 0
+    inbox=$($ctl --json inbox --limit 50 2>/dev/null) || inbox=""
+    picked=$(printf '%s' "$inbox" | /usr/bin/python3 -c '
+import json, sys
+try:
+    conversations = json.load(sys.stdin).get("conversations", [])
+except ValueError:
+    sys.exit(1)
+if len(conversations) < 6:
+    sys.exit(1)  # not every customer has texted yet
+subscribed = [c["number"] for c in conversations if c.get("consent") == "subscribed"]
+other = [(c["number"], c.get("consent", "none")) for c in conversations
+         if c.get("consent") != "subscribed"]
+if not subscribed or not other:
+    sys.exit(1)
+print(subscribed[0], other[0][0], other[0][1])
+') && break
+    sleep 0.1
+  done
+  [ -n "${picked:-}" ] || { echo "(the simulator's texts did not arrive: see .demo/sim.log)"; return 0; }
+  read -r subscriber other other_consent <<<"$picked"
+  cat <<TXT
+
+The customers' texts are in. In another terminal, try:
+
+  $ctl status
+  $ctl inbox
+  $ctl thread $subscriber
+  $ctl reply $subscriber "Thanks, we are on it!"
+      ($subscriber is subscribed: the reply goes out; \`thread\` shows it and its receipt)
+  $ctl reply $other "Hello?"
+      (refused: $other is $other_consent, and replies go to subscribers only)
+  $ctl stats
+  $ctl watch
+
+or the raw protocol:  echo inbox | socat - UNIX-CONNECT:$demo/admin.sock
+Press Ctrl-C to stop.
+
+TXT
+}
+suggest
+
 status=0
 wait $daemon_pid || status=$?
 if kill -0 $daemon_pid 2>/dev/null; then wait $daemon_pid || status=$?; fi

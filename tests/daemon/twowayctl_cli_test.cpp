@@ -1,5 +1,5 @@
 // The twowayctl binary against an in-process admin server on a temporary socket: what it
-// prints and its exit codes (0 ok, 1 command error, 2 usage, 3 cannot connect).
+// prints and its exit codes (0 ok, 1 command error, 64 usage, 69 cannot connect, 78 config).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -131,11 +131,18 @@ TEST_F(TwowayctlCli, CommandErrorExitsOne) {
   EXPECT_EQ(r.out, "error: unknown command 'settings' (try 'help') (unknown_command)\n");
 }
 
-TEST_F(TwowayctlCli, UsageErrorsExitTwo) {
-  EXPECT_EQ(run_ctl("").status, 2);
-  EXPECT_EQ(run_ctl("--bogus inbox").status, 2);
-  EXPECT_EQ(run_ctl("--socket").status, 2);
-  EXPECT_EQ(run_ctl("--socket a --config b inbox").status, 2);
+TEST_F(TwowayctlCli, UsageErrorsExit64) {
+  EXPECT_EQ(run_ctl("").status, 64);
+  EXPECT_EQ(run_ctl("--bogus inbox").status, 64);
+  EXPECT_EQ(run_ctl("--socket").status, 64);
+  EXPECT_EQ(run_ctl("--socket a --config b inbox").status, 64);
+}
+
+TEST_F(TwowayctlCli, VersionNamesTheCommit) {
+  const CliResult r = run_ctl("--version");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("twowayctl [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit "
+                                             "([0-9a-f]{7,40}|unknown)\\)\n"));
 }
 
 TEST_F(TwowayctlCli, SocketFromTheConfig) {
@@ -145,7 +152,7 @@ TEST_F(TwowayctlCli, SocketFromTheConfig) {
   EXPECT_EQ(r.status, 0) << r.out;
   std::ofstream(config) << "admin:\n  sockit: x\n";
   const CliResult bad = run_ctl("--config " + config + " inbox");
-  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.status, 78);
   EXPECT_THAT(bad.out, HasSubstr("admin.sockit: unknown key; did you mean 'socket'?"));
 }
 
@@ -173,9 +180,9 @@ TEST_F(TwowayctlCli, ConsentLogCsvErrorExitsOne) {
   EXPECT_EQ(r.out, "error: --since: expected YYYY-MM-DD (bad_request)\n");
 }
 
-TEST_F(TwowayctlCli, NoDaemonExitsThree) {
+TEST_F(TwowayctlCli, NoDaemonExits69) {
   const CliResult r = run_ctl("--socket " + dir_ + "/nobody.sock status");
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 69);
   EXPECT_THAT(r.out, HasSubstr("cannot connect to " + dir_ + "/nobody.sock"));
 }
 

@@ -10,7 +10,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target twowayd twoway-smsc-sim twowayctl
 
 bin="$root/build/release"
-demo="$root/.demo"
+demo="${TWOWAY_DEMO_DIR:-$root/.demo}"  # tests run the demo in a directory of their own
 mkdir -p "$demo"
 rm -f "$demo/sim.port"
 
@@ -56,7 +56,7 @@ YAML
 ctl="$bin/tools/twowayctl --socket $demo/admin.sock"
 cat <<TXT
 
-twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in .demo/); the
+twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in $demo); the
 simulator's customers (+16500000001 to +16500000006) text in over the next seconds.
 Press Ctrl-C to stop.
 
@@ -66,31 +66,35 @@ daemon_pid=$!
 # Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator.
 trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
 
-# Suggestions on the demo's own data: once the simulator's texts are in (at most a minute),
-# a customer who is subscribed (a reply goes out) and one who is not (the reply is refused).
+# Suggestions on the demo's own data: once the simulator's texts are in (no new one for two
+# seconds; at most a minute), a customer who is subscribed (a reply goes out) and one who is not
+# (the reply is refused).
 suggest() {
-  local inbox picked
+  local count last="" steady=0 picked=""
   for _ in $(seq 600); do
     kill -0 "$daemon_pid" 2>/dev/null || return 0
-    inbox=$($ctl --json inbox --limit 50 2>/dev/null) || inbox=""
-    picked=$(printf '%s' "$inbox" | /usr/bin/python3 -c '
+    count=$($ctl metrics 2>/dev/null | awk '$1 == "twoway_inbound_messages_total" { print $2 }')
+    if [ -n "$count" ] && [ "$count" != 0 ] && [ "$count" = "$last" ]; then
+      steady=$((steady + 1))
+    else
+      steady=0
+    fi
+    last=$count
+    if [ "$steady" -ge 20 ]; then
+      picked=$($ctl --json inbox --limit 50 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
-try:
-    conversations = json.load(sys.stdin).get("conversations", [])
-except ValueError:
-    sys.exit(1)
-if len(conversations) < 6:
-    sys.exit(1)  # not every customer has texted yet
+conversations = json.load(sys.stdin).get("conversations", [])
 subscribed = [c["number"] for c in conversations if c.get("consent") == "subscribed"]
-other = [(c["number"], c.get("consent", "none")) for c in conversations
+other = [(c["number"], c.get("consent") or "none") for c in conversations
          if c.get("consent") != "subscribed"]
-if not subscribed or not other:
-    sys.exit(1)
-print(subscribed[0], other[0][0], other[0][1])
-') && break
+if subscribed and other:
+    print(subscribed[0], other[0][0], other[0][1])
+' 2>/dev/null) || picked=""
+      [ -n "$picked" ] && break
+    fi
     sleep 0.1
   done
-  [ -n "${picked:-}" ] || { echo "(the simulator's texts did not arrive: see .demo/sim.log)"; return 0; }
+  [ -n "${picked:-}" ] || { echo "(the simulator's texts did not arrive: see $demo/sim.log)"; return 0; }
   read -r subscriber other other_consent <<<"$picked"
   cat <<TXT
 

@@ -36,14 +36,14 @@ std::string daemon_binary() {
   return bin != nullptr ? bin : TWOWAYD_BIN;
 }
 
-struct Run {
+struct Outcome {
   int status = -1;
   std::string out;  // stdout and stderr together
 };
 
 /// Runs a shell command line to its end; its output and exit status.
-Run shell(const std::string& command) {
-  Run r;
+Outcome shell(const std::string& command) {
+  Outcome r;
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   if (p == nullptr) return r;
   char buf[4096];
@@ -96,9 +96,9 @@ class ConfigMistakes : public ::testing::Test {
   TempDir dir_;
   std::string config_ = dir_.path() + "/twoway.yaml";
 
-  Run check() { return shell(daemon_binary() + " --check-config --config " + config_); }
+  Outcome check() { return shell(daemon_binary() + " --check-config --config " + config_); }
   // Bounded: a daemon that wrongly starts is stopped by timeout(1) (status 124).
-  Run start() {
+  Outcome start() {
     return shell("timeout 20 " + daemon_binary() + " --foreground --config " + config_);
   }
 };
@@ -106,7 +106,7 @@ class ConfigMistakes : public ::testing::Test {
 TEST_F(ConfigMistakes, AMissingAdminGroupIsNamedWithTheFix) {
   // The shipped config names twoway-admin; a machine not installed from the package lacks it.
   write_file(config_, config_yaml(dir_.path(), 2775, "  group: twoway-no-such-group\n"));
-  for (const Run& r : {check(), start()}) {
+  for (const Outcome& r : {check(), start()}) {
     EXPECT_EQ(r.status, 78) << r.out;
     EXPECT_THAT(r.out, HasSubstr(config_ + ":22:10: admin.group: group 'twoway-no-such-group' "
                                            "does not exist: create it (groupadd --system "
@@ -117,7 +117,7 @@ TEST_F(ConfigMistakes, AMissingAdminGroupIsNamedWithTheFix) {
   }
   // The group exists (root's own): accepted.
   write_file(config_, config_yaml(dir_.path(), 2775, "  group: root\n"));
-  const Run ok = check();
+  const Outcome ok = check();
   EXPECT_EQ(ok.status, 0) << ok.out;
   EXPECT_THAT(ok.out, HasSubstr(config_ + ": OK"));
 }
@@ -125,7 +125,7 @@ TEST_F(ConfigMistakes, AMissingAdminGroupIsNamedWithTheFix) {
 TEST_F(ConfigMistakes, AnEmptyFileIsRefused) {
   for (const std::string text : {"", "# only a comment\n\n"}) {
     write_file(config_, text);
-    for (const Run& r : {check(), start()}) {
+    for (const Outcome& r : {check(), start()}) {
       EXPECT_EQ(r.status, 78) << r.out;
       EXPECT_THAT(r.out, HasSubstr(config_ + ": the file has no settings (it is empty or only "
                                              "comments)"));
@@ -135,7 +135,7 @@ TEST_F(ConfigMistakes, AnEmptyFileIsRefused) {
 
 TEST_F(ConfigMistakes, ADirectoryIsRefused) {
   config_ = dir_.path();
-  for (const Run& r : {check(), start()}) {
+  for (const Outcome& r : {check(), start()}) {
     EXPECT_EQ(r.status, 78) << r.out;
     EXPECT_THAT(r.out, HasSubstr(dir_.path() +
                                  ": is a directory, not a config file: name the "
@@ -148,7 +148,7 @@ TEST_F(ConfigMistakes, AnUnreadablePasswordFileIsStillNamed) {
   write_file(config_, std::string(config_yaml(dir_.path(), 2775, ""))
                           .replace(config_yaml(dir_.path(), 2775, "").find("password: secret"), 16,
                                    "password_file: " + dir_.path() + "/missing.pw"));
-  const Run r = check();
+  const Outcome r = check();
   EXPECT_EQ(r.status, 78) << r.out;
   EXPECT_THAT(r.out, HasSubstr("smscs[0].password_file: "));
   EXPECT_THAT(r.out, HasSubstr(dir_.path() + "/missing.pw"));
@@ -163,10 +163,10 @@ TEST(Version, BothProgramsNameTheVersionAndCommit) {
   const std::regex line(
       R"((twowayd|twowayctl) [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,40}|unknown)\)
 )");
-  const Run d = shell(daemon_binary() + " --version");
+  const Outcome d = shell(daemon_binary() + " --version");
   EXPECT_EQ(d.status, 0);
   EXPECT_TRUE(std::regex_match(d.out, line)) << d.out;
-  const Run c = shell(std::string(TWOWAYCTL_BIN) + " --version");
+  const Outcome c = shell(std::string(TWOWAYCTL_BIN) + " --version");
   EXPECT_EQ(c.status, 0);
   EXPECT_TRUE(std::regex_match(c.out, line)) << c.out;
   EXPECT_EQ(d.out.substr(d.out.find(' ')), c.out.substr(c.out.find(' ')));
@@ -252,7 +252,7 @@ TEST_F(Operator, CurlScrapesWhileManyIdleConnectionsAreOpen) {
     idle.push_back(fd);
   }
   // Two scrapes on one kept-alive connection, each answered in full.
-  const Run r = shell(
+  const Outcome r = shell(
       "curl -sS --fail --max-time 5 -o /dev/null -o /dev/null -w '%{http_code} "
       "%{num_connects}\\n' " +
       url_ + " " + url_);
@@ -267,16 +267,16 @@ TEST_F(Operator, BareLineFeedHeadAndMethodsAsHttpSays) {
   EXPECT_THAT(bare, HasSubstr("\ntwoway_build_info{"));
 
   ASSERT_TRUE(have("curl"));
-  const Run post = shell("curl -sS -i -X POST --max-time 5 " + url_);
+  const Outcome post = shell("curl -sS -i -X POST --max-time 5 " + url_);
   EXPECT_THAT(post.out, StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"));
   EXPECT_THAT(post.out, HasSubstr("\r\nAllow: GET, HEAD\r\n"));
 
-  const Run head = shell("curl -sS -I --max-time 5 " + url_);
+  const Outcome head = shell("curl -sS -I --max-time 5 " + url_);
   EXPECT_THAT(head.out, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(head.out, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
   EXPECT_THAT(head.out, HasSubstr("Content-Length: "));
 
-  const Run other = shell("curl -sS -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:" +
+  const Outcome other = shell("curl -sS -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:" +
                           std::to_string(port_) + "/");
   EXPECT_EQ(other.out, "404");
 }
@@ -291,19 +291,19 @@ TEST_F(Operator, ScrapeHasProcessAndBuildInfoAndPassesPromtool) {
                            "process_open_fds", "process_max_fds"}) {
     EXPECT_THAT(text, HasSubstr("\n" + std::string(name) + " ")) << name;
   }
-  const Run version = shell(daemon_binary() + " --version");
+  const Outcome version = shell(daemon_binary() + " --version");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(version.out, m, std::regex("twowayd (\\S+) \\(commit (\\S+)\\)")));
   EXPECT_THAT(text, HasSubstr("\ntwoway_build_info{version=\"" + m[1].str() + "\",commit=\"" +
                               m[2].str() + "\"} 1\n"));
   if (!have("promtool")) GTEST_SKIP() << "promtool (Debian package prometheus) not installed";
-  const Run lint = shell("promtool check metrics < " + file);
+  const Outcome lint = shell("promtool check metrics < " + file);
   EXPECT_EQ(lint.status, 0) << lint.out;
 }
 
 TEST_F(Operator, GrafanaDashboardNamesOnlyMetricsTwowaydExports) {
   ASSERT_TRUE(have("curl"));
-  const Run scrape = shell("curl -sS --fail --max-time 5 " + url_);
+  const Outcome scrape = shell("curl -sS --fail --max-time 5 " + url_);
   ASSERT_EQ(scrape.status, 0);
   std::map<std::string, std::string> families;  // name -> type
   const std::regex type_line("# TYPE (\\S+) (\\S+)");
@@ -350,7 +350,7 @@ TEST_F(Operator, StatsBeforeAnyAnswerSayNoneYet) {
   const auto stats = admin_call(socket_, "stats");
   ASSERT_TRUE(stats) << daemon_->log();
   EXPECT_TRUE((*stats)["average_response_seconds"].is_null()) << stats->dump();
-  const Run shown = shell(std::string(TWOWAYCTL_BIN) + " --socket " + socket_ + " stats");
+  const Outcome shown = shell(std::string(TWOWAYCTL_BIN) + " --socket " + socket_ + " stats");
   EXPECT_EQ(shown.status, 0) << shown.out;
   EXPECT_THAT(shown.out, HasSubstr("average_response_seconds: none yet\n"));
   EXPECT_THAT(shown.out, ::testing::Not(HasSubstr("-1")));

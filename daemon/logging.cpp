@@ -70,7 +70,12 @@ std::vector<std::string> journal_fields(const spdlog::details::log_msg& msg) {
   fields.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
   fields.push_back("SYSLOG_IDENTIFIER=twowayd");
   if (!msg.source.empty()) {
-    fields.push_back(std::string("CODE_FILE=") + msg.source.filename);
+    // Relative to the source tree (-fmacro-prefix-map); a compiler cache may still hand us
+    // the "../../" of a build directory, which tells a reader nothing.
+    std::string_view file = msg.source.filename;
+    while (file.starts_with("../") || file.starts_with("./"))
+      file.remove_prefix(file.find('/') + 1);
+    fields.push_back("CODE_FILE=" + std::string(file));
     fields.push_back("CODE_LINE=" + std::to_string(msg.source.line));
     if (msg.source.funcname != nullptr && *msg.source.funcname != '\0')
       fields.push_back(std::string("CODE_FUNC=") + msg.source.funcname);

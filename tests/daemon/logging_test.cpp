@@ -68,6 +68,9 @@ TEST(Logging, JournalFieldsFromTheMessageAndTheCallSite) {
   EXPECT_THAT(fields, Contains("CODE_FILE=daemon/gateway.cpp"));
   EXPECT_THAT(fields, Contains("CODE_LINE=271"));
   EXPECT_THAT(fields, Contains("CODE_FUNC=start_binds"));
+  const spdlog::details::log_msg from_build_dir(
+      spdlog::source_loc{"../../daemon/app.cpp", 9, "run"}, "twowayd", spdlog::level::info, "x");
+  EXPECT_THAT(journal_fields(from_build_dir), Contains("CODE_FILE=daemon/app.cpp"));
   EXPECT_THAT(fields, Contains("BIND=sim#2"));
   EXPECT_THAT(fields, Contains("SMSC=sim"));  // from the bind id
   EXPECT_THAT(fields, Not(Contains(::testing::StartsWith("MESSAGE_ID="))));

@@ -204,7 +204,9 @@ class Operator : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   // A TCP connection to the metrics port that sends nothing.
@@ -276,8 +278,9 @@ TEST_F(Operator, BareLineFeedHeadAndMethodsAsHttpSays) {
   EXPECT_THAT(head.out, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
   EXPECT_THAT(head.out, HasSubstr("Content-Length: "));
 
-  const Outcome other = shell("curl -sS -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:" +
-                          std::to_string(port_) + "/");
+  const Outcome other =
+      shell("curl -sS -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:" +
+            std::to_string(port_) + "/");
   EXPECT_EQ(other.out, "404");
 }
 

@@ -63,8 +63,10 @@ Press Ctrl-C to stop.
 TXT
 "$bin/daemon/twowayd" --config "$demo/twoway.yaml" --foreground &
 daemon_pid=$!
-# Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator.
+# Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator; so does an
+# early exit of this script.
 trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
+trap 'kill -INT $daemon_pid 2>/dev/null || true; kill $sim_pid 2>/dev/null || true' EXIT
 
 # Suggestions on the demo's own data: once the simulator's texts are in (no new one for two
 # seconds; at most a minute), a customer who is subscribed (a reply goes out) and one who is not
@@ -73,7 +75,8 @@ suggest() {
   local count last="" steady=0 picked=""
   for _ in $(seq 600); do
     kill -0 "$daemon_pid" 2>/dev/null || return 0
-    count=$($ctl metrics 2>/dev/null | awk '$1 == "twoway_inbound_messages_total" { print $2 }')
+    count=$($ctl metrics 2>/dev/null | awk '$1 == "twoway_inbound_messages_total" { print $2 }') ||
+      count=""  # not listening yet
     if [ -n "$count" ] && [ "$count" != 0 ] && [ "$count" = "$last" ]; then
       steady=$((steady + 1))
     else
@@ -106,7 +109,7 @@ The customers' texts are in. In another terminal, try:
   $ctl reply $subscriber "Thanks, we are on it!"
       ($subscriber is subscribed: the reply goes out; \`thread\` shows it and its receipt)
   $ctl reply $other "Hello?"
-      (refused: $other is $other_consent, and replies go to subscribers only)
+      (refused with the reason: $other's consent is "$other_consent"; replies go to subscribers only)
   $ctl stats
   $ctl watch
 

@@ -9,7 +9,7 @@ out="$work/demo.out"
 demo_pid=""
 cleanup() {
   if [ -n "$demo_pid" ] && kill -0 "$demo_pid" 2>/dev/null; then
-    kill -INT "$demo_pid" 2>/dev/null || true
+    kill -TERM "$demo_pid" 2>/dev/null || true  # (a background job ignores SIGINT)
     for _ in $(seq 200); do kill -0 "$demo_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$demo_pid" 2>/dev/null || true
   fi

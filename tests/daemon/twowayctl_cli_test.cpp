@@ -2,7 +2,9 @@
 // prints and its exit codes (0 ok, 1 command error, 64 usage, 69 cannot connect, 78 config).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -30,9 +32,11 @@ std::string read_all(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-CliResult run_ctl(const std::string& args) {
+// Runs twowayctl with `args` (after `wrapper`, e.g. a command that changes the user).
+CliResult run_ctl(const std::string& args, const std::string& wrapper = "") {
   CliResult r;
-  const std::string command = std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
+  const std::string command =
+      (wrapper.empty() ? "" : wrapper + " ") + std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
   FILE* p = popen(command.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -89,6 +93,10 @@ class TwowayctlCli : public ::testing::Test {
            return nlohmann::json{{"entries", {row("2026-06-16T08:00:00Z", "STOP", "unchanged")}},
                                  {"next_cursor", nullptr}};
          })});
+    server_->add_command({"smsc", "smsc ACTION [NAME]", Role::admin,
+                          SyncHandler([](const Args&, const Caller&) -> CommandResult {
+                            return nlohmann::json::object();
+                          })});
     ASSERT_FALSE(server_->start());
     runner_ = std::thread([this] { io_.run(); });
   }
@@ -178,6 +186,25 @@ TEST_F(TwowayctlCli, ConsentLogCsvErrorExitsOne) {
   const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock consent-log --since bad --csv");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "error: --since: expected YYYY-MM-DD (bad_request)\n");
+}
+
+TEST_F(TwowayctlCli, ACommandAboveTheCallersRoleExits77) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock smsc list");
+  EXPECT_EQ(r.status, 77) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(forbidden)"));
+}
+
+TEST_F(TwowayctlCli, ASocketTheUserMayNotOpenExits77) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run twowayctl as another user";
+  // The socket is root's, mode 0660 at most: nobody may not connect.
+  ::chmod((dir_ + "/admin.sock").c_str(), 0660);
+  ::chmod(dir_.c_str(), 0755);
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock inbox",
+                              "setpriv --reuid=nobody "
+                              "--regid=nogroup "
+                              "--clear-groups");
+  EXPECT_EQ(r.status, 77) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Permission denied"));
 }
 
 TEST_F(TwowayctlCli, NoDaemonExits69) {

@@ -259,7 +259,12 @@ int run_daemon(Config config, const AppOptions& options) {
   });
 
   if (auto ec = admin.start()) {
-    SPDLOG_CRITICAL("admin socket path={} cannot be opened: {}", config.admin.socket, ec.message());
+    // The loader checked admin.group; it can still vanish before the socket is made.
+    const bool group_gone = ec == std::errc::invalid_argument && !config.admin.group.empty();
+    SPDLOG_CRITICAL("admin socket path={} cannot be opened: {}", config.admin.socket,
+                    group_gone ? "admin.group '" + config.admin.group +
+                                     "' does not exist (create it, or set admin.group: \"\")"
+                               : ec.message());
     engine->unsubscribe(subscription);
     return 1;
   }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "daemon/config_loader.hpp"
-#include "daemon/metrics_http.hpp"
+#include "daemon/listen_address.hpp"
 #include "daemon/smsc_files.hpp"
 #include "engine/regions.hpp"
 

@@ -17,13 +17,9 @@
 #include <string_view>
 #include <system_error>
 
-namespace twoway::daemon {
+#include "daemon/listen_address.hpp"
 
-/// "127.0.0.1:9464", "[::1]:9464", "[::]:9464", "0.0.0.0:9464" or "localhost:9464" (the
-/// loopback address) as an endpoint; port 0 lets the system choose. nullopt for anything else
-/// (host names other than localhost are not resolved: the address must not change under us).
-[[nodiscard]] std::optional<boost::asio::ip::tcp::endpoint> parse_listen_address(
-    std::string_view listen);
+namespace twoway::daemon {
 
 struct MetricsHttpLimits {
   std::size_t max_connections = 64;

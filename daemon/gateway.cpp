@@ -571,6 +571,8 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
               std::to_string(info->network_error->error_code);
   r.received_unix = now_unix();
   r.time_unix = info->done_date ? info->done_date->unix_seconds() : r.received_unix;
+  SPDLOG_DEBUG("receipt smsc={} message_id={} state={}", smsc, log_value(r.message_id),
+               smpp::to_string(info->state));
   submit_receipt(std::move(r), std::move(completion));
 }
 

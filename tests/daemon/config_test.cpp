@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <grp.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -98,12 +99,69 @@ TEST(Config, ValidFileLoadsWithValuesAndDefaults) {
   EXPECT_NE(c.find_smsc("backup"), nullptr);
 }
 
-TEST(Config, EmptyFileIsAllDefaults) {
+TEST(Config, EmptyTextIsAllDefaults) {
   auto r = load_config_text("", "empty.yaml");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r.config->smscs.empty());
   EXPECT_EQ(r.config->storage.path, "/var/lib/twoway");
   EXPECT_EQ(r.config->admin.max_line, 65536u);
+}
+
+// A config file in its own temporary directory.
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twoway-config-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    std::ofstream(dir_ + "/twoway.yaml") << text;
+    return dir_ + "/twoway.yaml";
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFile, AnEmptyFileIsAnErrorNotAllDefaults) {
+  for (const char* text : {"", "\n# nothing but comments\n"}) {
+    const std::string path = write(text);
+    auto r = load_config_file(path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_THAT(error_lines(r),
+                ElementsAre(path + ": the file has no settings (it is empty or only comments): "
+                                   "start from the shipped twoway.yaml, or see `twowayd "
+                                   "--describe-config` for every key; at least smscs and numbers "
+                                   "are needed"));
+  }
+}
+
+TEST_F(ConfigFile, ADirectoryIsNamedAsOne) {
+  auto r = load_config_file(dir_);
+  EXPECT_THAT(error_lines(r),
+              ElementsAre(dir_ +
+                          ": is a directory, not a config file: name the file itself "
+                          "(--config " +
+                          dir_ + "/twoway.yaml)"));
+}
+
+TEST_F(ConfigFile, AnAdminGroupThatDoesNotExistIsNamedWithTheFix) {
+  const std::string path = write("admin:\n  group: twoway-test-no-such-group\n");
+  auto r = load_config_file(path);
+  EXPECT_THAT(error_lines(r),
+              ElementsAre(path + ":2:10: admin.group: group 'twoway-test-no-such-group' does "
+                                 "not exist: create it (groupadd --system "
+                                 "twoway-test-no-such-group) and add the daemon's user to it, or "
+                                 "set admin.group: \"\" to give the socket the daemon's own "
+                                 "group"));
+  // twowayctl reads only the socket path: the machine's groups are not its business.
+  EXPECT_TRUE(load_config_file(path, FileChecks::off).ok());
+  // A group that exists and this process may give the socket to: its own.
+  const group* mine = getgrgid(getegid());
+  ASSERT_NE(mine, nullptr);
+  const std::string own = write("admin:\n  group: " + std::string(mine->gr_name) + "\n");
+  auto ok = load_config_file(own);
+  EXPECT_TRUE(ok.ok()) << ::testing::PrintToString(error_lines(ok));
 }
 
 TEST(Config, UnknownKeySuggestsTheClosestOne) {
@@ -141,7 +199,7 @@ admin:
   mode: "0999"
   socket: relative.sock
 metrics:
-  http_listen: "0.0.0.0:9464"
+  http_listen: "metrics.example:9464"
 )";
   auto r = load_config_text(text, "t.yaml");
   EXPECT_THAT(
@@ -158,8 +216,8 @@ metrics:
           "critical, off",
           "t.yaml:14:9: admin.mode: '0999' is not an octal file mode (like \"0660\")",
           "t.yaml:15:11: admin.socket: must be an absolute path",
-          "t.yaml:17:16: metrics.http_listen: must be a loopback address and port, like "
-          "127.0.0.1:9464"));
+          "t.yaml:17:16: metrics.http_listen: 'metrics.example:9464' is not an IP address and "
+          "port, like 127.0.0.1:9464, [::1]:9464 or 0.0.0.0:9464"));
 }
 
 TEST(Config, MissingRequiredKeysPointAtTheirSection) {
@@ -368,6 +426,7 @@ TEST(Config, EditDistanceAndClosestMatch) {
 }
 
 TEST(Config, ShippedDefaultConfigIsValid) {
+  // As text: the group and files it names are the installation's (checked at start).
   auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml", FileChecks::off);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
 }

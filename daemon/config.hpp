@@ -58,6 +58,11 @@ struct KeySpec {
 /// nullptr when no such key exists.
 [[nodiscard]] const KeySpec* find_key(std::string_view path);
 
+/// For a first-value key (Reload::seed, "conversations.replies.help"): the `twowayctl settings`
+/// command that changes the value in force ("twowayctl settings answers.help TEXT"), or "" when
+/// no command changes it at run time (the quiet-hours and frequency-cap rules).
+[[nodiscard]] std::string seed_setting_command(std::string_view key);
+
 /// The help text of the table, one key per line: path, type, default, reload class and help.
 [[nodiscard]] std::string describe_keys();
 

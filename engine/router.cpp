@@ -10,6 +10,7 @@
 #include "engine/profiles.hpp"
 #include "engine/records.hpp"
 #include "engine/settings.hpp"
+#include "smpp/segment.hpp"
 
 namespace twoway::engine {
 
@@ -94,6 +95,12 @@ void emit_inbound(Context& ctx, const Message& m, std::string detail, const Inbo
   e.state = m.state;
   e.time = m.created;
   e.detail = std::move(detail);
+  e.text = m.text;
+  const smpp::SegmentCount count = smpp::count_segments(m.text);
+  e.segments = static_cast<std::uint32_t>(count.segments);
+  e.encoding = count.encoding == smpp::TextEncoding::ucs2     ? TextEncoding::ucs2
+               : count.encoding == smpp::TextEncoding::latin1 ? TextEncoding::latin1
+                                                              : TextEncoding::gsm7;
   ctx.events.push_back(std::move(e));
 }
 

@@ -19,11 +19,11 @@ TEST(RenderWaiting, OldestFirstWithHowLongAndTheNextPage) {
      "waiting_seconds":3661,"consent":"none","archived":true,"flags":["revocation?"]}
   ],"next_cursor":"00ab"})");
   EXPECT_EQ(render_reply("waiting", reply, RenderOptions{true}),
-            "NUMBER        NAME  WAITING     SINCE             CONSENT     FLAGS                "
+            "NUMBER        NAME  WAITING    SINCE             CONSENT     FLAGS                 "
             "PREVIEW\n"
-            "+15551234567  Ann   2h 30m 0s   2026-11-27 08:00  subscribed                       "
+            "+15551234567  Ann   2h 30m 0s  2026-11-27 08:00  subscribed                        "
             "Where is my order?\n"
-            "+15557654321        1h 1m 1s    2026-11-27 09:30  none        revocation? archived "
+            "+15557654321        1h 1m 1s   2026-11-27 09:30  none        revocation? archived  "
             "hello\n"
             "(more: twowayctl waiting --after 00ab)\n");
   EXPECT_EQ(render_reply("waiting", json::parse(R"({"ok":true,"threshold_seconds":3600,

@@ -297,6 +297,22 @@ TEST_F(SettingsEndToEnd, AReloadNamesTheFirstValuesItKeepsAndHowToChangeThem) {
   // The store's value is still the one in force.
   EXPECT_EQ(call("settings auto_responder.message")["value"],
             "Thanks {{profile.first_name|there}}! {{email}}");
+
+  // An unknown placeholder in the file: --check-config names the line and key, a reload is
+  // refused, and nothing reaches a customer.
+  write_file(config_, config_yaml(dir_.path(), sim_->port(), "Hi {{profile.nickname}}"));
+  const std::string out = dir_.path() + "/check.out";
+  const std::string command =
+      std::string(TWOWAYD_BIN) + " --check-config --config " + config_ + " > " + out + " 2>&1";
+  EXPECT_NE(std::system(command.c_str()), 0);
+  EXPECT_NE(read_file(out).find(config_ + ":26:14: conversations.auto_responder.message: unknown "
+                                          "placeholder {{profile.nickname}}"),
+            std::string::npos)
+      << read_file(out);
+  auto refused = call("reload");
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_NE(refused.dump().find("unknown placeholder {{profile.nickname}}"), std::string::npos)
+      << refused.dump();
 }
 
 TEST_F(SettingsEndToEnd, WatchEventsCarryTheTextAndTheWaitingListIsOldestFirst) {

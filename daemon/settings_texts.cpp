@@ -173,6 +173,9 @@ std::optional<CommandResult> custom_keyword_setting(engine::Engine& engine, std:
           bad("keywords.custom: " + why +
               "; the keyword floor keeps it (set its answer with settings answers.opt_out, "
               "answers.opt_in or answers.help)"));
+    // As in the config file (conversations.keywords.custom[].word).
+    if (word.find_first_of(" \t") != std::string::npos)
+      return CommandResult(bad("keywords.custom: '" + word + "' must be a single word"));
     s.keywords.custom.push_back(engine::CustomKeyword{word, "", ""});
     it = s.keywords.custom.end() - 1;
   }

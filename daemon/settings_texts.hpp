@@ -27,7 +27,8 @@ namespace twoway::daemon {
 ///   keywords.custom.WORD.action ACTION    add WORD, or change its action (none, opt_in,
 ///                                         opt_out, help)
 ///   keywords.custom.remove WORD           remove it
-/// A word the keyword floor reads (STOP, "stop please", STPO, "cancel order"...) is refused.
+/// WORD is one word, matched as keywords are (case, accents and punctuation folded). A word the
+/// keyword floor reads (STOP, HELP, START, STPO, UNSUB...) is refused.
 /// `value` is nullopt when no VALUE was given. nullopt when `key` is not one of these.
 [[nodiscard]] std::optional<CommandResult> custom_keyword_setting(
     engine::Engine& engine, std::string_view key, const std::optional<std::string>& value);

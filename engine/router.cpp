@@ -248,7 +248,10 @@ void flag_revocation(Context& ctx, ProfileEdit& edit, const Message& m, std::str
 }  // namespace
 
 std::string clarification_text(const Organization& org) {
-  return org.prefix + ": Reply STOP to opt out of texts.";
+  // A template like every text the engine sends on its own (engine/templates.hpp).
+  static constexpr std::string_view kClarification =
+      "{{organization.prefix}}: Reply STOP to opt out of texts.";
+  return render_template(kClarification, org, Profile{});
 }
 
 ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_out_decision,

@@ -256,6 +256,8 @@ TEST_F(SettingsEndToEnd, CustomKeywordsChangeAtRunTimeAndNeverShadowTheFloor) {
   }
   EXPECT_EQ(call("settings keywords.custom.HOURS.reply Open {{hours}}")["error"]["code"],
             "bad_request");
+  EXPECT_EQ(call("settings 'keywords.custom.STORE HOURS.reply' 9-5")["error"]["message"],
+            "keywords.custom: 'STORE HOURS' must be a single word");
 
   // An opt-in keyword, effective at once and kept across a restart.
   ASSERT_EQ(call("settings keywords.custom.JOIN.action opt_in")["ok"], true);

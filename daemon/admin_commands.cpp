@@ -5,9 +5,12 @@
 #include <ctime>
 #include <sstream>
 
+#include "daemon/config.hpp"
 #include "daemon/consent_log.hpp"
 #include "daemon/export_command.hpp"
 #include "daemon/settings_texts.hpp"
+#include "daemon/smsc_files.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -86,218 +89,340 @@ json message_json(const engine::Message& m) {
   return j;
 }
 
-json settings_json(const engine::Settings& s) {
-  const json custom = custom_keywords_json(s);
-  json rules = json::array();
-  for (const auto& r : s.quiet_hours.rules)
-    rules.push_back({{"name", r.name},
-                     {"regions", r.area_codes_or_regions},
-                     {"start", hhmm(r.window.start_minute)},
-                     {"end", hhmm(r.window.end_minute)}});
-  json caps = json::array();
-  for (const auto& r : s.frequency_caps.rules)
-    caps.push_back({{"name", r.name},
-                    {"regions", r.regions},
-                    {"max", r.max_messages},
-                    {"period_seconds", r.period_seconds}});
-  return {
-      {"auto_responder",
-       {{"mode", engine::to_string(s.auto_responder.mode)},
-        {"message", s.auto_responder.message},
-        {"period_seconds", s.auto_responder.period_seconds}}},
-      {"keywords",
-       {{"opt_out", s.keywords.opt_out},
-        {"opt_in", s.keywords.opt_in},
-        {"help", s.keywords.help},
-        {"opt_out_contains", s.keywords.opt_out_contains},
-        {"revocation", s.keywords.revocation},
-        {"custom", custom}}},
-      {"answers",
-       {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
-      {"quiet_hours",
-       {{"enabled", s.quiet_hours.enabled},
-        {"start", hhmm(s.quiet_hours.default_window.start_minute)},
-        {"end", hhmm(s.quiet_hours.default_window.end_minute)},
-        {"rules", rules}}},
-      {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
-      {"notifications",
-       {{"enabled", s.notifications.enabled},
-        {"email", s.notifications.email},
-        {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
-      {"link_shortening",
-       {{"enabled", s.link_shortening.enabled}, {"domain", s.link_shortening.domain}}},
-  };
-}
-
 std::optional<bool> parse_bool(std::string_view v) {
   if (v == "true" || v == "on" || v == "yes" || v == "1") return true;
   if (v == "false" || v == "off" || v == "no" || v == "0") return false;
   return std::nullopt;
 }
 
-/// Applies `key = value` to `s`; returns a problem or "".
-std::string set_setting(engine::Settings& s, std::string_view key, std::string_view value) {
-  auto boolean = [&](bool& field) -> std::string {
+/// A whole number of seconds as the config writes durations: "5m", "90s", "2h", "1d".
+std::string duration_text(std::int64_t seconds) {
+  for (const auto& [unit, size] :
+       {std::pair<const char*, std::int64_t>{"d", 86400}, {"h", 3600}, {"m", 60}})
+    if (seconds != 0 && seconds % size == 0) return std::to_string(seconds / size) + unit;
+  return std::to_string(seconds) + "s";
+}
+
+json email_settings_json(const engine::EmailNotifications& e) {
+  return {{"enabled", e.enabled},
+          {"to", e.to},
+          {"from", e.from},
+          {"digest", duration_text(e.digest_seconds)},
+          {"smtp",
+           {{"host", e.smtp_host},
+            {"port", e.smtp_port},
+            {"tls", engine::to_string(e.smtp_tls)},
+            {"username", e.smtp_username},
+            {"password_file", e.smtp_password_file}}}};
+}
+
+/// Applies `notifications.email.KEY = value`; returns a problem or "". The whole settings are
+/// checked afterwards (engine::email_notification_errors).
+std::string set_email_setting(engine::EmailNotifications& e, std::string_view key,
+                              std::string_view value) {
+  if (key == "enabled") {
     auto b = parse_bool(value);
     if (!b) return "expected true or false";
-    field = *b;
+    e.enabled = *b;
     return "";
-  };
-  auto seconds = [&](std::int64_t& field) -> std::string {
-    char* end = nullptr;
+  }
+  if (key == "to") return e.to = split_list(value), "";
+  if (key == "from") return e.from = value, "";
+  if (key == "digest") {
+    const auto d = parse_duration(value);
+    if (!d || d->count() % 1000 != 0) return "expected a duration like 5m, 90s or 1h";
+    e.digest_seconds = d->count() / 1000;
+    return "";
+  }
+  if (key == "smtp.host") return e.smtp_host = value, "";
+  if (key == "smtp.port") {
     const std::string v(value);
-    const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0) return "expected a number of seconds";
-    field = n;
-    return "";
-  };
-  if (key == "auto_responder.mode") {
-    if (value == "off")
-      s.auto_responder.mode = engine::AutoResponderMode::off;
-    else if (value == "non_consented")
-      s.auto_responder.mode = engine::AutoResponderMode::non_consented;
-    else if (value == "all")
-      s.auto_responder.mode = engine::AutoResponderMode::all;
-    else
-      return "expected off, non_consented or all";
+    char* end = nullptr;
+    const long n = std::strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > 65535) return "expected a port from 1 to 65535";
+    e.smtp_port = static_cast<std::uint32_t>(n);
     return "";
   }
-  if (key == "auto_responder.message") return s.auto_responder.message = value, "";
-  if (key == "auto_responder.period_seconds") return seconds(s.auto_responder.period_seconds);
-  if (key == "keywords.opt_out") return s.keywords.opt_out = split_list(value), "";
-  if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
-  if (key == "keywords.help") return s.keywords.help = split_list(value), "";
-  if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
-  if (key == "keywords.revocation") return s.keywords.revocation = split_list(value), "";
-  if (key == "answers.opt_out") return s.answers.opt_out = value, "";
-  if (key == "answers.opt_in") return s.answers.opt_in = value, "";
-  if (key == "answers.help") return s.answers.help = value, "";
-  if (key == "quiet_hours.enabled") return boolean(s.quiet_hours.enabled);
-  if (key == "quiet_hours.start" || key == "quiet_hours.end") {
-    auto m = parse_hhmm(value);
-    if (!m) return "expected HH:MM";
-    (key == "quiet_hours.start" ? s.quiet_hours.default_window.start_minute
-                                : s.quiet_hours.default_window.end_minute) = *m;
+  if (key == "smtp.tls") {
+    const auto tls = engine::parse_smtp_tls(value);
+    if (!tls) return "expected none, starttls or implicit";
+    e.smtp_tls = *tls;
     return "";
   }
-  if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
-  if (key == "notifications.enabled") return boolean(s.notifications.enabled);
-  if (key == "notifications.email") return s.notifications.email = value, "";
-  if (key == "notifications.waiting_threshold_seconds")
-    return seconds(s.notifications.waiting_threshold_seconds);
-  if (key == "link_shortening.enabled") return boolean(s.link_shortening.enabled);
-  if (key == "link_shortening.domain") return s.link_shortening.domain = value, "";
+  if (key == "smtp.username") return e.smtp_username = value, "";
+  if (key == "smtp.password_file") return e.smtp_password_file = value, "";
   return "unknown setting";
 }
 
-/// Looks a dotted key up in the settings JSON.
-const json* find_setting(const json& all, std::string_view key) {
-  const json* node = &all;
-  std::size_t start = 0;
-  while (start <= key.size()) {
-    const auto dot = key.find('.', start);
-    const std::string part(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
-    if (!node->is_object() || !node->contains(part)) return nullptr;
-    node = &(*node)[part];
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return node;
+/// The relay settings decide where mail goes and which file twowayd reads as a password, then
+/// hands to that relay: the owner's to change.
+std::optional<AdminError> email_setting_refusal(std::string_view key, const Caller& caller) {
+  if (key.starts_with("notifications.email.smtp.") && caller.role < Role::owner)
+    return error("forbidden",
+                 "the mail relay settings (notifications.email.smtp.*) need the "
+                 "owner role");
+  return std::nullopt;
 }
 
-CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
-                          std::string_view number) {
-  if (!r.ok()) {
-    std::string message;
-    switch (r.error) {
-      case engine::SendError::not_found:
-        message = "no conversation with this number";
-        break;
-      case engine::SendError::not_subscribed:
-        message = "the customer is not subscribed: replies go to subscribers only";
-        break;
-      case engine::SendError::no_inbound:
-        message = "the customer has not texted: nobody is texted first";
-        break;
-      case engine::SendError::blocked:
-        message = "the number is blocked";
-        break;
-      case engine::SendError::branded_sender:
-        message = "no numeric sending number to reply from (branded sender IDs cannot converse)";
-        break;
-      case engine::SendError::quiet_hours:
-        message = "it is " + r.quiet.local_time +
-                  " for the customer, inside quiet hours; repeat with --override-quiet-hours "
-                  "to send anyway";
-        break;
-      case engine::SendError::empty_text:
-        message = "the text is empty";
-        break;
-      case engine::SendError::text_too_long:
-        message = "the text is too long";
-        break;
-      case engine::SendError::invalid_number:
-        message = "not a phone number";
-        break;
-      case engine::SendError::storage:
-        message = "the message could not be stored";
-        break;
-      case engine::SendError::revocation_pending:
-        message =
-            "the customer's last text may have revoked consent (flagged revocation?): decide "
-            "with `revocation NUMBER opt-out|keep` first";
-        break;
-      case engine::SendError::ok:
-        break;
+/// With a username, the password file must be one twowayd can read: checked when a mail
+/// setting changes, as --check-config does for the file.
+std::string email_password_problem(std::string_view key, const engine::EmailNotifications& e) {
+  if (!key.starts_with("notifications.email.") || e.smtp_username.empty() ||
+      e.smtp_password_file.empty())
+    return "";
+  auto read = read_password_file(e.smtp_password_file);
+  return read.problem.empty() ? "" : "notifications.email.smtp.password_file: " + read.problem;
+  json link_shortening_json(const engine::LinkShortening& l) {
+    return {{"enabled", l.enabled},
+            {"domain", l.domain},
+            {"listen", l.listen},
+            {"expiry", duration_text(l.expiry_seconds)}};
+  }
+
+  /// link_shortening.KEY = value; a problem or "". Setting a domain where there was none turns
+  /// shortening on (it is on by default once a domain is set).
+  std::string set_link_setting(engine::LinkShortening & l, std::string_view key,
+                               std::string_view value) {
+    if (key == "link_shortening.enabled") {
+      const auto b = parse_bool(value);
+      if (!b) return "expected true or false";
+      l.enabled = *b;
+      return "";
     }
-    return error(engine::to_string(r.error), message);
+    if (key == "link_shortening.domain") {
+      if (l.domain.empty() && !value.empty()) l.enabled = true;
+      l.domain = value;
+      return "";
+    }
+    if (key == "link_shortening.listen") return l.listen = value, "";
+    if (key == "link_shortening.expiry") {
+      const auto d = parse_duration(value);
+      if (!d || d->count() % 1000 != 0) return "expected a duration like 90d, 12h, 30m or 45s";
+      l.expiry_seconds = d->count() / 1000;
+      return "";
+    }
+    return "unknown setting";
   }
-  json j{{"number", engine.normalize(number)},
-         {"outbox_id", r.outbox_id},
-         {"seq", r.seq},
-         {"held", r.held}};
-  if (r.held) {
-    j["due"] = iso_time(r.due_unix);
-    j["hold_reason"] = r.hold_reason;
-  }
-  j["quiet_hours"] = {
-      {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
-  if (!r.frequency_cap.rule.empty()) {
-    const auto& cap = r.frequency_cap;
-    j["frequency_cap"] = {{"allowed", cap.allowed},
-                          {"rule", cap.rule},
-                          {"max", cap.max_messages},
-                          {"period_seconds", cap.period_seconds},
-                          {"counted", cap.counted}};
-    if (!cap.allowed) j["frequency_cap"]["next_slot"] = iso_time(cap.next_slot_unix);
-  }
-  return j;
-}
 
-/// Runs `fn` on the pool and completes with its result: engine writes wait for their commit.
-AsyncHandler on_pool(boost::asio::thread_pool& pool,
-                     std::function<CommandResult(const Args&, const Caller&)> fn) {
-  return [&pool, fn = std::move(fn)](const Args& args, const Caller& caller, Completion done) {
-    boost::asio::post(pool, [fn, args, caller, done = std::move(done)] {
-      try {
-        done(fn(args, caller));
-      } catch (const std::exception& e) {
-        done(error("internal", e.what()));
-      }
-    });
-  };
-}
+  /// A message's short links: where each leads, its short form, clicks and expiry.
+  json links_json(const std::vector<engine::ShortLink>& links) {
+    json out = json::array();
+    for (const auto& l : links)
+      out.push_back({{"short", "https://" + l.domain + "/" + l.code},
+                     {"url", l.url},
+                     {"clicks", l.clicks},
+                     {"expires", iso_time(l.expires)}});
+    return out;
+  }
 
-CommandResult action_result(engine::ActionError e, engine::Engine& engine,
+  json settings_json(const engine::Settings& s) {
+    const json custom = custom_keywords_json(s);
+    json rules = json::array();
+    for (const auto& r : s.quiet_hours.rules)
+      rules.push_back({{"name", r.name},
+                       {"regions", r.area_codes_or_regions},
+                       {"start", hhmm(r.window.start_minute)},
+                       {"end", hhmm(r.window.end_minute)}});
+    json caps = json::array();
+    for (const auto& r : s.frequency_caps.rules)
+      caps.push_back({{"name", r.name},
+                      {"regions", r.regions},
+                      {"max", r.max_messages},
+                      {"period_seconds", r.period_seconds}});
+    return {
+        {"auto_responder",
+         {{"mode", engine::to_string(s.auto_responder.mode)},
+          {"message", s.auto_responder.message},
+          {"period_seconds", s.auto_responder.period_seconds}}},
+        {"keywords",
+         {{"opt_out", s.keywords.opt_out},
+          {"opt_in", s.keywords.opt_in},
+          {"help", s.keywords.help},
+          {"opt_out_contains", s.keywords.opt_out_contains},
+          {"revocation", s.keywords.revocation},
+          {"custom", custom}}},
+        {"answers",
+         {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
+        {"quiet_hours",
+         {{"enabled", s.quiet_hours.enabled},
+          {"start", hhmm(s.quiet_hours.default_window.start_minute)},
+          {"end", hhmm(s.quiet_hours.default_window.end_minute)},
+          {"rules", rules}}},
+        {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
+        {"notifications",
+         {{"email", email_settings_json(s.notifications.email)},
+          {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
+        {"link_shortening", link_shortening_json(s.link_shortening)},
+    };
+  }
+
+  /// Applies `key = value` to `s`; returns a problem or "".
+  std::string set_setting(engine::Settings & s, std::string_view key, std::string_view value) {
+    auto boolean = [&](bool& field) -> std::string {
+      auto b = parse_bool(value);
+      if (!b) return "expected true or false";
+      field = *b;
+      return "";
+    };
+    auto seconds = [&](std::int64_t& field) -> std::string {
+      char* end = nullptr;
+      const std::string v(value);
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) return "expected a number of seconds";
+      field = n;
+      return "";
+    };
+    if (key == "auto_responder.mode") {
+      if (value == "off")
+        s.auto_responder.mode = engine::AutoResponderMode::off;
+      else if (value == "non_consented")
+        s.auto_responder.mode = engine::AutoResponderMode::non_consented;
+      else if (value == "all")
+        s.auto_responder.mode = engine::AutoResponderMode::all;
+      else
+        return "expected off, non_consented or all";
+      return "";
+    }
+    if (key == "auto_responder.message") return s.auto_responder.message = value, "";
+    if (key == "auto_responder.period_seconds") return seconds(s.auto_responder.period_seconds);
+    if (key == "keywords.opt_out") return s.keywords.opt_out = split_list(value), "";
+    if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
+    if (key == "keywords.help") return s.keywords.help = split_list(value), "";
+    if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
+    if (key == "keywords.revocation") return s.keywords.revocation = split_list(value), "";
+    if (key == "answers.opt_out") return s.answers.opt_out = value, "";
+    if (key == "answers.opt_in") return s.answers.opt_in = value, "";
+    if (key == "answers.help") return s.answers.help = value, "";
+    if (key == "quiet_hours.enabled") return boolean(s.quiet_hours.enabled);
+    if (key == "quiet_hours.start" || key == "quiet_hours.end") {
+      auto m = parse_hhmm(value);
+      if (!m) return "expected HH:MM";
+      (key == "quiet_hours.start" ? s.quiet_hours.default_window.start_minute
+                                  : s.quiet_hours.default_window.end_minute) = *m;
+      return "";
+    }
+    if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
+    if (key.starts_with("notifications.email."))
+      return set_email_setting(s.notifications.email, key.substr(20), value);
+    if (key == "notifications.waiting_threshold_seconds")
+      return seconds(s.notifications.waiting_threshold_seconds);
+    if (key.starts_with("link_shortening.")) return set_link_setting(s.link_shortening, key, value);
+    return "unknown setting";
+  }
+
+  /// Looks a dotted key up in the settings JSON.
+  const json* find_setting(const json& all, std::string_view key) {
+    const json* node = &all;
+    std::size_t start = 0;
+    while (start <= key.size()) {
+      const auto dot = key.find('.', start);
+      const std::string part(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+      if (!node->is_object() || !node->contains(part)) return nullptr;
+      node = &(*node)[part];
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+    return node;
+  }
+
+  CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
                             std::string_view number) {
-  if (e == engine::ActionError::not_found)
-    return error("not_found", "no conversation with " + std::string(number));
-  if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
-  if (e == engine::ActionError::storage) return error("internal", "the change could not be stored");
-  if (e == engine::ActionError::consent_locked)
-    return error("consent_locked", consent_locked_message(engine, number));
-  return json{{"number", engine.normalize(number)}};
-}
+    if (!r.ok()) {
+      std::string message;
+      switch (r.error) {
+        case engine::SendError::not_found:
+          message = "no conversation with this number";
+          break;
+        case engine::SendError::not_subscribed:
+          message = "the customer is not subscribed: replies go to subscribers only";
+          break;
+        case engine::SendError::no_inbound:
+          message = "the customer has not texted: nobody is texted first";
+          break;
+        case engine::SendError::blocked:
+          message = "the number is blocked";
+          break;
+        case engine::SendError::branded_sender:
+          message = "no numeric sending number to reply from (branded sender IDs cannot converse)";
+          break;
+        case engine::SendError::quiet_hours:
+          message = "it is " + r.quiet.local_time +
+                    " for the customer, inside quiet hours; repeat with --override-quiet-hours "
+                    "to send anyway";
+          break;
+        case engine::SendError::empty_text:
+          message = "the text is empty";
+          break;
+        case engine::SendError::text_too_long:
+          message = "the text is too long";
+          break;
+        case engine::SendError::invalid_number:
+          message = "not a phone number";
+          break;
+        case engine::SendError::storage:
+          message = "the message could not be stored";
+          break;
+        case engine::SendError::revocation_pending:
+          message =
+              "the customer's last text may have revoked consent (flagged revocation?): decide "
+              "with `revocation NUMBER opt-out|keep` first";
+          break;
+        case engine::SendError::ok:
+          break;
+      }
+      return error(engine::to_string(r.error), message);
+    }
+    json j{{"number", engine.normalize(number)},
+           {"outbox_id", r.outbox_id},
+           {"seq", r.seq},
+           {"held", r.held},
+           {"text", r.text},
+           {"segments", r.segments},
+           {"encoding", engine::to_string(r.encoding)},
+           {"credits", r.credits}};
+    if (r.held) {
+      j["due"] = iso_time(r.due_unix);
+      j["hold_reason"] = r.hold_reason;
+    }
+    j["quiet_hours"] = {
+        {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
+    if (!r.frequency_cap.rule.empty()) {
+      const auto& cap = r.frequency_cap;
+      j["frequency_cap"] = {{"allowed", cap.allowed},
+                            {"rule", cap.rule},
+                            {"max", cap.max_messages},
+                            {"period_seconds", cap.period_seconds},
+                            {"counted", cap.counted}};
+      if (!cap.allowed) j["frequency_cap"]["next_slot"] = iso_time(cap.next_slot_unix);
+    }
+    return j;
+  }
+
+  /// Runs `fn` on the pool and completes with its result: engine writes wait for their commit.
+  AsyncHandler on_pool(boost::asio::thread_pool & pool,
+                       std::function<CommandResult(const Args&, const Caller&)> fn) {
+    return [&pool, fn = std::move(fn)](const Args& args, const Caller& caller, Completion done) {
+      boost::asio::post(pool, [fn, args, caller, done = std::move(done)] {
+        try {
+          done(fn(args, caller));
+        } catch (const std::exception& e) {
+          done(error("internal", e.what()));
+        }
+      });
+    };
+  }
+
+  CommandResult action_result(engine::ActionError e, engine::Engine & engine,
+                              std::string_view number) {
+    if (e == engine::ActionError::not_found)
+      return error("not_found", "no conversation with " + std::string(number));
+    if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
+    if (e == engine::ActionError::storage)
+      return error("internal", "the change could not be stored");
+    if (e == engine::ActionError::consent_locked)
+      return error("consent_locked", consent_locked_message(engine, number));
+    return json{{"number", engine.normalize(number)}};
+  }
 
 }  // namespace
 
@@ -352,7 +477,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                         const auto [up, all] = ctx.gateway.binds_up();
                         const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - ctx.started);
-                        return json{{"version", ctx.version},
+                        json status{{"version", ctx.version},
                                     {"uptime_seconds", uptime.count()},
                                     {"healthy", ctx.engine.healthy()},
                                     {"binds_up", up},
@@ -361,6 +486,9 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                     {"outbox_depth", stats.outbox_due + stats.outbox_in_flight},
                                     {"reassembly_pending", ctx.gateway.reassembly_pending()},
                                     {"map_size_bytes", ctx.engine.map_size()}};
+                        if (ctx.notifications_status)
+                          status["notifications"] = ctx.notifications_status();
+                        return status;
                       }),
                       false, "daemon version, uptime, binds and outbox"});
 
@@ -475,7 +603,12 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          if (h.response_time_seconds >= 0)
            header["response_time_seconds"] = h.response_time_seconds;
          json messages = json::array();
-         for (const auto& m : page.messages) messages.push_back(message_json(m));
+         for (const auto& m : page.messages) {
+           json j = message_json(m);
+           if (auto l = page.links.find(m.id); l != page.links.end())
+             j["links"] = links_json(l->second);
+           messages.push_back(std::move(j));
+         }
          return json{{"header", std::move(header)},
                      {"messages", std::move(messages)},
                      {"next_cursor", page.next_cursor ? json(page.next_cursor) : json(nullptr)}};
@@ -491,6 +624,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  req.text = rest(args, 1);
                  req.agent = caller.user;
                  req.override_quiet_hours = args.has("override-quiet-hours");
+                 req.no_shorten = args.has("no-shorten");
                  req.now = now_unix();
                  auto r = engine.reply(std::move(req));
                  if (r.ok()) gateway.kick();
@@ -650,6 +784,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  req.number = args.positional[0];
                  req.text = rest(args, 1);
                  req.source = caller.user;
+                 req.no_shorten = args.has("no-shorten");
                  req.now = now_unix();
                  auto r = engine.send(std::move(req));
                  if (r.ok()) gateway.kick();
@@ -660,7 +795,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command(
       {"settings", std::string(kSettingsUsage), Role::admin,
        on_pool(pool,
-               [&engine](const Args& args, const Caller&) -> CommandResult {
+               [&engine](const Args& args, const Caller& caller) -> CommandResult {
                  auto current = engine.settings();
                  if (args.positional.empty()) return json{{"settings", settings_json(current)}};
                  const auto& key = args.positional[0];
@@ -678,8 +813,12 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                      result["preview"] = *p;
                    return result;
                  }
+                 if (auto refusal = email_setting_refusal(key, caller)) return *refusal;
                  if (auto problem = set_setting(current, key, rest(args, 1)); !problem.empty())
                    return error("bad_request", key + ": " + problem);
+                 if (auto problem = email_password_problem(key, current.notifications.email);
+                     !problem.empty())
+                   return error("bad_request", problem);
                  if (auto problems = engine.set_settings(current); !problems.empty()) {
                    std::string message;
                    for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
@@ -769,7 +908,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          if (auto filter = args.value("events")) {
            for (const auto& e : split_list(*filter)) {
              if (e != "inbound" && e != "outbound" && e != "consent" && e != "receipt" &&
-                 e != "profile" && e != "settings")
+                 e != "profile" && e != "settings" && e != "notification")
                return error("bad_request", "unknown event type " + e);
            }
            // Filtered streams get their own subscription that drops other types.

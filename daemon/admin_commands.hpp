@@ -39,6 +39,8 @@ struct AdminContext {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   /// Prometheus text of every metric (`metrics`).
   std::function<std::string()> metrics_text;
+  /// The email notifier's state for `status` (absent when there is no notifier).
+  std::function<nlohmann::json()> notifications_status;
   /// Reloads the config file.
   std::function<ReloadResult()> reload;
 };

@@ -78,8 +78,9 @@ struct Usage {
 
 /// The usages of the commands whose last argument is a free text: the daemon registers these
 /// commands with them, and twowayctl joins their words by them.
-inline constexpr std::string_view kReplyUsage = "reply [--override-quiet-hours] NUMBER TEXT...";
-inline constexpr std::string_view kSendUsage = "send --kind KIND NUMBER TEXT...";
+inline constexpr std::string_view kReplyUsage =
+    "reply [--override-quiet-hours] [--no-shorten] NUMBER TEXT...";
+inline constexpr std::string_view kSendUsage = "send --kind KIND [--no-shorten] NUMBER TEXT...";
 inline constexpr std::string_view kSettingsUsage = "settings [KEY] [VALUE...]";
 
 /// The usage above of `command`, or "" when its arguments hold no free text.

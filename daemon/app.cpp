@@ -17,11 +17,14 @@
 #include "daemon/admin_commands.hpp"
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
+#include "daemon/link_server.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/metrics_text.hpp"
+#include "daemon/notifier.hpp"
 #include "daemon/systemd.hpp"
 #include "engine/engine.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/settings.hpp"
 
 namespace twoway::daemon {
@@ -75,6 +78,20 @@ nlohmann::json reload_report(const ConfigDiff& d) {
 int minutes_of(std::string_view hhmm, int fallback) {
   if (hhmm.size() != 5 || hhmm[2] != ':') return fallback;
   return ((hhmm[0] - '0') * 10 + (hhmm[1] - '0')) * 60 + (hhmm[3] - '0') * 10 + (hhmm[4] - '0');
+}
+
+// conversations.notifications.email in the engine's terms (checked by the loader).
+void set_email_notifications(const ConversationsConfig& c, engine::EmailNotifications& e) {
+  const auto& m = c.notifications.email;
+  e.enabled = m.enabled;
+  e.to = m.to;
+  e.from = m.from;
+  e.digest_seconds = std::chrono::duration_cast<std::chrono::seconds>(m.digest).count();
+  e.smtp_host = m.smtp_host;
+  e.smtp_port = static_cast<std::uint32_t>(m.smtp_port);
+  e.smtp_tls = engine::parse_smtp_tls(m.smtp_tls).value_or(engine::SmtpTls::none);
+  e.smtp_username = m.smtp_username;
+  e.smtp_password_file = m.smtp_password_file;
 }
 
 }  // namespace
@@ -178,10 +195,13 @@ engine::EngineConfig engine_config(const Config& config) {
     else
       rules.push_back(std::move(rule));
   }
-  s.notifications.enabled = c.notifications.enabled;
-  if (!c.notifications.email.empty()) s.notifications.email = c.notifications.email.front();
-  s.link_shortening.enabled = c.link_shortening.enabled;
+  set_email_notifications(c, s.notifications.email);
+  // On by default once a domain is set.
+  s.link_shortening.enabled = c.link_shortening.enabled && !c.link_shortening.domain.empty();
   s.link_shortening.domain = c.link_shortening.domain;
+  s.link_shortening.listen = c.link_shortening.listen;
+  s.link_shortening.expiry_seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(c.link_shortening.expiry).count();
   return e;
 }
 
@@ -194,6 +214,11 @@ std::vector<std::string> config_notes(const Config& config) {
     if (n.starts_with("answers.")) n.replace(0, 8, "replies.");
     n.insert(0, "conversations.");
   }
+  if (config.conversations.notifications.legacy_form)
+    notes.emplace_back(
+        "conversations.notifications: the old form (enabled, email: [addresses]) is read as "
+        "email.enabled and email.to; write `email: {enabled: true, to: [...], from: ..., smtp: "
+        "{...}}` instead");
   return notes;
 }
 
@@ -276,22 +301,35 @@ int run_daemon(Config config, const AppOptions& options) {
     return result;
   };
 
+  // Email notifications on their own thread, fed by the change feed below.
+  NotifierOptions notifier_options;
+  notifier_options.publish = [&events](const nlohmann::json& event) {
+    if (events.subscribers() > 0) events.publish(event);
+  };
+  Notifier mailer(*engine, std::move(notifier_options));
+
   AdminContext ctx{*engine, gateway, events, options.version};
-  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin); };
+  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin) + mailer.metrics_text(); };
+  ctx.notifications_status = [&] { return mailer.status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
+  std::function<void()> link_settings_changed;  // set once the link server exists
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
       gateway.kick();
+    if (e.type == engine::EventType::settings && link_settings_changed) link_settings_changed();
     if (events.subscribers() > 0) events.publish(event_json(e));
+    mailer.on_event(e);
   });
+  mailer.start();
 
   if (auto ec = admin.start()) {
     spdlog::critical("admin socket path={} cannot be opened: {}", config.admin.socket,
                      ec.message());
     engine->unsubscribe(subscription);
+    mailer.stop();
     return 1;
   }
   // Optional Prometheus listener on a loopback address (the same text as `metrics`).
@@ -303,9 +341,23 @@ int run_daemon(Config config, const AppOptions& options) {
                        config.metrics.http_listen, ec.message());
       admin.stop();
       engine->unsubscribe(subscription);
+      mailer.stop();
       return 1;
     }
   }
+  // The short-link redirects: listening while a short domain is set (settings may change it).
+  LinkServer links(io, *engine);
+  auto link_listen = [&] {
+    const auto ls = engine->settings().link_shortening;
+    return ls.domain.empty() ? std::string() : ls.listen;
+  };
+  if (auto ec = links.listen(link_listen())) {
+    spdlog::error(
+        "link redirects: cannot listen on {}: {}: short links do not redirect until "
+        "link_shortening.listen is fixed",
+        link_listen(), ec.message());
+  }
+  link_settings_changed = [&] { boost::asio::post(io, [&] { links.apply(link_listen()); }); };
   gateway.start();
 
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
@@ -321,6 +373,7 @@ int run_daemon(Config config, const AppOptions& options) {
     (void)notifier.stopping();
     admin.stop();
     if (metrics_http) metrics_http->stop();
+    links.stop();
     stop_deadline.expires_after(options.stop_timeout);
     stop_deadline.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
@@ -430,6 +483,8 @@ int run_daemon(Config config, const AppOptions& options) {
   status_timer.cancel();
   admin.stop();
   engine->unsubscribe(subscription);
+  mailer.stop();
+  links.stop();  // the clicks counted last go to the engine before its final commit
   admin_pool.join();
   engine->flush();
   if (storage_failed) {

@@ -207,12 +207,26 @@ struct ConversationsConfig {
     std::vector<FrequencyCapRule> rules;  ///< on top of the built-in florida and oklahoma
   } frequency_caps;
   struct {
-    bool enabled = false;
-    std::vector<std::string> email;
+    struct {
+      bool enabled = false;
+      std::vector<std::string> to;
+      std::string from;
+      Millis digest{300000};  ///< at most one mail per interval; the first at once
+      std::string smtp_host = "127.0.0.1";
+      int smtp_port = 25;
+      std::string smtp_tls = "none";  ///< none | starttls | implicit
+      std::string smtp_username;
+      std::string smtp_password_file;
+    } email;
+    /// The file used the form of earlier builds (`enabled`, `email` as a list of addresses).
+    bool legacy_form = false;
   } notifications;
   struct {
-    bool enabled = false;
+    bool enabled = true;         ///< takes effect once a domain is set
+    bool enabled_given = false;  ///< `enabled` was written in the file
     std::string domain;
+    std::string listen = "127.0.0.1:8080";
+    Millis expiry{90LL * 86400000};
   } link_shortening;
 };
 

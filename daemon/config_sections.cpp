@@ -4,6 +4,8 @@
 
 #include "daemon/config_loader.hpp"
 #include "daemon/smsc_files.hpp"
+#include "engine/notification_settings.hpp"
+#include "engine/links.hpp"
 #include "engine/regions.hpp"
 #include "engine/templates.hpp"
 
@@ -156,6 +158,89 @@ bool is_loopback_listen(std::string_view s) {
   }
   return dots == 3;
 }
+
+// conversations.notifications: the email block, or the form of earlier builds (`enabled`, and
+// `email` as a list of addresses), read as email.enabled and email.to. The settings are checked
+// as `settings` checks them; a password file must be readable when a username is set.
+void read_notifications(Loader& L, const MapView& conv, ConversationsConfig& cv) {
+  const MapView notes = L.section(conv, "notifications");
+  auto& e = cv.notifications.email;
+  const Entry* email_entry = notes.find("email");
+  MapView email;
+  if (email_entry != nullptr && email_entry->value.IsSequence()) {
+    cv.notifications.legacy_form = true;
+    email.path = notes.path + ".email";
+    email.mark = email_entry->value.Mark();
+    for (const YAML::Node& item : email_entry->value) {
+      if (!item.IsScalar() || item.Scalar().empty()) {
+        L.error(item.Mark(), email.path, "expected a non-empty address");
+        continue;
+      }
+      e.to.push_back(item.Scalar());
+    }
+  } else {
+    email = L.section(notes, "email");
+    L.get(email, "enabled", e.enabled);
+    L.get(email, "to", e.to);
+    L.get(email, "from", e.from);
+    L.get(email, "digest", e.digest);
+    const MapView smtp = L.section(email, "smtp");
+    L.get(smtp, "host", e.smtp_host);
+    L.get(smtp, "port", e.smtp_port);
+    L.get(smtp, "tls", e.smtp_tls);
+    L.get(smtp, "username", e.smtp_username);
+    L.get(smtp, "password_file", e.smtp_password_file);
+  }
+  if (notes.find("enabled") != nullptr) {
+    bool old_enabled = false;
+    if (L.get(notes, "enabled", old_enabled)) {
+      cv.notifications.legacy_form = true;
+      e.enabled = e.enabled || old_enabled;
+    }
+  }
+  if (cv.notifications.legacy_form)
+    L.effective()[email.path + ".to"] = [&] {
+      std::string joined;
+      for (const auto& a : e.to) joined += (joined.empty() ? "" : ",") + a;
+      return joined;
+    }();
+
+  // The checks `settings` makes, each at the key it is about.
+  engine::EmailNotifications check;
+  check.enabled = e.enabled;
+  check.to = e.to;
+  check.from = e.from;
+  check.digest_seconds = std::chrono::duration_cast<std::chrono::seconds>(e.digest).count();
+  check.smtp_host = e.smtp_host;
+  check.smtp_port = static_cast<std::uint32_t>(e.smtp_port);
+  check.smtp_tls = engine::parse_smtp_tls(e.smtp_tls).value_or(engine::SmtpTls::none);
+  check.smtp_username = e.smtp_username;
+  check.smtp_password_file = e.smtp_password_file;
+  const auto mark_at = [&](const std::string& key) {
+    // "smtp.host" -> the smtp section's host entry; "to" -> the email section's entry.
+    if (key.starts_with("smtp.")) {
+      const Entry* s = email.find("smtp");
+      if (s == nullptr) return email.mark;
+      if (s->value.IsMap())
+        if (const YAML::Node n = s->value[key.substr(5)]; n.IsDefined()) return n.Mark();
+      return s->key_node.Mark();
+    }
+    const Entry* found = email.find(key);
+    return found != nullptr ? found->value.Mark() : email.mark;
+  };
+  constexpr std::string_view kPrefix = "notifications.email.";
+  for (const std::string& problem : engine::email_notification_errors(check)) {
+    if (!problem.starts_with(kPrefix)) continue;
+    const std::size_t colon = problem.find(": ");
+    const std::string key = problem.substr(kPrefix.size(), colon - kPrefix.size());
+    L.error(mark_at(key), email.path + "." + key, problem.substr(colon + 2));
+  }
+  if (L.check_files && !e.smtp_username.empty() && !e.smtp_password_file.empty()) {
+    if (auto read = read_password_file(e.smtp_password_file); !read.problem.empty())
+      L.error(mark_at("smtp.password_file"), email.path + ".smtp.password_file", read.problem);
+  }
+}
+void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv);
 
 }  // namespace
 
@@ -365,16 +450,45 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
     cv.frequency_caps.rules.push_back(std::move(r));
   }
 
-  const MapView notes = L.section(conv, "notifications");
-  L.get(notes, "enabled", cv.notifications.enabled);
-  L.get(notes, "email", cv.notifications.email);
+  read_notifications(L, conv, cv);
 
+  load_link_shortening(L, conv, cv);
+}
+
+namespace {
+
+// conversations.link_shortening: on by default once a domain is set; `enabled: true` written
+// without a domain is an error, and so are a domain that is not a host name and a listener
+// that is not HOST:PORT.
+void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv) {
+  auto& ls = cv.link_shortening;
   const MapView links = L.section(conv, "link_shortening");
-  L.get(links, "enabled", cv.link_shortening.enabled);
-  L.get(links, "domain", cv.link_shortening.domain);
-  if (cv.link_shortening.enabled && cv.link_shortening.domain.empty()) {
-    L.error(links.mark, "conversations.link_shortening.domain", "needed when enabled");
+  L.get(links, "enabled", ls.enabled);  // the table's default when absent: true
+  const Entry* enabled = links.find("enabled");
+  ls.enabled_given = enabled != nullptr && !enabled->value.IsNull();
+  L.get(links, "domain", ls.domain);
+  L.get(links, "listen", ls.listen);
+  L.get(links, "expiry", ls.expiry);
+  const auto mark_of = [&](std::string_view key) {
+    const Entry* e = links.find(key);
+    return e ? e->value.Mark() : links.mark;
+  };
+  if (ls.enabled_given && ls.enabled && ls.domain.empty()) {
+    L.error(mark_of("enabled"), "conversations.link_shortening.enabled",
+            "needs conversations.link_shortening.domain (the short links' host name)");
+  }
+  if (!ls.domain.empty() && !engine::valid_link_domain(ls.domain)) {
+    L.error(
+        mark_of("domain"), "conversations.link_shortening.domain",
+        "'" + ls.domain + "' is not a host name (like go.shop.example: no https://, port or path)");
+  }
+  if (ls.listen.empty() ? (ls.enabled && !ls.domain.empty())
+                        : !engine::valid_listen_address(ls.listen)) {
+    L.error(mark_of("listen"), "conversations.link_shortening.listen",
+            "'" + ls.listen + "' is not HOST:PORT (like 127.0.0.1:8080)");
   }
 }
+
+}  // namespace
 
 }  // namespace twoway::daemon::config_detail

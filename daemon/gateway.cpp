@@ -18,8 +18,16 @@ namespace {
 using Clock = std::chrono::system_clock;
 
 // Completed concatenated messages remembered, so a part the SMSC sends again after its
-// message was completed (a lost answer) is recognised instead of starting a new message.
+// message was completed (a lost answer) is recognised instead of starting a new message. A
+// repeated part is held and stored like any other unless its identity TLV proves it a retry:
+// a reused reference is never taken for a duplicate (see smpp::Reassembler).
 constexpr std::size_t kRecentCompletedSets = 10'000;
+
+// When a bound link drops, deliver_sm_resp written to it in about this many seconds before
+// may still have been in a buffer: the SMSC may redeliver those MO (see
+// Engine::note_unconfirmed_answers). Received times are what the engine compares, and an
+// answer follows its MO's receipt by the commit, so the window reaches a little further back.
+constexpr std::int64_t kUnconfirmedAnswerSeconds = 15;
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch()).count();
@@ -99,7 +107,8 @@ smpp::Concatenation concatenation(Concatenation c) {
 std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* ds) {
   const smpp::TlvList& tlvs = sm != nullptr ? sm->tlvs : ds->tlvs;
   std::string ref;
-  if (auto umr = smpp::tlv_uint(tlvs, 0x0204)) ref += "umr:" + std::to_string(*umr) + ";";
+  if (auto umr = smpp::tlv_uint(tlvs, smpp::tag::user_message_reference))
+    ref += "umr:" + std::to_string(*umr) + ";";
   if (auto sar = smpp::tlv_uint(tlvs, smpp::tag::sar_msg_ref_num)) {
     ref += "sar:" + std::to_string(*sar) + "/" +
            std::to_string(smpp::tlv_uint(tlvs, smpp::tag::sar_total_segments).value_or(0)) + ";";
@@ -112,6 +121,30 @@ std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* 
     }
   }
   return ref;
+}
+
+/// Whether a submit went wrong on the way (the link, the bind, a timeout: the SMSC decided
+/// nothing, or said we are not bound) or the SMSC refused the message.
+engine::SubmitFailure submit_failure(const smpp::SubmitResult& r) {
+  using F = engine::SubmitFailure;
+  if (!r.error) {
+    if (r.status == smpp::status::invbndsts) return F::transport;  // it lost our bind
+    return smpp::is_retryable_status(r.status) ? F::refused_retryable : F::refused;
+  }
+  if (r.error.category() != smpp::smpp_category()) return F::transport;  // socket, TLS
+  switch (static_cast<smpp::errc>(r.error.value())) {
+    case smpp::errc::timeout:
+    case smpp::errc::connection_lost:
+    case smpp::errc::shutting_down:
+    case smpp::errc::not_bound:
+    case smpp::errc::window_full:
+    case smpp::errc::bind_failed:
+    case smpp::errc::bind_refused:
+    case smpp::errc::throttled:  // asked to slow down, not refused
+      return F::transport;
+    default:  // generic_nack, or a request we could not encode
+      return r.retryable ? F::refused_retryable : F::refused;
+  }
 }
 
 }  // namespace
@@ -259,11 +292,27 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
     bind.session->on_inbound([this, name](const smpp::Pdu& pdu, smpp::InboundCompletion c) {
       on_inbound(name, pdu, std::move(c));
     });
-    bind.session->on_state([this, id = bind.id](const smpp::StateEvent& e) {
+    auto was_bound = std::make_shared<std::atomic<bool>>(false);
+    bind.session->on_state([this, id = bind.id, was_bound](const smpp::StateEvent& e) {
       if (e.state == smpp::LinkState::bound) {
+        was_bound->store(true);
         spdlog::info("bind={} state=bound", id);
         kick();
-      } else if (e.error) {
+        return;
+      }
+      if (was_bound->exchange(false)) {
+        // The link that carried our answers is gone: the last ones may never have left.
+        const std::int64_t at = now_unix();
+        boost::asio::post(engine_calls_, [this, at] {
+          try {
+            engine_.note_unconfirmed_answers(at - kUnconfirmedAnswerSeconds, at + 1);
+          } catch (const std::exception& ex) {
+            spdlog::error("could not record the answers a dropped link may have lost: {}",
+                          ex.what());
+          }
+        });
+      }
+      if (e.error) {
         spdlog::warn("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
                      smpp::link_state_name(e.state), e.error.message(), e.bind_status,
                      e.backoff.count());
@@ -503,6 +552,7 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
   smpp::AddResult result;
   std::uint64_t held_token = 0;
   std::int64_t held_ms = 0;
+  bool joins_write = false;
   {
     std::lock_guard lock(mu_);
     const std::uint64_t token = next_token_++;
@@ -514,19 +564,30 @@ void Gateway::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, token)
                                     : smpp::inbound_part(smsc, *ds, held_ms, token);
     result = reassembler_.add(part);
+    if (result.outcome == smpp::PartOutcome::duplicate) {
+      // A resent copy of a part held but maybe not yet stored: answered with its write.
+      auto w = partial_writes_.find(result.original_token);
+      if (w != partial_writes_.end()) {
+        w->second.push_back(token);
+        joins_write = true;
+      }
+    }
   }
   for (auto& m : result.flushed) deliver(std::move(m));
   if (result.message) deliver(std::move(*result.message));
-  if (result.outcome == smpp::PartOutcome::held) {
+  if (joins_write) {
+    // Answered when the held copy's write settles (store_partial).
+  } else if (result.outcome == smpp::PartOutcome::held) {
     const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, held_ms, held_token)
                                     : smpp::inbound_part(smsc, *ds, held_ms, held_token);
     store_partial(part);
   } else if (result.outcome == smpp::PartOutcome::duplicate) {
-    // A resent copy of a part already held: the original answers for it.
+    // A resent copy of a part already stored durably.
     answer({held_token}, smpp::status::ok);
   } else if (result.outcome == smpp::PartOutcome::late_duplicate) {
-    // A part resent after its message was completed (its answer was lost): answered once the
-    // message, handed to the engine earlier, is committed; it starts no message of its own.
+    // A part resent after its message was completed (its answer was lost; its identity TLV or
+    // the set now holding its number with other bytes says so): answered once the message,
+    // handed to the engine earlier, is committed; it starts no message of its own.
     engine_.after_pending([this, held_token](bool committed) {
       answer({held_token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
     });
@@ -540,9 +601,25 @@ void Gateway::store_partial(const smpp::InboundPart& part) {
     // stored copy in its own transaction, which the writer commits after this one.
     std::lock_guard lock(mu_);
     stored_[token] = part.now_ms;
+    partial_writes_.emplace(token, std::vector<std::uint64_t>{});
   }
-  engine_.submit_partial(smpp::StoredPart::from(part), [this, token](bool committed) {
-    answer({token}, committed ? smpp::status::ok : smpp::status::x_t_appn);
+  auto stored = smpp::StoredPart::from(part);
+  auto kept = std::make_shared<smpp::StoredPart>(stored);
+  engine_.submit_partial(std::move(stored), [this, token, kept](bool committed) {
+    std::vector<std::uint64_t> tokens{token};
+    {
+      std::lock_guard lock(mu_);
+      if (auto w = partial_writes_.find(token); w != partial_writes_.end()) {
+        tokens.insert(tokens.end(), w->second.begin(), w->second.end());
+        partial_writes_.erase(w);
+      }
+      if (!committed && reassembler_.withdraw(kept->view())) {
+        // Refused to the SMSC, which sends it again: held only in memory, it must not make
+        // that copy look like a duplicate, nor complete a message without it being stored.
+        stored_.erase(token);
+      }
+    }
+    answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
   });
 }
 
@@ -607,6 +684,21 @@ void Gateway::deliver(smpp::ReassembledMessage message) {
         stored_.erase(it);
       }
     }
+  }
+  if (message.late_duplicate) {
+    // Every part it held repeated a message completed just before (the SMSC re-sent parts
+    // whose answers it lost): nothing new to store. The stored copies go; the parts were
+    // answered when they were stored, any still waiting are answered now.
+    spdlog::debug("smsc={} reassembly: {} part(s) repeating a completed message answered",
+                  message.smsc, message.tokens.size());
+    boost::asio::post(engine_calls_, [this, keys = std::move(in.stored_parts),
+                                      tokens = std::move(message.tokens)]() mutable {
+      if (!keys.empty()) engine_.drop_partials(std::move(keys));
+      engine_.after_pending([this, tokens = std::move(tokens)](bool committed) {
+        answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+      });
+    });
+    return;
   }
   (void)smpp::decode_message_text(message, in.text, options);
   if (message.incomplete) counters_.incomplete_messages.fetch_add(1, std::memory_order_relaxed);
@@ -755,7 +847,9 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
     kick();
   };
   if (!session) {
-    engine_.mark_failed(item.id, "no bound SMSC serves the sending number", true, now);
+    // Not the SMSC refusing it: it waits for a bind without using up an attempt.
+    engine_.mark_failed(item.id, "no bound SMSC serves the sending number",
+                        engine::SubmitFailure::transport, now);
     counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mu_);
     --in_flight_;
@@ -845,8 +939,7 @@ void Gateway::submit_item(const engine::OutboundItem& item, std::int64_t now) {
               r.error
                   ? r.error.message()
                   : "refused with " + (name.empty() ? std::to_string(r.status) : std::string(name));
-          engine_.mark_failed(tracker->id, why,
-                              r.error ? r.retryable : smpp::is_retryable_status(r.status), now);
+          engine_.mark_failed(tracker->id, why, submit_failure(r), now);
           counters_.outbound_failed.fetch_add(1, std::memory_order_relaxed);
         }
         segment_done();

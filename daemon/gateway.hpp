@@ -161,6 +161,9 @@ class Gateway {
   // Parts stored durably (or being stored) while they wait for their siblings: token ->
   // receive ms, until the message they belong to is handed to the engine.
   std::unordered_map<std::uint64_t, std::int64_t> stored_;
+  // Parts whose durable copy is being written: token -> the tokens of resent copies that
+  // arrived meanwhile, answered with the write's outcome (acknowledged only once stored).
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> partial_writes_;
   std::uint64_t next_token_ = 1;
   bool stopping_ = false;
   bool binds_started_ = false;

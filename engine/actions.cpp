@@ -30,6 +30,15 @@ void emit_profile(Context& ctx, const Profile& p, std::int64_t now, const char* 
   ctx.events.push_back(std::move(e));
 }
 
+// What the sender is told of the stored message: the text as it goes out (links shortened),
+// its segments and credits.
+void note_stored(SendResult& r, const Message& m) {
+  r.text = m.text;
+  r.segments = m.segments;
+  r.credits = m.credits;
+  r.encoding = m.encoding;
+}
+
 }  // namespace
 
 SendResult agent_reply(Context& ctx, const ReplyRequest& req) {
@@ -70,7 +79,10 @@ SendResult agent_reply(Context& ctx, const ReplyRequest& req) {
   out.now = req.now;
   out.due = req.now;
   out.agent = req.agent.substr(0, kMaxName);
-  r.outbox_id = enqueue_outbound(ctx, edit, out, &r.seq);
+  out.no_shorten = req.no_shorten;
+  Message stored;
+  r.outbox_id = enqueue_outbound(ctx, edit, out, &r.seq, &stored);
+  note_stored(r, stored);
   r.due_unix = req.now;
   if (p.first_agent_reply == 0 && p.first_inbound != 0) {
     p.first_agent_reply = req.now;
@@ -137,7 +149,10 @@ SendResult campaign_send(Context& ctx, const SendRequest& req) {
   out.now = req.now;
   out.due = due;
   out.agent = req.source.substr(0, kMaxName);
-  r.outbox_id = enqueue_outbound(ctx, edit, out, &r.seq);
+  out.no_shorten = req.no_shorten;
+  Message stored;
+  r.outbox_id = enqueue_outbound(ctx, edit, out, &r.seq, &stored);
+  note_stored(r, stored);
   r.due_unix = due;
   save_profile(ctx, edit);
   return r;

@@ -19,6 +19,7 @@ struct ReplyRequest {
   std::string agent;
   bool override_quiet_hours = false;
   std::int64_t now = 0;
+  bool no_shorten = false;  // leave the links as written (link shortening)
 };
 
 // An agent reply: only to a subscribed, unblocked profile that texted first, from the numeric
@@ -31,6 +32,7 @@ struct SendRequest {
   MessageKind kind = MessageKind::campaign;  // campaign or flow
   std::string source;                        // which system sent it (kept as the agent field)
   std::int64_t now = 0;
+  bool no_shorten = false;  // leave the links as written (link shortening)
 };
 
 // A campaign or flow message: subscribed, unblocked profiles only; held until the number's

@@ -8,11 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <future>
 
 #include "engine/consent_log.hpp"
+#include "engine/links.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
+#include "engine/redelivery.hpp"
 #include "engine/settings.hpp"
 #include "engine/views.hpp"
 
@@ -25,6 +28,11 @@ constexpr std::size_t kMaxBatch = 4096;     // items per transaction
 constexpr int kMaxGrowRetries = 16;
 constexpr std::size_t kSweepBudget = 10000;
 
+}  // namespace
+
+namespace {
+// In `meta` while an engine has the store open; removed when it closes cleanly.
+constexpr std::string_view kRunningKey = "running";
 }  // namespace
 
 Engine::Engine(EngineConfig config, EngineMode mode)
@@ -64,9 +72,31 @@ Engine::Engine(EngineConfig config, EngineMode mode)
   if (mode_ == EngineMode::threaded) writer_ = std::thread([this] { writer_loop(); });
   // Nothing lost across a crash: whatever was handed to a bind and not confirmed goes again.
   run<std::size_t>([](Context& ctx) { return requeue_in_flight(ctx); });
+  // A store left open by the last run (SIGKILL, power loss): its last answers may not have
+  // reached the SMSC, which will redeliver those MO, often with a new timestamp.
+  const std::int64_t started = std::time(nullptr);
+  run<bool>([started](Context& ctx) {
+    const bool unclean = ctx.txn.get(ctx.store.meta, kRunningKey).has_value();
+    if (unclean) {
+      // The window ends at the last message written before the stop, not at this start: a
+      // restart may come minutes later, and texts that arrived well before the stop were
+      // answered.
+      const std::int64_t last = engine::last_written_at(ctx).value_or(started);
+      engine::note_unconfirmed_answers(ctx, last - kUncleanStopSeconds, last + 1);
+    }
+    ctx.txn.put(ctx.store.meta, kRunningKey, "1");
+    return unclean;
+  });
 }
 
 Engine::~Engine() {
+  if (healthy_.load()) {
+    try {
+      run<bool>([](Context& ctx) { return ctx.txn.del(ctx.store.meta, kRunningKey); });
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "engine: could not mark the store closed: %s\n", e.what());
+    }
+  }
   if (writer_.joinable()) {
     {
       std::lock_guard lock(queue_mu_);
@@ -461,6 +491,13 @@ void Engine::submit_partial(smpp::StoredPart part, Completion done) {
   enqueue(std::move(w));
 }
 
+void Engine::note_unconfirmed_answers(std::int64_t from, std::int64_t to) {
+  run<bool>([from, to](Context& ctx) {
+    engine::note_unconfirmed_answers(ctx, from, to);
+    return true;
+  });
+}
+
 void Engine::drop_partials(std::vector<PartKey> keys) {
   run<bool>([k = std::move(keys)](Context& ctx) {
     for (const auto& key : k) drop_partial(ctx, key);
@@ -515,10 +552,10 @@ void Engine::submit_submitted(std::uint64_t id, std::uint32_t segment, std::stri
   enqueue(std::move(w));
 }
 
-bool Engine::mark_failed(std::uint64_t id, std::string_view error, bool retryable,
+bool Engine::mark_failed(std::uint64_t id, std::string_view error, SubmitFailure failure,
                          std::int64_t now) {
-  return run<bool>([id, err = std::string(error), retryable, now](Context& ctx) {
-    return engine::mark_failed(ctx, id, err, retryable, now);
+  return run<bool>([id, err = std::string(error), failure, now](Context& ctx) {
+    return engine::mark_failed(ctx, id, err, failure, now);
   });
 }
 
@@ -612,6 +649,22 @@ void Engine::reconfigure(const EngineConfig& next) {
   config->default_credit_rate = next.default_credit_rate;
   std::lock_guard lock(settings_mu_);
   live_config_ = std::move(config);
+}
+
+std::optional<ShortLink> Engine::link(std::string_view code) const {
+  Txn txn(*store_, true);
+  return find_link(txn, *store_, code);
+}
+
+void Engine::count_clicks(std::vector<std::pair<std::string, std::uint64_t>> clicks,
+                          Completion done) {
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [c = std::move(clicks)](Context& ctx) {
+    for (const auto& [code, n] : c) (void)add_link_clicks(ctx.txn, ctx.store, code, n);
+  };
+  w.done = std::move(done);
+  enqueue(std::move(w));
 }
 
 Settings Engine::settings() const {

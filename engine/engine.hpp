@@ -83,6 +83,12 @@ class Engine {
   // Stores a reassembly part that waits for its siblings; `done(true)` after the commit (then
   // acknowledge the part). Parts larger than kMaxPartialBytes get `done(false)`.
   void submit_partial(smpp::StoredPart part, Completion done);
+  // Answers to inbound received in [from, to] (Unix seconds) may not have reached the SMSC
+  // (written into a link that then dropped): a redelivery of one of them with a new timestamp
+  // and reference is recognised by sender, destination and text for kWeakRedeliverySeconds
+  // (redelivery.hpp). Waits for the commit. The engine notes the same itself at start-up after
+  // an unclean stop, for the kUncleanStopSeconds before the last message written.
+  void note_unconfirmed_answers(std::int64_t from, std::int64_t to);
   // Removes stored parts (their set timed out and was submitted or dropped).
   void drop_partials(std::vector<PartKey> keys);
   // Stored parts for Reassembler::restore at start-up, oldest first.
@@ -104,8 +110,15 @@ class Engine {
   // `done(true)` on the writer thread after the commit that recorded it.
   void submit_submitted(std::uint64_t id, std::uint32_t segment, std::string smsc_message_id,
                         std::int64_t now, Completion done);
-  // The SMSC refused it or the bind failed; retryable ones come back after a backoff.
-  bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now);
+  // The SMSC refused it or the bind failed; retryable ones come back after a backoff, and
+  // transport failures never use up an attempt (see outbox.hpp mark_failed).
+  bool mark_failed(std::uint64_t id, std::string_view error, SubmitFailure failure,
+                   std::int64_t now);
+  // The same with `retryable` meaning an SMSC refusal for now (counts an attempt).
+  bool mark_failed(std::uint64_t id, std::string_view error, bool retryable, std::int64_t now) {
+    return mark_failed(id, error,
+                       retryable ? SubmitFailure::refused_retryable : SubmitFailure::refused, now);
+  }
 
   // ---- admin actions (numbers are normalised like inbound senders) ----
 
@@ -126,6 +139,16 @@ class Engine {
   // Stores new settings; returns the problems instead when they are unusable (nothing stored).
   std::vector<std::string> set_settings(Settings settings);
   Settings settings() const;
+
+  // ---- short links (engine/links.hpp) ----
+
+  // The stored link of a code (a read transaction; any thread); nullopt for an unknown or
+  // malformed code.
+  std::optional<ShortLink> link(std::string_view code) const;
+  // Adds clicks to links (code, clicks), without waiting: one queued write for a whole batch
+  // of clicks. Unknown codes are skipped. `done` runs on the writer thread after the commit.
+  void count_clicks(std::vector<std::pair<std::string, std::uint64_t>> clicks,
+                    Completion done = {});
 
   // ---- views (read transactions; any thread; never block the writer) ----
 

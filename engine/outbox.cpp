@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "engine/frequency_caps.hpp"
+#include "engine/links.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 #include "smpp/receipt.hpp"
@@ -188,9 +189,14 @@ std::string normalize_smsc_id(std::string_view id) {
 }
 
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
-                               std::uint64_t* seq_out) {
+                               std::uint64_t* seq_out, Message* stored) {
   Profile& p = edit.p;
-  const smpp::SegmentCount count = smpp::count_segments(req.text);
+  Shortened shortened;
+  if (!req.no_shorten && ctx.settings != nullptr)
+    shortened = shorten_text(ctx.txn, ctx.store, req.text, ctx.settings->link_shortening, req.now);
+  else
+    shortened.text = req.text;
+  const smpp::SegmentCount count = smpp::count_segments(shortened.text);
   std::uint32_t rate = ctx.config.default_credit_rate;
   if (auto it = ctx.config.credit_rates.find(p.region); it != ctx.config.credit_rates.end())
     rate = it->second;
@@ -198,7 +204,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   Message m;
   m.direction = Direction::outbound;
   m.kind = req.kind;
-  m.text = req.text;
+  m.text = std::move(shortened.text);
   m.keyword = req.purpose;
   m.sending_number = req.from;
   m.created = req.now;
@@ -212,6 +218,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   m.agent = req.agent;
   m.outbox_id = ctx.next_outbox_id();
   append_message(ctx, p, m);
+  store_links(ctx.txn, ctx.store, shortened.links, m.id);
   p.last_outbound = req.now;
 
   records::OutboxRecord rec;
@@ -225,6 +232,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   ctx.txn.put(ctx.store.outbox_num, records::outbox_num_key(p.number, rec.id), {});
   emit(ctx, EventType::outbound, m, req.now);
   if (seq_out != nullptr) *seq_out = m.seq;
+  if (stored != nullptr) *stored = m;
   return rec.id;
 }
 
@@ -449,7 +457,7 @@ bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
   return true;
 }
 
-bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool retryable,
+bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, SubmitFailure failure,
                  std::int64_t now) {
   std::string key;
   records::OutboxRecord rec;
@@ -462,11 +470,20 @@ bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error, bool re
   m.error = std::string(error.substr(0, 256));
   m.state_at = now;
   ctx.txn.del(ctx.store.outbox, key);
-  ++rec.attempts;
-  if (retryable && rec.attempts < kMaxAttempts) {
+  ++rec.attempts;  // a hand-over happened: a retry keeps its frequency-cap slot
+  if (failure == SubmitFailure::transport) {
+    // Nobody refused it: back to due, without using up an attempt.
+    const std::uint32_t lost = rec.attempts - std::min(rec.refusals, rec.attempts);
+    rec.in_flight = false;
+    rec.due =
+        now + std::min<std::int64_t>(kTransportRetrySeconds << std::min<std::uint32_t>(lost - 1, 4),
+                                     kTransportRetryMaxSeconds);
+    put_outbox(ctx, rec);
+    m.state = MessageState::queued;
+  } else if (failure == SubmitFailure::refused_retryable && ++rec.refusals < kMaxAttempts) {
     rec.in_flight = false;
     rec.due = now + (std::max<std::int64_t>(ctx.config.retry_base_seconds, 1)
-                     << std::min<std::uint32_t>(rec.attempts - 1, 6));
+                     << std::min<std::uint32_t>(rec.refusals - 1, 6));
     put_outbox(ctx, rec);
     m.state = MessageState::queued;
   } else {

@@ -22,13 +22,17 @@ struct OutboundRequest {
   std::int64_t now = 0;
   std::int64_t due = 0;  // > now: held until then (quiet hours)
   std::string agent;
-  std::string purpose;  // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+  std::string purpose;      // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
+  bool no_shorten = false;  // leave the links as written (link shortening, links.hpp)
 };
 
-// Stores the message in the thread and the outbox. The profile is updated (seq, preview) and
-// must be saved by the caller. Returns the outbox id and thread seq.
+// Stores the message in the thread and the outbox. With link shortening on (and not
+// req.no_shorten) the links in the text become short links first, stored in the same
+// transaction, so the segments and credits are those of the text that is sent. The profile is
+// updated (seq, preview) and must be saved by the caller. Returns the outbox id and thread seq;
+// `stored` receives the message as stored.
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
-                               std::uint64_t* seq_out = nullptr);
+                               std::uint64_t* seq_out = nullptr, Message* stored = nullptr);
 
 // What cancel_outbound_for withdraws: everything queued but a waiting opt-out confirmation
 // (opt-out, block), only campaign and flow messages (a text that may revoke consent, until
@@ -59,11 +63,18 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
 [[nodiscard]] bool mark_submitted(Context& ctx, std::uint64_t id, std::uint32_t segment,
                                   std::string_view smsc_message_id, std::int64_t now);
 
-// A submission failed: retryable ones go back to due with a backoff (at most kMaxAttempts),
-// others become `failed` with the error. False when the id is unknown.
+// A submission failed. A refusal for now goes back to due with a backoff, up to kMaxAttempts
+// refusals; a refusal for good becomes `failed` with the error. A transport failure (see
+// SubmitFailure) never uses up an attempt: the message goes back to due after a short wait
+// (kTransportRetrySeconds, doubled up to kTransportRetryMaxSeconds) however often it happens,
+// so a required answer (HELP, opt-in confirmation, clarification) is never dropped for it.
+// An opt-out confirmation still obeys its five-minute window (claim_due drops it after).
+// False when the id is unknown.
 [[nodiscard]] bool mark_failed(Context& ctx, std::uint64_t id, std::string_view error,
-                               bool retryable, std::int64_t now);
+                               SubmitFailure failure, std::int64_t now);
 inline constexpr std::uint32_t kMaxAttempts = 5;
+inline constexpr std::int64_t kTransportRetrySeconds = 5;
+inline constexpr std::int64_t kTransportRetryMaxSeconds = 30;
 
 // Applies a delivery receipt; false when no message has that SMSC id.
 [[nodiscard]] bool record_receipt(Context& ctx, const Receipt& receipt);

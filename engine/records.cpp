@@ -285,6 +285,11 @@ void encode(const Profile& p, std::string& out) {
   w.svarint(p.revocation_flagged_at);
   w.varint(p.revocation_message_id);
   put_cap_history(w, p.campaign_sent_at);
+  w.varint(p.recent_weak.size());
+  for (const auto& r : p.recent_weak) {
+    w.fixed64(r.fingerprint);
+    w.svarint(p.last_mo - r.at);
+  }
 }
 
 bool decode(std::string_view in, Profile& p) {
@@ -334,6 +339,14 @@ bool decode(std::string_view in, Profile& p) {
   p.revocation_flagged_at = r.svarint();
   p.revocation_message_id = r.varint();
   get_cap_history(r, p.campaign_sent_at);
+  p.recent_weak.clear();  // absent in records written before weak fingerprints
+  const std::uint64_t nweak = r.varint();
+  for (std::uint64_t i = 0; i < nweak && r.more(); ++i) {
+    RecentMo m;
+    m.fingerprint = r.fixed64();
+    m.at = p.last_mo - r.svarint();
+    p.recent_weak.push_back(m);
+  }
   return r.ok();
 }
 
@@ -423,6 +436,7 @@ void encode(const OutboxRecord& o, std::string& out) {
   w.varint(o.attempts);
   w.u8(static_cast<std::uint8_t>(o.kind));
   w.varint(o.message_id);
+  w.varint(o.refusals);
 }
 
 bool decode(std::string_view in, OutboxRecord& o) {
@@ -437,6 +451,7 @@ bool decode(std::string_view in, OutboxRecord& o) {
   o.attempts = static_cast<std::uint32_t>(r.varint());
   o.kind = static_cast<MessageKind>(r.u8());
   o.message_id = r.varint();
+  o.refusals = static_cast<std::uint32_t>(r.varint());  // absent before: 0
   return r.ok();
 }
 
@@ -591,8 +606,10 @@ void encode(const Settings& s, std::string& out) {
     put_list(w, rule.area_codes_or_regions);
     put_window(w, rule.window);
   }
-  w.boolean(s.notifications.enabled);
-  w.str(s.notifications.email);
+  // The email settings have their own record (notification_settings.cpp); this slot keeps the
+  // first recipient where earlier builds kept their one address.
+  w.boolean(s.notifications.email.enabled);
+  w.str(s.notifications.email.to.empty() ? std::string() : s.notifications.email.to.front());
   w.svarint(s.notifications.waiting_threshold_seconds);
   w.boolean(s.link_shortening.enabled);
   w.str(s.link_shortening.domain);
@@ -605,6 +622,9 @@ void encode(const Settings& s, std::string& out) {
     w.varint(rule.max_messages);
     w.svarint(rule.period_seconds);
   }
+  // Link shortening: the redirect listener and the links' lifetime.
+  w.str(s.link_shortening.listen);
+  w.svarint(s.link_shortening.expiry_seconds);
 }
 
 bool decode(std::string_view in, Settings& s) {
@@ -649,8 +669,11 @@ bool decode(std::string_view in, Settings& s) {
     }
   }
   if (r.more()) {
-    s.notifications.enabled = r.boolean();
-    s.notifications.email = r.str();
+    // Earlier builds kept one address and an `enabled` that only meant a watch event: the
+    // address becomes the recipient when none is configured; mail stays as configured.
+    (void)r.boolean();
+    if (std::string legacy = r.str(); !legacy.empty() && s.notifications.email.to.empty())
+      s.notifications.email.to = {std::move(legacy)};
     s.notifications.waiting_threshold_seconds =
         r.svarint(s.notifications.waiting_threshold_seconds);
   }
@@ -671,6 +694,10 @@ bool decode(std::string_view in, Settings& s) {
       rule.period_seconds = r.svarint(rule.period_seconds);
       s.frequency_caps.rules.push_back(std::move(rule));
     }
+  }
+  if (r.more()) {
+    s.link_shortening.listen = r.str();
+    s.link_shortening.expiry_seconds = r.svarint(s.link_shortening.expiry_seconds);
   }
   return r.ok();
 }

@@ -171,8 +171,9 @@ struct OutboxRecord {
   std::uint64_t message_id = 0;  // 0 in records written before message ids
   std::int64_t due = 0;
   bool in_flight = false;
-  std::uint32_t attempts = 0;
+  std::uint32_t attempts = 0;  // hand-overs that did not go through, for any reason
   MessageKind kind = MessageKind::agent_reply;
+  std::uint32_t refusals = 0;  // of those, refused by the SMSC (kMaxAttempts counts these)
 };
 
 // Where an SMSC message id points.

@@ -9,6 +9,7 @@
 #include "engine/partials.hpp"
 #include "engine/profiles.hpp"
 #include "engine/records.hpp"
+#include "engine/redelivery.hpp"
 #include "engine/settings.hpp"
 #include "smpp/segment.hpp"
 
@@ -371,6 +372,15 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   Profile& p = edit.p;
   // A redelivery leaves no trace: the profile is not saved (nor created).
   if (seen_before(ctx.config, p, fingerprint(in, number), now)) {
+    result.outcome = InboundOutcome::duplicate;
+    return result;
+  }
+  // Most SMSCs give a redelivered MO a new timestamp and reference: the same sender,
+  // destination and text within minutes of an inbound whose answer may not have reached the
+  // SMSC (the gateway says when: a link that dropped, an unclean stop) is one too.
+  if (weak_redelivery(ctx, p, in, number, now)) {
+    // Saved: the match it used is gone from the profile (one lost answer excuses one copy).
+    save_profile(ctx, edit);
     result.outcome = InboundOutcome::duplicate;
     return result;
   }

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "engine/frequency_caps.hpp"
+#include "engine/notification_settings.hpp"
+#include "engine/links.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 
@@ -31,6 +33,7 @@ Settings read_settings(const Txn& txn, const Store& store, const Settings& initi
     Settings decoded = initial;
     if (records::decode(*v, decoded)) s = std::move(decoded);
   }
+  read_email_notifications(txn, store, s.notifications.email);
   return s;
 }
 
@@ -42,6 +45,25 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings) {
   std::string buf;
   records::encode(settings, buf);
   txn.put(store.settings, kSettingsKey, buf);
+  write_email_notifications(txn, store, settings.notifications.email);
+}
+
+std::vector<std::string> link_shortening_errors(const LinkShortening& l) {
+  std::vector<std::string> errors;
+  if (!l.domain.empty() && !valid_link_domain(l.domain))
+    errors.push_back("link_shortening.domain: '" + l.domain.substr(0, 253) +
+                     "' is not a host name (like go.shop.example: no https://, port or path)");
+  if (l.enabled && l.domain.empty())
+    errors.push_back(
+        "link_shortening.enabled: needs link_shortening.domain (the short links' host name)");
+  if (!l.listen.empty() && !valid_listen_address(l.listen))
+    errors.push_back("link_shortening.listen: '" + l.listen.substr(0, 64) +
+                     "' is not HOST:PORT (like 127.0.0.1:8080)");
+  if (l.enabled && l.listen.empty())
+    errors.push_back("link_shortening.listen: needed when link shortening is enabled");
+  if (l.expiry_seconds < 1 || l.expiry_seconds > kMaxLinkExpirySeconds)
+    errors.push_back("link_shortening.expiry: must be between 1s and 3650d");
+  return errors;
 }
 
 std::vector<std::string> settings_errors(const Settings& s) {
@@ -92,9 +114,10 @@ std::vector<std::string> settings_errors(const Settings& s) {
   for (auto& e : quiet_hours_config_errors(s.quiet_hours)) errors.push_back("quiet_hours: " + e);
   for (auto& e : frequency_caps_config_errors(s.frequency_caps))
     errors.push_back("frequency_caps: " + e);
+  for (auto& e : email_notification_errors(s.notifications.email)) errors.push_back(std::move(e));
   if (s.notifications.waiting_threshold_seconds < 0)
     errors.push_back("notifications.waiting_threshold: must not be negative");
-  if (s.link_shortening.domain.size() > 253) errors.push_back("link_shortening.domain: too long");
+  for (auto& e : link_shortening_errors(s.link_shortening)) errors.push_back(std::move(e));
   return errors;
 }
 

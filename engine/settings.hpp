@@ -24,6 +24,10 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings);
 // frequency caps, a text with an unknown template placeholder), one message each; empty when
 // they can be stored.
 [[nodiscard]] std::vector<std::string> settings_errors(const Settings& settings);
+// The link shortening part of settings_errors: enabled needs a domain and a listener, the
+// domain is a host name, the listener HOST:PORT, the expiry 1 s to 3650 days.
+[[nodiscard]] std::vector<std::string> link_shortening_errors(const LinkShortening& links);
+inline constexpr std::int64_t kMaxLinkExpirySeconds = 3650LL * 86400;
 
 // Notes for the operator on settings that can be stored but fall short of what carriers and
 // regulators expect, one message each (for --check-config and `settings`): a floor keyword listed

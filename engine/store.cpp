@@ -2,10 +2,13 @@
 #include "engine/store.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 namespace twoway::engine {
@@ -23,6 +26,37 @@ std::string_view from_val(const MDB_val& v) {
 [[noreturn]] void fail(const char* what, int rc) {
   if (rc == MDB_MAP_FULL) throw MapFull{};
   throw StorageError(std::string(what) + ": " + mdb_strerror(rc), rc);
+}
+
+// The store's layout version, in `meta` under kSchemaKey. A store from a newer build (a
+// larger number) is not opened: this build would misread or overwrite what it does not know.
+constexpr std::uint32_t kSchemaVersion = 1;
+constexpr std::string_view kSchemaKey = "schema";
+
+// A directory with files in it but no store is someone else's (a mistyped storage.path):
+// LMDB would put its files among them. Returns the first such file's name, or "".
+std::string foreign_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(path) / "data.mdb", ec)) return {};
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name != "lock.mdb") return name;
+  }
+  return {};
+}
+
+// What went wrong opening the environment, in words that say what to do.
+std::string open_failure(const std::string& path, int rc) {
+  std::string what = "cannot open the store at " + path + ": ";
+  if (rc == EACCES || rc == EPERM || rc == EROFS) {
+    return what + mdb_strerror(rc) + " (twowayd writes its store there: give the user it runs " +
+           "as, uid " + std::to_string(::geteuid()) + ", write access, or set storage.path)";
+  }
+  if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH) {
+    return what + path + "/data.mdb is not a twoway store (" + mdb_strerror(rc) +
+           "); nothing was changed";
+  }
+  return what + mdb_strerror(rc);
 }
 
 }  // namespace
@@ -171,10 +205,68 @@ void Cursor::del() {
 
 // ---- Store ----
 
+void Store::check_schema(const std::string& path) {
+  // Read only: a store this build must not open is left exactly as it was.
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+  if (rc != 0) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    fail("mdb_txn_begin", rc);
+  }
+  std::string problem;
+  MDB_dbi main = 0;
+  MDB_dbi meta_dbi = 0;
+  if (mdb_dbi_open(txn, "meta", 0, &meta_dbi) == 0) {
+    MDB_val k = to_val(kSchemaKey);
+    MDB_val v{};
+    if (mdb_get(txn, meta_dbi, &k, &v) == 0) {
+      const std::string_view text = from_val(v);
+      std::uint32_t found = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), found);
+      if (ec != std::errc{} || end != text.data() + text.size()) {
+        problem = "its schema version '" + std::string(text) + "' is not a number";
+      } else if (found > kSchemaVersion) {
+        problem = "it was written by a newer twoway (schema " + std::to_string(found) +
+                  "; this build reads up to " + std::to_string(kSchemaVersion) +
+                  "): run that version, or restore a backup made for this one";
+      }
+    }
+  } else if (mdb_dbi_open(txn, nullptr, 0, &main) == 0) {
+    // No `meta`: new, or another program's LMDB environment (its named databases are keys of
+    // the main database; ours would be added among them).
+    MDB_cursor* cur = nullptr;
+    if (mdb_cursor_open(txn, main, &cur) == 0) {
+      MDB_val k{};
+      MDB_val v{};
+      if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0)
+        problem = "it is another program's LMDB store (it holds '" +
+                  std::string(from_val(k).substr(0, 64)) + "' and no twoway data)";
+      mdb_cursor_close(cur);
+    }
+  }
+  mdb_txn_abort(txn);
+  if (!problem.empty()) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    throw StorageError("the store at " + path + " was not opened, nothing was changed: " + problem,
+                       MDB_INCOMPATIBLE);
+  }
+}
+
 Store::Store(const StoreOptions& options)
     : durable_(options.durable), max_map_size_(options.max_map_size) {
-  if (::mkdir(options.path.c_str(), 0750) != 0 && errno != EEXIST)
-    throw StorageError("cannot create " + options.path, errno);
+  if (::mkdir(options.path.c_str(), 0750) != 0 && errno != EEXIST) {
+    const int err = errno;
+    throw StorageError(
+        "cannot create the store directory " + options.path + ": " + std::strerror(err), err);
+  }
+  if (const std::string other = foreign_file(options.path); !other.empty()) {
+    throw StorageError("the store directory " + options.path + " holds other files ('" + other +
+                           "') and no twoway store: not opened, nothing written (point "
+                           "storage.path at an empty or new directory)",
+                       EEXIST);
+  }
   int rc = mdb_env_create(&env_);
   if (rc != 0) fail("mdb_env_create", rc);
   std::size_t first = std::max(options.map_size, std::size_t{1} << 20);
@@ -193,7 +285,7 @@ Store::Store(const StoreOptions& options)
   if (rc != 0) {
     mdb_env_close(env_);
     env_ = nullptr;
-    throw StorageError("cannot open LMDB at " + options.path + ": " + mdb_strerror(rc), rc);
+    throw StorageError(open_failure(options.path, rc), rc);
   }
   MDB_envinfo info;
   if (mdb_env_info(env_, &info) == 0 && info.me_mapsize > map_size_) map_size_ = info.me_mapsize;
@@ -203,6 +295,8 @@ Store::Store(const StoreOptions& options)
     max_map_size_ = map_size_;
   }
   reader_check();
+
+  check_schema(options.path);
 
   MDB_txn* txn = nullptr;
   rc = mdb_txn_begin(env_, nullptr, 0, &txn);
@@ -241,9 +335,22 @@ Store::Store(const StoreOptions& options)
   open_db("meta", meta);
   open_db("awaiting", awaiting);
   open_db("stats", stats);
+  open_db("links", links);
+  open_db("link_msg", link_msg);
   open_db("flagged", flagged);
   open_db("consent_log", consent_log);
   open_db("consent_num", consent_num);
+  {
+    const std::string version = std::to_string(kSchemaVersion);
+    MDB_val k = to_val(kSchemaKey);
+    MDB_val v = to_val(version);
+    if ((rc = mdb_put(txn, meta, &k, &v, 0)) != 0) {
+      mdb_txn_abort(txn);
+      mdb_env_close(env_);
+      env_ = nullptr;
+      fail("mdb_put", rc);
+    }
+  }
   rc = mdb_txn_commit(txn);
   if (rc != 0) {
     mdb_env_close(env_);

@@ -162,6 +162,12 @@ class Store {
 
   std::shared_mutex& map_lock() noexcept { return map_lock_; }
 
+ private:
+  // Refuses (StorageError, the environment closed) a store written by a newer schema or
+  // another program's LMDB environment, before anything is written to it.
+  void check_schema(const std::string& path);
+
+ public:
   // Named databases (see DESIGN.md §4).
   MDB_dbi profiles = 0;
   MDB_dbi messages = 0;         // id -> message (named "message_log")
@@ -187,6 +193,9 @@ class Store {
   MDB_dbi consent_log = 0;
   MDB_dbi consent_num = 0;
   MDB_dbi flagged = 0;  // time(8) message id(8) -> number: texts that may revoke consent
+  // Short links (engine/links.hpp): code -> link record; message id(8) code -> nothing.
+  MDB_dbi links = 0;
+  MDB_dbi link_msg = 0;
 
  private:
   MDB_env* env_ = nullptr;

@@ -81,15 +81,36 @@ struct KeywordAnswers {
   std::string help;
 };
 
-struct NotificationSettings {
+// How the mail relay is reached: plain SMTP, SMTP upgraded with STARTTLS (refused when the
+// server does not offer it), or TLS from the first byte (SMTPS, usually port 465).
+enum class SmtpTls : std::uint8_t { none = 0, starttls = 1, implicit = 2 };
+
+// Email to staff when customers write (daemon/notifier.*): the first new free text of a quiet
+// inbox at once, then at most one digest per `digest_seconds`.
+struct EmailNotifications {
   bool enabled = false;
-  std::string email;
+  std::vector<std::string> to;  // addr-spec each ("owner@shop.example")
+  std::string from;
+  std::int64_t digest_seconds = 300;
+  std::string smtp_host = "127.0.0.1";
+  std::uint32_t smtp_port = 25;
+  SmtpTls smtp_tls = SmtpTls::none;
+  std::string smtp_username;       // "" = no authentication
+  std::string smtp_password_file;  // first line is the password, read at each mail
+};
+
+struct NotificationSettings {
+  EmailNotifications email;
   std::int64_t waiting_threshold_seconds = 3600;
 };
 
+// Links in outbound texts become https://DOMAIN/CODE (engine/links.hpp); twowayd serves the
+// redirects on `listen` (daemon/link_server.hpp).
 struct LinkShortening {
-  bool enabled = false;
+  bool enabled = false;  // only with a domain (settings_errors)
   std::string domain;
+  std::string listen = "127.0.0.1:8080";     // HOST:PORT of the redirect listener
+  std::int64_t expiry_seconds = 90 * 86400;  // a link answers 410 Gone after this
 };
 
 struct Settings {
@@ -217,6 +238,8 @@ struct Profile {
   std::int64_t last_mo = 0;  // last inbound of any kind (keyword or free text); 0 = never texted
   // Fingerprints of the latest inbound within the redelivery window, newest last (bounded).
   std::vector<RecentMo> recent_mo;
+  // Weak fingerprints (sender, destination, text) of the newest inbound (see redelivery.hpp).
+  std::vector<RecentMo> recent_weak;
   std::uint64_t last_message_id = 0;  // newest message of the thread (0 = none)
   // A text that may revoke consent ("I want to cancel my order", "wrong number") flags the
   // conversation until staff decide or the customer sends a keyword: when, and which message.
@@ -254,6 +277,15 @@ struct Message {
 };
 
 // ---- outbox (the sending side's interface) ----
+
+// Why a hand-over to the SMSC did not go through (Engine::mark_failed).
+enum class SubmitFailure : std::uint8_t {
+  refused,            // the SMSC refused it for good (invalid destination, ...): failed now
+  refused_retryable,  // the SMSC refused it for now (system error, queue full): counts an attempt
+  // No SMSC decided anything: the link was lost, the request timed out, no bind was up. Never
+  // counts an attempt: the message waits and goes when a bind is back.
+  transport,
+};
 
 struct OutboundItem {
   std::uint64_t id = 0;
@@ -307,10 +339,23 @@ struct ThreadHeader {
   std::int64_t response_time_seconds = -1;  // first inbound -> first agent reply, -1 if none
 };
 
+// A short link made for an outbound message (stored in `links`, see engine/links.hpp).
+struct ShortLink {
+  std::string code;
+  std::string url;     // where it leads
+  std::string domain;  // the short domain it was made for: https://DOMAIN/CODE
+  std::uint64_t message_id = 0;
+  std::int64_t created = 0;
+  std::int64_t expires = 0;  // Unix time; the redirect answers 410 from then on
+  std::uint64_t clicks = 0;
+};
+
 struct ThreadPage {
   bool found = false;
   ThreadHeader header;
   std::vector<Message> messages;  // oldest first
+  // The short links of the page's outbound messages, by message id.
+  std::map<std::uint64_t, std::vector<ShortLink>> links;
   std::uint64_t next_cursor = 0;  // pass as `before` to get older messages; 0 at the start
   bool bad_cursor = false;        // `before` was not a message of this thread (no messages then)
 };
@@ -379,6 +424,11 @@ struct SendResult {
   std::string hold_reason;                  // "" (not held), "frequency_cap" or "quiet_hours"
   QuietVerdict quiet{true, 0, {}, "", ""};  // the recipient's quiet-hours verdict
   FrequencyCapVerdict frequency_cap;        // the cap that applied (campaign and flow only)
+  // The message as stored: the text that goes out (links shortened), its size and cost.
+  std::string text;
+  std::uint32_t segments = 0;
+  std::uint32_t credits = 0;
+  TextEncoding encoding = TextEncoding::gsm7;
   [[nodiscard]] bool ok() const noexcept { return error == SendError::ok; }
 };
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "engine/links.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
 #include "engine/quiet_hours.hpp"
@@ -108,6 +109,12 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
   }
   page.messages.assign(std::make_move_iterator(newest_first.rbegin()),
                        std::make_move_iterator(newest_first.rend()));
+  // Short links and their clicks, for the outbound messages that carry any.
+  for (const Message& m : page.messages) {
+    if (m.direction != Direction::outbound) continue;
+    auto links = links_of_message(txn, store, m.id);
+    if (!links.empty()) page.links.emplace(m.id, std::move(links));
+  }
   return page;
 }
 

@@ -9,10 +9,11 @@ packages=(
   liblmdb-dev lmdb-utils
   libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libphonenumber-dev libicu-dev python3 python3-phonenumbers
-  libssl-dev
+  libssl-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
-  socat libnet-smpp-perl
+  socat libnet-smpp-perl python3-aiosmtpd
+  curl
 )
 
 missing=()

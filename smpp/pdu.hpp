@@ -82,6 +82,7 @@ inline constexpr std::uint32_t unknownerr = 0xFF;
 /// TLV tags used by the code (the full name table lives in names.cpp).
 namespace tag {
 inline constexpr std::uint16_t receipted_message_id = 0x001E;
+inline constexpr std::uint16_t user_message_reference = 0x0204;
 inline constexpr std::uint16_t source_port = 0x020A;
 inline constexpr std::uint16_t destination_port = 0x020B;
 inline constexpr std::uint16_t sar_msg_ref_num = 0x020C;

@@ -54,6 +54,13 @@ InboundPart part_from(std::string_view smsc, const Pdu& sm, std::string_view sho
   p.sar_segment_seqnum = tlv_u8(sm.tlvs, tag::sar_segment_seqnum);
   p.destination_port = tlv_u16(sm.tlvs, tag::destination_port);
   p.source_port = tlv_u16(sm.tlvs, tag::source_port);
+  // An SMSC id on the MO says most; else the handset's message reference (TP-MR), which a
+  // redelivery keeps and a new message changes.
+  if (auto id = scan_tlv(sm.tlvs, tag::receipted_message_id); id && !id->empty()) {
+    p.identity = *id;
+  } else if (auto umr = scan_tlv(sm.tlvs, tag::user_message_reference); umr && !umr->empty()) {
+    p.identity = *umr;
+  }
   p.now_ms = now_ms;
   p.token = token;
   return p;
@@ -173,6 +180,13 @@ std::uint64_t part_digest(const InboundPart& p) noexcept {
          (h >> 2);
   }
   return h;
+}
+
+/// 0 for no identity.
+std::uint64_t identity_hash(std::string_view identity) noexcept {
+  if (identity.empty()) return 0;
+  const std::uint64_t h = std::hash<std::string_view>{}(identity);
+  return h == 0 ? 1 : h;
 }
 
 void append_field(std::string& key, std::string_view field) {
@@ -558,17 +572,12 @@ AddResult Reassembler::add(const InboundPart& part) {
     return result;
   }
   const ConcatInfo c = *view.concat;
-  scratch_source_.clear();
-  append_field(scratch_source_, part.smsc);
-  append_field(scratch_source_, part.source_addr);
-  scratch_key_ = scratch_source_;
-  append_field(scratch_key_, part.destination_addr);
-  scratch_key_.push_back(static_cast<char>(c.ref >> 8));
-  scratch_key_.push_back(static_cast<char>(c.ref & 0xFF));
-  scratch_key_.push_back(static_cast<char>(c.total));
+  make_keys(part, c);
 
   const std::uint64_t digest = part_digest(part);
-  if (is_late_duplicate(scratch_key_, c.seq, digest, part.now_ms)) {
+  const std::uint64_t identity = identity_hash(part.identity);
+  const Echo echo = echo_of(scratch_key_, c.seq, digest, identity, part.now_ms);
+  if (echo == Echo::certain) {
     result.outcome = PartOutcome::late_duplicate;
     return result;
   }
@@ -579,6 +588,7 @@ AddResult Reassembler::add(const InboundPart& part) {
     auto same = std::lower_bound(held.parts.begin(), held.parts.end(), c.seq, seq_less);
     if (same != held.parts.end() && same->seq == c.seq) {
       if (same->digest == digest) {  // a retry of a part we hold
+        result.original_token = same->token;
         held.duplicate_tokens.push_back(part.token);
         held.bytes += sizeof(std::uint64_t);
         bytes_held_ += sizeof(std::uint64_t);
@@ -586,9 +596,27 @@ AddResult Reassembler::add(const InboundPart& part) {
         while (bytes_held_ > config_.max_bytes && !by_age_.empty()) flush_oldest(result.flushed);
         return result;
       }
-      // Same reference, different content: a new message. Deliver the old one as it is.
-      result.flushed.push_back(take(it, true));
-      it = sets_.end();
+      if (same->repeat) {
+        // The held part repeated the completed message and this number now comes with other
+        // bytes: the held one was that message's retry. It steps aside (its token is answered
+        // with this set) and the new part takes its place.
+        held.duplicate_tokens.push_back(same->token);
+        const std::size_t n = same->bytes();
+        held.bytes = held.bytes - n + sizeof(std::uint64_t);
+        bytes_held_ = bytes_held_ - n + sizeof(std::uint64_t);
+        --parts_held_;
+        --held.repeats;
+        held.parts.erase(same);
+      } else if (echo == Echo::repeat) {
+        // The set holds this number with new bytes and this part repeats the completed
+        // message: it is that message's retry, answered once what is pending is committed.
+        result.outcome = PartOutcome::late_duplicate;
+        return result;
+      } else {
+        // Same reference, different content: a new message. Deliver the old one as it is.
+        result.flushed.push_back(take(it, true));
+        it = sets_.end();
+      }
     }
   }
   if (it == sets_.end()) {
@@ -628,6 +656,9 @@ AddResult Reassembler::add(const InboundPart& part) {
     h.now_ms = part.now_ms;
     h.token = part.token;
     h.digest = digest;
+    h.identity = identity;
+    h.repeat = echo == Echo::repeat;
+    if (h.repeat) ++set.repeats;
     const std::size_t n = h.bytes();
     set.parts.insert(pos, std::move(h));
     set.bytes += n;
@@ -644,6 +675,45 @@ AddResult Reassembler::add(const InboundPart& part) {
   }
   while (bytes_held_ > config_.max_bytes && !by_age_.empty()) flush_oldest(result.flushed);
   return result;
+}
+
+void Reassembler::make_keys(const InboundPart& part, const ConcatInfo& c) {
+  scratch_source_.clear();
+  append_field(scratch_source_, part.smsc);
+  append_field(scratch_source_, part.source_addr);
+  scratch_key_ = scratch_source_;
+  append_field(scratch_key_, part.destination_addr);
+  scratch_key_.push_back(static_cast<char>(c.ref >> 8));
+  scratch_key_.push_back(static_cast<char>(c.ref & 0xFF));
+  scratch_key_.push_back(static_cast<char>(c.total));
+}
+
+bool Reassembler::withdraw(const InboundPart& part) {
+  const PartView view = analyse(part);
+  if (!view.concat) return false;
+  make_keys(part, *view.concat);
+  auto it = sets_.find(std::string_view(scratch_key_));
+  if (it == sets_.end()) return false;
+  Set& set = it->second;
+  auto held = std::find_if(set.parts.begin(), set.parts.end(), [&](const HeldPart& h) {
+    return h.seq == view.concat->seq && h.token == part.token;
+  });
+  if (held == set.parts.end()) return false;
+  const std::size_t n = held->bytes();
+  if (held->repeat) --set.repeats;
+  set.parts.erase(held);
+  set.bytes -= n;
+  bytes_held_ -= n;
+  --parts_held_;
+  if (set.parts.empty()) {
+    // Its duplicates' tokens were answered with the withdrawn part.
+    (void)take(it, true);
+    return true;
+  }
+  std::int64_t first = set.parts.front().now_ms;
+  for (const HeldPart& h : set.parts) first = std::min(first, h.now_ms);
+  if (first != set.age.first) rekey(set, first);
+  return true;
 }
 
 std::vector<ReassembledMessage> Reassembler::expire(std::int64_t now_ms) {
@@ -720,6 +790,7 @@ ReassembledMessage Reassembler::build(Set& set, bool incomplete) {
   ReassembledMessage& m = b.message();
   m.tokens.insert(m.tokens.end(), set.duplicate_tokens.begin(), set.duplicate_tokens.end());
   m.incomplete = incomplete;
+  m.late_duplicate = incomplete && !set.parts.empty() && set.repeats == set.parts.size();
   m.parts_expected = set.total;
   m.parts_received = static_cast<std::uint8_t>(set.parts.size());
   m.first_received_ms = set.age.first;
@@ -774,7 +845,7 @@ void Reassembler::remember_completed(const Set& set, std::int64_t now_ms) {
   rec.completed_ms = now_ms;
   rec.serial = serial_++;
   rec.parts.reserve(set.parts.size());
-  for (const HeldPart& h : set.parts) rec.parts.emplace_back(h.seq, h.digest);
+  for (const HeldPart& h : set.parts) rec.parts.push_back(RecentPart{h.seq, h.digest, h.identity});
   recent_order_.emplace_back(rec.serial, set.key);
   recent_[set.key] = std::move(rec);
   while (recent_order_.size() > config_.max_recent) {
@@ -801,18 +872,22 @@ void Reassembler::forget_recent(std::int64_t now_ms) {
   }
 }
 
-bool Reassembler::is_late_duplicate(std::string_view key, std::uint8_t seq, std::uint64_t digest,
-                                    std::int64_t now_ms) const {
+Reassembler::Echo Reassembler::echo_of(std::string_view key, std::uint8_t seq, std::uint64_t digest,
+                                       std::uint64_t identity, std::int64_t now_ms) const {
   auto found = recent_.find(key);
-  if (found == recent_.end()) return false;
+  if (found == recent_.end()) return Echo::none;
   const Recent& rec = found->second;
   if (now_ms < rec.completed_ms ||
       static_cast<std::uint64_t>(now_ms) - static_cast<std::uint64_t>(rec.completed_ms) >=
           static_cast<std::uint64_t>(config_.timeout_ms)) {
-    return false;
+    return Echo::none;
   }
-  return std::find(rec.parts.begin(), rec.parts.end(), std::make_pair(seq, digest)) !=
-         rec.parts.end();
+  for (const RecentPart& p : rec.parts) {
+    if (p.seq != seq || p.digest != digest) continue;
+    if (identity == 0 || p.identity == 0) return Echo::repeat;
+    return identity == p.identity ? Echo::certain : Echo::none;
+  }
+  return Echo::none;
 }
 
 DecodeResult decode_message_text(const ReassembledMessage& message, std::string& out,

@@ -37,6 +37,10 @@ struct InboundPart {
   std::optional<std::uint8_t> sar_segment_seqnum;   ///< TLV 0x020F
   std::optional<std::uint16_t> destination_port;    ///< TLV 0x020B
   std::optional<std::uint16_t> source_port;         ///< TLV 0x020A
+  /// What the SMSC or handset says identifies this PDU across redeliveries, when it says
+  /// anything: user_message_reference (0x0204), receipted_message_id (0x001E) on an MO. Empty
+  /// when absent. Kept only in memory (to tell a retry from a new message), never stored.
+  std::string_view identity;
   std::int64_t now_ms = 0;  ///< when it was received (caller's clock, milliseconds)
   std::uint64_t token = 0;  ///< opaque to the reassembler: handed back to ack the part
 };
@@ -123,7 +127,11 @@ struct ReassembledMessage {
   std::optional<std::uint8_t> locking_shift;  ///< national language locking shift table id
   bool media_omitted = false;                 ///< some part was media and was dropped
   MediaKind media = MediaKind::text;          ///< the first media kind seen
-  bool incomplete = false;      ///< flushed by timeout or a bound before all parts came
+  bool incomplete = false;  ///< flushed by timeout or a bound before all parts came
+  /// Set on an incomplete message whose every part repeats, byte for byte, a part of a message
+  /// completed shortly before it: the SMSC re-sent parts whose answers it lost. Nothing new
+  /// is in it: acknowledge its tokens and remove its stored parts, but store no message.
+  bool late_duplicate = false;
   bool header_invalid = false;  ///< a broken UDH / concat / SAR header: delivered standalone
   std::uint8_t parts_expected = 1;
   std::uint8_t parts_received = 1;
@@ -145,9 +153,10 @@ enum class PartOutcome : std::uint8_t {
   held,        ///< kept, waiting for its siblings
   completed,   ///< it completed a set: `message` holds the whole message
   duplicate,   ///< a part already held: ignored, its token joins the set's tokens
-  /// The same part (key, seq and content) of a message completed less than timeout_ms ago
-  /// (an SMSC retry after a lost ack): ignored. Ack its token once the message it belongs to,
-  /// returned earlier, is committed.
+  /// The same part (key, seq, content AND the same non-empty InboundPart::identity) of a
+  /// message completed less than timeout_ms ago: an SMSC retry after a lost ack, ignored. Ack
+  /// its token once the message it belongs to, returned earlier, is committed. Without an
+  /// identity on both a repeated part is never dropped at once: it is held (see Reassembler).
   late_duplicate,
 };
 
@@ -157,6 +166,9 @@ struct AddResult {
   /// Partial sets flushed (marked incomplete) to respect a bound while adding this part.
   /// Usually empty; never drop these, deliver them like `message`.
   std::vector<ReassembledMessage> flushed;
+  /// For PartOutcome::duplicate: the token of the held part it repeats. Answer the duplicate
+  /// as that part is answered: until the part is durably stored, it exists only in memory.
+  std::uint64_t original_token = 0;
 };
 
 struct ReassemblyConfig {
@@ -176,6 +188,21 @@ struct ReassemblyConfig {
 /// dropped silently. Route delivery receipts (is_receipt(esm_class)) to parse_receipt instead.
 /// snapshot() keeps held parts only: the memory of recently completed sets (late duplicates)
 /// starts empty after a restore.
+///
+/// A reused reference is never taken for a duplicate. An 8-bit reference comes round again
+/// after 256 messages of one sender, and a new message may repeat an earlier one's part word
+/// for word ("...Thank you very much."), so equal bytes alone prove nothing. A part that
+/// repeats a part of a set completed less than timeout_ms ago is therefore:
+/// - joined to the set being assembled under the same key when that set lacks its number
+///   (the new message's own part: the old message is complete, this number is new for it);
+/// - dropped at once (late_duplicate) only when the PDU and the remembered part carry the
+///   same identity (user_message_reference, an SMSC id), and taken as new when they differ;
+/// - otherwise held like any part, stored and acknowledged, in a set marked as repeating. A
+///   sibling with new bytes makes it a new message; a held repeat whose number the new set
+///   then receives with other bytes is moved aside as the duplicate it was. A set that times
+///   out holding repeated parts only comes back with `late_duplicate` set (nothing new was in
+///   it); one that completes with repeated parts only is delivered (the rare duplicate is
+///   preferred to dropping a message, and the engine's redelivery check sees it next).
 class Reassembler {
  public:
   explicit Reassembler(ReassemblyConfig config = {});
@@ -186,6 +213,12 @@ class Reassembler {
   /// A part whose seq is already held with different content is not a duplicate but a new
   /// message reusing the reference: the held set is flushed as incomplete and a new one starts.
   [[nodiscard]] AddResult add(const InboundPart& part);
+
+  /// Takes back a held part (the same key and seq, and its token) whose durable copy could not
+  /// be written: it was refused to the SMSC, which will send it again, and must not be taken
+  /// for a duplicate of what is only in memory. A set left with no parts is forgotten. False
+  /// when no such part is held (its set completed or was flushed meanwhile).
+  bool withdraw(const InboundPart& part);
 
   /// Flushes every partial set whose first part arrived at or before now_ms - timeout, as
   /// incomplete messages holding the parts that arrived, in part order. Oldest first.
@@ -219,7 +252,9 @@ class Reassembler {
     std::optional<std::uint16_t> source_port;
     std::int64_t now_ms = 0;
     std::uint64_t token = 0;
-    std::uint64_t digest = 0;  // of the user data, to tell a retry from a reused reference
+    std::uint64_t digest = 0;    // of the user data, to tell a retry from a reused reference
+    std::uint64_t identity = 0;  // of InboundPart::identity (0: none)
+    bool repeat = false;         // repeats a part of a recently completed set (may be a late retry)
     [[nodiscard]] std::size_t bytes() const noexcept;
   };
   struct Set {
@@ -233,6 +268,7 @@ class Reassembler {
     std::vector<HeldPart> parts;  // sorted by seq, no two with the same seq
     std::vector<std::uint64_t> duplicate_tokens;
     std::size_t bytes = 0;
+    std::size_t repeats = 0;  // held parts with `repeat` set
   };
   struct Hash {
     using is_transparent = void;
@@ -241,6 +277,9 @@ class Reassembler {
     }
   };
 
+  /// The join key of a concatenated part into scratch_key_ (and its source into
+  /// scratch_source_).
+  void make_keys(const InboundPart& part, const ConcatInfo& c);
   ReassembledMessage build(Set& set, bool incomplete);
   ReassembledMessage take(std::unordered_map<std::string, Set, Hash, std::equal_to<>>::iterator it,
                           bool incomplete);
@@ -249,14 +288,25 @@ class Reassembler {
   void rekey(Set& set, std::int64_t first_ms);
   void remember_completed(const Set& set, std::int64_t now_ms);
   void forget_recent(std::int64_t now_ms);
-  [[nodiscard]] bool is_late_duplicate(std::string_view key, std::uint8_t seq, std::uint64_t digest,
-                                       std::int64_t now_ms) const;
+  /// How a part relates to the set completed under its key less than timeout_ms ago.
+  enum class Echo : std::uint8_t {
+    none,     ///< no such set, or this number had other bytes (or another identity) there
+    repeat,   ///< same number and bytes, no identity to tell: may be a retry or a new message
+    certain,  ///< same number, bytes and identity: the SMSC re-sent it
+  };
+  [[nodiscard]] Echo echo_of(std::string_view key, std::uint8_t seq, std::uint64_t digest,
+                             std::uint64_t identity, std::int64_t now_ms) const;
 
-  /// A set completed recently: its parts' (seq, digest), to recognise retries.
+  /// A set completed recently: its parts, to recognise retries.
+  struct RecentPart {
+    std::uint8_t seq = 0;
+    std::uint64_t digest = 0;
+    std::uint64_t identity = 0;
+  };
   struct Recent {
     std::int64_t completed_ms = 0;
     std::uint64_t serial = 0;
-    std::vector<std::pair<std::uint8_t, std::uint64_t>> parts;
+    std::vector<RecentPart> parts;
   };
 
   ReassemblyConfig config_;

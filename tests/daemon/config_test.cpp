@@ -240,7 +240,8 @@ conversations:
                   "t.yaml:7:5: smscs[0].reconnect_min: must not be larger than reconnect_max",
                   "t.yaml:11:12: conversations.quiet_hours.start: '25:00' is not a time of day "
                   "(HH:MM, 24-hour)",
-                  "t.yaml:13:5: conversations.link_shortening.domain: needed when enabled"));
+                  "t.yaml:13:14: conversations.link_shortening.enabled: needs "
+                  "conversations.link_shortening.domain (the short links' host name)"));
 }
 
 TEST(Config, DurationBoundsAreInHumanUnits) {

@@ -212,8 +212,14 @@ TEST_F(Reload, ChangedBindSettingRebindsAndUnchangedOneStaysUp) {
   // A reload that changes nothing under the SMSC leaves its bind alone.
   auto r = call("reload");
   ASSERT_EQ(r["ok"], true) << r.dump();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(sim_->sim().counters().connections, connections);
+  // A reconnect asked for after it is the only new connection: a rebind by the reload would
+  // have come first.
+  ASSERT_EQ(call("smsc reconnect sim")["ok"], true);
+  ASSERT_TRUE(wait_for([&] {
+    return sim_->sim().counters().connections > connections && binds_up() == 1;
+  })) << daemon_->log();
+  EXPECT_EQ(sim_->sim().counters().connections, connections + 1);
+  EXPECT_TRUE(log_has("reload config unchanged")) << daemon_->log();
 
   // max_command_length was not among the keys compared before: now it rebinds.
   setup_.extra = "    max_command_length: 4096\n";
@@ -302,7 +308,17 @@ TEST_F(Reload, UnreadablePasswordFileIsARefusalNeverAnEmptyPassword) {
   EXPECT_NE(list["smscs"][0].value("bind_error", "").find("password_file"), std::string::npos)
       << list.dump();
   EXPECT_EQ(binds_up(), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Asked again, it is refused here again: no bind with an empty password reaches the SMSC.
+  const auto local_refusals = [&] {
+    const std::string log = daemon_->log();
+    std::size_t n = 0;
+    for (auto at = log.find("bind refused: smsc=sim"); at != std::string::npos;
+         at = log.find("bind refused: smsc=sim", at + 1))
+      ++n;
+    return n;
+  };
+  ASSERT_EQ(call("smsc reconnect sim")["ok"], true);
+  ASSERT_TRUE(wait_for([&] { return local_refusals() >= 2; })) << daemon_->log();
   EXPECT_EQ(sim_->sim().counters().binds_refused, refused_before);
 
   // A reload now is refused too, and --check-config says where.

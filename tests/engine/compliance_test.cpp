@@ -150,13 +150,13 @@ TEST_F(EngineTest, AnOptOutConfirmationThatCannotLeaveInFiveMinutesIsDropped) {
   for (int i = 0; i < 3; ++i) {
     auto items = engine->claim_due(now, 10);
     for (const auto& it : items)
-      EXPECT_TRUE(engine->mark_failed(it.id, "connection lost", true, now));
+      EXPECT_TRUE(engine->mark_failed(it.id, "connection lost", SubmitFailure::transport, now));
     now += 60;
   }
   now = stop_at + 299;
   auto late = engine->claim_due(now, 10);
   ASSERT_EQ(late.size(), 1u);  // still inside the window: it may go
-  EXPECT_TRUE(engine->mark_failed(late[0].id, "connection lost", true, now));
+  EXPECT_TRUE(engine->mark_failed(late[0].id, "connection lost", SubmitFailure::transport, now));
   now = stop_at + 400;  // the SMSC is back, five minutes are over
   EXPECT_TRUE(engine->claim_due(now + 3600, 10).empty());
   const auto msgs = thread_of(kAlice);

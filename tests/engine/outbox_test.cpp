@@ -210,6 +210,48 @@ TEST_F(EngineTest, RetryableFailureComesBackAfterBackoffThenGivesUp) {
   EXPECT_EQ(thread_of(kAlice).back().error, "throttled");
 }
 
+// The SMSC goes silent again and again (link-dead detection drops the link each time): a HELP
+// answer's hand-overs fail on the transport, never by a refusal, and it still goes.
+TEST_F(EngineTest, TransportFailuresNeverUseUpAttemptsOfARequiredAnswer) {
+  text(kAlice, "HELP");
+  for (int lost = 1; lost <= 25; ++lost) {
+    auto items = engine->claim_due(now, 10);
+    ASSERT_EQ(items.size(), 1u) << lost;
+    EXPECT_EQ(items[0].kind, MessageKind::keyword_reply);
+    ASSERT_TRUE(engine->mark_failed(items[0].id, "connection lost", SubmitFailure::transport, now));
+    EXPECT_EQ(thread_of(kAlice).back().state, MessageState::queued) << lost;
+    EXPECT_TRUE(engine->claim_due(now + kTransportRetrySeconds - 1, 10).empty());  // a short wait
+    now += kTransportRetryMaxSeconds;  // never longer than this
+  }
+  auto items = engine->claim_due(now, 10);
+  ASSERT_EQ(items.size(), 1u);  // the bind is back: it goes
+  ASSERT_TRUE(engine->mark_submitted(items[0].id, 0, "m1", now));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+}
+
+TEST_F(EngineTest, RefusalsStillGiveUpAfterMaxAttemptsWhateverTheTransportDid) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  ASSERT_TRUE(engine->reply({kAlice, "hello", "ann", false, now}).ok());
+  for (std::uint32_t refusal = 1; refusal <= kMaxAttempts; ++refusal) {
+    for (int lost = 0; lost < 3; ++lost) {
+      auto items = engine->claim_due(now, 10);
+      ASSERT_EQ(items.size(), 1u);
+      ASSERT_TRUE(
+          engine->mark_failed(items[0].id, "request timed out", SubmitFailure::transport, now));
+      now += kTransportRetryMaxSeconds;
+    }
+    auto items = engine->claim_due(now, 10);
+    ASSERT_EQ(items.size(), 1u) << refusal;
+    ASSERT_TRUE(engine->mark_failed(items[0].id, "refused with ESME_RSYSERR",
+                                    SubmitFailure::refused_retryable, now));
+    now += 3600;
+  }
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::failed);
+  EXPECT_EQ(thread_of(kAlice).back().error, "refused with ESME_RSYSERR");
+}
+
 TEST_F(EngineTest, ARetryOfAMultipartMessageNamesTheSegmentsAlreadyAccepted) {
   subscribe_number(kAlice);
   text(kAlice, "hi");

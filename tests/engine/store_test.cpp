@@ -1,6 +1,9 @@
 // The store and the record format: versioned, forward-compatible records, key order, map
 // growth instead of MDB_MAP_FULL, and the threaded writer's group commit and durability.
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -222,6 +228,119 @@ TEST(StoreLimit, RoomIsCountedAndComesBackAfterDeletions) {
     ASSERT_NO_THROW(txn.commit());
   }
   EXPECT_EQ(store.map_size(), std::size_t{1} << 20);
+}
+
+// ---- stores this build must not open or write ----------------------------------------------
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string open_error(const std::string& path) {
+  try {
+    Store store(StoreOptions{path, 1 << 20, false, false});
+  } catch (const StorageError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+TEST(StoreRefuses, AStoreWrittenByANewerSchemaAndChangesNothing) {
+  TempDir dir;
+  const std::string path = dir.path() + "/db";
+  {
+    Store store(StoreOptions{path, 1 << 20, false, false});
+    Txn txn(store, false);
+    txn.put(store.meta, "schema", "7");
+    txn.commit();
+  }
+  const std::string before = file_bytes(path + "/data.mdb");
+  const std::string error = open_error(path);
+  EXPECT_THAT(error, ::testing::HasSubstr("written by a newer twoway (schema 7"));
+  EXPECT_THAT(error, ::testing::HasSubstr("nothing was changed"));
+  EXPECT_EQ(file_bytes(path + "/data.mdb"), before);
+}
+
+TEST(StoreRefuses, ADirectoryHoldingOtherFilesAndWritesNothingThere) {
+  TempDir dir;
+  const std::string path = dir.path() + "/home";
+  std::filesystem::create_directory(path);
+  std::ofstream(path + "/notes.txt") << "someone's file\n";
+  const std::string error = open_error(path);
+  EXPECT_THAT(error, ::testing::HasSubstr("holds other files ('notes.txt')"));
+  EXPECT_THAT(error, ::testing::HasSubstr("storage.path"));
+  EXPECT_FALSE(std::filesystem::exists(path + "/data.mdb"));
+  EXPECT_FALSE(std::filesystem::exists(path + "/lock.mdb"));
+}
+
+TEST(StoreRefuses, AnotherProgramsLmdbEnvironment) {
+  TempDir dir;
+  const std::string path = dir.path() + "/other";
+  std::filesystem::create_directory(path);
+  {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 4), 0);
+    ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0640), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "sessions", MDB_CREATE, &dbi), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  const std::string before = file_bytes(path + "/data.mdb");
+  EXPECT_THAT(open_error(path), ::testing::HasSubstr("another program's LMDB store"));
+  EXPECT_EQ(file_bytes(path + "/data.mdb"), before);
+}
+
+TEST(StoreRefuses, AFileThatIsNotLmdb) {
+  TempDir dir;
+  const std::string path = dir.path() + "/broken";
+  std::filesystem::create_directory(path);
+  const std::string garbage(8192, '\x5a');
+  std::ofstream(path + "/data.mdb", std::ios::binary) << garbage;
+  EXPECT_THAT(open_error(path), ::testing::HasSubstr("is not a twoway store"));
+  EXPECT_EQ(file_bytes(path + "/data.mdb"), garbage);
+}
+
+TEST(StoreRefuses, AReadOnlyDirectoryWithAMessageNamingTheUser) {
+  TempDir dir;
+  const std::string path = dir.path() + "/ro";
+  std::filesystem::create_directory(path);
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(path.c_str(), 0555), 0);
+  // Root writes anywhere: the check runs as an unprivileged user in a child then.
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    const std::string error = open_error(path);
+    const auto n = ::write(pipe_fds[1], error.data(), error.size());
+    ::_exit(n == static_cast<ssize_t>(error.size()) ? 0 : 4);
+  }
+  ::close(pipe_fds[1]);
+  std::string error;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) error.append(buf, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_THAT(error, ::testing::HasSubstr("Permission denied"));
+  EXPECT_THAT(error, ::testing::HasSubstr("give the user it runs as"));
+  EXPECT_FALSE(std::filesystem::exists(path + "/data.mdb"));
+}
+
+TEST(StoreSchema, ANewStoreIsMarkedWithThisBuildsSchema) {
+  TempDir dir;
+  Store store(StoreOptions{dir.path() + "/db", 1 << 20, false, false});
+  Txn txn(store, true);
+  EXPECT_EQ(txn.get(store.meta, "schema"), std::optional<std::string_view>("1"));
 }
 
 // Turns the store back into the earlier layout: messages keyed number \0 seq with records that

@@ -37,8 +37,8 @@ TEST_F(EngineTest, InboxPagesWithCursorCoverEveryConversationOnce) {
 
 TEST_F(EngineTest, InboxCursorFromGarbageIsReported) {  // invariant 6
   text(kAlice, "hi");
-  for (const std::string bad : {std::string("zz-not-hex"), std::string(10000, 'a'),
-                                std::string("-1"), std::string(30, '0'), std::string(34, '0')}) {
+  for (const std::string& bad : {std::string("zz-not-hex"), std::string(10000, 'a'),
+                                 std::string("-1"), std::string(30, '0'), std::string(34, '0')}) {
     const auto page = engine->inbox(InboxView::inbox, bad);
     EXPECT_TRUE(page.bad_cursor) << bad.substr(0, 40);
     EXPECT_TRUE(page.rows.empty()) << bad.substr(0, 40);

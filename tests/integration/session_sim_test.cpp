@@ -31,7 +31,9 @@ class SessionSim : public ::testing::Test {
   }
   bool bound() { return session->stats().state == LinkState::bound; }
   void TearDown() override {
-    if (session) EXPECT_TRUE(stop_session(session, false));
+    if (session) {
+      EXPECT_TRUE(stop_session(session, false));
+    }
     if (sim) sim->stop();
   }
 
@@ -399,7 +401,8 @@ TEST_F(SessionSim, UnansweredInboundAppliesBackPressure) {
     held->list.push_back(std::move(c));
   });
   ASSERT_TRUE(wait_until([&] { return session->stats().inbound_unanswered == 5; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // give it room to misbehave
+  // The simulator's whole window is on the socket: PDUs were there to read, and were not.
+  ASSERT_TRUE(wait_until([&] { return sim->counters().mo_pdus_sent >= 50; }));
   {
     std::lock_guard lock(held->mu);
     EXPECT_EQ(held->calls, 5);  // it stopped reading instead of piling up PDUs

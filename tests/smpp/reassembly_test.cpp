@@ -61,7 +61,15 @@ struct PartBuilder {
     part.message_payload = payload;
     return *this;
   }
+  PartBuilder& id(std::string identity) {
+    identity_ = std::move(identity);
+    part.identity = identity_;
+    return *this;
+  }
   const InboundPart& operator*() const { return part; }
+
+ private:
+  std::string identity_;
 };
 
 TEST(Reassembly, SinglePartPassesThrough) {
@@ -137,12 +145,47 @@ TEST(Reassembly, DuplicatesAreIgnoredButTheirTokensReturned) {
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
   AddResult d = r.add(*dup);
   EXPECT_EQ(d.outcome, PartOutcome::duplicate);
+  EXPECT_EQ(d.original_token, 1u);  // answered as the held part is
   EXPECT_FALSE(d.message);
   AddResult res = r.add(*b);
   ASSERT_TRUE(res.message);
   EXPECT_EQ(res.message->user_data, "first second");
   EXPECT_THAT(res.message->tokens, ElementsAre(1u, 3u, 2u));
   EXPECT_EQ(res.message->parts_received, 2);
+}
+
+TEST(Reassembly, AWithdrawnPartIsNoLongerHeldSoItsResendIsHeldAgain) {
+  // The part's durable copy could not be written (store full): it was refused to the SMSC,
+  // and the copy the SMSC sends again must be stored, not taken for a duplicate.
+  Reassembler r;
+  PartBuilder a(concat8(9, 3, 2) + "middle ", 1, 10);
+  PartBuilder first(concat8(9, 3, 1) + "first ", 2, 20);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  EXPECT_EQ(r.add(*first).outcome, PartOutcome::held);
+  EXPECT_TRUE(r.withdraw(*a));
+  EXPECT_FALSE(r.withdraw(*a));  // nothing left to take back
+  EXPECT_EQ(r.pending_parts(), 1u);
+  PartBuilder again(concat8(9, 3, 2) + "middle ", 3, 30);
+  EXPECT_EQ(r.add(*again).outcome, PartOutcome::held);
+  PartBuilder last(concat8(9, 3, 3) + "last", 4, 40);
+  AddResult res = r.add(*last);
+  ASSERT_TRUE(res.message);
+  EXPECT_EQ(res.message->user_data, "first middle last");
+  EXPECT_THAT(res.message->tokens, ElementsAre(2u, 3u, 4u));
+  EXPECT_EQ(res.message->first_received_ms, 20);  // the withdrawn part's time went with it
+}
+
+TEST(Reassembly, WithdrawingTheOnlyPartForgetsTheSet) {
+  Reassembler r;
+  PartBuilder a(concat8(4, 2, 1) + "alone ", 1);
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  PartBuilder other(concat8(4, 2, 1) + "alone ", 9);
+  EXPECT_FALSE(r.withdraw(*other));  // another token: not the part that is held
+  EXPECT_TRUE(r.withdraw(*a));
+  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.pending_parts(), 0u);
+  EXPECT_EQ(r.bytes_held(), 0u);
+  EXPECT_THAT(r.expire(1'000'000'000), IsEmpty());
 }
 
 TEST(Reassembly, SameSeqWithOtherContentStartsANewMessage) {
@@ -163,21 +206,151 @@ TEST(Reassembly, SameSeqWithOtherContentStartsANewMessage) {
   EXPECT_THAT(b.message->tokens, ElementsAre(2u, 3u));
 }
 
-TEST(Reassembly, RetryOfACompletedPartIsALateDuplicate) {
+TEST(Reassembly, RetryOfACompletedPartIsHeldAndAnsweredAsALateDuplicate) {
   Reassembler r(ReassemblyConfig{.timeout_ms = 1'000, .max_recent = 10});
   PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
   PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
   EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
   ASSERT_TRUE(r.add(*b).message);
+  // Nothing tells this retry from a new message reusing reference 3 yet: it is held (stored
+  // and acknowledged), not dropped.
   PartBuilder retry(concat8(3, 2, 2) + "llo", 3, 500);
   AddResult late = r.add(*retry);
-  EXPECT_EQ(late.outcome, PartOutcome::late_duplicate);
+  EXPECT_EQ(late.outcome, PartOutcome::held);
   EXPECT_FALSE(late.message);
-  EXPECT_EQ(r.pending(), 0u);
+  EXPECT_EQ(r.pending(), 1u);
+  // No sibling came: every part it held repeated the completed message.
+  auto expired = r.expire(1'500);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_TRUE(expired[0].late_duplicate);
+  EXPECT_TRUE(expired[0].incomplete);
+  EXPECT_THAT(expired[0].tokens, ElementsAre(3u));
   // Past the timeout the same bytes are a new (partial) message again.
-  EXPECT_THAT(r.expire(2'000), IsEmpty());
   PartBuilder much_later(concat8(3, 2, 2) + "llo", 4, 2'000);
   EXPECT_EQ(r.add(*much_later).outcome, PartOutcome::held);
+  auto later = r.expire(3'000);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_FALSE(later[0].late_duplicate);
+}
+
+TEST(Reassembly, RetryWithTheSameIdentityIsALateDuplicateAtOnce) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 1'000, .max_recent = 10});
+  PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
+  PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
+  a.id("mr-1");
+  b.id("mr-2");
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*b).message);
+  PartBuilder retry(concat8(3, 2, 2) + "llo", 3, 500);
+  retry.id("mr-2");
+  EXPECT_EQ(r.add(*retry).outcome, PartOutcome::late_duplicate);
+  EXPECT_EQ(r.pending(), 0u);
+  // The same bytes with another identity are a new message's part.
+  PartBuilder other(concat8(3, 2, 2) + "llo", 4, 600);
+  other.id("mr-9");
+  EXPECT_EQ(r.add(*other).outcome, PartOutcome::held);
+  auto expired = r.expire(1'600);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_FALSE(expired[0].late_duplicate);
+  EXPECT_EQ(expired[0].user_data, "llo");
+}
+
+// The simulator's pattern: every 10th text has two parts, and its second part repeats an
+// earlier message's second part word for word; an 8-bit reference comes round again for the
+// same sender within the reassembly timeout.
+TEST(Reassembly, ReusedReferenceWhoseSecondPartRepeatsIsANewMessage) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 120'000, .max_recent = 10'000});
+  PartBuilder old1(concat8(7, 2, 1) + "Order 1: where is it? ", 1, 0);
+  PartBuilder old2(concat8(7, 2, 2) + "Thank you very much.", 2, 5);
+  EXPECT_EQ(r.add(*old1).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*old2).message);
+  PartBuilder new1(concat8(7, 2, 1) + "Order 2: it came broken. ", 3, 60'000);
+  PartBuilder new2(concat8(7, 2, 2) + "Thank you very much.", 4, 60'005);
+  EXPECT_EQ(r.add(*new1).outcome, PartOutcome::held);
+  AddResult done = r.add(*new2);
+  EXPECT_EQ(done.outcome, PartOutcome::completed);
+  ASSERT_TRUE(done.message);
+  EXPECT_EQ(done.message->user_data, "Order 2: it came broken. Thank you very much.");
+  EXPECT_FALSE(done.message->incomplete);
+  EXPECT_THAT(done.message->tokens, ElementsAre(3u, 4u));
+  EXPECT_EQ(r.pending(), 0u);
+}
+
+TEST(Reassembly, ReusedReferenceWhoseRepeatedPartComesFirstIsANewMessage) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 120'000, .max_recent = 10'000});
+  PartBuilder old1(concat8(7, 2, 1) + "Order 1: where is it? ", 1, 0);
+  PartBuilder old2(concat8(7, 2, 2) + "Thank you very much.", 2, 5);
+  EXPECT_EQ(r.add(*old1).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*old2).message);
+  PartBuilder new2(concat8(7, 2, 2) + "Thank you very much.", 4, 60'000);
+  PartBuilder new1(concat8(7, 2, 1) + "Order 2: it came broken. ", 3, 60'005);
+  EXPECT_EQ(r.add(*new2).outcome, PartOutcome::held);
+  AddResult done = r.add(*new1);
+  ASSERT_TRUE(done.message);
+  EXPECT_EQ(done.message->user_data, "Order 2: it came broken. Thank you very much.");
+  EXPECT_FALSE(done.message->incomplete);
+  EXPECT_FALSE(done.message->late_duplicate);
+  EXPECT_THAT(done.message->tokens, ElementsAre(3u, 4u));
+}
+
+TEST(Reassembly, ReusedReferenceWithEveryPartRepeatedIsDeliveredNotDropped) {
+  // The same long text twice under the same reference: a rare duplicate stored twice is
+  // preferred to dropping a message the SMSC was told was received.
+  Reassembler r(ReassemblyConfig{.timeout_ms = 120'000, .max_recent = 10'000});
+  PartBuilder a1(concat8(7, 2, 1) + "same ", 1, 0);
+  PartBuilder a2(concat8(7, 2, 2) + "text", 2, 5);
+  EXPECT_EQ(r.add(*a1).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*a2).message);
+  PartBuilder b1(concat8(7, 2, 1) + "same ", 3, 30'000);
+  PartBuilder b2(concat8(7, 2, 2) + "text", 4, 30'005);
+  EXPECT_EQ(r.add(*b1).outcome, PartOutcome::held);
+  AddResult done = r.add(*b2);
+  ASSERT_TRUE(done.message);
+  EXPECT_EQ(done.message->user_data, "same text");
+  EXPECT_THAT(done.message->tokens, ElementsAre(3u, 4u));
+}
+
+TEST(Reassembly, HeldRetryStepsAsideForTheNewMessagesOwnPart) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 120'000, .max_recent = 10'000});
+  PartBuilder old1(concat8(7, 3, 1) + "old ", 1, 0);
+  PartBuilder old2(concat8(7, 3, 2) + "one ", 2, 5);
+  PartBuilder old3(concat8(7, 3, 3) + "here", 3, 6);
+  EXPECT_EQ(r.add(*old1).outcome, PartOutcome::held);
+  EXPECT_EQ(r.add(*old2).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*old3).message);
+  PartBuilder retry(concat8(7, 3, 3) + "here", 4, 1'000);  // its answer was lost
+  PartBuilder new1(concat8(7, 3, 1) + "new ", 5, 2'000);
+  PartBuilder new2(concat8(7, 3, 2) + "two ", 6, 2'005);
+  PartBuilder new3(concat8(7, 3, 3) + "now", 7, 2'010);
+  EXPECT_EQ(r.add(*retry).outcome, PartOutcome::held);
+  EXPECT_EQ(r.add(*new1).outcome, PartOutcome::held);
+  EXPECT_EQ(r.add(*new3).outcome, PartOutcome::held);  // number 3 with new bytes: the retry goes
+  AddResult done = r.add(*new2);
+  EXPECT_THAT(done.flushed, IsEmpty());
+  ASSERT_TRUE(done.message);
+  EXPECT_EQ(done.message->user_data, "new two now");
+  EXPECT_FALSE(done.message->incomplete);
+  EXPECT_THAT(done.message->tokens, ElementsAre(5u, 6u, 7u, 4u));  // the retry is answered too
+  EXPECT_EQ(r.pending_parts(), 0u);
+  EXPECT_EQ(r.bytes_held(), 0u);
+}
+
+TEST(Reassembly, RetryOfTheOldPartWhileTheNewSetHoldsItsNumberIsALateDuplicate) {
+  Reassembler r(ReassemblyConfig{.timeout_ms = 120'000, .max_recent = 10'000});
+  PartBuilder old1(concat8(7, 2, 1) + "old ", 1, 0);
+  PartBuilder old2(concat8(7, 2, 2) + "one", 2, 5);
+  EXPECT_EQ(r.add(*old1).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*old2).message);
+  PartBuilder new2(concat8(7, 2, 2) + "two", 3, 1'000);
+  PartBuilder retry(concat8(7, 2, 2) + "one", 4, 1'500);
+  PartBuilder new1(concat8(7, 2, 1) + "new ", 5, 2'000);
+  EXPECT_EQ(r.add(*new2).outcome, PartOutcome::held);
+  AddResult late = r.add(*retry);
+  EXPECT_EQ(late.outcome, PartOutcome::late_duplicate);
+  EXPECT_THAT(late.flushed, IsEmpty());
+  AddResult done = r.add(*new1);
+  ASSERT_TRUE(done.message);
+  EXPECT_EQ(done.message->user_data, "new two");
 }
 
 TEST(Reassembly, LateDuplicatesAreOffByDefault) {

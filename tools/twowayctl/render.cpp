@@ -351,6 +351,15 @@ std::string render_thread(const json& reply, const RenderOptions& options) {
         for (const auto& n : notes) joined += (joined.empty() ? "" : ", ") + n;
         line.insert(line.size() - 1, "  (" + joined + ")");
       }
+      // Short links, each with where it leads and how often it was followed.
+      if (m.contains("links") && m["links"].is_array()) {
+        for (const json& l : m["links"]) {
+          const long long clicks = int_of(l, "clicks");
+          line += indent + "link " + sanitize(text_of(l, "short")) + " -> " +
+                  sanitize(text_of(l, "url")) + "  " + std::to_string(clicks) +
+                  (clicks == 1 ? " click" : " clicks") + "\n";
+        }
+      }
     }
     out += line;
   }
@@ -420,6 +429,19 @@ std::string render_smscs(const json& reply) {
   return table({"SMSC", "BIND", "STATE", "WINDOW", "QUEUE"}, rows);
 }
 
+/// "email notifications: on, 12 sent, 1 failed, 0 waiting; last failure ...: REASON".
+std::string render_notifications(const json& n) {
+  const bool on = n.value("email_enabled", false);
+  std::string out = std::string("email notifications: ") + (on ? "on" : "off");
+  out += ", " + text_of(n, "sent") + " sent, " + text_of(n, "failed") + " failed, " +
+         text_of(n, "pending_conversations") + " waiting";
+  if (auto last = text_of(n, "last_sent"); !last.empty()) out += "; last sent " + last;
+  if (auto error = text_of(n, "last_error"); !error.empty())
+    out += "; last failure " + text_of(n, "last_failure") + ": " + error;
+  if (auto next = text_of(n, "next_attempt"); !next.empty()) out += "; next attempt " + next;
+  return sanitize(out) + "\n";
+}
+
 std::string render_status(const json& reply) {
   std::string out = "twowayd";
   if (auto v = text_of(reply, "version"); !v.empty()) out += " " + v;
@@ -430,6 +452,8 @@ std::string render_status(const json& reply) {
     out += ", outbox " + text_of(reply, "outbox_depth");
   }
   out += "\n";
+  if (reply.is_object() && reply.contains("notifications") && reply["notifications"].is_object())
+    out += render_notifications(reply["notifications"]);
   if (reply.is_object() && reply.contains("smscs")) out += "\n" + render_smscs(reply);
   return out;
 }

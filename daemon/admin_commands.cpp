@@ -172,257 +172,258 @@ std::string email_password_problem(std::string_view key, const engine::EmailNoti
     return "";
   auto read = read_password_file(e.smtp_password_file);
   return read.problem.empty() ? "" : "notifications.email.smtp.password_file: " + read.problem;
-  json link_shortening_json(const engine::LinkShortening& l) {
-    return {{"enabled", l.enabled},
-            {"domain", l.domain},
-            {"listen", l.listen},
-            {"expiry", duration_text(l.expiry_seconds)}};
-  }
+}
 
-  /// link_shortening.KEY = value; a problem or "". Setting a domain where there was none turns
-  /// shortening on (it is on by default once a domain is set).
-  std::string set_link_setting(engine::LinkShortening & l, std::string_view key,
-                               std::string_view value) {
-    if (key == "link_shortening.enabled") {
-      const auto b = parse_bool(value);
-      if (!b) return "expected true or false";
-      l.enabled = *b;
-      return "";
-    }
-    if (key == "link_shortening.domain") {
-      if (l.domain.empty() && !value.empty()) l.enabled = true;
-      l.domain = value;
-      return "";
-    }
-    if (key == "link_shortening.listen") return l.listen = value, "";
-    if (key == "link_shortening.expiry") {
-      const auto d = parse_duration(value);
-      if (!d || d->count() % 1000 != 0) return "expected a duration like 90d, 12h, 30m or 45s";
-      l.expiry_seconds = d->count() / 1000;
-      return "";
-    }
-    return "unknown setting";
-  }
+json link_shortening_json(const engine::LinkShortening& l) {
+  return {{"enabled", l.enabled},
+          {"domain", l.domain},
+          {"listen", l.listen},
+          {"expiry", duration_text(l.expiry_seconds)}};
+}
 
-  /// A message's short links: where each leads, its short form, clicks and expiry.
-  json links_json(const std::vector<engine::ShortLink>& links) {
-    json out = json::array();
-    for (const auto& l : links)
-      out.push_back({{"short", "https://" + l.domain + "/" + l.code},
-                     {"url", l.url},
-                     {"clicks", l.clicks},
-                     {"expires", iso_time(l.expires)}});
-    return out;
+/// link_shortening.KEY = value; a problem or "". Setting a domain where there was none turns
+/// shortening on (it is on by default once a domain is set).
+std::string set_link_setting(engine::LinkShortening& l, std::string_view key,
+                             std::string_view value) {
+  if (key == "link_shortening.enabled") {
+    const auto b = parse_bool(value);
+    if (!b) return "expected true or false";
+    l.enabled = *b;
+    return "";
   }
-
-  json settings_json(const engine::Settings& s) {
-    const json custom = custom_keywords_json(s);
-    json rules = json::array();
-    for (const auto& r : s.quiet_hours.rules)
-      rules.push_back({{"name", r.name},
-                       {"regions", r.area_codes_or_regions},
-                       {"start", hhmm(r.window.start_minute)},
-                       {"end", hhmm(r.window.end_minute)}});
-    json caps = json::array();
-    for (const auto& r : s.frequency_caps.rules)
-      caps.push_back({{"name", r.name},
-                      {"regions", r.regions},
-                      {"max", r.max_messages},
-                      {"period_seconds", r.period_seconds}});
-    return {
-        {"auto_responder",
-         {{"mode", engine::to_string(s.auto_responder.mode)},
-          {"message", s.auto_responder.message},
-          {"period_seconds", s.auto_responder.period_seconds}}},
-        {"keywords",
-         {{"opt_out", s.keywords.opt_out},
-          {"opt_in", s.keywords.opt_in},
-          {"help", s.keywords.help},
-          {"opt_out_contains", s.keywords.opt_out_contains},
-          {"revocation", s.keywords.revocation},
-          {"custom", custom}}},
-        {"answers",
-         {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
-        {"quiet_hours",
-         {{"enabled", s.quiet_hours.enabled},
-          {"start", hhmm(s.quiet_hours.default_window.start_minute)},
-          {"end", hhmm(s.quiet_hours.default_window.end_minute)},
-          {"rules", rules}}},
-        {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
-        {"notifications",
-         {{"email", email_settings_json(s.notifications.email)},
-          {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
-        {"link_shortening", link_shortening_json(s.link_shortening)},
-    };
+  if (key == "link_shortening.domain") {
+    if (l.domain.empty() && !value.empty()) l.enabled = true;
+    l.domain = value;
+    return "";
   }
+  if (key == "link_shortening.listen") return l.listen = value, "";
+  if (key == "link_shortening.expiry") {
+    const auto d = parse_duration(value);
+    if (!d || d->count() % 1000 != 0) return "expected a duration like 90d, 12h, 30m or 45s";
+    l.expiry_seconds = d->count() / 1000;
+    return "";
+  }
+  return "unknown setting";
+}
 
-  /// Applies `key = value` to `s`; returns a problem or "".
-  std::string set_setting(engine::Settings & s, std::string_view key, std::string_view value) {
-    auto boolean = [&](bool& field) -> std::string {
-      auto b = parse_bool(value);
-      if (!b) return "expected true or false";
-      field = *b;
-      return "";
-    };
-    auto seconds = [&](std::int64_t& field) -> std::string {
-      char* end = nullptr;
-      const std::string v(value);
-      const long long n = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 0) return "expected a number of seconds";
-      field = n;
-      return "";
-    };
-    if (key == "auto_responder.mode") {
-      if (value == "off")
-        s.auto_responder.mode = engine::AutoResponderMode::off;
-      else if (value == "non_consented")
-        s.auto_responder.mode = engine::AutoResponderMode::non_consented;
-      else if (value == "all")
-        s.auto_responder.mode = engine::AutoResponderMode::all;
-      else
-        return "expected off, non_consented or all";
-      return "";
+/// A message's short links: where each leads, its short form, clicks and expiry.
+json links_json(const std::vector<engine::ShortLink>& links) {
+  json out = json::array();
+  for (const auto& l : links)
+    out.push_back({{"short", "https://" + l.domain + "/" + l.code},
+                   {"url", l.url},
+                   {"clicks", l.clicks},
+                   {"expires", iso_time(l.expires)}});
+  return out;
+}
+
+json settings_json(const engine::Settings& s) {
+  const json custom = custom_keywords_json(s);
+  json rules = json::array();
+  for (const auto& r : s.quiet_hours.rules)
+    rules.push_back({{"name", r.name},
+                     {"regions", r.area_codes_or_regions},
+                     {"start", hhmm(r.window.start_minute)},
+                     {"end", hhmm(r.window.end_minute)}});
+  json caps = json::array();
+  for (const auto& r : s.frequency_caps.rules)
+    caps.push_back({{"name", r.name},
+                    {"regions", r.regions},
+                    {"max", r.max_messages},
+                    {"period_seconds", r.period_seconds}});
+  return {
+      {"auto_responder",
+       {{"mode", engine::to_string(s.auto_responder.mode)},
+        {"message", s.auto_responder.message},
+        {"period_seconds", s.auto_responder.period_seconds}}},
+      {"keywords",
+       {{"opt_out", s.keywords.opt_out},
+        {"opt_in", s.keywords.opt_in},
+        {"help", s.keywords.help},
+        {"opt_out_contains", s.keywords.opt_out_contains},
+        {"revocation", s.keywords.revocation},
+        {"custom", custom}}},
+      {"answers",
+       {{"opt_out", s.answers.opt_out}, {"opt_in", s.answers.opt_in}, {"help", s.answers.help}}},
+      {"quiet_hours",
+       {{"enabled", s.quiet_hours.enabled},
+        {"start", hhmm(s.quiet_hours.default_window.start_minute)},
+        {"end", hhmm(s.quiet_hours.default_window.end_minute)},
+        {"rules", rules}}},
+      {"frequency_caps", {{"enabled", s.frequency_caps.enabled}, {"rules", caps}}},
+      {"notifications",
+       {{"email", email_settings_json(s.notifications.email)},
+        {"waiting_threshold_seconds", s.notifications.waiting_threshold_seconds}}},
+      {"link_shortening", link_shortening_json(s.link_shortening)},
+  };
+}
+
+/// Applies `key = value` to `s`; returns a problem or "".
+std::string set_setting(engine::Settings& s, std::string_view key, std::string_view value) {
+  auto boolean = [&](bool& field) -> std::string {
+    auto b = parse_bool(value);
+    if (!b) return "expected true or false";
+    field = *b;
+    return "";
+  };
+  auto seconds = [&](std::int64_t& field) -> std::string {
+    char* end = nullptr;
+    const std::string v(value);
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 0) return "expected a number of seconds";
+    field = n;
+    return "";
+  };
+  if (key == "auto_responder.mode") {
+    if (value == "off")
+      s.auto_responder.mode = engine::AutoResponderMode::off;
+    else if (value == "non_consented")
+      s.auto_responder.mode = engine::AutoResponderMode::non_consented;
+    else if (value == "all")
+      s.auto_responder.mode = engine::AutoResponderMode::all;
+    else
+      return "expected off, non_consented or all";
+    return "";
+  }
+  if (key == "auto_responder.message") return s.auto_responder.message = value, "";
+  if (key == "auto_responder.period_seconds") return seconds(s.auto_responder.period_seconds);
+  if (key == "keywords.opt_out") return s.keywords.opt_out = split_list(value), "";
+  if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
+  if (key == "keywords.help") return s.keywords.help = split_list(value), "";
+  if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
+  if (key == "keywords.revocation") return s.keywords.revocation = split_list(value), "";
+  if (key == "answers.opt_out") return s.answers.opt_out = value, "";
+  if (key == "answers.opt_in") return s.answers.opt_in = value, "";
+  if (key == "answers.help") return s.answers.help = value, "";
+  if (key == "quiet_hours.enabled") return boolean(s.quiet_hours.enabled);
+  if (key == "quiet_hours.start" || key == "quiet_hours.end") {
+    auto m = parse_hhmm(value);
+    if (!m) return "expected HH:MM";
+    (key == "quiet_hours.start" ? s.quiet_hours.default_window.start_minute
+                                : s.quiet_hours.default_window.end_minute) = *m;
+    return "";
+  }
+  if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
+  if (key.starts_with("notifications.email."))
+    return set_email_setting(s.notifications.email, key.substr(20), value);
+  if (key == "notifications.waiting_threshold_seconds")
+    return seconds(s.notifications.waiting_threshold_seconds);
+  if (key.starts_with("link_shortening.")) return set_link_setting(s.link_shortening, key, value);
+  return "unknown setting";
+}
+
+/// Looks a dotted key up in the settings JSON.
+const json* find_setting(const json& all, std::string_view key) {
+  const json* node = &all;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    const auto dot = key.find('.', start);
+    const std::string part(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
+    if (!node->is_object() || !node->contains(part)) return nullptr;
+    node = &(*node)[part];
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return node;
+}
+
+CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
+                          std::string_view number) {
+  if (!r.ok()) {
+    std::string message;
+    switch (r.error) {
+      case engine::SendError::not_found:
+        message = "no conversation with this number";
+        break;
+      case engine::SendError::not_subscribed:
+        message = "the customer is not subscribed: replies go to subscribers only";
+        break;
+      case engine::SendError::no_inbound:
+        message = "the customer has not texted: nobody is texted first";
+        break;
+      case engine::SendError::blocked:
+        message = "the number is blocked";
+        break;
+      case engine::SendError::branded_sender:
+        message = "no numeric sending number to reply from (branded sender IDs cannot converse)";
+        break;
+      case engine::SendError::quiet_hours:
+        message = "it is " + r.quiet.local_time +
+                  " for the customer, inside quiet hours; repeat with --override-quiet-hours "
+                  "to send anyway";
+        break;
+      case engine::SendError::empty_text:
+        message = "the text is empty";
+        break;
+      case engine::SendError::text_too_long:
+        message = "the text is too long";
+        break;
+      case engine::SendError::invalid_number:
+        message = "not a phone number";
+        break;
+      case engine::SendError::storage:
+        message = "the message could not be stored";
+        break;
+      case engine::SendError::revocation_pending:
+        message =
+            "the customer's last text may have revoked consent (flagged revocation?): decide "
+            "with `revocation NUMBER opt-out|keep` first";
+        break;
+      case engine::SendError::ok:
+        break;
     }
-    if (key == "auto_responder.message") return s.auto_responder.message = value, "";
-    if (key == "auto_responder.period_seconds") return seconds(s.auto_responder.period_seconds);
-    if (key == "keywords.opt_out") return s.keywords.opt_out = split_list(value), "";
-    if (key == "keywords.opt_in") return s.keywords.opt_in = split_list(value), "";
-    if (key == "keywords.help") return s.keywords.help = split_list(value), "";
-    if (key == "keywords.opt_out_contains") return boolean(s.keywords.opt_out_contains);
-    if (key == "keywords.revocation") return s.keywords.revocation = split_list(value), "";
-    if (key == "answers.opt_out") return s.answers.opt_out = value, "";
-    if (key == "answers.opt_in") return s.answers.opt_in = value, "";
-    if (key == "answers.help") return s.answers.help = value, "";
-    if (key == "quiet_hours.enabled") return boolean(s.quiet_hours.enabled);
-    if (key == "quiet_hours.start" || key == "quiet_hours.end") {
-      auto m = parse_hhmm(value);
-      if (!m) return "expected HH:MM";
-      (key == "quiet_hours.start" ? s.quiet_hours.default_window.start_minute
-                                  : s.quiet_hours.default_window.end_minute) = *m;
-      return "";
-    }
-    if (key == "frequency_caps.enabled") return boolean(s.frequency_caps.enabled);
-    if (key.starts_with("notifications.email."))
-      return set_email_setting(s.notifications.email, key.substr(20), value);
-    if (key == "notifications.waiting_threshold_seconds")
-      return seconds(s.notifications.waiting_threshold_seconds);
-    if (key.starts_with("link_shortening.")) return set_link_setting(s.link_shortening, key, value);
-    return "unknown setting";
+    return error(engine::to_string(r.error), message);
   }
-
-  /// Looks a dotted key up in the settings JSON.
-  const json* find_setting(const json& all, std::string_view key) {
-    const json* node = &all;
-    std::size_t start = 0;
-    while (start <= key.size()) {
-      const auto dot = key.find('.', start);
-      const std::string part(key.substr(start, dot == std::string_view::npos ? dot : dot - start));
-      if (!node->is_object() || !node->contains(part)) return nullptr;
-      node = &(*node)[part];
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    return node;
+  json j{{"number", engine.normalize(number)},
+         {"outbox_id", r.outbox_id},
+         {"seq", r.seq},
+         {"held", r.held},
+         {"text", r.text},
+         {"segments", r.segments},
+         {"encoding", engine::to_string(r.encoding)},
+         {"credits", r.credits}};
+  if (r.held) {
+    j["due"] = iso_time(r.due_unix);
+    j["hold_reason"] = r.hold_reason;
   }
+  j["quiet_hours"] = {
+      {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
+  if (!r.frequency_cap.rule.empty()) {
+    const auto& cap = r.frequency_cap;
+    j["frequency_cap"] = {{"allowed", cap.allowed},
+                          {"rule", cap.rule},
+                          {"max", cap.max_messages},
+                          {"period_seconds", cap.period_seconds},
+                          {"counted", cap.counted}};
+    if (!cap.allowed) j["frequency_cap"]["next_slot"] = iso_time(cap.next_slot_unix);
+  }
+  return j;
+}
 
-  CommandResult send_result(const engine::SendResult& r, engine::Engine& engine,
-                            std::string_view number) {
-    if (!r.ok()) {
-      std::string message;
-      switch (r.error) {
-        case engine::SendError::not_found:
-          message = "no conversation with this number";
-          break;
-        case engine::SendError::not_subscribed:
-          message = "the customer is not subscribed: replies go to subscribers only";
-          break;
-        case engine::SendError::no_inbound:
-          message = "the customer has not texted: nobody is texted first";
-          break;
-        case engine::SendError::blocked:
-          message = "the number is blocked";
-          break;
-        case engine::SendError::branded_sender:
-          message = "no numeric sending number to reply from (branded sender IDs cannot converse)";
-          break;
-        case engine::SendError::quiet_hours:
-          message = "it is " + r.quiet.local_time +
-                    " for the customer, inside quiet hours; repeat with --override-quiet-hours "
-                    "to send anyway";
-          break;
-        case engine::SendError::empty_text:
-          message = "the text is empty";
-          break;
-        case engine::SendError::text_too_long:
-          message = "the text is too long";
-          break;
-        case engine::SendError::invalid_number:
-          message = "not a phone number";
-          break;
-        case engine::SendError::storage:
-          message = "the message could not be stored";
-          break;
-        case engine::SendError::revocation_pending:
-          message =
-              "the customer's last text may have revoked consent (flagged revocation?): decide "
-              "with `revocation NUMBER opt-out|keep` first";
-          break;
-        case engine::SendError::ok:
-          break;
+/// Runs `fn` on the pool and completes with its result: engine writes wait for their commit.
+AsyncHandler on_pool(boost::asio::thread_pool& pool,
+                     std::function<CommandResult(const Args&, const Caller&)> fn) {
+  return [&pool, fn = std::move(fn)](const Args& args, const Caller& caller, Completion done) {
+    boost::asio::post(pool, [fn, args, caller, done = std::move(done)] {
+      try {
+        done(fn(args, caller));
+      } catch (const std::exception& e) {
+        done(error("internal", e.what()));
       }
-      return error(engine::to_string(r.error), message);
-    }
-    json j{{"number", engine.normalize(number)},
-           {"outbox_id", r.outbox_id},
-           {"seq", r.seq},
-           {"held", r.held},
-           {"text", r.text},
-           {"segments", r.segments},
-           {"encoding", engine::to_string(r.encoding)},
-           {"credits", r.credits}};
-    if (r.held) {
-      j["due"] = iso_time(r.due_unix);
-      j["hold_reason"] = r.hold_reason;
-    }
-    j["quiet_hours"] = {
-        {"allowed", r.quiet.allowed}, {"local_time", r.quiet.local_time}, {"rule", r.quiet.rule}};
-    if (!r.frequency_cap.rule.empty()) {
-      const auto& cap = r.frequency_cap;
-      j["frequency_cap"] = {{"allowed", cap.allowed},
-                            {"rule", cap.rule},
-                            {"max", cap.max_messages},
-                            {"period_seconds", cap.period_seconds},
-                            {"counted", cap.counted}};
-      if (!cap.allowed) j["frequency_cap"]["next_slot"] = iso_time(cap.next_slot_unix);
-    }
-    return j;
-  }
+    });
+  };
+}
 
-  /// Runs `fn` on the pool and completes with its result: engine writes wait for their commit.
-  AsyncHandler on_pool(boost::asio::thread_pool & pool,
-                       std::function<CommandResult(const Args&, const Caller&)> fn) {
-    return [&pool, fn = std::move(fn)](const Args& args, const Caller& caller, Completion done) {
-      boost::asio::post(pool, [fn, args, caller, done = std::move(done)] {
-        try {
-          done(fn(args, caller));
-        } catch (const std::exception& e) {
-          done(error("internal", e.what()));
-        }
-      });
-    };
-  }
-
-  CommandResult action_result(engine::ActionError e, engine::Engine & engine,
-                              std::string_view number) {
-    if (e == engine::ActionError::not_found)
-      return error("not_found", "no conversation with " + std::string(number));
-    if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
-    if (e == engine::ActionError::storage)
-      return error("internal", "the change could not be stored");
-    if (e == engine::ActionError::consent_locked)
-      return error("consent_locked", consent_locked_message(engine, number));
-    return json{{"number", engine.normalize(number)}};
-  }
+CommandResult action_result(engine::ActionError e, engine::Engine& engine,
+                            std::string_view number) {
+  if (e == engine::ActionError::not_found)
+    return error("not_found", "no conversation with " + std::string(number));
+  if (e == engine::ActionError::invalid) return error("bad_request", "invalid number or value");
+  if (e == engine::ActionError::storage) return error("internal", "the change could not be stored");
+  if (e == engine::ActionError::consent_locked)
+    return error("consent_locked", consent_locked_message(engine, number));
+  return json{{"number", engine.normalize(number)}};
+}
 
 }  // namespace
 

@@ -842,10 +842,14 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command({"stats", "stats", Role::manager,
                       SyncHandler([&engine](const Args&, const Caller&) -> CommandResult {
                         const auto s = engine.stats(now_unix());
+                        // null until a conversation has been answered
+                        const json average = s.average_response_seconds < 0
+                                                 ? json(nullptr)
+                                                 : json(s.average_response_seconds);
                         return json{{"credits_today", s.credits_today},
                                     {"credits_month", s.credits_month},
                                     {"conversations_answered", s.conversations_answered},
-                                    {"average_response_seconds", s.average_response_seconds},
+                                    {"average_response_seconds", average},
                                     {"waiting_over_threshold", s.waiting_over_threshold},
                                     {"outbox_due", s.outbox_due},
                                     {"outbox_in_flight", s.outbox_in_flight}};

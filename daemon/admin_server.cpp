@@ -263,7 +263,7 @@ void Connection::start() {
   ucred cred{};
   socklen_t len = sizeof(cred);
   if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    spdlog::warn("admin connection refused: no peer credentials errno={}", errno);
+    SPDLOG_WARN("admin connection refused: no peer credentials errno={}", errno);
     close();
     return;
   }
@@ -278,14 +278,14 @@ void Connection::start() {
   }
   role_ = caller_.role;
   if (caller_.role == Role::none) {
-    spdlog::warn("admin connection refused uid={} gid={} pid={} user={} reason=no_role", cred.uid,
-                 cred.gid, cred.pid, caller_.user);
+    SPDLOG_WARN("admin connection refused uid={} gid={} pid={} user={} reason=no_role", cred.uid,
+                cred.gid, cred.pid, caller_.user);
     reject({"forbidden", "user " + caller_.user + " has no role on this socket"});
     return;
   }
   if (!admit()) return;
-  spdlog::info("admin connection uid={} gid={} pid={} user={} role={}", cred.uid, cred.gid,
-               cred.pid, caller_.user, to_string(caller_.role));
+  SPDLOG_INFO("admin connection uid={} gid={} pid={} user={} role={}", cred.uid, cred.gid, cred.pid,
+              caller_.user, to_string(caller_.role));
   read();
 }
 
@@ -328,7 +328,7 @@ bool Connection::admit() {
       admitted = reserved = true;
     }
     if (!admitted) {
-      spdlog::warn(
+      SPDLOG_WARN(
           "admin connection refused uid={} user={} role={} reason=too_many_connections max={}",
           caller_.uid, caller_.user, to_string(role_), max);
       reject({"too_many_connections",
@@ -344,7 +344,7 @@ bool Connection::admit() {
   if (victim) {
     const auto idle =
         std::chrono::steady_clock::now().time_since_epoch().count() - victim->waiting_since();
-    spdlog::warn(
+    SPDLOG_WARN(
         "admin connection evicted uid={} user={} role={} idle_ms={} reason=too_many_connections "
         "max={} for_uid={} for_user={}",
         victim->caller_.uid, victim->caller_.user, to_string(victim->role_),
@@ -352,8 +352,8 @@ bool Connection::admit() {
     asio::post(victim->executor(), [victim, max] { victim->evict(max); });
   }
   if (reserved) {
-    spdlog::info("admin connection uid={} user={} took the owner's reserved slot max={}",
-                 caller_.uid, caller_.user, max);
+    SPDLOG_INFO("admin connection uid={} user={} took the owner's reserved slot max={}",
+                caller_.uid, caller_.user, max);
   }
   return true;
 }
@@ -379,12 +379,12 @@ void Connection::arm_timer(asio::steady_timer& timer, bool read_timer) {
   timer.async_wait([self = shared_from_this(), read_timer](boost::system::error_code ec) {
     if (ec || self->closed_ || self->activity_.load() == Activity::evicted) return;
     if (read_timer) {
-      spdlog::info("admin connection idle uid={} user={}", self->caller_.uid, self->caller_.user);
+      SPDLOG_INFO("admin connection idle uid={} user={}", self->caller_.uid, self->caller_.user);
       self->enqueue(error_line({"idle_timeout", "closing an idle connection"}), false);
       self->close_after_flush_ = true;
     } else {
-      spdlog::warn("admin connection stalled uid={} user={} reason=write_timeout",
-                   self->caller_.uid, self->caller_.user);
+      SPDLOG_WARN("admin connection stalled uid={} user={} reason=write_timeout", self->caller_.uid,
+                  self->caller_.user);
       self->close();
     }
   });
@@ -422,8 +422,8 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   // Evicted while the line came in: evict() answers and closes.
   if (!streaming_ && !set_activity(Activity::working)) return;
   if (ec == asio::error::not_found) {
-    spdlog::warn("admin line too long uid={} user={} max_line={}", caller_.uid, caller_.user,
-                 state_->options.max_line);
+    SPDLOG_WARN("admin line too long uid={} user={} max_line={}", caller_.uid, caller_.user,
+                state_->options.max_line);
     enqueue(error_line({"line_too_long", "a command line is at most " +
                                              std::to_string(state_->options.max_line) + " bytes"}),
             false);
@@ -433,7 +433,7 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
   }
   if (ec) {
     if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-      spdlog::debug("admin read failed uid={} error={}", caller_.uid, ec.message());
+      SPDLOG_DEBUG("admin read failed uid={} error={}", caller_.uid, ec.message());
     }
     close();
     return;
@@ -496,8 +496,8 @@ void Connection::handle_line(std::string_view line) {
     return;
   }
   if (caller_.role < entry->command.least) {
-    spdlog::info("admin forbidden uid={} user={} role={} command={}", caller_.uid, caller_.user,
-                 to_string(caller_.role), name);
+    SPDLOG_INFO("admin forbidden uid={} user={} role={} command={}", caller_.uid, caller_.user,
+                to_string(caller_.role), name);
     reply(AdminError{"forbidden", "'" + name + "' needs the " +
                                       std::string(to_string(entry->command.least)) + " role"});
     read();
@@ -520,14 +520,14 @@ void Connection::handle_line(std::string_view line) {
 
 void Connection::run(const Entry& entry, const Args& args) {
   if (entry.command.changes_state) {
-    spdlog::info("admin command={} uid={} user={} role={}", entry.command.name, caller_.uid,
-                 caller_.user, to_string(caller_.role));
+    SPDLOG_INFO("admin command={} uid={} user={} role={}", entry.command.name, caller_.uid,
+                caller_.user, to_string(caller_.role));
   } else {
-    spdlog::debug("admin command={} uid={} user={}", entry.command.name, caller_.uid, caller_.user);
+    SPDLOG_DEBUG("admin command={} uid={} user={}", entry.command.name, caller_.uid, caller_.user);
   }
   auto internal = [&](const char* what) {
-    spdlog::error("admin command failed command={} uid={} error=\"{}\"", entry.command.name,
-                  caller_.uid, what);
+    SPDLOG_ERROR("admin command failed command={} uid={} error=\"{}\"", entry.command.name,
+                 caller_.uid, what);
     return AdminError{"internal", "the command failed; see the daemon's log"};
   };
   if (auto* sync = std::get_if<SyncHandler>(&entry.command.handler)) {
@@ -634,7 +634,7 @@ void Connection::release_event_bytes(std::size_t n) {
 
 void Connection::fail_slow() {
   if (closed_ || close_after_flush_) return;
-  spdlog::warn("admin stream dropped uid={} user={} reason=too_slow", caller_.uid, caller_.user);
+  SPDLOG_WARN("admin stream dropped uid={} user={} reason=too_slow", caller_.uid, caller_.user);
   // Keep the line being written (it may be half sent); drop the rest.
   while (out_.size() > (writing_ ? 1u : 0u)) {
     if (out_.back().event) {
@@ -698,7 +698,7 @@ void Connection::close() {
   boost::system::error_code ignored;
   socket_.shutdown(local_stream::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  spdlog::debug("admin disconnect uid={} user={}", caller_.uid, caller_.user);
+  SPDLOG_DEBUG("admin disconnect uid={} user={}", caller_.uid, caller_.user);
 }
 
 }  // namespace
@@ -747,7 +747,7 @@ std::error_code AdminServer::start() {
     probe.connect(local_stream::endpoint(path), ec);
     if (!ec) return std::make_error_code(std::errc::address_in_use);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) return {errno, std::generic_category()};
-    spdlog::info("admin removed stale socket path={}", path);
+    SPDLOG_INFO("admin removed stale socket path={}", path);
   }
   auto acceptor = std::make_unique<local_stream::acceptor>(io_);
   boost::system::error_code ec;
@@ -778,7 +778,7 @@ std::error_code AdminServer::start() {
   state_->accept_retry = std::make_unique<asio::steady_timer>(acceptor->get_executor());
   state_->acceptor = std::move(acceptor);
   state_->listening = true;
-  spdlog::info("admin listening path={} mode={:04o}", path, state_->options.mode);
+  SPDLOG_INFO("admin listening path={} mode={:04o}", path, state_->options.mode);
   accept();
   return {};
 }
@@ -796,7 +796,7 @@ void accept_loop(const std::shared_ptr<AdminServer::State>& state) {
         auto state = weak.lock();
         if (!state || !state->listening) return;
         if (ec) {
-          spdlog::warn("admin accept failed error={}", ec.message());
+          SPDLOG_WARN("admin accept failed error={}", ec.message());
           state->accept_retry->expires_after(std::chrono::milliseconds(100));
           state->accept_retry->async_wait([weak](boost::system::error_code) {
             if (auto s = weak.lock(); s && s->listening) accept_loop(s);
@@ -833,7 +833,7 @@ void AdminServer::stop() {
   for (auto& c : open) {
     asio::post(c->executor(), [c] { c->close(); });
   }
-  spdlog::info("admin stopped path={}", state_->options.path);
+  SPDLOG_INFO("admin stopped path={}", state_->options.path);
 }
 
 // ---------------------------------------------------------------------------------------------

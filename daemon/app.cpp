@@ -19,7 +19,7 @@
 #include "daemon/gateway.hpp"
 #include "daemon/link_server.hpp"
 #include "daemon/logging.hpp"
-#include "daemon/metrics.hpp"
+#include "daemon/metrics_http.hpp"
 #include "daemon/metrics_text.hpp"
 #include "daemon/notifier.hpp"
 #include "daemon/systemd.hpp"
@@ -40,19 +40,19 @@ void log_diff(const ConfigDiff& d) {
     return out;
   };
   if (d.empty()) {
-    spdlog::info("reload config unchanged");
+    SPDLOG_INFO("reload config unchanged");
     return;
   }
-  if (!d.smscs_added.empty()) spdlog::info("reload smscs_added={}", join(d.smscs_added));
-  if (!d.smscs_removed.empty()) spdlog::info("reload smscs_removed={}", join(d.smscs_removed));
-  if (!d.smscs_changed.empty()) spdlog::info("reload smscs_changed={}", join(d.smscs_changed));
-  if (!d.live_changed.empty()) spdlog::info("reload applied keys={}", join(d.live_changed));
+  if (!d.smscs_added.empty()) SPDLOG_INFO("reload smscs_added={}", join(d.smscs_added));
+  if (!d.smscs_removed.empty()) SPDLOG_INFO("reload smscs_removed={}", join(d.smscs_removed));
+  if (!d.smscs_changed.empty()) SPDLOG_INFO("reload smscs_changed={}", join(d.smscs_changed));
+  if (!d.live_changed.empty()) SPDLOG_INFO("reload applied keys={}", join(d.live_changed));
   if (!d.restart_changed.empty()) {
-    spdlog::warn("reload needs_restart keys={}", join(d.restart_changed));
+    SPDLOG_WARN("reload needs_restart keys={}", join(d.restart_changed));
   }
   if (!d.seed_changed.empty()) {
-    spdlog::info("reload first_values_only keys={} (run-time settings live in the store)",
-                 join(d.seed_changed));
+    SPDLOG_INFO("reload first_values_only keys={} (run-time settings live in the store)",
+                join(d.seed_changed));
   }
   // Each first value the file changed: the store's value stays, and this is how to change it.
   for (const auto& key : d.seed_changed) {
@@ -227,7 +227,7 @@ int run_daemon(Config config, const AppOptions& options) {
   try {
     engine = std::make_unique<engine::Engine>(engine_config(config));
   } catch (const std::exception& e) {
-    spdlog::critical("storage path={} cannot be opened: {}", config.storage.path, e.what());
+    SPDLOG_CRITICAL("storage path={} cannot be opened: {}", config.storage.path, e.what());
     return 1;
   }
 
@@ -235,6 +235,7 @@ int run_daemon(Config config, const AppOptions& options) {
   boost::asio::thread_pool admin_pool(2);
   Gateway gateway(io, *engine, config);
   EventHub events;
+  LinkServer links(io, *engine);  // listens once the admin socket is up (below)
 
   AdminServerOptions admin_options;
   admin_options.path = config.admin.socket;
@@ -295,8 +296,8 @@ int run_daemon(Config config, const AppOptions& options) {
     } catch (...) {
       problems.push_back("reload failed");
     }
-    for (const auto& p : problems) spdlog::error("reload refused: {}", p);
-    if (!problems.empty()) spdlog::warn("reload refused: the running config stays in effect");
+    for (const auto& p : problems) SPDLOG_ERROR("reload refused: {}", p);
+    if (!problems.empty()) SPDLOG_WARN("reload refused: the running config stays in effect");
     (void)notifier.ready();
     return result;
   };
@@ -309,12 +310,15 @@ int run_daemon(Config config, const AppOptions& options) {
   Notifier mailer(*engine, std::move(notifier_options));
 
   AdminContext ctx{*engine, gateway, events, options.version};
-  ctx.metrics_text = [&] { return metrics_text(*engine, gateway, admin) + mailer.metrics_text(); };
+  ctx.metrics_text = [&] {
+    return metrics_text(*engine, gateway, admin) + mailer.metrics_text() +
+           link_metrics_text(links.counters());
+  };
   ctx.notifications_status = [&] { return mailer.status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
-  std::function<void()> link_settings_changed;  // set once the link server exists
+  std::function<void()> link_settings_changed;  // set once the redirect listener is open
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
     gateway.note_event(e);
     if (e.type == engine::EventType::outbound && e.state == engine::MessageState::queued)
@@ -326,19 +330,23 @@ int run_daemon(Config config, const AppOptions& options) {
   mailer.start();
 
   if (auto ec = admin.start()) {
-    spdlog::critical("admin socket path={} cannot be opened: {}", config.admin.socket,
-                     ec.message());
+    // The loader checked admin.group; it can still vanish before the socket is made.
+    const bool group_gone = ec == std::errc::invalid_argument && !config.admin.group.empty();
+    SPDLOG_CRITICAL("admin socket path={} cannot be opened: {}", config.admin.socket,
+                    group_gone ? "admin.group '" + config.admin.group +
+                                     "' does not exist (create it, or set admin.group: \"\")"
+                               : ec.message());
     engine->unsubscribe(subscription);
     mailer.stop();
     return 1;
   }
-  // Optional Prometheus listener on a loopback address (the same text as `metrics`).
+  // Optional Prometheus listener (the same text as the admin `metrics`).
   std::unique_ptr<MetricsHttpServer> metrics_http;
   if (!config.metrics.http_listen.empty()) {
     metrics_http = std::make_unique<MetricsHttpServer>(io, ctx.metrics_text);
     if (auto ec = metrics_http->start(config.metrics.http_listen)) {
-      spdlog::critical("metrics listener listen={} cannot be opened: {}",
-                       config.metrics.http_listen, ec.message());
+      SPDLOG_CRITICAL("metrics listener listen={} cannot be opened: {}", config.metrics.http_listen,
+                      ec.message());
       admin.stop();
       engine->unsubscribe(subscription);
       mailer.stop();
@@ -346,7 +354,6 @@ int run_daemon(Config config, const AppOptions& options) {
     }
   }
   // The short-link redirects: listening while a short domain is set (settings may change it).
-  LinkServer links(io, *engine);
   auto link_listen = [&] {
     const auto ls = engine->settings().link_shortening;
     return ls.domain.empty() ? std::string() : ls.listen;
@@ -369,7 +376,7 @@ int run_daemon(Config config, const AppOptions& options) {
   auto begin_stop = [&](const char* why) {
     if (stopping) return;
     stopping = true;
-    spdlog::info("stopping: {}", why);
+    SPDLOG_INFO("stopping: {}", why);
     (void)notifier.stopping();
     admin.stop();
     if (metrics_http) metrics_http->stop();
@@ -377,8 +384,8 @@ int run_daemon(Config config, const AppOptions& options) {
     stop_deadline.expires_after(options.stop_timeout);
     stop_deadline.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      spdlog::warn("stop bound of {} ms reached: closing what is left",
-                   options.stop_timeout.count());
+      SPDLOG_WARN("stop bound of {} ms reached: closing what is left",
+                  options.stop_timeout.count());
       io.stop();
     });
     gateway.stop(true, [&] {
@@ -419,7 +426,7 @@ int run_daemon(Config config, const AppOptions& options) {
     const std::size_t used = engine->store_used_bytes();
     if (!store_near_full && used >= max / 10 * 8) {
       store_near_full = true;
-      spdlog::warn(
+      SPDLOG_WARN(
           "storage near full: used_bytes={} map_size={} (storage.map_size): raise "
           "storage.map_size and restart before it fills",
           used, max);
@@ -428,14 +435,14 @@ int run_daemon(Config config, const AppOptions& options) {
     }
     const bool full = engine->store_full();
     if (full && !store_full) {
-      spdlog::error(
+      SPDLOG_ERROR(
           "storage full: the store reached storage.map_size={} bytes; inbound messages are "
           "refused with a retryable status until room returns: raise storage.map_size and "
           "restart",
           max);
     } else if (!full && store_full) {
-      spdlog::info("storage has room again: writes continue (refused so far: {})",
-                   engine->store_full_refusals());
+      SPDLOG_INFO("storage has room again: writes continue (refused so far: {})",
+                  engine->store_full_refusals());
     }
     store_full = full;
   };
@@ -450,8 +457,8 @@ int run_daemon(Config config, const AppOptions& options) {
     status_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec || stopping) return;
       if (!engine->healthy()) {
-        spdlog::critical("storage failed: stopping with exit status {} (systemd restarts it)",
-                         kExitStorageFailure);
+        SPDLOG_CRITICAL("storage failed: stopping with exit status {} (systemd restarts it)",
+                        kExitStorageFailure);
         storage_failed = true;
         begin_stop("storage failure");
         return;
@@ -471,9 +478,8 @@ int run_daemon(Config config, const AppOptions& options) {
   };
   status_tick();
 
-  spdlog::info("twowayd {} started: smscs={} numbers={} storage={} admin={}", options.version,
-               config.smscs.size(), config.numbers.size(), config.storage.path,
-               config.admin.socket);
+  SPDLOG_INFO("twowayd {} started: smscs={} numbers={} storage={} admin={}", options.version,
+              config.smscs.size(), config.numbers.size(), config.storage.path, config.admin.socket);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < options.io_threads; ++i) threads.emplace_back([&] { io.run(); });
@@ -489,10 +495,10 @@ int run_daemon(Config config, const AppOptions& options) {
   engine->flush();
   if (storage_failed) {
     // Non-zero, so systemd's Restart=on-failure brings the daemon back.
-    spdlog::critical("stopped after a storage failure: exit status {}", kExitStorageFailure);
+    SPDLOG_CRITICAL("stopped after a storage failure: exit status {}", kExitStorageFailure);
     return kExitStorageFailure;
   }
-  spdlog::info("stopped: final commit done");
+  SPDLOG_INFO("stopped: final commit done");
   return 0;
 }
 

@@ -2,6 +2,8 @@
 // collected with its file:line:column, nothing stops at the first one. Also the reload diff.
 #include "daemon/config.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -121,16 +123,39 @@ LoadResult load_config_text(std::string_view text, std::string_view name, FileCh
 }
 
 LoadResult load_config_file(const std::string& path, FileChecks files) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    LoadResult r;
-    r.errors.push_back(
-        ConfigError{path, 0, 0, "", std::string("cannot open: ") + std::strerror(errno)});
+  LoadResult r;
+  auto fail = [&](std::string problem) {
+    r.errors.push_back(ConfigError{path, 0, 0, "", std::move(problem)});
     return r;
+  };
+  // A directory opens and reads as nothing: it would load as an empty file.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return fail("is a directory, not a config file: name the file itself (--config " +
+                (path.ends_with("/") ? path : path + "/") + "twoway.yaml)");
   }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(std::string("cannot open: ") + std::strerror(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
-  return load_config_text(buf.str(), path, files);
+  if (in.bad()) return fail(std::string("cannot read: ") + std::strerror(errno));
+  const std::string text = buf.str();
+  // A file with no settings at all (empty, or only comments) is a mistake, not "all defaults":
+  // the daemon would start with no SMSC and no number.
+  bool has_content = false;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    has_content = !root.IsNull();
+  } catch (const YAML::Exception&) {
+    has_content = true;  // load_config_text reports the syntax error with its position
+  }
+  if (!has_content) {
+    return fail(
+        "the file has no settings (it is empty or only comments): start from the shipped "
+        "twoway.yaml, or see `twowayd --describe-config` for every key; at least smscs and "
+        "numbers are needed");
+  }
+  return load_config_text(text, path, files);
 }
 
 std::map<std::string, std::string> smsc_keys(const Config& config, std::size_t index) {

@@ -58,6 +58,9 @@ struct KeySpec {
 /// nullptr when no such key exists.
 [[nodiscard]] const KeySpec* find_key(std::string_view path);
 
+/// How `--describe-config` and twoway.yaml(5) name a type: "integer", "list of strings"...
+[[nodiscard]] std::string_view key_type_name(KeyType type);
+
 /// For a first-value key (Reload::seed, "conversations.replies.help"): the `twowayctl settings`
 /// command that changes the value in force ("twowayctl settings answers.help TEXT"), or "" when
 /// no command changes it at run time (the quiet-hours and frequency-cap rules).

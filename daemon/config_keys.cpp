@@ -84,10 +84,10 @@ constexpr KeySpec kKeys[] = {
 
   {"logging", T::section, "", 0, 0, R::live, false, "", "Logs (stderr; journald under systemd)"},
   {"logging.level", T::choice, "info", 0, 0, R::live, false, "trace|debug|info|warn|error|critical|off", "Least level logged (--log-level overrides)"},
-  {"logging.format", T::choice, "auto", 0, 0, R::restart, false, "auto|text|journal", "auto = journal when JOURNAL_STREAM is set, else text"},
+  {"logging.format", T::choice, "auto", 0, 0, R::restart, false, "auto|text|journal", "auto = native journal entries with fields when JOURNAL_STREAM names stderr, else text; journal = \"<N>\"-prefixed lines on stderr"},
 
   {"metrics", T::section, "", 0, 0, R::restart, false, "", "Prometheus metrics"},
-  {"metrics.http_listen", T::string, "", 0, 64, R::restart, false, "", "Loopback address:port for GET /metrics, e.g. 127.0.0.1:9464; empty = off"},
+  {"metrics.http_listen", T::string, "", 0, 64, R::restart, false, "", "IP address:port for Prometheus (GET /metrics), e.g. 127.0.0.1:9464, [::1]:9464 or 0.0.0.0:9464 (a warning is logged when not loopback); empty = off"},
 
   {"reassembly", T::section, "", 0, 0, R::live, false, "", "Joining concatenated inbound messages"},
   {"reassembly.timeout", T::duration, "5m", 1 * kSec, kDay, R::restart, false, "", "Give up on a partial message after this long (its text is kept)"},
@@ -172,7 +172,9 @@ std::string to_pattern(std::string_view path) {
   return out;
 }
 
-std::string_view type_name(KeyType t) {
+}  // namespace
+
+std::string_view key_type_name(KeyType t) {
   switch (t) {
     case T::section:
       return "section";
@@ -197,8 +199,6 @@ std::string_view type_name(KeyType t) {
   }
   return "?";
 }
-
-}  // namespace
 
 std::span<const KeySpec> config_keys() {
   return kKeys;
@@ -250,7 +250,7 @@ std::string describe_keys() {
   std::string out;
   for (const KeySpec& k : kKeys) {
     if (k.type == T::section) continue;
-    out.append(k.path).append(" (").append(type_name(k.type));
+    out.append(k.path).append(" (").append(key_type_name(k.type));
     if (k.type == T::choice) out.append(": ").append(k.choices);
     out.append(")");
     if (k.required) {

@@ -1,8 +1,15 @@
 // Reads each section of twowayd's config (organization, smscs, numbers, storage, admin,
 // logging, metrics, reassembly, credits, conversations) and checks what spans several keys.
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
+#include <vector>
 
 #include "daemon/config_loader.hpp"
+#include "daemon/listen_address.hpp"
 #include "daemon/smsc_files.hpp"
 #include "engine/notification_settings.hpp"
 #include "engine/links.hpp"
@@ -24,6 +31,43 @@ void check_template(Loader& L, const MapView& v, std::string_view key, const std
     const Entry* e = v.find(key);
     L.error(e ? e->value.Mark() : v.mark, join(v.path, key), problem);
   }
+}
+
+// Why the daemon (this process) cannot give its admin socket to group `name`, with the fix;
+// "" when it can: the group exists and the process is root or a member of it.
+std::string admin_group_problem(const std::string& name) {
+  group gr{};
+  group* found = nullptr;
+  std::vector<char> buf(16384);
+  int rc = 0;
+  while ((rc = getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found)) == ERANGE &&
+         buf.size() < (1u << 22)) {
+    buf.resize(buf.size() * 2);
+  }
+  if (rc != 0 || found == nullptr) {
+    return "group '" + name + "' does not exist: create it (groupadd --system " + name +
+           ") and add the daemon's user to it, or set admin.group: \"\" to give the socket the "
+           "daemon's own group";
+  }
+  if (geteuid() == 0 || getegid() == gr.gr_gid) return {};
+  const int count = getgroups(0, nullptr);
+  std::vector<gid_t> groups(count > 0 ? static_cast<std::size_t>(count) : 0);
+  if (count > 0 && getgroups(count, groups.data()) == count) {
+    for (gid_t g : groups) {
+      if (g == gr.gr_gid) return {};
+    }
+  }
+  std::string user = std::to_string(geteuid());
+  passwd pw{};
+  passwd* pw_found = nullptr;
+  std::vector<char> pw_buf(16384);
+  if (getpwuid_r(geteuid(), &pw, pw_buf.data(), pw_buf.size(), &pw_found) == 0 && pw_found)
+    user = pw.pw_name;
+  return "the daemon's user '" + user + "' is not in group '" + name +
+         "', so it cannot give the admin socket to that group: add it (usermod -aG " + name + " " +
+         user +
+         "; the systemd unit's SupplementaryGroups= does this for the service) or set "
+         "admin.group: \"\"";
 }
 
 void read_smsc(Loader& L, const MapView& v, SmscConfig& s) {
@@ -136,27 +180,6 @@ void check_number(Loader& L, const MapView& v, const NumberConfig& n,
       L.error(mark_of_key("smsc"), v.path + ".smsc", std::move(problem));
     }
   }
-}
-
-bool is_loopback_listen(std::string_view s) {
-  auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view host = s.substr(0, colon);
-  std::string_view port = s.substr(colon + 1);
-  unsigned p = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (ec != std::errc() || end != port.data() + port.size() || p == 0 || p > 65535) return false;
-  if (host == "[::1]" || host == "localhost") return true;
-  if (host.substr(0, 4) != "127.") return false;
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
 }
 
 // conversations.notifications: the email block, or the form of earlier builds (`enabled`, and
@@ -318,8 +341,15 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
       c.admin.mode = mode;
     }
   }
-  if (L.get(admin, "group", c.admin.group) && !c.admin.group.empty() && !is_name(c.admin.group)) {
-    L.error(admin.find("group")->value.Mark(), "admin.group", "not a group name");
+  if (L.get(admin, "group", c.admin.group) && !c.admin.group.empty()) {
+    const YAML::Mark mark = admin.find("group")->value.Mark();
+    if (!is_name(c.admin.group)) {
+      L.error(mark, "admin.group", "not a group name");
+    } else if (L.check_files) {
+      // The socket is chowned to this group at start: say now, with the fix, when it cannot be.
+      if (std::string problem = admin_group_problem(c.admin.group); !problem.empty())
+        L.error(mark, "admin.group", std::move(problem));
+    }
   }
   const MapView roles = L.section(admin, "roles");
   for (auto [key, list] :
@@ -344,9 +374,11 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
 
   const MapView metrics = L.section(top, "metrics");
   if (L.get(metrics, "http_listen", c.metrics.http_listen) && !c.metrics.http_listen.empty() &&
-      !is_loopback_listen(c.metrics.http_listen)) {
+      !parse_listen_address(c.metrics.http_listen)) {
     L.error(metrics.find("http_listen")->value.Mark(), "metrics.http_listen",
-            "must be a loopback address and port, like 127.0.0.1:9464");
+            "'" + c.metrics.http_listen +
+                "' is not an IP address and port, like 127.0.0.1:9464, [::1]:9464 or "
+                "0.0.0.0:9464");
   }
 
   const MapView reassembly = L.section(top, "reassembly");

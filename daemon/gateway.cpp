@@ -225,9 +225,9 @@ void Gateway::start() {
       next_token_ = std::max(next_token_, p.token + 1);
     }
     restored = reassembler_.restore(parts);
-    if (!parts.empty()) spdlog::info("reassembly: {} stored parts restored", parts.size());
+    if (!parts.empty()) SPDLOG_INFO("reassembly: {} stored parts restored", parts.size());
   } catch (const std::exception& e) {
-    spdlog::error("reassembly: stored parts could not be read: {}", e.what());
+    SPDLOG_ERROR("reassembly: stored parts could not be read: {}", e.what());
   }
   for (auto& m : restored) deliver(std::move(m));
   {
@@ -278,7 +278,7 @@ void Gateway::start_smsc(Smsc& smsc) {
   Prepared prepared = prepare_binds(smsc.config);
   if (!prepared.problem.empty()) {
     smsc.bind_error = prepared.problem;
-    spdlog::error("bind refused: {}", prepared.problem);
+    SPDLOG_ERROR("bind refused: {}", prepared.problem);
     return;
   }
   start_binds(smsc, std::move(prepared.binds));
@@ -296,7 +296,7 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
     bind.session->on_state([this, id = bind.id, was_bound](const smpp::StateEvent& e) {
       if (e.state == smpp::LinkState::bound) {
         was_bound->store(true);
-        spdlog::info("bind={} state=bound", id);
+        SPDLOG_INFO("bind={} state=bound", id);
         kick();
         return;
       }
@@ -307,30 +307,33 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
           try {
             engine_.note_unconfirmed_answers(at - kUnconfirmedAnswerSeconds, at + 1);
           } catch (const std::exception& ex) {
-            spdlog::error("could not record the answers a dropped link may have lost: {}",
-                          ex.what());
+            SPDLOG_ERROR("could not record the answers a dropped link may have lost: {}",
+                         ex.what());
           }
         });
       }
-      if (e.error) {
-        spdlog::warn("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
-                     smpp::link_state_name(e.state), e.error.message(), e.bind_status,
-                     e.backoff.count());
+      if (e.error == smpp::make_error_code(smpp::errc::shutting_down)) {
+        // A stop we asked for (daemon stop, reload, suspend): not a fault.
+        SPDLOG_INFO("bind={} state={}", id, smpp::link_state_name(e.state));
+      } else if (e.error) {
+        SPDLOG_WARN("bind={} state={} error=\"{}\" bind_status={} backoff_ms={}", id,
+                    smpp::link_state_name(e.state), e.error.message(), e.bind_status,
+                    e.backoff.count());
       }
     });
     bind.session->on_log([id = bind.id](smpp::LogLevel level, std::string_view text) {
       switch (level) {
         case smpp::LogLevel::debug:
-          spdlog::debug("bind={} {}", id, text);
+          SPDLOG_DEBUG("bind={} {}", id, text);
           break;
         case smpp::LogLevel::info:
-          spdlog::info("bind={} {}", id, text);
+          SPDLOG_INFO("bind={} {}", id, text);
           break;
         case smpp::LogLevel::warn:
-          spdlog::warn("bind={} {}", id, text);
+          SPDLOG_WARN("bind={} {}", id, text);
           break;
         case smpp::LogLevel::error:
-          spdlog::error("bind={} {}", id, text);
+          SPDLOG_ERROR("bind={} {}", id, text);
           break;
       }
     });
@@ -433,18 +436,18 @@ std::vector<std::string> Gateway::reload(const Config& config) {
       smsc.keys = keys[i];
       if (binds_started_) {
         // A bind waiting in backoff is replaced too: the new settings apply at once.
-        spdlog::info("smsc={} config changed keys={}: rebinding", sc.name, which);
+        SPDLOG_INFO("smsc={} config changed keys={}: rebinding", sc.name, which);
         stop_smsc(smsc, true);
         start_binds(smsc, take_binds());
       }
     } else if (changes[i] == Change::retry && binds_started_) {
-      spdlog::info("smsc={} binding again after its refused bind", sc.name);
+      SPDLOG_INFO("smsc={} binding again after its refused bind", sc.name);
       start_binds(smsc, take_binds());
     }
   }
   for (auto it = smscs_.begin(); it != smscs_.end();) {
     if (names.count(it->first) == 0) {
-      spdlog::info("smsc={} removed from the config: unbinding", it->first);
+      SPDLOG_INFO("smsc={} removed from the config: unbinding", it->first);
       stop_smsc(it->second, true);
       it = smscs_.erase(it);
     } else {
@@ -474,7 +477,7 @@ void Gateway::kick() {
 void Gateway::note_event(const engine::Event& event) {
   if (event.type == engine::EventType::outbound && event.detail == "confirmation_expired") {
     counters_.confirmations_expired.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn(
+    SPDLOG_WARN(
         "opt-out confirmation dropped reason=confirmation_expired: it could not leave within "
         "five minutes of the opt-out (no SMSC took it); the opt-out itself stands");
     return;
@@ -485,7 +488,7 @@ void Gateway::note_event(const engine::Event& event) {
     // bring many, and each one is applied anyway (opt-outs included).
     const auto n = counters_.unrouted_messages.fetch_add(1, std::memory_order_relaxed) + 1;
     if (n <= 10 || n % 1000 == 0)
-      spdlog::warn(
+      SPDLOG_WARN(
           "inbound to unrouted destination={} count={}: not a configured number (numbers[]); "
           "applied, and answered from that number",
           log_value(event.destination), n);
@@ -631,7 +634,7 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
       sm != nullptr ? smpp::receipt_fields(*sm) : smpp::receipt_fields(*pdu.as<smpp::DataSm>());
   const auto info = smpp::parse_receipt(fields);
   if (!info) {
-    spdlog::warn("smsc={} receipt without a message id: acknowledged and ignored", smsc);
+    SPDLOG_WARN("smsc={} receipt without a message id: acknowledged and ignored", smsc);
     completion->respond(smpp::status::ok);
     return;
   }
@@ -645,6 +648,8 @@ void Gateway::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
               std::to_string(info->network_error->error_code);
   r.received_unix = now_unix();
   r.time_unix = info->done_date ? info->done_date->unix_seconds() : r.received_unix;
+  SPDLOG_DEBUG("receipt smsc={} message_id={} state={}", smsc, log_value(r.message_id),
+               smpp::to_string(info->state));
   submit_receipt(std::move(r), std::move(completion));
 }
 
@@ -812,7 +817,7 @@ void Gateway::pump() {
   try {
     items = engine_.claim_due(now, room);
   } catch (const std::exception& e) {
-    spdlog::error("outbox claim failed: {}", e.what());
+    SPDLOG_ERROR("outbox claim failed: {}", e.what());
   }
   for (const auto& item : items) submit_item(item, now);
   schedule_pump(items.size() >= room ? std::chrono::milliseconds(1)

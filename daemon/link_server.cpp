@@ -448,6 +448,26 @@ void LinkServer::flush_clicks() {
   state_->flush_clicks();
 }
 
+std::string link_metrics_text(const LinkServerCounters& c) {
+  std::string out =
+      "# HELP twoway_link_redirects_total Short links answered with a redirect\n"
+      "# TYPE twoway_link_redirects_total counter\n"
+      "twoway_link_redirects_total " +
+      std::to_string(c.redirects.load()) +
+      "\n"
+      "# HELP twoway_link_requests_refused_total Redirect requests answered otherwise, by "
+      "reason\n"
+      "# TYPE twoway_link_requests_refused_total counter\n";
+  const std::pair<const char*, std::uint64_t> reasons[] = {{"not_found", c.not_found.load()},
+                                                           {"expired", c.expired.load()},
+                                                           {"rate_limited", c.rate_limited.load()},
+                                                           {"bad_request", c.bad_requests.load()}};
+  for (const auto& [reason, n] : reasons)
+    out += std::string("twoway_link_requests_refused_total{reason=\"") + reason + "\"} " +
+           std::to_string(n) + "\n";
+  return out;
+}
+
 const LinkServerCounters& LinkServer::counters() const {
   return state_->counters;
 }

@@ -41,6 +41,10 @@ struct LinkServerCounters {
   std::atomic<std::uint64_t> bad_requests{0};  // malformed, too large, wrong method, overloaded
 };
 
+/// The counters in Prometheus text: twoway_link_redirects_total and
+/// twoway_link_requests_refused_total{reason="not_found|expired|rate_limited|bad_request"}.
+[[nodiscard]] std::string link_metrics_text(const LinkServerCounters& counters);
+
 class LinkServer {
  public:
   LinkServer(boost::asio::io_context& io, engine::Engine& engine, LinkServerOptions options = {});

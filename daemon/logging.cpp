@@ -1,11 +1,15 @@
-// spdlog set-up for twowayd: text lines with timestamps on a terminal, "<N>"-prefixed lines for
-// journald under systemd.
+// spdlog set-up for twowayd: text lines with timestamps on a terminal, native journal entries
+// with fields under systemd.
 #include "daemon/logging.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+// The call site fields come from spdlog (journal_fields), not from this file.
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -27,7 +31,75 @@ class SyslogPriorityFlag : public spdlog::custom_flag_formatter {
   }
 };
 
+// The value of the key=value field `key` in a log message (quoted values unescaped), or nullopt.
+std::optional<std::string> field_value(std::string_view text, std::string_view key) {
+  for (std::size_t pos = text.find(key); pos != std::string_view::npos;
+       pos = text.find(key, pos + 1)) {
+    const std::size_t eq = pos + key.size();
+    if ((pos > 0 && text[pos - 1] != ' ') || eq >= text.size() || text[eq] != '=') continue;
+    std::size_t i = eq + 1;
+    std::string value;
+    if (i < text.size() && text[i] == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) ++i;
+        value.push_back(text[i]);
+      }
+    } else {
+      while (i < text.size() && text[i] != ' ') value.push_back(text[i++]);
+    }
+    if (!value.empty()) return value;
+  }
+  return std::nullopt;
+}
+
+int send_to_journal(const std::vector<std::string>& fields) {
+  std::vector<iovec> iov(fields.size());
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    iov[i].iov_base = const_cast<char*>(fields[i].data());
+    iov[i].iov_len = fields[i].size();
+  }
+  return sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+}
+
 }  // namespace
+
+std::vector<std::string> journal_fields(const spdlog::details::log_msg& msg) {
+  const std::string_view text(msg.payload.data(), msg.payload.size());
+  std::vector<std::string> fields;
+  fields.push_back("MESSAGE=" + std::string(text));
+  fields.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
+  fields.push_back("SYSLOG_IDENTIFIER=twowayd");
+  if (!msg.source.empty()) {
+    // Relative to the source tree (-fmacro-prefix-map); a compiler cache may still hand us
+    // the "../../" of a build directory, which tells a reader nothing.
+    std::string_view file = msg.source.filename;
+    while (file.starts_with("../") || file.starts_with("./"))
+      file.remove_prefix(file.find('/') + 1);
+    fields.push_back("CODE_FILE=" + std::string(file));
+    fields.push_back("CODE_LINE=" + std::to_string(msg.source.line));
+    if (msg.source.funcname != nullptr && *msg.source.funcname != '\0')
+      fields.push_back(std::string("CODE_FUNC=") + msg.source.funcname);
+  }
+  auto smsc = field_value(text, "smsc");
+  if (auto bind = field_value(text, "bind")) {
+    if (!smsc && bind->find('#') != std::string::npos) smsc = bind->substr(0, bind->find('#'));
+    fields.push_back("BIND=" + *bind);
+  }
+  if (smsc) fields.push_back("SMSC=" + *smsc);
+  if (auto id = field_value(text, "message_id")) fields.push_back("MESSAGE_ID=" + *id);
+  return fields;
+}
+
+JournalSink::JournalSink(Sender send) : send_(send ? std::move(send) : Sender(send_to_journal)) {}
+
+void JournalSink::sink_it_(const spdlog::details::log_msg& msg) {
+  if (send_(journal_fields(msg)) >= 0) return;
+  // journald refused (gone, or the socket is full): keep the line on stderr.
+  const std::string line = "<" + std::to_string(syslog_priority(msg.level)) + ">" +
+                           std::string(msg.payload.data(), msg.payload.size()) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
   using spdlog::level::level_enum;
@@ -81,14 +153,19 @@ bool setup_logging(std::string_view level, std::string_view format) {
   } else if (format != "text") {
     return false;
   }
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (journal) {
-    formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%v");
+  spdlog::sink_ptr sink;
+  if (format == "auto" && journal) {
+    sink = std::make_shared<JournalSink>();
   } else {
-    formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    if (journal) {
+      formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*%v");
+    } else {
+      formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    }
+    sink->set_formatter(std::move(formatter));
   }
-  sink->set_formatter(std::move(formatter));
   auto logger = std::make_shared<spdlog::logger>("twowayd", std::move(sink));
   logger->set_level(*lvl);
   logger->flush_on(spdlog::level::warn);

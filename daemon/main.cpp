@@ -12,14 +12,9 @@
 #include <memory>
 
 #include "daemon/app.hpp"
+#include "daemon/build_info.hpp"
 #include "daemon/config.hpp"
 #include "daemon/logging.hpp"
-#include "daemon/metrics.hpp"
-#include "daemon/systemd.hpp"
-
-#ifndef TWOWAY_VERSION
-#define TWOWAY_VERSION "0.0.0"
-#endif
 #ifndef TWOWAY_DEFAULT_CONFIG
 #define TWOWAY_DEFAULT_CONFIG "/etc/twoway/twoway.yaml"
 #endif
@@ -28,14 +23,20 @@ namespace po = boost::program_options;
 namespace asio = boost::asio;
 using namespace twoway::daemon;
 
-namespace {}  // namespace
+namespace {
+
+// Exit statuses (sysexits.h): the unit's RestartPreventExitStatus= can name the config one.
+constexpr int kExitUsage = 64;   // EX_USAGE: bad command line
+constexpr int kExitConfig = 78;  // EX_CONFIG: the config file has problems
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string config_path, log_level;
   po::options_description desc("usage: twowayd [options]");
   desc.add_options()("help,h", "show this help")("version", "print the version")(
       "config,c", po::value(&config_path)->default_value(TWOWAY_DEFAULT_CONFIG), "config file")(
-      "check-config", "validate the config, print every problem, exit 0 (valid) or 1")(
+      "check-config", "validate the config, print every problem, exit 0 (valid) or 78")(
       "foreground", "run in the foreground (always the case; for init systems and scripts)")(
       "describe-config", "print every config key with its type, default and meaning")(
       "log-level", po::value(&log_level),
@@ -47,14 +48,14 @@ int main(int argc, char** argv) {
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "twowayd: " << e.what() << "\n" << desc;
-    return 2;
+    return kExitUsage;
   }
   if (vm.count("help")) {
     std::cout << desc;
     return 0;
   }
   if (vm.count("version")) {
-    std::cout << "twowayd " << TWOWAY_VERSION << "\n";
+    std::cout << version_line("twowayd") << "\n";
     return 0;
   }
   if (vm.count("describe-config")) {
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   }
   if (!log_level.empty() && !parse_log_level(log_level)) {
     std::cerr << "twowayd: unknown --log-level '" << log_level << "'\n";
-    return 2;
+    return kExitUsage;
   }
 
   LoadResult loaded = load_config_file(config_path);
@@ -71,7 +72,7 @@ int main(int argc, char** argv) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     std::cerr << config_path << ": " << loaded.errors.size()
               << (loaded.errors.size() == 1 ? " problem\n" : " problems\n");
-    return 1;
+    return kExitConfig;
   }
   const std::vector<std::string> notes = config_notes(*loaded.config);
   if (vm.count("check-config")) {
@@ -84,15 +85,15 @@ int main(int argc, char** argv) {
   if (!log_level.empty()) config.logging.level = log_level;
   if (!setup_logging(config.logging.level, config.logging.format)) {
     std::cerr << "twowayd: cannot set up logging\n";
-    return 1;
+    return kExitConfig;
   }
-  for (const auto& n : notes) spdlog::warn("config note: {}", n);
+  for (const auto& n : notes) SPDLOG_WARN("config note: {}", n);
   try {
     AppOptions app;
-    app.version = TWOWAY_VERSION;
+    app.version = std::string(build_version());
     return run_daemon(std::move(config), app);
   } catch (const std::exception& e) {
-    spdlog::critical("twowayd failed error={}", log_value(e.what()));
+    SPDLOG_CRITICAL("twowayd failed error={}", log_value(e.what()));
     return 1;
   }
 }

@@ -1,13 +1,5 @@
-// Prometheus registry and text rendering, and the loopback HTTP listener for GET /metrics.
+// Prometheus registry and text rendering.
 #include "daemon/metrics.hpp"
-
-#include <spdlog/spdlog.h>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -15,9 +7,6 @@
 #include <stdexcept>
 
 namespace twoway::daemon {
-
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -200,171 +189,6 @@ std::string MetricsRegistry::render() const {
     }
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP listener
-// ---------------------------------------------------------------------------------------------
-
-struct MetricsHttpServer::State {
-  std::function<std::string()> render;
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::atomic<int> connections{0};
-  std::atomic<bool> listening{false};
-};
-
-namespace {
-
-constexpr std::size_t kMaxRequest = 8192;
-constexpr int kMaxConnections = 16;
-constexpr auto kRequestTimeout = std::chrono::seconds(5);
-
-class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
- public:
-  HttpConnection(std::shared_ptr<MetricsHttpServer::State> state, tcp::socket socket)
-      : state_(std::move(state)), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
-  ~HttpConnection() { state_->connections.fetch_sub(1); }
-
-  void start() {
-    timer_.expires_after(kRequestTimeout);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) {
-        boost::system::error_code ignored;
-        self->socket_.close(ignored);
-      }
-    });
-    asio::async_read_until(socket_, asio::dynamic_buffer(buffer_, kMaxRequest), "\r\n\r\n",
-                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                             self->on_request(ec);
-                           });
-  }
-
- private:
-  void on_request(boost::system::error_code ec) {
-    if (ec == asio::error::not_found) {
-      respond("431 Request Header Fields Too Large", "text/plain", "request too large\n", true);
-      return;
-    }
-    if (ec) {
-      timer_.cancel();
-      return;
-    }
-    const std::string_view request(buffer_);
-    const std::string_view line = request.substr(0, request.find("\r\n"));
-    const auto sp1 = line.find(' ');
-    const auto sp2 = line.find(' ', sp1 == std::string_view::npos ? 0 : sp1 + 1);
-    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos) {
-      respond("400 Bad Request", "text/plain", "bad request\n", true);
-      return;
-    }
-    const std::string_view method = line.substr(0, sp1);
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    target = target.substr(0, target.find('?'));
-    if (method != "GET" && method != "HEAD") {
-      respond("405 Method Not Allowed", "text/plain", "only GET\n", method != "HEAD");
-      return;
-    }
-    if (target != "/metrics") {
-      respond("404 Not Found", "text/plain", "try /metrics\n", method == "GET");
-      return;
-    }
-    respond("200 OK", "text/plain; version=0.0.4; charset=utf-8", state_->render(),
-            method == "GET");
-  }
-
-  void respond(std::string_view status, std::string_view type, std::string body, bool with_body) {
-    out_ = "HTTP/1.1 " + std::string(status) + "\r\nContent-Type: " + std::string(type) +
-           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-    if (with_body) out_ += body;
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this()](boost::system::error_code, std::size_t) {
-                        self->timer_.cancel();
-                        boost::system::error_code ignored;
-                        self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-                        self->socket_.close(ignored);
-                      });
-  }
-
-  std::shared_ptr<MetricsHttpServer::State> state_;
-  tcp::socket socket_;
-  asio::steady_timer timer_;
-  std::string buffer_, out_;
-};
-
-void accept_http(const std::shared_ptr<MetricsHttpServer::State>& state) {
-  std::weak_ptr<MetricsHttpServer::State> weak = state;
-  state->acceptor->async_accept(asio::make_strand(state->acceptor->get_executor()),
-                                [weak](boost::system::error_code ec, tcp::socket socket) {
-                                  auto state = weak.lock();
-                                  if (!state || !state->listening) return;
-                                  if (!ec) {
-                                    if (state->connections.fetch_add(1) >= kMaxConnections) {
-                                      state->connections.fetch_sub(1);
-                                      boost::system::error_code ignored;
-                                      socket.close(ignored);
-                                    } else {
-                                      auto conn = std::make_shared<HttpConnection>(
-                                          state, std::move(socket));
-                                      conn->start();
-                                    }
-                                  }
-                                  accept_http(state);
-                                });
-}
-
-}  // namespace
-
-MetricsHttpServer::MetricsHttpServer(asio::io_context& io, std::function<std::string()> render)
-    : io_(io), state_(std::make_shared<State>()) {
-  state_->render = std::move(render);
-}
-
-MetricsHttpServer::~MetricsHttpServer() {
-  stop();
-}
-
-std::error_code MetricsHttpServer::start(std::string_view listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string_view::npos) return std::make_error_code(std::errc::invalid_argument);
-  std::string host(listen.substr(0, colon));
-  const std::string_view port_text = listen.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, perr] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (perr != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return std::make_error_code(std::errc::invalid_argument);
-  }
-  if (host == "localhost") host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec || !address.is_loopback()) return std::make_error_code(std::errc::invalid_argument);
-  auto acceptor = std::make_unique<tcp::acceptor>(io_);
-  const tcp::endpoint endpoint(address, static_cast<std::uint16_t>(port));
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return std::error_code(ec.value(), std::generic_category());
-  state_->acceptor = std::move(acceptor);
-  state_->listening = true;
-  spdlog::info("metrics listening address={}:{}", host, this->port());
-  accept_http(state_);
-  return {};
-}
-
-void MetricsHttpServer::stop() {
-  if (!state_->listening.exchange(false)) return;
-  boost::system::error_code ignored;
-  state_->acceptor->close(ignored);
-}
-
-std::uint16_t MetricsHttpServer::port() const {
-  if (!state_->acceptor) return 0;
-  boost::system::error_code ec;
-  const auto ep = state_->acceptor->local_endpoint(ec);
-  return ec ? 0 : ep.port();
 }
 
 }  // namespace twoway::daemon

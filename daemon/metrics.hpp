@@ -1,10 +1,8 @@
-// A small Prometheus registry (counters, gauges, histograms; text format 0.0.4) and an optional
-// HTTP listener on a loopback address that serves GET /metrics.
+// A small Prometheus registry (counters, gauges, histograms; text format 0.0.4). The HTTP
+// listener that serves it is in metrics_http.hpp.
 // Names get the "twoway_" prefix and counters the "_total" suffix; label values that look like
 // phone numbers are replaced by "redacted" (subscriber numbers never reach a metrics system).
 #pragma once
-
-#include <boost/asio/io_context.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -103,28 +101,6 @@ class MetricsRegistry {
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Family>> families_;
-};
-
-/// Serves GET /metrics on a loopback address. One request per connection, requests of at most
-/// 8 KiB, 5 s to send one, at most 16 connections at a time.
-class MetricsHttpServer {
- public:
-  /// `render` produces the body (called on the io thread for each scrape).
-  MetricsHttpServer(boost::asio::io_context& io, std::function<std::string()> render);
-  ~MetricsHttpServer();
-
-  /// Listens on "127.0.0.1:9464", "[::1]:9464" or "localhost:9464" (port 0 = any free port).
-  /// Refuses addresses that are not loopback.
-  [[nodiscard]] std::error_code start(std::string_view listen);
-  void stop();
-  /// The bound port (after start).
-  [[nodiscard]] std::uint16_t port() const;
-
-  struct State;
-
- private:
-  boost::asio::io_context& io_;
-  std::shared_ptr<State> state_;
 };
 
 }  // namespace twoway::daemon

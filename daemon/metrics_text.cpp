@@ -4,6 +4,9 @@
 #include <chrono>
 #include <sstream>
 
+#include "daemon/build_info.hpp"
+#include "daemon/process_metrics.hpp"
+
 namespace twoway::daemon {
 namespace {
 
@@ -188,7 +191,8 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
             engine::CommitStats::duration_bounds, commits.duration_buckets, commits.duration_sum);
   histogram("twoway_commit_batch_size", "Items (inbound, receipts, actions) per write transaction",
             engine::CommitStats::batch_bounds, commits.batch_buckets, commits.batch_sum);
-  return w.str();
+  return w.str() + build_info_metrics_text(build_version(), build_commit()) +
+         process_metrics_text(read_process_stats());
 }
 
 }  // namespace twoway::daemon

@@ -1,5 +1,6 @@
 // twowayd's metrics in the Prometheus text format: per-bind state, window, queue and PDU
-// counters, gateway and engine totals. Names prefixed twoway_, no phone numbers in labels.
+// counters, gateway and engine totals, twoway_build_info and the process_* metrics. Names
+// prefixed twoway_ (process_* as every Prometheus client names them), no phone numbers in labels.
 #pragma once
 
 #include <string>

@@ -215,7 +215,7 @@ void Notifier::run() {
     std::size_t listed = 0;
     bool ok = false;
     try {
-      ok = deliver(batch, email, error, listed);
+      ok = deliver(batch, overflow, email, error, listed);
     } catch (const std::exception& ex) {
       error = std::string("internal: ") + ex.what();
     }
@@ -261,7 +261,7 @@ void Notifier::run() {
   }
 }
 
-bool Notifier::deliver(const std::vector<DigestSchedule::Entry>& batch,
+bool Notifier::deliver(const std::vector<DigestSchedule::Entry>& batch, std::uint64_t overflow,
                        const engine::EmailNotifications& email, std::string& error,
                        std::size_t& listed) {
   const std::int64_t now = now_unix();
@@ -273,6 +273,7 @@ bool Notifier::deliver(const std::vector<DigestSchedule::Entry>& batch,
   d.digest_text = duration_text(email.digest_seconds);
   d.message_id_token = random_hex(12);
   d.boundary_token = random_hex(12);
+  d.more_conversations = static_cast<std::size_t>(overflow);  // beyond what the schedule keeps
   for (const auto& entry : batch) {
     if (d.conversations.size() >= kMaxListed) {
       ++d.more_conversations;

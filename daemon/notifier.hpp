@@ -113,9 +113,10 @@ class Notifier {
 
  private:
   void run();
-  /// Builds and sends one mail for `batch`; false with `error` set on failure. An empty
+  /// Builds and sends one mail for `batch` (plus `overflow` texts from conversations the
+  /// schedule could not keep, counted only); false with `error` set on failure. An empty
   /// outcome (every conversation gone or blocked) counts as sent with nothing to say.
-  bool deliver(const std::vector<DigestSchedule::Entry>& batch,
+  bool deliver(const std::vector<DigestSchedule::Entry>& batch, std::uint64_t overflow,
                const engine::EmailNotifications& email, std::string& error, std::size_t& listed);
 
   engine::Engine& engine_;

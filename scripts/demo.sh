@@ -10,7 +10,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target twowayd twoway-smsc-sim twowayctl
 
 bin="$root/build/release"
-demo="$root/.demo"
+demo="${TWOWAY_DEMO_DIR:-$root/.demo}"  # tests run the demo in a directory of their own
 mkdir -p "$demo"
 rm -f "$demo/sim.port"
 
@@ -46,6 +46,8 @@ storage:
 admin:
   socket: $demo/admin.sock
 conversations:
+  quiet_hours:
+    enabled: false                # the demo's replies go at any hour of the customers' day
   auto_responder:
     mode: non_consented
     message: "{{organization.prefix}}: thanks for your message! Reply START to subscribe."
@@ -54,13 +56,60 @@ YAML
 ctl="$bin/tools/twowayctl --socket $demo/admin.sock"
 cat <<TXT
 
-twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in .demo/).
-In another terminal, try:
+twowayd is starting against the SMSC simulator on 127.0.0.1:$port (state in $demo); the
+simulator's customers (+16500000001 to +16500000006) text in over the next seconds.
+Press Ctrl-C to stop.
+
+TXT
+"$bin/daemon/twowayd" --config "$demo/twoway.yaml" --foreground &
+daemon_pid=$!
+# Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator; so does an
+# early exit of this script.
+trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
+trap 'kill -INT $daemon_pid 2>/dev/null || true; kill $sim_pid 2>/dev/null || true' EXIT
+
+# Suggestions on the demo's own data: once the simulator's texts are in (no new one for two
+# seconds; at most a minute), a customer who is subscribed (a reply goes out) and one who is not
+# (the reply is refused).
+suggest() {
+  local count last="" steady=0 picked=""
+  for _ in $(seq 600); do
+    kill -0 "$daemon_pid" 2>/dev/null || return 0
+    count=$($ctl metrics 2>/dev/null | awk '$1 == "twoway_inbound_messages_total" { print $2 }') ||
+      count=""  # not listening yet
+    if [ -n "$count" ] && [ "$count" != 0 ] && [ "$count" = "$last" ]; then
+      steady=$((steady + 1))
+    else
+      steady=0
+    fi
+    last=$count
+    if [ "$steady" -ge 20 ]; then
+      picked=$($ctl --json inbox --limit 50 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+conversations = json.load(sys.stdin).get("conversations", [])
+subscribed = [c["number"] for c in conversations if c.get("consent") == "subscribed"]
+other = [(c["number"], c.get("consent") or "none") for c in conversations
+         if c.get("consent") != "subscribed"]
+if subscribed and other:
+    print(subscribed[0], other[0][0], other[0][1])
+' 2>/dev/null) || picked=""
+      [ -n "$picked" ] && break
+    fi
+    sleep 0.1
+  done
+  [ -n "${picked:-}" ] || { echo "(the simulator's texts did not arrive: see $demo/sim.log)"; return 0; }
+  read -r subscriber other other_consent <<<"$picked"
+  cat <<TXT
+
+The customers' texts are in. In another terminal, try:
 
   $ctl status
   $ctl inbox
-  $ctl thread +16500000000
-  $ctl reply +16500000000 "Thanks, we are on it!"
+  $ctl thread $subscriber
+  $ctl reply $subscriber "Thanks, we are on it!"
+      ($subscriber is subscribed: the reply goes out; \`thread\` shows it and its receipt)
+  $ctl reply $other "Hello?"
+      (refused with the reason: $other's consent is "$other_consent"; replies go to subscribers only)
   $ctl stats
   $ctl watch
 
@@ -68,10 +117,9 @@ or the raw protocol:  echo inbox | socat - UNIX-CONNECT:$demo/admin.sock
 Press Ctrl-C to stop.
 
 TXT
-"$bin/daemon/twowayd" --config "$demo/twoway.yaml" --foreground &
-daemon_pid=$!
-# Ctrl-C (or a TERM to this script) stops twowayd gracefully, then the simulator.
-trap 'kill -INT $daemon_pid 2>/dev/null || true' INT TERM
+}
+suggest
+
 status=0
 wait $daemon_pid || status=$?
 if kill -0 $daemon_pid 2>/dev/null; then wait $daemon_pid || status=$?; fi

@@ -9,11 +9,12 @@ packages=(
   liblmdb-dev lmdb-utils
   libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libphonenumber-dev libicu-dev python3 python3-phonenumbers
-  libssl-dev libcurl4-openssl-dev
+  libssl-dev libcurl4-openssl-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   socat libnet-smpp-perl python3-aiosmtpd
-  curl
+  curl prometheus   # the metrics tests scrape with curl and lint with promtool (in prometheus)
+  dpkg-dev file lintian man-db bsdextrautils
 )
 
 missing=()

@@ -5,13 +5,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "daemon/app.hpp"
 
 using namespace twoway::daemon;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -93,12 +99,69 @@ TEST(Config, ValidFileLoadsWithValuesAndDefaults) {
   EXPECT_NE(c.find_smsc("backup"), nullptr);
 }
 
-TEST(Config, EmptyFileIsAllDefaults) {
+TEST(Config, EmptyTextIsAllDefaults) {
   auto r = load_config_text("", "empty.yaml");
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r.config->smscs.empty());
   EXPECT_EQ(r.config->storage.path, "/var/lib/twoway");
   EXPECT_EQ(r.config->admin.max_line, 65536u);
+}
+
+// A config file in its own temporary directory.
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/twoway-config-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& text) {
+    std::ofstream(dir_ + "/twoway.yaml") << text;
+    return dir_ + "/twoway.yaml";
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFile, AnEmptyFileIsAnErrorNotAllDefaults) {
+  for (const char* text : {"", "\n# nothing but comments\n"}) {
+    const std::string path = write(text);
+    auto r = load_config_file(path);
+    EXPECT_FALSE(r.ok());
+    EXPECT_THAT(error_lines(r),
+                ElementsAre(path + ": the file has no settings (it is empty or only comments): "
+                                   "start from the shipped twoway.yaml, or see `twowayd "
+                                   "--describe-config` for every key; at least smscs and numbers "
+                                   "are needed"));
+  }
+}
+
+TEST_F(ConfigFile, ADirectoryIsNamedAsOne) {
+  auto r = load_config_file(dir_);
+  EXPECT_THAT(error_lines(r),
+              ElementsAre(dir_ +
+                          ": is a directory, not a config file: name the file itself "
+                          "(--config " +
+                          dir_ + "/twoway.yaml)"));
+}
+
+TEST_F(ConfigFile, AnAdminGroupThatDoesNotExistIsNamedWithTheFix) {
+  const std::string path = write("admin:\n  group: twoway-test-no-such-group\n");
+  auto r = load_config_file(path);
+  EXPECT_THAT(error_lines(r),
+              ElementsAre(path + ":2:10: admin.group: group 'twoway-test-no-such-group' does "
+                                 "not exist: create it (groupadd --system "
+                                 "twoway-test-no-such-group) and add the daemon's user to it, or "
+                                 "set admin.group: \"\" to give the socket the daemon's own "
+                                 "group"));
+  // twowayctl reads only the socket path: the machine's groups are not its business.
+  EXPECT_TRUE(load_config_file(path, FileChecks::off).ok());
+  // A group that exists and this process may give the socket to: its own.
+  const group* mine = getgrgid(getegid());
+  ASSERT_NE(mine, nullptr);
+  const std::string own = write("admin:\n  group: " + std::string(mine->gr_name) + "\n");
+  auto ok = load_config_file(own);
+  EXPECT_TRUE(ok.ok()) << ::testing::PrintToString(error_lines(ok));
 }
 
 TEST(Config, UnknownKeySuggestsTheClosestOne) {
@@ -136,7 +199,7 @@ admin:
   mode: "0999"
   socket: relative.sock
 metrics:
-  http_listen: "0.0.0.0:9464"
+  http_listen: "metrics.example:9464"
 )";
   auto r = load_config_text(text, "t.yaml");
   EXPECT_THAT(
@@ -153,8 +216,8 @@ metrics:
           "critical, off",
           "t.yaml:14:9: admin.mode: '0999' is not an octal file mode (like \"0660\")",
           "t.yaml:15:11: admin.socket: must be an absolute path",
-          "t.yaml:17:16: metrics.http_listen: must be a loopback address and port, like "
-          "127.0.0.1:9464"));
+          "t.yaml:17:16: metrics.http_listen: 'metrics.example:9464' is not an IP address and "
+          "port, like 127.0.0.1:9464, [::1]:9464 or 0.0.0.0:9464"));
 }
 
 TEST(Config, MissingRequiredKeysPointAtTheirSection) {
@@ -363,8 +426,43 @@ TEST(Config, EditDistanceAndClosestMatch) {
 }
 
 TEST(Config, ShippedDefaultConfigIsValid) {
-  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  // As text: the group and files it names are the installation's (checked at start).
+  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml", FileChecks::off);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(error_lines(r));
+}
+
+// The shipped config keeps the SMSC password out of itself, in a file of its own that the
+// package creates 0640 root:twoway; loaded with its files checked, that file is all it needs.
+TEST(Config, ShippedDefaultConfigReadsThePasswordFromAFile) {
+  std::ifstream in(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("password_file: /etc/twoway/smsc-password"));
+  EXPECT_THAT(text.str(), Not(HasSubstr("\n    password: ")));  // none inline
+
+  auto unchecked = load_config_text(text.str(), "twoway.yaml", FileChecks::off);
+  ASSERT_TRUE(unchecked.ok());
+  ASSERT_EQ(unchecked.config->smscs.size(), 1u);
+  EXPECT_EQ(unchecked.config->smscs[0].password_file, "/etc/twoway/smsc-password");
+  EXPECT_EQ(unchecked.config->smscs[0].password, "");
+
+  // With the file in place (here: a temporary one), the config is valid as it stands.
+  const std::string dir = ::testing::TempDir() + "shipped-config-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir + "/smsc-password") << "s3cret\n"; }
+  std::string local = text.str();
+  local.replace(local.find("/etc/twoway/smsc-password"), 25, dir + "/smsc-password");
+  auto checked = load_config_text(local, "twoway.yaml");
+  EXPECT_TRUE(checked.ok()) << ::testing::PrintToString(error_lines(checked));
+
+  // Without it, the one problem names the key, the file and the SMSC.
+  std::filesystem::remove(dir + "/smsc-password");
+  auto missing = load_config_text(local, "twoway.yaml");
+  ASSERT_EQ(missing.errors.size(), 1u) << ::testing::PrintToString(error_lines(missing));
+  EXPECT_EQ(missing.errors[0].path, "smscs[0].password_file");
+  EXPECT_THAT(missing.errors[0].problem, HasSubstr(dir + "/smsc-password"));
+  EXPECT_THAT(missing.errors[0].problem, HasSubstr("(smsc sim)"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Config, ShippedConfigDocumentsEveryKey) {

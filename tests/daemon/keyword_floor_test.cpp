@@ -66,7 +66,8 @@ void expect_floor(const engine::KeywordTable& table, const std::string& config_n
 }
 
 TEST(KeywordFloor, ShippedConfig) {
-  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml");
+  // Its SMSC password file (/etc/twoway/smsc-password) exists only where the package is installed.
+  auto r = load_config_file(std::string(TWOWAY_SOURCE_DIR) + "/etc/twoway.yaml", FileChecks::off);
   ASSERT_TRUE(r.ok());
   expect_floor(table_of(*r.config), "etc/twoway.yaml");
   EXPECT_EQ(table_of(*r.config).match("yes").kind, KeywordKind::opt_in);

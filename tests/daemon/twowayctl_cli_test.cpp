@@ -1,8 +1,10 @@
 // The twowayctl binary against an in-process admin server on a temporary socket: what it
-// prints and its exit codes (0 ok, 1 command error, 2 usage, 3 cannot connect).
+// prints and its exit codes (0 ok, 1 command error, 64 usage, 69 cannot connect, 78 config).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -30,9 +32,11 @@ std::string read_all(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-CliResult run_ctl(const std::string& args) {
+// Runs twowayctl with `args` (after `wrapper`, e.g. a command that changes the user).
+CliResult run_ctl(const std::string& args, const std::string& wrapper = "") {
   CliResult r;
-  const std::string command = std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
+  const std::string command =
+      (wrapper.empty() ? "" : wrapper + " ") + std::string(TWOWAYCTL_PATH) + " " + args + " 2>&1";
   FILE* p = popen(command.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -89,6 +93,10 @@ class TwowayctlCli : public ::testing::Test {
            return nlohmann::json{{"entries", {row("2026-06-16T08:00:00Z", "STOP", "unchanged")}},
                                  {"next_cursor", nullptr}};
          })});
+    server_->add_command({"smsc", "smsc ACTION [NAME]", Role::admin,
+                          SyncHandler([](const Args&, const Caller&) -> CommandResult {
+                            return nlohmann::json::object();
+                          })});
     ASSERT_FALSE(server_->start());
     runner_ = std::thread([this] { io_.run(); });
   }
@@ -131,11 +139,18 @@ TEST_F(TwowayctlCli, CommandErrorExitsOne) {
   EXPECT_EQ(r.out, "error: unknown command 'settings' (try 'help') (unknown_command)\n");
 }
 
-TEST_F(TwowayctlCli, UsageErrorsExitTwo) {
-  EXPECT_EQ(run_ctl("").status, 2);
-  EXPECT_EQ(run_ctl("--bogus inbox").status, 2);
-  EXPECT_EQ(run_ctl("--socket").status, 2);
-  EXPECT_EQ(run_ctl("--socket a --config b inbox").status, 2);
+TEST_F(TwowayctlCli, UsageErrorsExit64) {
+  EXPECT_EQ(run_ctl("").status, 64);
+  EXPECT_EQ(run_ctl("--bogus inbox").status, 64);
+  EXPECT_EQ(run_ctl("--socket").status, 64);
+  EXPECT_EQ(run_ctl("--socket a --config b inbox").status, 64);
+}
+
+TEST_F(TwowayctlCli, VersionNamesTheCommit) {
+  const CliResult r = run_ctl("--version");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_THAT(r.out, ::testing::MatchesRegex("twowayctl [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit "
+                                             "([0-9a-f]{7,40}|unknown)\\)\n"));
 }
 
 TEST_F(TwowayctlCli, SocketFromTheConfig) {
@@ -145,7 +160,7 @@ TEST_F(TwowayctlCli, SocketFromTheConfig) {
   EXPECT_EQ(r.status, 0) << r.out;
   std::ofstream(config) << "admin:\n  sockit: x\n";
   const CliResult bad = run_ctl("--config " + config + " inbox");
-  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(bad.status, 78);
   EXPECT_THAT(bad.out, HasSubstr("admin.sockit: unknown key; did you mean 'socket'?"));
 }
 
@@ -173,9 +188,28 @@ TEST_F(TwowayctlCli, ConsentLogCsvErrorExitsOne) {
   EXPECT_EQ(r.out, "error: --since: expected YYYY-MM-DD (bad_request)\n");
 }
 
-TEST_F(TwowayctlCli, NoDaemonExitsThree) {
+TEST_F(TwowayctlCli, ACommandAboveTheCallersRoleExits77) {
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock smsc list");
+  EXPECT_EQ(r.status, 77) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("(forbidden)"));
+}
+
+TEST_F(TwowayctlCli, ASocketTheUserMayNotOpenExits77) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run twowayctl as another user";
+  // The socket is root's, mode 0660 at most: nobody may not connect.
+  ::chmod((dir_ + "/admin.sock").c_str(), 0660);
+  ::chmod(dir_.c_str(), 0755);
+  const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock inbox",
+                              "setpriv --reuid=nobody "
+                              "--regid=nogroup "
+                              "--clear-groups");
+  EXPECT_EQ(r.status, 77) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Permission denied"));
+}
+
+TEST_F(TwowayctlCli, NoDaemonExits69) {
   const CliResult r = run_ctl("--socket " + dir_ + "/nobody.sock status");
-  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.status, 69);
   EXPECT_THAT(r.out, HasSubstr("cannot connect to " + dir_ + "/nobody.sock"));
 }
 

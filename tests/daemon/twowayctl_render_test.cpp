@@ -205,6 +205,14 @@ TEST(Render, GenericReplyForOtherCommands) {
             "inbound: 5\nname: x\n");
 }
 
+TEST(Render, StatsSayNoneYetBeforeAnyAnswer) {
+  const std::string out =
+      render_reply("stats", json::parse(R"({"ok":true,"conversations_answered":0,
+                               "average_response_seconds":null,"outbox_due":0})"));
+  EXPECT_EQ(out, "average_response_seconds: none yet\nconversations_answered: 0\noutbox_due: 0\n");
+  EXPECT_EQ(out.find("-1"), std::string::npos);
+}
+
 TEST(Render, WatchEvents) {
   EXPECT_EQ(render_event(json::parse(R"({"event":"inbound","time":"2026-11-27T10:00:00Z",
               "number":"+15551234567","name":"Ann","text":"hi","seq":12})"),

@@ -87,6 +87,21 @@ std::string raw_http(std::uint16_t port, const std::string& bytes) {
   return out;
 }
 
+/// A loopback port nothing listens on now (the kernel's pick, released at once).
+std::uint16_t unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
 std::size_t count_of(const std::string& s, const std::string& what) {
   std::size_t n = 0;
   for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + 1)) ++n;
@@ -133,7 +148,9 @@ class LinksEndToEnd : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   json call(const std::string& line) {
@@ -236,6 +253,13 @@ TEST_F(LinksEndToEnd, NoShortenAndShortDomainLinksGoAsWritten) {
       call("reply --no-shorten +" + std::string(kAnn) + " \"See https://shop.example/a\"");
   ASSERT_EQ(plain["ok"], true) << plain.dump();
   EXPECT_EQ(plain["text"], "See https://shop.example/a");
+  // The same through twowayctl, and without the option the link is shortened.
+  const json cli = json::parse(run(std::string(TWOWAYCTL_BIN) + " --json --socket " + socket_ +
+                                   " reply --no-shorten +" + kAnn + " 'Go www.shop.example/b'"));
+  EXPECT_EQ(cli["text"], "Go www.shop.example/b") << cli.dump();
+  const json cli_short = json::parse(run(std::string(TWOWAYCTL_BIN) + " --json --socket " +
+                                         socket_ + " reply +" + kAnn + " 'Go www.shop.example/b'"));
+  EXPECT_FALSE(code_in(cli_short.value("text", "")).empty()) << cli_short.dump();
   const json already =
       call("reply +" + std::string(kAnn) + " \"Again: https://go.acme.example/AbCdEfGh\"");
   EXPECT_EQ(already["text"], "Again: https://go.acme.example/AbCdEfGh");
@@ -282,6 +306,15 @@ TEST_F(LinksEndToEnd, MalformedOversizedAndTooFastRequestsAreRefused) {
   EXPECT_NE(answers.find("Retry-After: 1"), std::string::npos);
   // Another client is served meanwhile.
   EXPECT_EQ(curl_status("/ZZZZZZZZ", "-H 'X-Forwarded-For: 198.51.100.7'"), "404 ");
+
+  // The refusals are counted in the metrics.
+  const std::string metrics = call("metrics")["metrics"];
+  EXPECT_NE(metrics.find("twoway_link_requests_refused_total{reason=\"rate_limited\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("twoway_link_requests_refused_total{reason=\"bad_request\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("twoway_link_redirects_total 0\n"), std::string::npos);
 }
 
 TEST_F(LinksEndToEnd, SettingsShowTheKeysAndRefuseEnabledWithoutADomain) {
@@ -296,6 +329,30 @@ TEST_F(LinksEndToEnd, SettingsShowTheKeysAndRefuseEnabledWithoutADomain) {
   EXPECT_NE(cleared.dump().find("needs link_shortening.domain"), std::string::npos);
   const json bad = call("settings link_shortening.domain https://go.acme.example/");
   EXPECT_EQ(bad["ok"], false);
+  // The listener moves at once when `listen` changes.
+  const std::uint16_t free_port = unused_port();
+  ASSERT_NE(free_port, 0);
+  const json moved = call("settings link_shortening.listen 127.0.0.1:" + std::to_string(free_port));
+  ASSERT_EQ(moved["ok"], true) << moved.dump();
+  const std::regex listening("link redirects listening on 127\\.0\\.0\\.1:([0-9]+)");
+  std::uint16_t new_port = 0;
+  ASSERT_TRUE(wait_for([&] {
+    const std::string log = daemon_->log();
+    std::uint16_t last = 0;
+    int seen = 0;
+    for (std::sregex_iterator it(log.begin(), log.end(), listening), end; it != end; ++it, ++seen)
+      last = static_cast<std::uint16_t>(std::stoi((*it)[1]));
+    new_port = last;
+    return seen >= 2;
+  })) << daemon_->log();
+  ASSERT_EQ(new_port, free_port);
+  EXPECT_EQ(run("curl -s -o /dev/null --max-time 10 -w '%{http_code}' http://127.0.0.1:" +
+                std::to_string(new_port) + "/ZZZZZZZZ"),
+            "404");
+  EXPECT_EQ(curl_status("/ZZZZZZZZ"), "000 ");  // the old port is closed
+  const json bad_listen = call("settings link_shortening.listen 8080");
+  EXPECT_EQ(bad_listen["ok"], false);
+
   // Off: links go out as written; the redirects keep working for links already sent.
   ASSERT_EQ(call("settings link_shortening.enabled false")["ok"], true);
   const json r = call("reply +" + std::string(kAnn) + " \"https://shop.example/b\"");

@@ -192,7 +192,9 @@ class Notifications : public ::testing::Test {
     ::chmod(dir_.path().c_str(), 0755);  // another user reaches the socket (role test)
   }
   void TearDown() override {
-    if (daemon_ && daemon_->running()) EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    if (daemon_ && daemon_->running()) {
+      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+    }
   }
 
   void start_daemon(std::uint16_t smtp_port) {
@@ -227,7 +229,7 @@ class Notifications : public ::testing::Test {
 
 TEST_F(Notifications, TheFirstTextIsMailedAtOnceThenOneDigestWithoutKeywords) {
   SmtpSink sink(dir_.path() + "/mail", 0);
-  ASSERT_NE(sink.port(), 0) << "the SMTP server did not start";
+  ASSERT_NE(sink.port(), 0) << "the SMTP server did not start (is python3-aiosmtpd installed?)";
   start_daemon(sink.port());
 
   text(kAnn, "Is the store open on Sunday?");

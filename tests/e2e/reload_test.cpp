@@ -329,7 +329,7 @@ TEST_F(Reload, UnreadablePasswordFileIsARefusalNeverAnEmptyPassword) {
       << r.dump();
   const auto [status, out] =
       run({daemon_binary(), "--check-config", "--config", config_}, dir_.path() + "/check.out");
-  EXPECT_EQ(status, 1) << out;
+  EXPECT_EQ(status, 78) << out;
   EXPECT_NE(out.find(config_ + ":9:5: smscs[0].password_file: cannot read '" + pw +
                      "': No such file or directory (smsc sim)"),
             std::string::npos)
@@ -348,7 +348,7 @@ TEST_F(Reload, CheckConfigNamesAMissingTlsFile) {
   write_config();
   const auto [status, out] =
       run({daemon_binary(), "--check-config", "--config", config_}, dir_.path() + "/check.out");
-  EXPECT_EQ(status, 1) << out;
+  EXPECT_EQ(status, 78) << out;
   EXPECT_NE(out.find(config_ + ":17:7: smscs[0].tls.ca_file: cannot read '" + dir_.path() +
                      "/no-such-ca.pem': No such file or directory (smsc sim)"),
             std::string::npos)

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/links.hpp"
+#include "engine/records.hpp"
 #include "engine/settings.hpp"
 #include "engine_fixture.hpp"
 #include "smpp/segment.hpp"
@@ -339,6 +340,34 @@ TEST_F(LinkEngineTest, SettingsKeepListenAndExpiryAcrossARestart) {
   EXPECT_EQ(engine->settings().link_shortening.domain, "go.acme.example");
   s.link_shortening.domain.clear();
   EXPECT_FALSE(engine->set_settings(s).empty()) << "enabled without a domain is refused";
+}
+
+TEST(LinkRecords, AnOlderSettingsRecordGetsTheDefaultListenerAndExpiry) {
+  Settings s;
+  s.link_shortening.enabled = true;
+  s.link_shortening.domain = "go.shop.example";
+  s.link_shortening.listen = "0.0.0.0:9000";
+  s.link_shortening.expiry_seconds = 60;
+  std::string buf;
+  records::encode(s, buf);
+  std::string later;
+  {
+    records::Writer w(later);
+    w.str(s.link_shortening.listen);
+    w.svarint(s.link_shortening.expiry_seconds);
+  }
+  ASSERT_EQ(buf.substr(buf.size() - later.size()), later);
+  Settings back;
+  ASSERT_TRUE(records::decode(buf, back));
+  EXPECT_EQ(back.link_shortening.listen, "0.0.0.0:9000");
+  EXPECT_EQ(back.link_shortening.expiry_seconds, 60);
+  buf.resize(buf.size() - later.size());  // as a build before them wrote it
+  Settings older;
+  ASSERT_TRUE(records::decode(buf, older));
+  EXPECT_TRUE(older.link_shortening.enabled);
+  EXPECT_EQ(older.link_shortening.domain, "go.shop.example");
+  EXPECT_EQ(older.link_shortening.listen, "127.0.0.1:8080");
+  EXPECT_EQ(older.link_shortening.expiry_seconds, 90 * 86400);
 }
 
 TEST(LinkRecords, RoundTrip) {

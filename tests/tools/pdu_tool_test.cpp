@@ -42,7 +42,7 @@ const char* kDeliverSm =
     "00000548656c6c6f";
 
 TEST(PduJson, DecodeThenEncodeRoundTripsByteForByte) {
-  for (const std::string hex :
+  for (const std::string& hex :
        {std::string(kDeliverSm),
         std::string("0000001c80000004000000000a342ee1393432353834333135393400"),
         std::string("0000001080000004000000580000000"

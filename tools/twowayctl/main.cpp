@@ -1,6 +1,8 @@
 // twowayctl: the admin client. Sends one command line to twowayd's admin socket and prints the
 // reply as tables (or raw JSON); `watch` prints events until Ctrl-C.
-// Exit codes: 0 ok, 1 the command failed (ok:false), 2 usage or config error, 3 cannot connect.
+// Exit codes (sysexits.h where one fits): 0 ok, 1 the daemon answered an error, 64 usage,
+// 69 cannot connect, 75 no answer in time, 76 an answer that is not JSON, 77 permission (the
+// socket's mode or the caller's role), 78 the config file has problems.
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,13 +17,24 @@
 #include <vector>
 
 #include "daemon/admin_protocol.hpp"
+#include "daemon/build_info.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_log.hpp"
 #include "tools/twowayctl/render.hpp"
 
 namespace {
 
-constexpr int kOk = 0, kCommandFailed = 1, kUsage = 2, kCannotConnect = 3;
+constexpr int kOk = 0, kCommandFailed = 1, kUsage = 64, kCannotConnect = 69, kNoAnswer = 75,
+              kBadAnswer = 76, kPermission = 77, kConfig = 78;
+
+// The exit status for a reply with ok:false: a refusal for the caller's role is a permission
+// problem, anything else an error of the command.
+int failure_status(const nlohmann::json& reply) {
+  const auto error = reply.find("error");
+  if (error != reply.end() && error->is_object() && error->value("code", "") == "forbidden")
+    return kPermission;
+  return kCommandFailed;
+}
 constexpr std::size_t kMaxReplyLine = 64u << 20;  // a thread page is far smaller than this
 
 volatile std::sig_atomic_t g_interrupted = 0;
@@ -40,9 +53,11 @@ void usage(std::ostream& out) {
          "  --json           print the reply lines as they come (JSON)\n"
          "  --utc            show times in UTC\n"
          "  --timeout SECS   wait at most this long for a reply (default 60; 0 = forever)\n"
+         "  --version        print the version and the commit it was built from\n"
          "Try `twowayctl help` for the commands your role may run.\n"
          "`twowayctl consent-log ... --csv > file.csv` writes every matching row as CSV.\n"
-         "Exit status: 0 ok, 1 command failed, 2 usage, 3 cannot connect.\n";
+         "Exit status: 0 ok, 1 the daemon answered an error, 64 usage, 69 cannot connect,\n"
+         "75 no answer in time, 76 unreadable answer, 77 permission or role, 78 config error.\n";
 }
 
 // Reads one '\n'-terminated line; false on EOF, error, timeout or interruption.
@@ -88,14 +103,15 @@ int exchange(int fd, const std::string& socket_path, const std::string& line, st
   if (!read_line(fd, buffer, reply_line)) {
     reply_line.clear();
     if (g_interrupted) return kOk;
+    const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
     std::cerr << "twowayctl: no reply from " << socket_path
-              << (errno == EAGAIN ? " (timed out)" : " (connection closed)") << "\n";
-    return kCannotConnect;
+              << (timed_out ? " (timed out)" : " (connection closed)") << "\n";
+    return timed_out ? kNoAnswer : kCannotConnect;
   }
   reply = nlohmann::json::parse(reply_line, nullptr, false);
   if (reply.is_discarded() || !reply.is_object()) {
     std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
-    return kCommandFailed;
+    return kBadAnswer;
   }
   return kOk;
 }
@@ -132,7 +148,7 @@ int consent_log_csv(int fd, const std::string& socket_path, std::vector<std::str
     if (rc != kOk || reply_line.empty()) return rc == kOk ? kCommandFailed : rc;
     if (!reply.value("ok", false)) {
       std::cerr << twoway::ctl::render_error(reply);
-      return kCommandFailed;
+      return failure_status(reply);
     }
     std::cout << twoway::daemon::consent_log_csv(reply.value("entries", nlohmann::json::array()),
                                                  first);
@@ -188,6 +204,9 @@ int main(int argc, char** argv) {
     } else if (arg == "-h" || arg == "--help") {
       usage(std::cout);
       return kOk;
+    } else if (arg == "--version") {
+      std::cout << daemon::version_line("twowayctl") << "\n";
+      return kOk;
     } else if (arg.rfind("-", 0) == 0) {
       std::cerr << "twowayctl: unknown option " << arg << "\n";
       usage(std::cerr);
@@ -212,7 +231,7 @@ int main(int argc, char** argv) {
       auto loaded = daemon::load_config_file(config_path, daemon::FileChecks::off);
       if (!loaded.ok()) {
         for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
-        return kUsage;
+        return kConfig;
       }
       socket_path = loaded.config->admin.socket;
     } else {
@@ -229,9 +248,11 @@ int main(int argc, char** argv) {
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    std::cerr << "twowayctl: cannot connect to " << socket_path << ": " << std::strerror(errno)
+    const int err = errno;
+    std::cerr << "twowayctl: cannot connect to " << socket_path << ": " << std::strerror(err)
+              << (err == EACCES ? " (the socket's group, admin.group, lets its members in)" : "")
               << "\n";
-    return kCannotConnect;
+    return err == EACCES || err == EPERM ? kPermission : kCannotConnect;
   }
 
   // Ctrl-C interrupts the blocking read (no SA_RESTART) so `watch` ends cleanly.
@@ -275,7 +296,7 @@ int main(int argc, char** argv) {
   } else {
     std::cerr << ctl::render_error(reply);
   }
-  if (!ok) return kCommandFailed;
+  if (!ok) return failure_status(reply);
   if (!watching) return kOk;
 
   std::cout.flush();

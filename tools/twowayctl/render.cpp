@@ -488,6 +488,8 @@ std::string render_generic(const json& reply) {
       shown = sanitize(v.get<std::string>());
     } else if (v.is_object() || v.is_array()) {
       shown = "\n" + sanitize(v.dump(2), true);
+    } else if (v.is_null()) {
+      shown = "none yet";  // e.g. stats' average_response_seconds before any answer
     } else {
       shown = v.dump();
     }

@@ -8,6 +8,7 @@
 #include "daemon/config.hpp"
 #include "daemon/consent_log.hpp"
 #include "daemon/export_command.hpp"
+#include "daemon/settings_texts.hpp"
 #include "daemon/smsc_files.hpp"
 #include "engine/notification_settings.hpp"
 #include "engine/settings.hpp"
@@ -217,9 +218,7 @@ json links_json(const std::vector<engine::ShortLink>& links) {
 }
 
 json settings_json(const engine::Settings& s) {
-  json custom = json::array();
-  for (const auto& c : s.keywords.custom)
-    custom.push_back({{"word", c.word}, {"reply", c.reply}, {"action", c.action}});
+  const json custom = custom_keywords_json(s);
   json rules = json::array();
   for (const auto& r : s.quiet_hours.rules)
     rules.push_back({{"name", r.name},
@@ -447,6 +446,13 @@ json event_json(const engine::Event& e) {
   switch (e.type) {
     case engine::EventType::inbound:
     case engine::EventType::outbound:
+      j["kind"] = engine::to_string(e.kind);
+      j["status"] = engine::to_string(e.state);
+      // The message itself, so a live inbox needs no `thread` call per message.
+      j["text"] = e.text;
+      j["segments"] = e.segments;
+      j["encoding"] = engine::to_string(e.encoding);
+      break;
     case engine::EventType::receipt:
       j["kind"] = engine::to_string(e.kind);
       j["status"] = engine::to_string(e.state);
@@ -527,6 +533,42 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        false, "conversations, newest inbound first"});
 
   server.add_command(
+      {"waiting", "waiting [--limit N] [--after CURSOR]", Role::manager,
+       SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+         const auto limit = args.integer("limit", 10, 1, 500);
+         if (!limit) return error("bad_request", "--limit takes a number from 1 to 500");
+         const auto after = args.value("after");
+         if (after && after->empty())
+           return error("bad_request", "--after needs the next_cursor of a previous waiting page");
+         const std::int64_t now = now_unix();
+         const auto page =
+             engine.waiting(after.value_or(""), static_cast<std::size_t>(*limit), now);
+         if (page.bad_cursor)
+           return error("bad_request", "--after '" + std::string(after->substr(0, 64)) +
+                                           "' is not a cursor of the waiting list; pass the "
+                                           "next_cursor of a previous waiting page");
+         json rows = json::array();
+         for (const auto& r : page.rows) {
+           rows.push_back(
+               {{"number", r.number},
+                {"name", r.name},
+                {"preview", r.preview},
+                {"last_inbound", iso_time(r.time)},
+                {"waiting_since", iso_time(r.waiting_since)},
+                {"waiting_seconds", now - r.waiting_since},
+                {"unread", r.unread},
+                {"consent", engine::to_string(r.consent)},
+                {"archived", r.archived},
+                {"flags", r.revocation_flagged ? json::array({"revocation?"}) : json::array()}});
+         }
+         return json{
+             {"conversations", std::move(rows)},
+             {"threshold_seconds", engine.waiting_threshold()},
+             {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
+       }),
+       false, "conversations waiting longer than the threshold for an answer, oldest first"});
+
+  server.add_command(
       {"thread", "thread NUMBER [--limit N] [--before CURSOR]", Role::manager,
        SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
          const auto limit = args.integer("limit", 50, 1, 1000);
@@ -575,7 +617,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        false, "one conversation: header and messages"});
 
   server.add_command(
-      {"reply", "reply [--override-quiet-hours] [--no-shorten] NUMBER TEXT...", Role::manager,
+      {"reply", std::string(kReplyUsage), Role::manager,
        on_pool(pool,
                [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
                  engine::ReplyRequest req;
@@ -729,7 +771,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   register_export_command(server, engine);
 
   server.add_command(
-      {"send", "send --kind KIND [--no-shorten] NUMBER TEXT...", Role::admin,
+      {"send", std::string(kSendUsage), Role::admin,
        on_pool(pool,
                [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
                  engine::SendRequest req;
@@ -752,17 +794,25 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        true, "a campaign or flow message to a subscriber"});
 
   server.add_command(
-      {"settings", "settings [KEY] [VALUE...]", Role::admin,
+      {"settings", std::string(kSettingsUsage), Role::admin,
        on_pool(pool,
                [&engine](const Args& args, const Caller& caller) -> CommandResult {
                  auto current = engine.settings();
                  if (args.positional.empty()) return json{{"settings", settings_json(current)}};
                  const auto& key = args.positional[0];
+                 // One custom keyword: shown, added, changed or removed (settings_texts.hpp).
+                 if (auto r = custom_keyword_setting(
+                         engine, key,
+                         args.positional.size() > 1 ? std::optional(rest(args, 1)) : std::nullopt))
+                   return *r;
                  if (args.positional.size() == 1) {
                    const json all = settings_json(current);
                    const json* value = find_setting(all, key);
                    if (value == nullptr) return error("not_found", "no setting " + key);
-                   return json{{"key", key}, {"value", *value}};
+                   json result{{"key", key}, {"value", *value}};
+                   if (auto p = text_preview(current, engine.organization(), key))
+                     result["preview"] = *p;
+                   return result;
                  }
                  if (auto refusal = email_setting_refusal(key, caller)) return *refusal;
                  if (auto problem = set_setting(current, key, rest(args, 1)); !problem.empty())
@@ -778,6 +828,9 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  const auto stored = engine.settings();
                  const json all = settings_json(stored);
                  json result{{"key", key}, {"value", *find_setting(all, key)}};
+                 // A text: what a customer gets, its encoding and segments.
+                 if (auto p = text_preview(stored, engine.organization(), key))
+                   result["preview"] = *p;
                  // Stored, but short of what the floor or CTIA expect: say so.
                  if (auto notes = engine::settings_notes(stored, engine.organization());
                      !notes.empty())
@@ -836,14 +889,20 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        on_pool(pool,
                [&ctx](const Args&, const Caller&) -> CommandResult {
                  if (!ctx.reload) return error("internal", "reload is not available");
-                 auto problems = ctx.reload();
+                 const ReloadResult result = ctx.reload();
+                 const auto& problems = result.problems;
                  if (!problems.empty())
                    return error("bad_config",
                                 problems.front() +
                                     (problems.size() > 1
                                          ? " (and " + std::to_string(problems.size() - 1) + " more)"
                                          : ""));
-                 return json{{"reloaded", true}};
+                 json answer{{"reloaded", true}};
+                 // What the file changed that the daemon keeps: the store's settings win over
+                 // first values, and restart keys wait for a restart.
+                 for (auto it = result.report.begin(); it != result.report.end(); ++it)
+                   answer[it.key()] = it.value();
+                 return answer;
                }),
        true, "reload the config file (as SIGHUP does)"});
 

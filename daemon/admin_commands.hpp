@@ -18,8 +18,17 @@ namespace twoway::daemon {
 /// ISO 8601 UTC ("2026-11-27T10:00:00Z"); null for 0.
 [[nodiscard]] nlohmann::json iso_time(std::int64_t unix_seconds);
 
-/// JSON of one change-feed event, as `watch` streams it (no message bodies).
+/// JSON of one change-feed event, as `watch` streams it (inbound and outbound events carry the
+/// message's text, segments and encoding).
 [[nodiscard]] nlohmann::json event_json(const engine::Event& event);
+
+/// What a reload did: why it was refused, or what of the file does not take effect now.
+struct ReloadResult {
+  std::vector<std::string> problems;  ///< empty = reloaded
+  /// {"first_values_only":[{"key","change_with"}], "needs_restart":[KEY...]} for what the file
+  /// changed but the daemon keeps (empty arrays when nothing).
+  nlohmann::json report = nlohmann::json::object();
+};
 
 /// What the commands need from the rest of the daemon.
 struct AdminContext {
@@ -32,8 +41,8 @@ struct AdminContext {
   std::function<std::string()> metrics_text;
   /// The email notifier's state for `status` (absent when there is no notifier).
   std::function<nlohmann::json()> notifications_status;
-  /// Reloads the config file; returns the problems (empty = reloaded).
-  std::function<std::vector<std::string>()> reload;
+  /// Reloads the config file.
+  std::function<ReloadResult()> reload;
 };
 
 /// Registers every command on `server`. Engine writes run on `pool`, never on the socket's

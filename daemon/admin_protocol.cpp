@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace twoway::daemon {
 namespace {
@@ -42,35 +43,18 @@ std::optional<Role> role_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-TokenizeResult tokenize(std::string_view line) {
-  TokenizeResult r;
-  // Anywhere: bare, quoted or escaped by a backslash.
-  if (line.find('\0') != std::string_view::npos) {
-    r.error = "NUL byte in the command line";
-    return r;
-  }
-  std::string word;
-  bool in_word = false;
-  std::size_t i = 0;
+namespace {
+
+// Reads the word that starts at line[i] (not whitespace) into `word` and moves i past it, as
+// tokenize() describes. Returns "" or the problem.
+std::string read_word(std::string_view line, std::size_t& i, std::string& word) {
   const std::size_t n = line.size();
-  while (i < n) {
+  while (i < n && !is_space(line[i])) {
     const char c = line[i];
-    if (is_space(c)) {
-      if (in_word) {
-        r.tokens.push_back(std::move(word));
-        word.clear();
-        in_word = false;
-      }
-      ++i;
-      continue;
-    }
-    in_word = true;
     if (c == '\'') {
       const std::size_t close = line.find('\'', i + 1);
-      if (close == std::string_view::npos) {
-        r.error = "unterminated single quote at column " + std::to_string(i + 1);
-        return r;
-      }
+      if (close == std::string_view::npos)
+        return "unterminated single quote at column " + std::to_string(i + 1);
       word.append(line.substr(i + 1, close - i - 1));
       i = close + 1;
     } else if (c == '"') {
@@ -108,15 +92,9 @@ TokenizeResult tokenize(std::string_view line) {
         word.push_back(d);
         ++i;
       }
-      if (!closed) {
-        r.error = "unterminated double quote at column " + std::to_string(open + 1);
-        return r;
-      }
+      if (!closed) return "unterminated double quote at column " + std::to_string(open + 1);
     } else if (c == '\\') {
-      if (i + 1 >= n) {
-        r.error = "backslash at the end of the line";
-        return r;
-      }
+      if (i + 1 >= n) return "backslash at the end of the line";
       word.push_back(line[i + 1]);
       i += 2;
     } else {
@@ -124,7 +102,124 @@ TokenizeResult tokenize(std::string_view line) {
       ++i;
     }
   }
-  if (in_word) r.tokens.push_back(std::move(word));
+  return {};
+}
+
+void skip_space(std::string_view line, std::size_t& i) {
+  while (i < line.size() && is_space(line[i])) ++i;
+}
+
+// A free text as typed: the rest of the line without the whitespace around it; when that is
+// one quoted string and nothing else ("..." or '...'), the string it quotes.
+std::string free_text(std::string_view rest) {
+  while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
+  if (rest.size() >= 2 && rest.front() == '\'') {
+    if (rest.find('\'', 1) == rest.size() - 1) return std::string(rest.substr(1, rest.size() - 2));
+  } else if (rest.size() >= 2 && rest.front() == '"') {
+    std::size_t j = 1;
+    while (j < rest.size() && rest[j] != '"') j += rest[j] == '\\' ? 2 : 1;
+    if (j == rest.size() - 1) {
+      std::string word;
+      std::size_t i = 0;
+      if (read_word(rest, i, word).empty() && i == rest.size()) return word;
+    }
+  }
+  return std::string(rest);
+}
+
+}  // namespace
+
+TokenizeResult tokenize(std::string_view line) {
+  TokenizeResult r;
+  // Anywhere: bare, quoted or escaped by a backslash.
+  if (line.find('\0') != std::string_view::npos) {
+    r.error = "NUL byte in the command line";
+    return r;
+  }
+  std::size_t i = 0;
+  for (skip_space(line, i); i < line.size(); skip_space(line, i)) {
+    std::string word;
+    if (r.error = read_word(line, i, word); !r.error.empty()) {
+      r.tokens.clear();
+      return r;
+    }
+    r.tokens.push_back(std::move(word));
+  }
+  return r;
+}
+
+TokenizeResult split_command(std::string_view line, const Usage& usage) {
+  // Which positional is a free text: the last one, when it takes the rest ("TEXT...").
+  std::optional<std::size_t> text_at;
+  if (!usage.positionals.empty() && usage.positionals.back().variadic)
+    text_at = usage.positionals.size() - 1;
+  if (!text_at) return tokenize(line);
+  TokenizeResult r;
+  if (line.find('\0') != std::string_view::npos) {
+    r.error = "NUL byte in the command line";
+    return r;
+  }
+  auto option = [&](std::string_view word) -> const Usage::Option* {
+    std::string_view name = word.substr(2);
+    if (auto eq = name.find('='); eq != std::string_view::npos) name = name.substr(0, eq);
+    for (const auto& o : usage.options)
+      if (o.name == name) return &o;
+    return nullptr;
+  };
+  std::size_t positionals = 0;
+  bool options_done = false;
+  std::size_t i = 0;
+  for (skip_space(line, i); i < line.size(); skip_space(line, i)) {
+    // The command word comes first; then options and positionals until the free text.
+    const bool at_text = !r.tokens.empty() && positionals == *text_at;
+    const std::size_t word_start = i;
+    std::string word;
+    std::string problem = read_word(line, i, word);
+    if (at_text) {
+      // Options may still come before the text ("--" ends them); anything else starts it.
+      const bool is_option =
+          !options_done && problem.empty() && word.size() > 2 && word.starts_with("--");
+      if (!options_done && problem.empty() && word == "--") {
+        options_done = true;
+        r.tokens.push_back(std::move(word));
+        continue;
+      }
+      if (!is_option) {
+        r.tokens.push_back(free_text(line.substr(word_start)));
+        return r;
+      }
+    }
+    if (!problem.empty()) {
+      r.error = std::move(problem);
+      r.tokens.clear();
+      return r;
+    }
+    if (r.tokens.empty()) {
+      r.tokens.push_back(std::move(word));
+      continue;
+    }
+    if (!options_done && word == "--") {
+      options_done = true;
+    } else if (!options_done && word.size() > 2 && word.starts_with("--")) {
+      // An option's value is a word of its own (quoted as usual), even where the text begins.
+      const Usage::Option* o = option(word);
+      if (o != nullptr && o->takes_value && word.find('=') == std::string::npos) {
+        r.tokens.push_back(std::move(word));
+        skip_space(line, i);
+        if (i >= line.size()) return r;  // parse_args says the value is missing
+        std::string value;
+        if (r.error = read_word(line, i, value); !r.error.empty()) {
+          r.tokens.clear();
+          return r;
+        }
+        r.tokens.push_back(std::move(value));
+        continue;
+      }
+    } else {
+      ++positionals;
+    }
+    r.tokens.push_back(std::move(word));
+  }
   return r;
 }
 
@@ -162,6 +257,48 @@ std::string join_command(std::span<const std::string> words) {
     out += quote_arg(w);
   }
   return out;
+}
+
+std::string join_command(std::span<const std::string> words, const Usage& usage) {
+  if (usage.positionals.empty() || !usage.positionals.back().variadic || words.empty())
+    return join_command(words);
+  const std::size_t text_at = usage.positionals.size() - 1;
+  std::vector<std::string> out{words[0]};
+  std::size_t positionals = 0;
+  bool options_done = false;
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    const bool option = !options_done && w.size() > 2 && w.starts_with("--");
+    if (!options_done && w == "--") {
+      options_done = true;
+    } else if (option) {
+      out.push_back(w);
+      const auto name = std::string_view(w).substr(2);
+      for (const auto& o : usage.options) {
+        if (o.name == name && o.takes_value && i + 1 < words.size()) {
+          out.push_back(words[++i]);
+          break;
+        }
+      }
+      continue;
+    } else if (positionals == text_at) {
+      // The text: every word left, as one word.
+      std::string text;
+      for (std::size_t j = i; j < words.size(); ++j) text += (j == i ? "" : " ") + words[j];
+      out.push_back(std::move(text));
+      break;
+    } else {
+      ++positionals;
+    }
+    out.push_back(w);
+  }
+  return join_command(out);
+}
+
+std::string_view free_text_usage(std::string_view command) {
+  for (std::string_view u : {kReplyUsage, kSendUsage, kSettingsUsage})
+    if (u.substr(0, u.find(' ')) == command) return u;
+  return {};
 }
 
 Usage parse_usage(std::string_view usage) {

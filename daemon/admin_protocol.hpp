@@ -64,6 +64,28 @@ struct Usage {
 /// Reads a usage string; words in capitals are positionals, "[...]" marks optional parts.
 [[nodiscard]] Usage parse_usage(std::string_view usage);
 
+/// Splits a command line into words for a command of this usage. As tokenize(), except where
+/// the usage ends in a free text ("reply NUMBER TEXT..."): from where that text begins (after
+/// the other positionals, and options before it), the rest of the line is one word as typed,
+/// quotes, apostrophes and backslashes included (reply +1555 Don't worry, it's on its way);
+/// a rest that is one quoted string and nothing else is that string (reply +1555 "Hi \"you\"").
+/// Options there ("--name") are still options, and "--" ends them.
+[[nodiscard]] TokenizeResult split_command(std::string_view line, const Usage& usage);
+
+/// As join_command, but the words from where the usage's free text begins are joined by spaces
+/// into one quoted word, so split_command gives the text back exactly (twowayctl sends this).
+[[nodiscard]] std::string join_command(std::span<const std::string> words, const Usage& usage);
+
+/// The usages of the commands whose last argument is a free text: the daemon registers these
+/// commands with them, and twowayctl joins their words by them.
+inline constexpr std::string_view kReplyUsage =
+    "reply [--override-quiet-hours] [--no-shorten] NUMBER TEXT...";
+inline constexpr std::string_view kSendUsage = "send --kind KIND [--no-shorten] NUMBER TEXT...";
+inline constexpr std::string_view kSettingsUsage = "settings [KEY] [VALUE...]";
+
+/// The usage above of `command`, or "" when its arguments hold no free text.
+[[nodiscard]] std::string_view free_text_usage(std::string_view command);
+
 /// A parsed command line.
 struct Args {
   std::string command;

@@ -449,7 +449,10 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
 }
 
 void Connection::handle_line(std::string_view line) {
-  TokenizeResult t = tokenize(line);
+  // The command's name first: how the rest splits into words depends on its usage (a free
+  // text takes the rest of the line as typed).
+  static const Usage kNameFirst = parse_usage("command [REST...]");
+  TokenizeResult t = split_command(line, kNameFirst);
   if (!t.ok()) {
     reply(AdminError{"bad_request", t.error});
     read();
@@ -460,8 +463,14 @@ void Connection::handle_line(std::string_view line) {
     read();
     return;
   }
-  const std::string& name = t.tokens[0];
+  const std::string name = t.tokens[0];
   if (name == "help") {
+    t = tokenize(line);
+    if (!t.ok()) {
+      reply(AdminError{"bad_request", t.error});
+      read();
+      return;
+    }
     auto parsed = parse_args(t.tokens, parse_usage("help [COMMAND]"), "help [COMMAND]");
     if (auto* e = std::get_if<AdminError>(&parsed)) {
       reply(*e);
@@ -491,6 +500,12 @@ void Connection::handle_line(std::string_view line) {
                 to_string(caller_.role), name);
     reply(AdminError{"forbidden", "'" + name + "' needs the " +
                                       std::string(to_string(entry->command.least)) + " role"});
+    read();
+    return;
+  }
+  t = split_command(line, entry->usage);
+  if (!t.ok()) {
+    reply(AdminError{"bad_request", t.error});
     read();
     return;
   }

@@ -54,6 +54,25 @@ void log_diff(const ConfigDiff& d) {
     SPDLOG_INFO("reload first_values_only keys={} (run-time settings live in the store)",
                 join(d.seed_changed));
   }
+  // Each first value the file changed: the store's value stays, and this is how to change it.
+  for (const auto& key : d.seed_changed) {
+    const std::string command = seed_setting_command(key);
+    spdlog::warn("reload first_values_only key={} kept=store change_with=\"{}\"", key,
+                 command.empty() ? "no run-time setting: the stored value stays" : command);
+  }
+}
+
+// The reload's answer to the admin: the first values the file changed (with the command that
+// changes each at run time) and the keys that need a restart.
+nlohmann::json reload_report(const ConfigDiff& d) {
+  nlohmann::json first = nlohmann::json::array();
+  for (const auto& key : d.seed_changed) {
+    const std::string command = seed_setting_command(key);
+    first.push_back({{"key", key},
+                     {"kept", "the store's value (run-time settings win over first values)"},
+                     {"change_with", command.empty() ? nlohmann::json(nullptr) : nlohmann::json(command)}});
+  }
+  return {{"first_values_only", std::move(first)}, {"needs_restart", d.restart_changed}};
 }
 
 int minutes_of(std::string_view hhmm, int fallback) {
@@ -90,6 +109,7 @@ engine::EngineConfig engine_config(const Config& config) {
     e.organization.prefix = config.organization.prefix;
   else if (!config.organization.name.empty())
     e.organization.prefix = config.organization.name;
+  e.organization.name = config.organization.name;
   e.organization.email = config.organization.support_email;
   e.organization.help_text = config.organization.help_text;
   for (const auto& n : config.numbers) e.sending_numbers.push_back(n.number);
@@ -121,25 +141,32 @@ engine::EngineConfig engine_config(const Config& config) {
   s.keywords.help = c.keywords.help;
   s.keywords.revocation = c.keywords.revocation;
   s.keywords.opt_out_contains = c.keywords.opt_out_contains;
+  // Templates as the engine keeps them: the config file's earlier {organization} and
+  // {support_email} become {{organization.prefix}} and {{organization.email}} (both spellings
+  // render the same; see engine/templates.hpp).
+  auto engine_template = [](std::string text) {
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"{organization}", "{{organization.prefix}}"},
+          {"{support_email}", "{{organization.email}}"}}) {
+      for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos)) {
+        // Not inside a double-brace placeholder ("{{organization}}" stays as it is).
+        if (pos > 0 && text[pos - 1] == '{') {
+          pos += from.size();
+          continue;
+        }
+        text.replace(pos, from.size(), to), pos += to.size();
+      }
+    }
+    return text;
+  };
   for (const auto& k : c.keywords.custom) {
     // The YAML's consent effects in the engine's words; "none" only answers.
-    s.keywords.custom.push_back(engine::CustomKeyword{k.word, k.reply,
+    s.keywords.custom.push_back(engine::CustomKeyword{k.word, engine_template(k.reply),
                                                       k.action == "opt_in"    ? "subscribe"
                                                       : k.action == "opt_out" ? "unsubscribe"
                                                       : k.action == "help"    ? "help"
                                                                               : ""});
   }
-  // The config writes {organization} and {support_email}; the engine's templates name them
-  // {{organization.prefix}} and {{organization.email}}.
-  auto engine_template = [](std::string text) {
-    for (const auto& [from, to] :
-         {std::pair<std::string, std::string>{"{organization}", "{{organization.prefix}}"},
-          {"{support_email}", "{{organization.email}}"}}) {
-      for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos))
-        text.replace(pos, from.size(), to), pos += to.size();
-    }
-    return text;
-  };
   s.answers.opt_out = engine_template(c.replies.opt_out);
   s.answers.opt_in = engine_template(c.replies.opt_in);
   s.answers.help = engine_template(c.replies.help);
@@ -223,12 +250,13 @@ int run_daemon(Config config, const AppOptions& options) {
   const SystemdNotifier notifier = SystemdNotifier::from_environment();
   std::mutex config_mu;
   // Loads the file and applies it, or returns why not (the running config then stays).
-  auto apply_reload = [&]() -> std::vector<std::string> {
+  auto apply_reload = [&]() -> ReloadResult {
     auto loaded = load_config_file(config.file);
-    std::vector<std::string> problems;
+    ReloadResult result;
+    auto& problems = result.problems;
     if (!loaded.ok()) {
       for (const auto& e : loaded.errors) problems.push_back(e.to_string());
-      return problems;
+      return result;
     }
     std::lock_guard lock(config_mu);
     const auto diff = diff_configs(config, *loaded.config);
@@ -247,20 +275,22 @@ int run_daemon(Config config, const AppOptions& options) {
     next.admin.idle_timeout = config.admin.idle_timeout;
     // The gateway builds every bind it must (re)start before it changes anything.
     problems = gateway.reload(next);
-    if (!problems.empty()) return problems;
+    if (!problems.empty()) return result;
     (void)set_log_level(next.logging.level);
     admin.set_roles(next.admin.roles);
     engine->reconfigure(engine_config(next));
     config = std::move(next);
     log_diff(diff);
-    return problems;
+    result.report = reload_report(diff);
+    return result;
   };
   // SIGHUP and the admin `reload`: nothing escapes, a refusal leaves the old config running.
-  auto reload = [&]() -> std::vector<std::string> {
+  auto reload = [&]() -> ReloadResult {
     (void)notifier.reloading();
-    std::vector<std::string> problems;
+    ReloadResult result;
+    auto& problems = result.problems;
     try {
-      problems = apply_reload();
+      result = apply_reload();
     } catch (const std::exception& e) {
       problems.push_back(std::string("reload failed: ") + e.what());
     } catch (...) {
@@ -269,7 +299,7 @@ int run_daemon(Config config, const AppOptions& options) {
     for (const auto& p : problems) SPDLOG_ERROR("reload refused: {}", p);
     if (!problems.empty()) SPDLOG_WARN("reload refused: the running config stays in effect");
     (void)notifier.ready();
-    return problems;
+    return result;
   };
 
   // Email notifications on their own thread, fed by the change feed below.

@@ -61,6 +61,11 @@ struct KeySpec {
 /// How `--describe-config` and twoway.yaml(5) name a type: "integer", "list of strings"...
 [[nodiscard]] std::string_view key_type_name(KeyType type);
 
+/// For a first-value key (Reload::seed, "conversations.replies.help"): the `twowayctl settings`
+/// command that changes the value in force ("twowayctl settings answers.help TEXT"), or "" when
+/// no command changes it at run time (the quiet-hours and frequency-cap rules).
+[[nodiscard]] std::string seed_setting_command(std::string_view key);
+
 /// The help text of the table, one key per line: path, type, default, reload class and help.
 [[nodiscard]] std::string describe_keys();
 

@@ -18,9 +18,9 @@ constexpr double kDay = 24 * kHour;
 // clang-format off
 constexpr KeySpec kKeys[] = {
   {"organization", T::section, "", 0, 0, R::live, false, "", "Who sends the messages"},
-  {"organization.name", T::string, "", 0, 100, R::live, false, "", "Business name used in replies ({organization})"},
-  {"organization.prefix", T::string, "", 0, 40, R::live, false, "", "Text put before automatic replies, e.g. \"ACME: \""},
-  {"organization.support_email", T::string, "", 0, 254, R::live, false, "", "Support address used in the HELP reply ({support_email})"},
+  {"organization.name", T::string, "", 0, 100, R::live, false, "", "Business name ({{organization.name}} in texts)"},
+  {"organization.prefix", T::string, "", 0, 40, R::live, false, "", "The brand before automatic replies ({{organization.prefix}}), e.g. \"ACME\"; empty = the name"},
+  {"organization.support_email", T::string, "", 0, 254, R::live, false, "", "Support address ({{organization.email}}), named by the built-in HELP reply"},
   {"organization.help_text", T::string, "", 0, 640, R::live, false, "", "Extra text appended to the HELP reply"},
 
   {"smscs", T::list, "[]", 0, 256, R::live, false, "", "SMSC connections (ESME binds)"},
@@ -103,7 +103,7 @@ constexpr KeySpec kKeys[] = {
   {"conversations", T::section, "", 0, 0, R::seed, false, "", "First values of the conversation settings (later edits live in the store)"},
   {"conversations.auto_responder", T::section, "", 0, 0, R::seed, false, "", "Automatic answer to free text"},
   {"conversations.auto_responder.mode", T::choice, "off", 0, 0, R::seed, false, "off|non_consented|all", "Who gets it"},
-  {"conversations.auto_responder.message", T::string, "", 0, 1600, R::seed, false, "", "The answer"},
+  {"conversations.auto_responder.message", T::string, "", 0, 1600, R::seed, false, "", "The answer (a template: {{organization.prefix}}, {{profile.first_name|there}}...)"},
   {"conversations.auto_responder.period", T::duration, "24h", kMin, 30 * kDay, R::seed, false, "", "At most one per sender per period"},
   {"conversations.keywords", T::section, "", 0, 0, R::seed, false, "", "Keywords (whole message, case-insensitive), added to the built-in ones no setting removes"},
   {"conversations.keywords.opt_out", T::string_list, "[]", 0, 100, R::seed, false, "", "Opt-out words added to STOP, QUIT, END, REVOKE, OPT OUT, OPTOUT, CANCEL, UNSUBSCRIBE, STOPALL, STOP ALL and the stop-sign emoji (e.g. ARRET, BAJA, ALTO)"},
@@ -114,9 +114,9 @@ constexpr KeySpec kKeys[] = {
   {"conversations.keywords.custom", T::list, "[]", 0, 1000, R::seed, false, "", "Custom keywords"},
   {"conversations.keywords.custom[]", T::section, "", 0, 0, R::seed, false, "", "One custom keyword"},
   {"conversations.keywords.custom[].word", T::string, "", 1, 40, R::seed, true, "", "The word"},
-  {"conversations.keywords.custom[].reply", T::string, "", 0, 1600, R::seed, false, "", "Reply text"},
+  {"conversations.keywords.custom[].reply", T::string, "", 0, 1600, R::seed, false, "", "Reply text (a template)"},
   {"conversations.keywords.custom[].action", T::choice, "none", 0, 0, R::seed, false, "none|opt_out|opt_in|help", "Consent effect: opt_out and help act as STOP and HELP (the reply, if any, replaces their answer)"},
-  {"conversations.replies", T::section, "", 0, 0, R::seed, false, "", "Keyword replies ({organization}, {support_email} are filled in); empty = the built-in text"},
+  {"conversations.replies", T::section, "", 0, 0, R::seed, false, "", "Keyword replies (templates: {{organization.name}}, {{profile.first_name|there}}...); empty = the built-in text"},
   {"conversations.replies.opt_out", T::string, "", 0, 1600, R::seed, false, "", "Opt-out confirmation"},
   {"conversations.replies.opt_in", T::string, "", 0, 1600, R::seed, false, "", "Opt-in confirmation"},
   {"conversations.replies.help", T::string, "", 0, 1600, R::seed, false, "", "HELP answer"},
@@ -210,6 +210,40 @@ const KeySpec* find_key(std::string_view path) {
     if (k.path == pattern) return &k;
   }
   return nullptr;
+}
+
+std::string seed_setting_command(std::string_view key) {
+  // Where the setting's name or value differs from the config key's; any other
+  // conversations.X is `settings X VALUE`.
+  static constexpr std::pair<std::string_view, std::string_view> kCommands[] = {
+      {"conversations.auto_responder.mode", "auto_responder.mode off|non_consented|all"},
+      {"conversations.auto_responder.message", "auto_responder.message TEXT"},
+      {"conversations.auto_responder.period", "auto_responder.period_seconds SECONDS"},
+      {"conversations.keywords.opt_out", "keywords.opt_out WORD,WORD..."},
+      {"conversations.keywords.opt_in", "keywords.opt_in WORD,WORD..."},
+      {"conversations.keywords.help", "keywords.help WORD,WORD..."},
+      {"conversations.keywords.revocation", "keywords.revocation WORDING,WORDING..."},
+      {"conversations.keywords.opt_out_contains", "keywords.opt_out_contains true|false"},
+      {"conversations.keywords.custom",
+       "keywords.custom.WORD.reply TEXT, keywords.custom.WORD.action none|opt_in|opt_out|help "
+       "or keywords.custom.remove WORD"},
+      {"conversations.replies.opt_out", "answers.opt_out TEXT"},
+      {"conversations.replies.opt_in", "answers.opt_in TEXT"},
+      {"conversations.replies.help", "answers.help TEXT"},
+      {"conversations.quiet_hours.enabled", "quiet_hours.enabled true|false"},
+      {"conversations.quiet_hours.start", "quiet_hours.start HH:MM"},
+      {"conversations.quiet_hours.end", "quiet_hours.end HH:MM"},
+      {"conversations.quiet_hours.rules", ""},
+      {"conversations.frequency_caps.enabled", "frequency_caps.enabled true|false"},
+      {"conversations.frequency_caps.rules", ""},
+  };
+  std::string_view k = key.substr(0, key.find('['));
+  for (const auto& [path, command] : kCommands)
+    if (path == k)
+      return command.empty() ? std::string() : "twowayctl settings " + std::string(command);
+  constexpr std::string_view kPrefix = "conversations.";
+  if (!k.starts_with(kPrefix) || k.size() == kPrefix.size()) return {};
+  return "twowayctl settings " + std::string(k.substr(kPrefix.size())) + " VALUE";
 }
 
 std::string describe_keys() {

@@ -14,6 +14,7 @@
 #include "engine/notification_settings.hpp"
 #include "engine/links.hpp"
 #include "engine/regions.hpp"
+#include "engine/templates.hpp"
 
 namespace twoway::daemon::config_detail {
 namespace {
@@ -21,6 +22,15 @@ namespace {
 std::string fingerprint(std::string_view secret) {
   // Only to notice a change on reload; never logged.
   return "#" + std::to_string(std::hash<std::string_view>{}(secret));
+}
+
+// The texts twowayd sends on its own are templates (engine/templates.hpp): an unknown
+// placeholder is an error at the line of the text, never text sent to a customer.
+void check_template(Loader& L, const MapView& v, std::string_view key, const std::string& text) {
+  for (const std::string& problem : engine::template_errors(text)) {
+    const Entry* e = v.find(key);
+    L.error(e ? e->value.Mark() : v.mark, join(v.path, key), problem);
+  }
 }
 
 // Why the daemon (this process) cannot give its admin socket to group `name`, with the fix;
@@ -408,6 +418,7 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
     CustomKeyword k;
     L.get(v, "word", k.word);
     L.get(v, "reply", k.reply);
+    check_template(L, v, "reply", k.reply);
     L.get(v, "action", k.action);
     const Entry* e = v.find("word");
     if (!k.word.empty() && k.word.find_first_of(" \t") != std::string::npos) {
@@ -422,6 +433,10 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
   L.get(replies, "opt_out", cv.replies.opt_out);
   L.get(replies, "opt_in", cv.replies.opt_in);
   L.get(replies, "help", cv.replies.help);
+  check_template(L, ar, "message", cv.auto_responder.message);
+  check_template(L, replies, "opt_out", cv.replies.opt_out);
+  check_template(L, replies, "opt_in", cv.replies.opt_in);
+  check_template(L, replies, "help", cv.replies.help);
 
   auto check_time = [&](const MapView& v, std::string_view key, const std::string& value) {
     if (is_hhmm(value)) return;

@@ -708,6 +708,17 @@ ExportPage Engine::export_messages(std::int64_t since, std::uint64_t after,
   return export_page(txn, *store_, since, after, limit);
 }
 
+std::int64_t Engine::waiting_threshold() const {
+  std::lock_guard lock(settings_mu_);
+  return settings_->notifications.waiting_threshold_seconds;
+}
+
+InboxPage Engine::waiting(std::string_view cursor, std::size_t limit, std::int64_t now) const {
+  const std::int64_t threshold = waiting_threshold();
+  Txn txn(*store_, true);
+  return waiting_page(txn, *store_, now, threshold, cursor, limit);
+}
+
 Stats Engine::stats(std::int64_t now) const {
   std::int64_t threshold;
   {

@@ -165,6 +165,10 @@ class Engine {
   // `since`, after the id `after`, a page of `limit`.
   ExportPage export_messages(std::int64_t since, std::uint64_t after, std::size_t limit) const;
   Stats stats(std::int64_t now) const;
+  // Conversations waiting for an answer longer than the settings' threshold
+  // (notifications.waiting_threshold_seconds), oldest first (views.hpp waiting_page).
+  InboxPage waiting(std::string_view cursor, std::size_t limit, std::int64_t now) const;
+  std::int64_t waiting_threshold() const;
   // Location and zones for a thread header without a profile.
   const PhoneNumbers& phones() const noexcept { return phones_; }
   // The organization in force (changed by reconfigure).

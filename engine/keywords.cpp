@@ -331,7 +331,12 @@ std::vector<std::string> keyword_floor_notes(const KeywordConfig& config) {
   misplaced(config.opt_out, "opt_out");
   for (const auto& c : config.custom) {
     const char* k = floor_kind(c.word);
-    if (k == nullptr) continue;
+    if (k == nullptr) {
+      // Not a floor word itself, but read by the floor all the same: never used.
+      if (std::string why = floor_claim(c.word); !why.empty() && !folded_words(c.word).empty())
+        notes.push_back("keywords.custom: " + why + "; the custom keyword is not used");
+      continue;
+    }
     const bool same = (std::string_view(k) == "opt_out" && c.action == "unsubscribe") ||
                       (std::string_view(k) == "help" && c.action == "help") ||
                       (std::string_view(k) == "opt_in" && c.action == "subscribe");
@@ -353,6 +358,50 @@ std::vector<std::string> keyword_floor_notes(const KeywordConfig& config) {
   return notes;
 }
 
+std::string floor_claim(std::string_view word) {
+  static const KeywordTable floor = [] {
+    KeywordConfig none;
+    none.opt_in.clear();
+    return KeywordTable(none);
+  }();
+  std::string folded;
+  std::string symbols;
+  fold_keyword_text(word, &folded, &symbols);
+  const std::string quoted = "'" + std::string(word) + "'";
+  if (folded.empty() && symbols.empty()) return quoted + " has no letters, digits or symbols";
+  const KeywordMatch m = floor.match(word);
+  const char* kind = m.kind == KeywordKind::opt_out  ? "opt-out"
+                     : m.kind == KeywordKind::opt_in ? "opt-in"
+                     : m.kind == KeywordKind::help   ? "help"
+                                                     : nullptr;
+  if (kind != nullptr) {
+    std::string why = quoted + " is read as the built-in " + kind + " word " + m.keyword;
+    if (m.rule == MatchRule::filler) why += " (with filler words around it)";
+    if (m.rule == MatchRule::misspelling) why += " (misspelt)";
+    return why;
+  }
+  if (m.revocation_suspected)
+    return quoted + " holds '" + m.cue +
+           "': a text with it is flagged revocation? for staff, which a keyword must not prevent";
+  return {};
+}
+
+std::string custom_action_name(std::string_view a) {
+  if (a.empty()) return "none";
+  if (a == "subscribe") return "opt_in";
+  if (a == "unsubscribe") return "opt_out";
+  return std::string(a);
+}
+
+std::string custom_action_from_name(std::string_view n) {
+  if (n == "none" || n.empty()) return "";
+  if (n == "opt_in" || n == "subscribe") return "subscribe";
+  if (n == "opt_out" || n == "unsubscribe") return "unsubscribe";
+  if (n == "help") return "help";
+  if (n.starts_with("tag:") && n.size() > 4 && n.size() <= 68) return std::string(n);
+  return "?";
+}
+
 KeywordTable::KeywordTable(const KeywordConfig& config) : contains_(config.opt_out_contains) {
   // Insertion order is the priority order: an earlier entry keeps a phrase listed twice, so the
   // floor comes first and no configured list can take a floor word away.
@@ -363,6 +412,12 @@ KeywordTable::KeywordTable(const KeywordConfig& config) : contains_(config.opt_o
   for (const auto& w : config.opt_in) add(w, KeywordKind::opt_in, 0);
   for (const auto& w : config.help) add(w, KeywordKind::help, 0);
   for (std::size_t i = 0; i < config.custom.size(); ++i) {
+    // A custom keyword never takes a text away from the floor: "STOP PLEASE" stays an opt-out,
+    // "STPO" a misspelt one, "cancel order" a flagged text.
+    if (!floor_claim(config.custom[i].word).empty()) {
+      ignored_.push_back(config.custom[i].word);
+      continue;
+    }
     add(config.custom[i].word, KeywordKind::custom, i);
   }
   // Single floor words of four letters or more (their folded form is their spelling).

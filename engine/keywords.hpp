@@ -77,6 +77,19 @@ struct KeywordMatch {
 // it means to be the whole list (it only adds).
 [[nodiscard]] std::vector<std::string> keyword_floor_notes(const KeywordConfig& config);
 
+// Why `word` cannot be a custom keyword: the keyword floor alone already reads it (a floor word,
+// a floor word with filler around it, a misspelt opt-out word, an opt-out word or a
+// probable-revocation wording inside it, or no letters at all), so a custom keyword would take
+// its meaning away. "" when the floor reads it as free text. Example:
+// "'STOP PLEASE' is read as the opt-out word STOP".
+[[nodiscard]] std::string floor_claim(std::string_view word);
+
+// The config's action of a custom keyword ("opt_in", "opt_out", "help", "none" or "tag:NAME")
+// from the engine's ("subscribe", "unsubscribe", "help", "", "tag:NAME"), and back (nullopt-like
+// "?" for a word that is neither).
+[[nodiscard]] std::string custom_action_name(std::string_view engine_action);
+[[nodiscard]] std::string custom_action_from_name(std::string_view name);
+
 // Folds a text the way keywords are compared: letters and digits upper-cased (ASCII, Latin-1
 // and Latin Extended-A accents removed: "Arrêt" -> "ARRET", "ß" -> "SS"; full-width Latin
 // letters and all decimal digits to ASCII; other scripts
@@ -106,7 +119,8 @@ class KeywordTable {
   // Words merely containing the letters ("Stopping by later?", "nonstop") are free text.
   [[nodiscard]] KeywordMatch match(std::string_view utf8_text) const;
 
-  // Configured phrases that folded to nothing (e.g. "!!!") and so can never match.
+  // Configured phrases that folded to nothing (e.g. "!!!") and so can never match, and custom
+  // keywords left out because the floor reads them (floor_claim).
   [[nodiscard]] const std::vector<std::string>& ignored() const { return ignored_; }
 
  private:

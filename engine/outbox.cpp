@@ -59,6 +59,9 @@ void emit(Context& ctx, EventType type, const Message& m, std::int64_t time,
   e.state = m.state;
   e.time = time;
   e.detail = std::move(detail);
+  e.text = m.text;
+  e.segments = m.segments;
+  e.encoding = m.encoding;
   ctx.events.push_back(std::move(e));
 }
 

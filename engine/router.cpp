@@ -11,6 +11,7 @@
 #include "engine/records.hpp"
 #include "engine/redelivery.hpp"
 #include "engine/settings.hpp"
+#include "smpp/segment.hpp"
 
 namespace twoway::engine {
 
@@ -95,6 +96,12 @@ void emit_inbound(Context& ctx, const Message& m, std::string detail, const Inbo
   e.state = m.state;
   e.time = m.created;
   e.detail = std::move(detail);
+  e.text = m.text;
+  const smpp::SegmentCount count = smpp::count_segments(m.text);
+  e.segments = static_cast<std::uint32_t>(count.segments);
+  e.encoding = count.encoding == smpp::TextEncoding::ucs2     ? TextEncoding::ucs2
+               : count.encoding == smpp::TextEncoding::latin1 ? TextEncoding::latin1
+                                                              : TextEncoding::gsm7;
   ctx.events.push_back(std::move(e));
 }
 
@@ -242,7 +249,10 @@ void flag_revocation(Context& ctx, ProfileEdit& edit, const Message& m, std::str
 }  // namespace
 
 std::string clarification_text(const Organization& org) {
-  return org.prefix + ": Reply STOP to opt out of texts.";
+  // A template like every text the engine sends on its own (engine/templates.hpp).
+  static constexpr std::string_view kClarification =
+      "{{organization.prefix}}: Reply STOP to opt out of texts.";
+  return render_template(kClarification, org, Profile{});
 }
 
 ActionError resolve_revocation(Context& ctx, std::string_view number, bool opt_out_decision,

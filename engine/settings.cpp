@@ -1,6 +1,8 @@
 // Conversation settings storage, validation and message templates (see settings.hpp).
 #include "engine/settings.hpp"
 
+#include <algorithm>
+
 #include "engine/frequency_caps.hpp"
 #include "engine/notification_settings.hpp"
 #include "engine/links.hpp"
@@ -74,6 +76,17 @@ std::vector<std::string> settings_errors(const Settings& s) {
     errors.push_back("auto_responder.mode: unknown mode");
   for (const std::string* a : {&s.answers.opt_out, &s.answers.opt_in, &s.answers.help})
     if (a->size() > kMaxTemplate) errors.push_back("answers: longer than 1600 bytes");
+  // Every text twoway sends on its own is a template: an unknown placeholder is refused here,
+  // never sent.
+  const auto check_template = [&](const std::string& text, const std::string& key) {
+    for (auto& e : template_errors(text)) errors.push_back(key + ": " + e);
+  };
+  check_template(s.auto_responder.message, "auto_responder.message");
+  check_template(s.answers.opt_out, "answers.opt_out");
+  check_template(s.answers.opt_in, "answers.opt_in");
+  check_template(s.answers.help, "answers.help");
+  for (const auto& c : s.keywords.custom)
+    check_template(c.reply, "keywords.custom." + c.word + ".answer");
   const std::size_t nkeywords = s.keywords.opt_out.size() + s.keywords.opt_in.size() +
                                 s.keywords.help.size() + s.keywords.custom.size() +
                                 s.keywords.revocation.size();
@@ -151,15 +164,19 @@ std::vector<std::string> settings_notes(const Settings& s, const Organization& o
         "email (organization.support_email) or write the answer");
   }
   if (!s.answers.help.empty()) {
-    // Placeholders count for what they fill in; both template spellings are accepted.
+    // Placeholders count for what they fill in, whichever of their spellings is used.
     const std::string t = upper_ascii(s.answers.help);
+    const auto fields = template_fields_used(s.answers.help);
+    const auto uses = [&](std::string_view field) {
+      return std::find(fields.begin(), fields.end(), field) != fields.end();
+    };
     std::vector<std::string> missing;
     const bool brand =
-        has_any(t, {"{{ORGANIZATION.PREFIX}}", "{{ORGANIZATION.NAME}}", "{ORGANIZATION}"}) ||
+        uses("organization.prefix") || uses("organization.name") ||
         (!org.prefix.empty() && t.find(upper_ascii(org.prefix)) != std::string::npos);
     if (!brand) missing.emplace_back("the brand ({{organization.prefix}})");
-    const bool contact = has_any(t, {"{{ORGANIZATION.EMAIL}}", "{SUPPORT_EMAIL}", "@"}) ||
-                         has_link(t) || has_phone_number(t);
+    const bool contact =
+        uses("organization.email") || has_any(t, {"@"}) || has_link(t) || has_phone_number(t);
     if (!contact) missing.emplace_back("a contact (email, phone number or web address)");
     if (!has_any(t, {"FREQ", "RECURRING", "PER DAY", "PER WEEK", "PER MONTH", "/DAY", "/WK",
                      "/WEEK", "/MO"}))
@@ -178,41 +195,6 @@ std::vector<std::string> settings_notes(const Settings& s, const Organization& o
         "answers.opt_out: the opt-out confirmation must carry no marketing content; remove the "
         "link");
   return notes;
-}
-
-std::string render_template(std::string_view tmpl, const Organization& org,
-                            const Profile& profile) {
-  std::string out;
-  out.reserve(tmpl.size() + 32);
-  std::size_t i = 0;
-  while (i < tmpl.size()) {
-    const std::size_t open = tmpl.find("{{", i);
-    if (open == std::string_view::npos) break;
-    const std::size_t close = tmpl.find("}}", open + 2);
-    if (close == std::string_view::npos) break;
-    out.append(tmpl.substr(i, open - i));
-    std::string_view name = tmpl.substr(open + 2, close - open - 2);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    if (name == "organization.prefix") {
-      out += org.prefix;
-    } else if (name == "organization.email") {
-      out += org.email;
-    } else if (name == "profile.name") {
-      out += profile.name;
-    } else if (name == "profile.first_name") {
-      out += std::string_view(profile.name).substr(0, profile.name.find(' '));
-    } else if (name == "profile.phone" || name == "profile.number") {
-      out += profile.number;
-    } else if (name == "profile.location") {
-      out += profile.location;
-    } else {
-      out.append(tmpl.substr(open, close + 2 - open));
-    }
-    i = close + 2;
-  }
-  out.append(tmpl.substr(i));
-  return out;
 }
 
 std::string opt_out_answer(const Settings& s, const Organization& org, const Profile& p) {

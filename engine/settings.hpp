@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/store.hpp"
+#include "engine/templates.hpp"
 #include "engine/types.hpp"
 
 namespace twoway::engine {
@@ -20,7 +21,8 @@ namespace twoway::engine {
 void write_settings(Txn& txn, const Store& store, const Settings& settings);
 
 // Problems that make the settings unusable (bad lengths, negative period, bad quiet hours or
-// frequency caps), one message each; empty when they can be stored.
+// frequency caps, a text with an unknown template placeholder), one message each; empty when
+// they can be stored.
 [[nodiscard]] std::vector<std::string> settings_errors(const Settings& settings);
 // The link shortening part of settings_errors: enabled needs a domain and a listener, the
 // domain is a host name, the listener HOST:PORT, the expiry 1 s to 3650 days.
@@ -34,12 +36,6 @@ inline constexpr std::int64_t kMaxLinkExpirySeconds = 3650LL * 86400;
 // confirmation carrying a link (it must hold no marketing content).
 [[nodiscard]] std::vector<std::string> settings_notes(const Settings& settings,
                                                       const Organization& org);
-
-// Fills {{organization.prefix}}, {{organization.email}}, {{profile.name}},
-// {{profile.first_name}}, {{profile.phone}}, {{profile.location}}. Unknown placeholders are
-// left as they are.
-[[nodiscard]] std::string render_template(std::string_view tmpl, const Organization& org,
-                                          const Profile& profile);
 
 // The answers (configured text, or the built-in one), rendered.
 [[nodiscard]] std::string opt_out_answer(const Settings& s, const Organization& org,

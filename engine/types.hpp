@@ -68,8 +68,7 @@ const char* to_string(AutoResponderMode m) noexcept;
 
 struct AutoResponderSettings {
   AutoResponderMode mode = AutoResponderMode::off;
-  // Placeholders: {{organization.prefix}}, {{organization.email}}, {{profile.name}},
-  // {{profile.first_name}}, {{profile.phone}}, {{profile.location}}.
+  // A template (engine/templates.hpp): {{organization.name}}, {{profile.first_name|there}}...
   std::string message =
       "{{organization.prefix}}: Thanks for your message. We will get back to you soon.";
   std::int64_t period_seconds = 24 * 3600;  // at most one auto-reply per number per period
@@ -127,6 +126,7 @@ struct Settings {
 // ---- configuration fixed at start ----
 
 struct Organization {
+  std::string name;               // the business's name ({{organization.name}}; "" = the prefix)
   std::string prefix = "twoway";  // brand prefix at the start of every automatic answer
   std::string email;              // support contact
   std::string help_text;          // extra HELP text (e.g. what the programme is)
@@ -314,6 +314,7 @@ struct InboxRow {
   bool blocked = false;
   bool archived = false;
   bool revocation_flagged = false;  // shown as "revocation?"
+  std::int64_t waiting_since = 0;   // free text not yet answered since then (0 = none)
 };
 
 struct InboxPage {
@@ -462,6 +463,11 @@ struct Event {
   Consent consent = Consent::none;
   std::int64_t time = 0;
   std::string detail;  // short, no message bodies (e.g. keyword, error code)
+  // Inbound and outbound: the message's text, the SMS segments it takes and their encoding
+  // (inbound: counted from the text as smpp::count_segments does).
+  std::string text;
+  std::uint32_t segments = 0;
+  TextEncoding encoding = TextEncoding::gsm7;
   // Inbound: texted to a number that is not a configured sending number.
   bool unrouted = false;
   std::string destination;  // inbound: the number the customer texted

@@ -118,6 +118,51 @@ ThreadPage thread_page(const Txn& txn, const Store& store, const PhoneNumbers& p
   return page;
 }
 
+InboxPage waiting_page(const Txn& txn, const Store& store, std::int64_t now,
+                       std::int64_t waiting_threshold, std::string_view cursor, std::size_t limit) {
+  limit = clamp_limit(limit, kDefaultInboxPage);
+  InboxPage page;
+  // awaiting is keyed by when the wait began, then the number: oldest first. The cursor is the
+  // key of the last row shown; the next page starts after it (also when that row has gone).
+  Cursor c(txn, store.awaiting);
+  std::string after;
+  bool ok;
+  if (cursor.empty()) {
+    ok = c.first();
+  } else if (records::from_hex(cursor, after) && after.size() > 8) {
+    ok = c.seek(after);
+    if (ok && c.key() == after) ok = c.next();
+  } else {
+    page.bad_cursor = true;
+    return page;
+  }
+  Profile p;
+  std::string last_key;
+  for (; ok; ok = c.next()) {
+    const auto since = static_cast<std::int64_t>(records::get_be64(c.key()));
+    if (now - since <= waiting_threshold) break;
+    if (page.rows.size() == limit) {
+      page.next_cursor = records::to_hex(last_key);
+      break;
+    }
+    if (!read_profile(txn, store, c.key().substr(8), p)) continue;
+    InboxRow row;
+    row.number = p.number;
+    row.name = p.name;
+    row.preview = p.last_preview;
+    row.time = p.last_inbound;
+    row.unread = p.unread;
+    row.consent = p.consent;
+    row.blocked = p.blocked;
+    row.archived = p.archived;
+    row.revocation_flagged = p.revocation_flagged_at != 0;
+    row.waiting_since = since;
+    page.rows.push_back(std::move(row));
+    last_key.assign(c.key());
+  }
+  return page;
+}
+
 Stats read_stats(const Txn& txn, const Store& store, std::int64_t now,
                  std::int64_t waiting_threshold) {
   Stats s;

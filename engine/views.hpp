@@ -28,6 +28,13 @@ inline constexpr std::size_t kMaxPage = 500;
                                      std::string_view number, std::uint64_t before,
                                      std::size_t limit, std::int64_t now);
 
+// Conversations whose free text has waited for an answer longer than `waiting_threshold`
+// seconds (what Stats::waiting_over_threshold counts), oldest wait first. `cursor` is the
+// next_cursor of the previous page ("" for the first); anything else sets bad_cursor.
+[[nodiscard]] InboxPage waiting_page(const Txn& txn, const Store& store, std::int64_t now,
+                                     std::int64_t waiting_threshold, std::string_view cursor,
+                                     std::size_t limit);
+
 // Credits today and this month (UTC), response times, conversations waiting longer than
 // `waiting_threshold`, outbox sizes.
 [[nodiscard]] Stats read_stats(const Txn& txn, const Store& store, std::int64_t now,

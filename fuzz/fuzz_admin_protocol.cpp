@@ -1,7 +1,8 @@
 // libFuzzer target for the admin socket's line grammar: arbitrary bytes through tokenize(),
 // quote_arg()/join_command() (which must give the words back unchanged), parse_usage() and
-// parse_args() against the real commands' usages and a fuzzed one, and the JSON reply lines
-// (which must parse, whatever bytes the words hold).
+// parse_args() against the real commands' usages and a fuzzed one, split_command() (a free text
+// taken as typed) with twowayctl's join_command(words, usage) giving its words back, and the JSON
+// reply lines (which must parse, whatever bytes the words hold).
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -24,11 +25,11 @@ void check(bool ok) {
 constexpr std::string_view kUsages[] = {
     "inbox [--unread] [--archived] [--flagged] [--limit N] [--before CURSOR]",
     "thread NUMBER [--limit N] [--before CURSOR]",
-    "reply [--override-quiet-hours] NUMBER TEXT...",
+    kReplyUsage,
     "consent NUMBER [subscribed|unsubscribed] [--source import|admin|text]",
     "consent-log [NUMBER] [--since DATE] [--until DATE] [--limit N] [--after CURSOR] [--csv]",
-    "send --kind campaign|flow NUMBER TEXT...",
-    "settings [KEY [VALUE]]",
+    kSendUsage,
+    kSettingsUsage,
     "smsc list|suspend|resume|reconnect [NAME]",
     "watch [--events LIST]",
     "profile NUMBER [--name NAME]",
@@ -75,6 +76,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // So does joining them: twowayctl sends what join_command makes of its arguments.
   const TokenizeResult joined = tokenize(join_command(t.tokens));
   check(joined.ok() && joined.tokens == t.tokens);
+
+  // The daemon splits by the command's usage: a free text is the rest of the line as typed.
+  const TokenizeResult split = split_command(rest, usage);
+  if (split.ok()) {
+    for (const std::string& word : split.tokens) check(word.find('\0') == std::string::npos);
+    // twowayctl's join by the usage gives the same words back.
+    const TokenizeResult again = split_command(join_command(split.tokens, usage), usage);
+    check(again.ok() && again.tokens == split.tokens);
+    if (!split.tokens.empty()) {
+      const auto p = parse_args(split.tokens, usage, usage_text);
+      if (const auto* e = std::get_if<AdminError>(&p)) check(e->code == "bad_request");
+    }
+  } else {
+    check(split.tokens.empty() && !split.error.empty());
+  }
 
   if (t.tokens.empty()) return 0;
   const auto parsed = parse_args(t.tokens, usage, usage_text);

@@ -155,6 +155,99 @@ TEST(ParseArgs, VariadicTakesTheRest) {
   EXPECT_THAT(std::get<Args>(r).positional, ElementsAre("+1", "a", "b", "c"));
 }
 
+// What a reply sent over socat carries: the rest of the line as typed.
+std::vector<std::string> split(std::string_view line, std::string_view usage) {
+  auto r = split_command(line, parse_usage(usage));
+  EXPECT_TRUE(r.ok()) << line << ": " << r.error;
+  return r.tokens;
+}
+
+TEST(SplitCommand, AFreeTextIsTheRestOfTheLineAsTyped) {
+  EXPECT_THAT(split("reply +15551234567 Don't worry, it's on its way", kReplyUsage),
+              ElementsAre("reply", "+15551234567", "Don't worry, it's on its way"));
+  EXPECT_THAT(split(R"(reply +1555 She said "hi" \o/ C:\temp  )", kReplyUsage),
+              ElementsAre("reply", "+1555", R"(She said "hi" \o/ C:\temp)"));
+  EXPECT_THAT(split(R"(reply +1555 "Hi" and "bye")", kReplyUsage),
+              ElementsAre("reply", "+1555", R"("Hi" and "bye")"));
+  EXPECT_THAT(split("reply +1555 it's", kReplyUsage), ElementsAre("reply", "+1555", "it's"));
+  EXPECT_THAT(split("send --kind campaign +1555 50% off: don't miss it!", kSendUsage),
+              ElementsAre("send", "--kind", "campaign", "+1555", "50% off: don't miss it!"));
+  EXPECT_THAT(split("settings answers.help {{organization.prefix}}: it's \"free\"", kSettingsUsage),
+              ElementsAre("settings", "answers.help", "{{organization.prefix}}: it's \"free\""));
+  // The tokenizer alone refuses such a line.
+  EXPECT_FALSE(tokenize("reply +15551234567 Don't worry").ok());
+}
+
+TEST(SplitCommand, OneQuotedStringIsTheStringItQuotes) {
+  EXPECT_THAT(split(R"(reply +1555 "Hi \"you\", C:\\temp")", kReplyUsage),
+              ElementsAre("reply", "+1555", R"(Hi "you", C:\temp)"));
+  EXPECT_THAT(split("reply +1555 'It is \"here\"'", kReplyUsage),
+              ElementsAre("reply", "+1555", "It is \"here\""));
+  EXPECT_THAT(split(R"(reply "+1 555" "a b")", kReplyUsage), ElementsAre("reply", "+1 555", "a b"));
+  EXPECT_THAT(split(R"(reply +1555 "")", kReplyUsage), ElementsAre("reply", "+1555", ""));
+  // Not one string: an unterminated quote, or a bare part joined to the quoted one.
+  EXPECT_THAT(split(R"(reply +1555 "open)", kReplyUsage),
+              ElementsAre("reply", "+1555", R"("open)"));
+  EXPECT_THAT(split(R"(reply +1555 "a"b)", kReplyUsage), ElementsAre("reply", "+1555", R"("a"b)"));
+}
+
+TEST(SplitCommand, OptionsBeforeTheTextAndDoubleDash) {
+  EXPECT_THAT(split("reply --override-quiet-hours +1555 I'm late", kReplyUsage),
+              ElementsAre("reply", "--override-quiet-hours", "+1555", "I'm late"));
+  EXPECT_THAT(split("reply +1555 --override-quiet-hours I'm late", kReplyUsage),
+              ElementsAre("reply", "+1555", "--override-quiet-hours", "I'm late"));
+  EXPECT_THAT(split("reply +1555 -- --it's a text", kReplyUsage),
+              ElementsAre("reply", "+1555", "--", "--it's a text"));
+  EXPECT_THAT(split(R"(send --kind "campaign" +1555 it's)", kSendUsage),
+              ElementsAre("send", "--kind", "campaign", "+1555", "it's"));
+  // Words before the text are quoted as usual.
+  EXPECT_EQ(split_command(R"(reply "+1555 hi)", parse_usage(kReplyUsage)).error,
+            "unterminated double quote at column 7");
+  // A command with no free text splits as tokenize() does.
+  EXPECT_EQ(split_command("thread 'x", parse_usage("thread NUMBER")).error,
+            "unterminated single quote at column 8");
+}
+
+TEST(SplitCommand, TwowayctlsJoinGivesTheTextBack) {
+  const std::vector<std::vector<std::string>> cases{
+      {"reply", "+1555", "Don't", "worry,", "it's", "on", "its", "way"},
+      {"reply", "+1555", R"(He said "hi" \o/)"},
+      {"reply", "--override-quiet-hours", "+1555", "it's", "late"},
+      {"reply", "+1555", "--", "--dashes"},
+      {"reply", "+1555", "line\nbreak\tand tab"},
+      {"reply", "+1555", "'single'"},
+      {"reply", "+1555", "\"double\""},
+      {"send", "--kind", "flow", "+1555", "a", "b"},
+      {"settings", "answers.help", "{{organization.prefix}}: it's", "\"free\""},
+      {"settings", "auto_responder.mode"},
+  };
+  for (const auto& words : cases) {
+    const Usage u = parse_usage(free_text_usage(words[0]));
+    const std::string line = join_command(words, u);
+    const auto back = split_command(line, u);
+    ASSERT_TRUE(back.ok()) << line;
+    auto parsed = parse_args(back.tokens, u, free_text_usage(words[0]));
+    ASSERT_TRUE(std::holds_alternative<Args>(parsed)) << line;
+    auto original = parse_args(words, u, free_text_usage(words[0]));
+    ASSERT_TRUE(std::holds_alternative<Args>(original));
+    const Args& a = std::get<Args>(parsed);
+    const Args& b = std::get<Args>(original);
+    EXPECT_EQ(a.options, b.options) << line;
+    // The text arrives as the words joined by spaces, exactly.
+    const std::size_t text_at = u.positionals.size() - 1;
+    if (b.positional.size() <= text_at) {
+      EXPECT_EQ(a.positional, b.positional) << line;
+      continue;
+    }
+    std::string text;
+    for (std::size_t j = text_at; j < b.positional.size(); ++j)
+      text += (j == text_at ? "" : " ") + b.positional[j];
+    ASSERT_EQ(a.positional.size(), text_at + 1) << line;
+    EXPECT_EQ(a.positional.back(), text) << line;
+  }
+  EXPECT_EQ(free_text_usage("inbox"), "");
+}
+
 TEST(ReplyLines, OkAndError) {
   EXPECT_EQ(ok_line({{"count", 2}, {"a", "b"}}), "{\"ok\":true,\"a\":\"b\",\"count\":2}\n");
   EXPECT_EQ(ok_line(nullptr), "{\"ok\":true}\n");

@@ -279,8 +279,13 @@ int main(int argc, char** argv) {
 
   std::string buffer, reply_line;
   nlohmann::json reply;
-  if (const int rc =
-          exchange(fd, socket_path, daemon::join_command(words) + "\n", buffer, reply_line, reply);
+  // A free text (reply, send, settings values) goes as one quoted word: the daemon takes it
+  // as typed, quotes and backslashes included.
+  const std::string_view text_usage = daemon::free_text_usage(command);
+  const std::string line = text_usage.empty()
+                               ? daemon::join_command(words)
+                               : daemon::join_command(words, daemon::parse_usage(text_usage));
+  if (const int rc = exchange(fd, socket_path, line + "\n", buffer, reply_line, reply);
       rc != kOk || reply_line.empty())
     return rc;
   const bool ok = reply.value("ok", false);

@@ -253,6 +253,32 @@ std::string render_inbox(const json& reply, const RenderOptions& options) {
          cursor_hint(reply, "inbox");
 }
 
+std::string render_waiting(const json& reply, const RenderOptions& options) {
+  const json& list = array_of(reply, "conversations");
+  const std::string threshold = duration_text(int_of(reply, "threshold_seconds", -1));
+  if (list.empty())
+    return "No conversation waits longer than " +
+           (threshold.empty() ? "the threshold" : threshold) + ".\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const json& c : list) {
+    std::string flags;
+    if (c.contains("flags") && c["flags"].is_array())
+      for (const json& f : c["flags"])
+        if (f.is_string()) flags += f.get<std::string>() + " ";
+    if (bool_of(c, "archived")) flags += "archived ";
+    if (!flags.empty()) flags.pop_back();
+    rows.push_back({text_of(c, "number"), text_of(c, "name"),
+                    duration_text(int_of(c, "waiting_seconds", -1)),
+                    format_time(text_of(c, "waiting_since"), options), text_of(c, "consent"), flags,
+                    text_of(c, "preview")});
+  }
+  std::string out = table({"NUMBER", "NAME", "WAITING", "SINCE", "CONSENT", "FLAGS", "PREVIEW"},
+                          rows, {20, 24, 0, 0, 0, 0, 48});
+  if (auto cursor = text_of(reply, "next_cursor"); !cursor.empty())
+    out += "(more: twowayctl waiting --after " + cursor + ")\n";
+  return out;
+}
+
 std::string render_thread(const json& reply, const RenderOptions& options) {
   static const json no_header = json::object();
   const json& h = reply.is_object() && reply.contains("header") && reply["header"].is_object()
@@ -502,6 +528,7 @@ std::string render_event(const json& event, const RenderOptions& options) {
 std::string render_reply(std::string_view command, const json& reply,
                          const RenderOptions& options) {
   if (command == "inbox") return render_inbox(reply, options);
+  if (command == "waiting") return render_waiting(reply, options);
   if (command == "thread") return render_thread(reply, options);
   if (command == "consent-log") return render_consent_log(reply, options);
   if (command == "export") return render_export(reply, options);

@@ -26,6 +26,9 @@ struct RenderOptions {
                                        const RenderOptions& options = {});
 
 [[nodiscard]] std::string render_inbox(const nlohmann::json& reply, const RenderOptions& options);
+/// waiting: conversations waiting for an answer longer than the threshold, oldest first (how
+/// long, since when) and the cursor of the next page.
+[[nodiscard]] std::string render_waiting(const nlohmann::json& reply, const RenderOptions& options);
 [[nodiscard]] std::string render_thread(const nlohmann::json& reply, const RenderOptions& options);
 /// consent-log: one row per change (time, number, from → to, source, keyword or actor, outcome
 /// when not applied, text) and the cursor of the next page.

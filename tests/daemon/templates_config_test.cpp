@@ -108,7 +108,9 @@ TEST(ConfigTemplates, EachFirstValueNamesTheSettingsCommandThatChangesIt) {
   for (const KeySpec& k : config_keys()) {
     if (k.reload != Reload::seed || k.type == KeyType::section) continue;
     const std::string command = seed_setting_command(k.path);
-    if (!command.empty()) EXPECT_THAT(command, HasSubstr("twowayctl settings ")) << k.path;
+    if (!command.empty()) {
+      EXPECT_THAT(command, HasSubstr("twowayctl settings ")) << k.path;
+    }
   }
 }
 

@@ -16,31 +16,6 @@ namespace {
 constexpr std::string_view kWindowsKey = "unconfirmed_answers";
 constexpr std::size_t kMaxWindows = 64;
 
-// FNV-1a over length-prefixed fields, then a splitmix64 finish (stored: must not change with
-// the standard library).
-std::uint64_t weak_fingerprint(const InboundMessage& in, std::string_view number) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  const auto add = [&](std::string_view f) {
-    const std::uint64_t n = f.size();
-    for (int i = 0; i < 8; ++i) h = (h ^ ((n >> (8 * i)) & 0xFF)) * 0x100000001b3ULL;
-    for (char c : f) h = (h ^ static_cast<std::uint8_t>(c)) * 0x100000001b3ULL;
-  };
-  add(in.smsc);
-  add(number);
-  add(in.destination);
-  // The handset's own references (the UDH concatenation reference of a long text, a
-  // user_message_reference) come back unchanged in a redelivery, which repeats the PDUs the
-  // SMSC stored; two messages with the same words usually differ in them.
-  add(in.message_reference);
-  add(in.text);
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h == 0 ? 1 : h;
-}
-
 std::vector<std::pair<std::int64_t, std::int64_t>> read_windows(Context& ctx) {
   std::vector<std::pair<std::int64_t, std::int64_t>> out;
   auto v = ctx.txn.get(ctx.store.meta, kWindowsKey);
@@ -81,11 +56,9 @@ void note_unconfirmed_answers(Context& ctx, std::int64_t from, std::int64_t to) 
   ctx.txn.put(ctx.store.meta, kWindowsKey, value);
 }
 
-bool weak_redelivery(Context& ctx, Profile& p, const InboundMessage& in, std::string_view number,
-                     std::int64_t now) {
+bool weak_redelivery(Context& ctx, Profile& p, std::uint64_t fp, std::int64_t now) {
   auto& recent = p.recent_weak;
   std::erase_if(recent, [&](const RecentMo& r) { return now - r.at > kWeakRedeliverySeconds; });
-  const std::uint64_t fp = weak_fingerprint(in, number);
   auto match = std::find_if(recent.begin(), recent.end(),
                             [&](const RecentMo& r) { return r.fingerprint == fp; });
   if (match != recent.end()) {

@@ -29,12 +29,13 @@ inline constexpr std::int64_t kUncleanStopSeconds = 10;
 // the SMSC. Windows older than kWeakRedeliverySeconds are forgotten.
 void note_unconfirmed_answers(Context& ctx, std::int64_t from, std::int64_t to);
 
-// True when `in` repeats sender, destination, the handset's references and text of an inbound of
-// this sender received less than kWeakRedeliverySeconds ago whose answer may not have reached the
-// SMSC (received inside a window noted above): a redelivery. Otherwise records this inbound's weak
-// fingerprint in the profile (saved with it) and returns false, so two identical texts sent
-// on a healthy link ("Yes", "Yes") are both kept.
-[[nodiscard]] bool weak_redelivery(Context& ctx, Profile& p, const InboundMessage& in,
-                                   std::string_view number, std::int64_t now);
+// True when `fingerprint` (the router's weak fingerprint of an inbound: sender, destination,
+// the handset's references and text, no SMSC timestamp) is that of an inbound of this sender
+// received less than kWeakRedeliverySeconds ago whose answer may not have reached the SMSC
+// (received inside a window noted above): a redelivery, and the match is used up. Otherwise
+// records the fingerprint in the profile (saved with it) and returns false, so two identical
+// texts sent on a healthy link ("Yes", "Yes") are both kept.
+[[nodiscard]] bool weak_redelivery(Context& ctx, Profile& p, std::uint64_t fingerprint,
+                                   std::int64_t now);
 
 }  // namespace twoway::engine

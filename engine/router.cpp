@@ -48,16 +48,19 @@ std::uint64_t add_field(std::uint64_t h, std::string_view f, std::size_t max) {
   return h;
 }
 
-// Same SMSC, numbers, SMSC timestamp / reference and text: the identity of a redelivery, as a
-// 64-bit hash (it is compared only among one sender's recent inbound). Without a timestamp or a
-// reference two identical texts ("Sure") cannot be told from a redelivery, so none is taken (0).
-std::uint64_t fingerprint(const InboundMessage& in, std::string_view number) {
-  if (in.smsc_timestamp.empty() && in.message_reference.empty()) return 0;
-  std::uint64_t h = 0x243f6a8885a308d3ULL;
+// Same SMSC, numbers, SMSC timestamp (unless `weak`) / reference and text: the identity of a
+// redelivery, as a 64-bit hash (it is compared only among one sender's recent inbound).
+// The strong one needs a timestamp or a reference: without, two identical texts ("Sure")
+// cannot be told from a redelivery, so none is taken (0). The weak one (see redelivery.hpp)
+// leaves the timestamp out, which most SMSCs renew on a redelivery; the handset's references
+// (a long text's concatenation reference, a user_message_reference) come back unchanged.
+std::uint64_t fingerprint(const InboundMessage& in, std::string_view number, bool weak = false) {
+  if (!weak && in.smsc_timestamp.empty() && in.message_reference.empty()) return 0;
+  std::uint64_t h = weak ? 0x13198a2e03707344ULL : 0x243f6a8885a308d3ULL;
   h = add_field(h, in.smsc, kMaxFingerprintField);
   h = add_field(h, number, kMaxFingerprintField);
   h = add_field(h, in.destination, kMaxFingerprintField);
-  h = add_field(h, in.smsc_timestamp, kMaxFingerprintField);
+  if (!weak) h = add_field(h, in.smsc_timestamp, kMaxFingerprintField);
   h = add_field(h, in.message_reference, kMaxFingerprintField);
   h = add_field(h, in.text, kMaxInboundText);  // all of it: long texts may share a beginning
   // Final avalanche (splitmix64) so nearby inputs spread over all 64 bits.
@@ -378,7 +381,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   // Most SMSCs give a redelivered MO a new timestamp and reference: the same sender,
   // destination and text within minutes of an inbound whose answer may not have reached the
   // SMSC (the gateway says when: a link that dropped, an unclean stop) is one too.
-  if (weak_redelivery(ctx, p, in, number, now)) {
+  if (weak_redelivery(ctx, p, fingerprint(in, number, true), now)) {
     // Saved: the match it used is gone from the profile (one lost answer excuses one copy).
     save_profile(ctx, edit);
     result.outcome = InboundOutcome::duplicate;

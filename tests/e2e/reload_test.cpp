@@ -112,25 +112,8 @@ int count_lines(const std::string& log, const std::string& a, const std::string&
   return n;
 }
 
-std::string daemon_binary() {
-  // TWOWAYD_BIN in the environment runs another build of the daemon against these tests.
-  const char* bin = std::getenv("TWOWAYD_BIN");
-  return bin != nullptr ? bin : TWOWAYD_BIN;
-}
-
-class Reload : public ::testing::Test {
+class Reload : public DaemonTest {
  protected:
-  void SetUp() override {
-    socket_ = dir_.path() + "/admin.sock";
-    config_ = dir_.path() + "/twoway.yaml";
-  }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
-  }
-
   void start_sim(std::uint16_t port = 0, std::uint64_t mo_per_bind = 0,
                  std::vector<std::string> texts = {}) {
     sim::SimConfig sc;
@@ -159,21 +142,11 @@ class Reload : public ::testing::Test {
     ASSERT_TRUE(up) << "twowayd did not come up:\n" << daemon_->log();
   }
 
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
-    return j.value_or(json::object());
-  }
-
   int binds_up() { return call("status").value("binds_up", -1); }
 
   bool log_has(const std::string& text) { return daemon_->log().find(text) != std::string::npos; }
 
-  TempDir dir_;
   DaemonSetup setup_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_;
 };
 
 TEST_F(Reload, NewReconnectDelaysReachABindWaitingInBackoff) {

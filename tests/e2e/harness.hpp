@@ -81,6 +81,9 @@ class Daemon {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
+/// A loopback TCP port nothing listens on now (the kernel's pick, released at once); 0 if none.
+std::uint16_t unused_port();
+
 /// The twowayd under test: TWOWAYD_BIN from the environment (another build of the daemon run
 /// against these tests), else the one built with them.
 std::string daemon_binary();

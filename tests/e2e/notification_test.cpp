@@ -35,19 +35,6 @@ constexpr const char* kAnn = "16502530001";    // Mountain View, CA
 constexpr const char* kBob = "12125550002";    // New York
 constexpr const char* kCarol = "13125550003";  // Chicago
 
-/// A free TCP port on loopback (nobody listens on it once this returns).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// tests/e2e/smtp_sink.py as a child process; every mail it accepted is a JSON file in `dir`.
 class SmtpSink {
  public:
@@ -249,7 +236,7 @@ TEST_F(Notifications, TheFirstTextIsMailedAtOnceThenOneDigestWithoutKeywords) {
 }
 
 TEST_F(Notifications, AFailedMailIsRetriedOnceTheRelayIsUp) {
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = unused_port();
   start_daemon(port);  // nothing listens there yet
   text(kAnn, "Hello, anyone there?");
   json status;

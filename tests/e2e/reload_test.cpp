@@ -27,22 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kOurNumber = "15550001111";
 
-/// A loopback port nothing listens on (taken from the kernel, then released).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// The parts of the config these tests change.
 struct DaemonSetup {
   std::uint16_t port = 0;
@@ -152,7 +136,7 @@ class Reload : public DaemonTest {
 TEST_F(Reload, NewReconnectDelaysReachABindWaitingInBackoff) {
   // The SMSC is down at start: the bind fails and waits 30 to 60 s (reconnect_min 1m,
   // jittered) before its next attempt.
-  setup_.port = free_port();
+  setup_.port = unused_port();
   ASSERT_NE(setup_.port, 0);
   setup_.reconnect_min = "1m";
   setup_.reconnect_max = "2m";

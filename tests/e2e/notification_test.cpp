@@ -162,6 +162,15 @@ class Notifications : public DaemonTest {
     sim_->sim().inject_mo("twoway", sim::text_template(body, "text", false), from);
   }
 
+  /// Waits (bounded) until `status` counts a failed mail; `status` is the last answer.
+  bool wait_failed_mail(json& status) {
+    return wait_for([&] {
+      status = call("status");
+      return status["notifications"]["failed"].is_number() &&
+             status["notifications"]["failed"] >= 1;
+    });
+  }
+
   bool wait_mails(const SmtpSink& sink, std::size_t n) {
     return wait_for([&] { return sink.mails().size() >= n; }, std::chrono::seconds(40));
   }
@@ -240,11 +249,7 @@ TEST_F(Notifications, AFailedMailIsRetriedOnceTheRelayIsUp) {
   start_daemon(port);  // nothing listens there yet
   text(kAnn, "Hello, anyone there?");
   json status;
-  ASSERT_TRUE(wait_for([&] {
-    status = call("status");
-    return status["notifications"]["failed"].is_number() && status["notifications"]["failed"] >= 1;
-  })) << status.dump()
-      << daemon_->log();
+  ASSERT_TRUE(wait_failed_mail(status)) << status.dump() << daemon_->log();
   EXPECT_FALSE(status["notifications"]["last_error"].is_null());
   EXPECT_FALSE(status["notifications"]["next_attempt"].is_null());
   EXPECT_EQ(status["notifications"]["pending_conversations"], 1);
@@ -319,11 +324,7 @@ TEST_F(Notifications, StartTlsIsRequiredNeverSkipped) {
   ASSERT_EQ(call("settings notifications.email.smtp.tls starttls")["ok"], true);
   text(kCarol, "Hello from Chicago");
   json status;
-  ASSERT_TRUE(wait_for([&] {
-    status = call("status");
-    return status["notifications"]["failed"].is_number() && status["notifications"]["failed"] >= 1;
-  })) << status.dump()
-      << daemon_->log();
+  ASSERT_TRUE(wait_failed_mail(status)) << status.dump() << daemon_->log();
   EXPECT_NE(daemon_->log().find("notification mail failed"), std::string::npos);
   EXPECT_TRUE(sink.mails().empty());
 

@@ -6,17 +6,12 @@
 
 #include "daemon/app.hpp"
 #include "daemon/config.hpp"
+#include "tests/daemon/config_errors.hpp"
 
 using namespace twoway::daemon;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
 
 TEST(LinkConfig, OnOnceADomainIsSet) {
   auto r = load_config_text("conversations:\n  link_shortening:\n    domain: go.shop.example\n",

@@ -6,16 +6,15 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
-#include <filesystem>
 #include <thread>
 
 #include "engine/links.hpp"
+#include "tests/engine/engine_fixture.hpp"
 
 namespace twoway::daemon {
 namespace {
@@ -23,22 +22,7 @@ namespace {
 constexpr std::int64_t kNow = 1781542800;  // 2026-06-15 17:00 UTC
 constexpr const char* kAnn = "+16502530000";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "twoway-links-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using engine::testing::TempDir;
 
 int connect_to(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

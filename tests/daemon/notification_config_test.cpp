@@ -9,17 +9,12 @@
 
 #include "daemon/app.hpp"
 #include "daemon/config.hpp"
+#include "tests/daemon/config_errors.hpp"
 
 using namespace twoway::daemon;
 using ::testing::HasSubstr;
 
 namespace {
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
 
 TEST(NotificationConfig, TheEmailBlockBecomesTheFirstSettings) {
   const auto r = load_config_text(R"(conversations:

@@ -24,103 +24,39 @@ constexpr const char* kBob = "12125550002";    // New York
 constexpr const char* kCarol = "13125550003";  // Chicago
 
 std::string config_yaml(const std::string& dir, std::uint16_t port) {
-  return "organization:\n"
-         "  name: Acme\n"
-         "  prefix: Acme\n"
-         "  support_email: help@acme.example\n"
-         "smscs:\n"
-         "  - name: sim\n"
-         "    host: 127.0.0.1\n"
-         "    port: " +
-         std::to_string(port) +
-         "\n"
-         "    system_id: twoway\n"
-         "    password: secret\n"
-         "    window: 10\n"
-         "    enquire_link_interval: 5s\n"
-         "    reconnect_min: 100ms\n"
-         "    reconnect_max: 1s\n"
-         "    bind_failure_backoff: 200ms\n"
-         "numbers:\n"
-         "  - number: \"+" +
-         kOurNumber +
-         "\"\n"
-         "    smsc: sim\n"
-         "default_region: US\n"
-         "outbox:\n"
-         "  retry_base: 1s\n"
-         "storage:\n"
-         "  path: " +
-         dir +
-         "/state\n"
-         "  durability: relaxed\n"
-         "admin:\n"
-         "  socket: " +
-         dir +
-         "/admin.sock\n"
-         "  mode: \"0666\"\n"
-         "  roles:\n"
-         "    manager: [nobody]\n"
-         "conversations:\n"
-         "  quiet_hours:\n"
-         "    enabled: false\n"  // the tests run at any hour of the customers' day
-         "  auto_responder:\n"
-         "    mode: non_consented\n"
-         "    message: \"{{organization.prefix}}: thanks for your text, we will answer soon.\"\n";
+  TestConfig c;
+  c.number = kOurNumber;
+  c.smsc_lines =
+      "    window: 10\n"
+      "    enquire_link_interval: 5s\n"
+      "    reconnect_min: 100ms\n"
+      "    reconnect_max: 1s\n"
+      "    bind_failure_backoff: 200ms\n";
+  c.after_numbers =
+      "default_region: US\n"
+      "outbox:\n"
+      "  retry_base: 1s\n";
+  c.admin_lines =
+      "  mode: \"0666\"\n"
+      "  roles:\n"
+      "    manager: [nobody]\n";
+  c.rest =
+      "conversations:\n"
+      "  quiet_hours:\n"
+      "    enabled: false\n"  // the tests run at any hour of the customers' day
+      "  auto_responder:\n"
+      "    mode: non_consented\n"
+      "    message: \"{{organization.prefix}}: thanks for your text, we will answer soon.\"\n";
+  return c.yaml(dir, port);
 }
 
-/// The texts the simulator received for `to`, decoded.
-std::vector<std::string> mt_texts(sim::Simulator& s, const std::string& to) {
-  std::vector<std::string> out;
-  for (const auto& r : s.mt_records()) {
-    if (r.destination_addr != to) continue;
-    std::string_view data = r.short_message;
-    if ((r.esm_class & 0x40) && !data.empty())
-      data.remove_prefix(1 + static_cast<unsigned char>(data[0]));
-    out.push_back(smpp::decode_text(r.data_coding, data).text);
-  }
-  return out;
-}
-
-class EndToEnd : public ::testing::Test {
+class EndToEnd : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sc.keep_mt_records = true;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0) << "the simulator could not listen";
-    socket_ = dir_.path() + "/admin.sock";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber, /*keep_mt_records=*/true));
     ::chmod(dir_.path().c_str(), 0755);  // other users reach the socket (role tests)
-    config_ = dir_.path() + "/twoway.yaml";
     write_file(config_, config_yaml(dir_.path(), sim_->port()));
     start_daemon();
-  }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
-  }
-
-  void start_daemon() {
-    // TWOWAYD_BIN in the environment runs another build of the daemon against these tests.
-    const char* bin = std::getenv("TWOWAYD_BIN");
-    daemon_ = std::make_unique<Daemon>(bin != nullptr ? bin : TWOWAYD_BIN, config_,
-                                       dir_.path() + "/twowayd.log");
-    const bool bound = wait_for([&] {
-      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    });
-    ASSERT_TRUE(bound) << "twowayd did not bind:\n" << daemon_->log();
-  }
-
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
-    return j.value_or(json::object());
   }
 
   void text(const std::string& from, const std::string& body, bool out_of_order = false) {
@@ -159,11 +95,6 @@ class EndToEnd : public ::testing::Test {
     for (const auto& m : thread["messages"]) n += m["direction"] == "out" ? 1 : 0;
     return n;
   }
-
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_;
 };
 
 TEST_F(EndToEnd, FreeTextLandsInTheInboxAndTheAutoResponderAnswersOnce) {

@@ -1,7 +1,9 @@
 // Test harness for end-to-end tests: see harness.hpp.
 #include "harness.hpp"
 
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,6 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "smpp/charset.hpp"
 
 extern char** environ;
 
@@ -170,6 +174,101 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
+}
+
+std::uint16_t unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  std::uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+std::string daemon_binary() {
+  const char* bin = std::getenv("TWOWAYD_BIN");
+  return bin != nullptr ? bin : TWOWAYD_BIN;
+}
+
+std::vector<std::string> mt_texts(sim::Simulator& s, const std::string& to) {
+  std::vector<std::string> out;
+  for (const auto& r : s.mt_records()) {
+    if (r.destination_addr != to) continue;
+    std::string_view data = r.short_message;
+    if ((r.esm_class & 0x40) && !data.empty())
+      data.remove_prefix(1 + static_cast<unsigned char>(data[0]));
+    out.push_back(smpp::decode_text(r.data_coding, data).text);
+  }
+  return out;
+}
+
+std::string TestConfig::yaml(const std::string& dir, std::uint16_t port) const {
+  return "organization:\n"
+         "  name: " +
+         org_name +
+         "\n"
+         "  prefix: Acme\n"
+         "  support_email: help@acme.example\n"
+         "smscs:\n"
+         "  - name: sim\n"
+         "    host: 127.0.0.1\n"
+         "    port: " +
+         std::to_string(port) +
+         "\n"
+         "    system_id: twoway\n"
+         "    password: secret\n" +
+         smsc_lines +
+         "numbers:\n"
+         "  - number: \"+" +
+         number +
+         "\"\n"
+         "    smsc: sim\n" +
+         after_numbers +
+         "storage:\n"
+         "  path: " +
+         dir +
+         "/state\n"
+         "  durability: relaxed\n"
+         "admin:\n"
+         "  socket: " +
+         dir + "/admin.sock\n" + admin_lines + rest;
+}
+
+void DaemonTest::TearDown() {
+  if (daemon_ && daemon_->running()) {
+    EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  }
+}
+
+void DaemonTest::start_sim(const std::string& mo_destination, bool keep_mt_records) {
+  sim::SimConfig sc;
+  sc.system_id = "twoway";
+  sc.password = "secret";
+  sc.mo_destination = mo_destination;
+  sc.keep_mt_records = keep_mt_records;
+  sim_ = std::make_unique<SimRunner>(sc);
+  ASSERT_NE(sim_->port(), 0) << "the simulator could not listen";
+}
+
+void DaemonTest::start_daemon() {
+  daemon_ = std::make_unique<Daemon>(daemon_binary(), config_, dir_.path() + "/twowayd.log");
+  const bool bound = wait_for([&] {
+    auto s = admin_call(socket_, "status", std::chrono::seconds(1));
+    return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
+  });
+  ASSERT_TRUE(bound) << "twowayd did not bind:\n" << daemon_->log();
+}
+
+nlohmann::json DaemonTest::call(const std::string& line) {
+  auto j = admin_call(socket_, line);
+  EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
+  return j.value_or(nlohmann::json::object());
 }
 
 }  // namespace twoway::e2e

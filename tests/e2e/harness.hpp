@@ -12,6 +12,9 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tools/smsc_sim/sim.hpp"
 
@@ -77,5 +80,49 @@ class Daemon {
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+
+/// A loopback TCP port nothing listens on now (the kernel's pick, released at once); 0 if none.
+std::uint16_t unused_port();
+
+/// The twowayd under test: TWOWAYD_BIN from the environment (another build of the daemon run
+/// against these tests), else the one built with them.
+std::string daemon_binary();
+
+/// The texts the simulator received for `to`, decoded (a UDH is skipped).
+std::vector<std::string> mt_texts(sim::Simulator& s, const std::string& to);
+
+/// A twowayd config for one simulator SMSC and one number, in the shape the tests share; each
+/// test adds its own lines at the marked places.
+struct TestConfig {
+  std::string org_name = "Acme";
+  std::string number = "15550001111";
+  std::string smsc_lines;     ///< after the SMSC's password ("    window: 10\n"...)
+  std::string after_numbers;  ///< top-level lines before storage ("default_region: US\n"...)
+  std::string admin_lines;    ///< after admin.socket ("  mode: \"0666\"\n"...)
+  std::string rest;           ///< sections after admin
+
+  std::string yaml(const std::string& dir, std::uint16_t port) const;
+};
+
+/// A test with the simulator, a temp dir and twowayd under its admin socket: start_sim() and
+/// start_daemon() (bounded wait for the bind), call() on the admin socket, and TearDown stopping
+/// the daemon with SIGTERM (expecting a clean stop).
+class DaemonTest : public ::testing::Test {
+ protected:
+  void TearDown() override;
+
+  /// The simulator with our system_id and password, MOs to `mo_destination`.
+  void start_sim(const std::string& mo_destination, bool keep_mt_records = false);
+  /// twowayd on config_; waits (bounded) until the admin socket says one bind is up.
+  void start_daemon();
+  /// One admin request; an empty object (and a failed EXPECT) when no answer came.
+  nlohmann::json call(const std::string& line);
+
+  TempDir dir_;
+  std::unique_ptr<SimRunner> sim_;
+  std::unique_ptr<Daemon> daemon_;
+  std::string socket_ = dir_.path() + "/admin.sock";
+  std::string config_ = dir_.path() + "/twoway.yaml";
+};
 
 }  // namespace twoway::e2e

@@ -41,40 +41,19 @@ constexpr gid_t kNogroup = 65534;
 constexpr int kMaxConnections = 32;  // the default admin.max_connections
 
 std::string config_yaml(const std::string& dir, std::uint16_t port) {
-  return "organization:\n"
-         "  name: Acme\n"
-         "  prefix: Acme\n"
-         "  support_email: help@acme.example\n"
-         "smscs:\n"
-         "  - name: sim\n"
-         "    host: 127.0.0.1\n"
-         "    port: " +
-         std::to_string(port) +
-         "\n"
-         "    system_id: twoway\n"
-         "    password: secret\n"
-         "    window: 10\n"
-         "numbers:\n"
-         "  - number: \"+" +
-         std::string(kOurNumber) +
-         "\"\n"
-         "    smsc: sim\n"
-         "default_region: US\n"
-         "storage:\n"
-         "  path: " +
-         dir +
-         "/state\n"
-         "  durability: relaxed\n"
-         "admin:\n"
-         "  socket: " +
-         dir +
-         "/admin.sock\n"
-         "  mode: \"0666\"\n"
-         "  roles:\n"
-         "    manager: [nobody]\n"
-         "conversations:\n"
-         "  quiet_hours:\n"
-         "    enabled: false\n";
+  TestConfig c;
+  c.number = kOurNumber;
+  c.smsc_lines = "    window: 10\n";
+  c.after_numbers = "default_region: US\n";
+  c.admin_lines =
+      "  mode: \"0666\"\n"
+      "  roles:\n"
+      "    manager: [nobody]\n";
+  c.rest =
+      "conversations:\n"
+      "  quiet_hours:\n"
+      "    enabled: false\n";
+  return c.yaml(dir, port);
 }
 
 /// A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 when unreadable.
@@ -219,27 +198,13 @@ class AsUser {
   LineReader up_reader_{-1};
 };
 
-class HostileAdmin : public ::testing::Test {
+class HostileAdmin : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0) << "the simulator could not listen";
-    socket_ = dir_.path() + "/admin.sock";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber));
     ::chmod(dir_.path().c_str(), 0755);  // nobody reaches the socket
-    config_ = dir_.path() + "/twoway.yaml";
     write_file(config_, config_yaml(dir_.path(), sim_->port()));
-    const char* bin = std::getenv("TWOWAYD_BIN");
-    daemon_ = std::make_unique<Daemon>(bin != nullptr ? bin : TWOWAYD_BIN, config_,
-                                       dir_.path() + "/twowayd.log");
-    const bool bound = wait_for([&] {
-      auto s = admin_call(socket_, "status", seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    });
-    ASSERT_TRUE(bound) << "twowayd did not bind:\n" << daemon_->log();
+    ASSERT_NO_FATAL_FAILURE(start_daemon());
     rss_start_ = proc_kib(daemon_->pid(), "VmRSS");
   }
 
@@ -273,10 +238,6 @@ class HostileAdmin : public ::testing::Test {
     return n;
   }
 
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_;
   long rss_start_ = -1;
 };
 

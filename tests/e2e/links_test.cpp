@@ -30,23 +30,14 @@ constexpr const char* kAnn = "16502530001";
 constexpr const char* kDomain = "go.acme.example";
 
 std::string config_yaml(const std::string& dir, std::uint16_t port) {
-  return "organization:\n  name: Acme\n  prefix: Acme\n  support_email: help@acme.example\n"
-         "smscs:\n  - name: sim\n    host: 127.0.0.1\n    port: " +
-         std::to_string(port) +
-         "\n    system_id: twoway\n    password: secret\n    reconnect_min: 100ms\n"
-         "    reconnect_max: 1s\n"
-         "numbers:\n  - number: \"+" +
-         kOurNumber +
-         "\"\n    smsc: sim\n"
-         "storage:\n  path: " +
-         dir +
-         "/state\n  durability: relaxed\n"
-         "admin:\n  socket: " +
-         dir +
-         "/admin.sock\n"
-         "conversations:\n  quiet_hours:\n    enabled: false\n"
-         "  link_shortening:\n    domain: " +
-         kDomain + "\n    listen: 127.0.0.1:0\n    expiry: 90d\n";
+  TestConfig c;
+  c.number = kOurNumber;
+  c.smsc_lines = "    reconnect_min: 100ms\n    reconnect_max: 1s\n";
+  c.rest =
+      "conversations:\n  quiet_hours:\n    enabled: false\n"
+      "  link_shortening:\n    domain: " +
+      std::string(kDomain) + "\n    listen: 127.0.0.1:0\n    expiry: 90d\n";
+  return c.yaml(dir, port);
 }
 
 /// Runs a shell command, returns its standard output.
@@ -87,47 +78,18 @@ std::string raw_http(std::uint16_t port, const std::string& bytes) {
   return out;
 }
 
-/// A loopback port nothing listens on now (the kernel's pick, released at once).
-std::uint16_t unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 std::size_t count_of(const std::string& s, const std::string& what) {
   std::size_t n = 0;
   for (auto pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + 1)) ++n;
   return n;
 }
 
-class LinksEndToEnd : public ::testing::Test {
+class LinksEndToEnd : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sc.keep_mt_records = true;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0);
-    socket_ = dir_.path() + "/admin.sock";
-    config_ = dir_.path() + "/twoway.yaml";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber, /*keep_mt_records=*/true));
     write_file(config_, config_yaml(dir_.path(), sim_->port()));
-    const char* bin = std::getenv("TWOWAYD_BIN");
-    daemon_ = std::make_unique<Daemon>(bin != nullptr ? bin : TWOWAYD_BIN, config_,
-                                       dir_.path() + "/twowayd.log");
-    ASSERT_TRUE(wait_for([&] {
-      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    })) << daemon_->log();
+    ASSERT_NO_FATAL_FAILURE(start_daemon());
     // The listener was asked for port 0; the log says which one it got.
     const std::regex listening("link redirects listening on 127\\.0\\.0\\.1:([0-9]+)");
     ASSERT_TRUE(wait_for([&] {
@@ -147,18 +109,6 @@ class LinksEndToEnd : public ::testing::Test {
     }));
   }
 
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
-  }
-
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << "no answer to " << line;
-    return j.value_or(json::object());
-  }
-
   /// The code of the first short link in `text`.
   static std::string code_in(const std::string& text) {
     std::smatch m;
@@ -172,22 +122,7 @@ class LinksEndToEnd : public ::testing::Test {
                " -w '%{http_code} %{redirect_url}' '" + base_ + path + "'");
   }
 
-  std::vector<std::string> mt_texts(const std::string& to) {
-    std::vector<std::string> out;
-    for (const auto& r : sim_->sim().mt_records()) {
-      if (r.destination_addr != to) continue;
-      std::string_view data = r.short_message;
-      if ((r.esm_class & 0x40) && !data.empty())
-        data.remove_prefix(1 + static_cast<unsigned char>(data[0]));
-      out.push_back(smpp::decode_text(r.data_coding, data).text);
-    }
-    return out;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_, base_;
+  std::string base_;
   std::uint16_t port_ = 0;
 };
 
@@ -202,8 +137,8 @@ TEST_F(LinksEndToEnd, AReplysLinkRedirectsAndItsClicksShowInTheThread) {
   EXPECT_EQ(r["segments"], 1);
 
   // The SMSC receives the shortened text.
-  ASSERT_TRUE(wait_for([&] { return !mt_texts(kAnn).empty(); })) << daemon_->log();
-  EXPECT_EQ(mt_texts(kAnn).back(), sent);
+  ASSERT_TRUE(wait_for([&] { return !mt_texts(sim_->sim(), kAnn).empty(); })) << daemon_->log();
+  EXPECT_EQ(mt_texts(sim_->sim(), kAnn).back(), sent);
 
   // A GET redirects to the stored address; HEAD answers the same without a body.
   EXPECT_EQ(curl_status("/" + code), "302 " + url);

@@ -35,19 +35,6 @@ constexpr const char* kAnn = "16502530001";    // Mountain View, CA
 constexpr const char* kBob = "12125550002";    // New York
 constexpr const char* kCarol = "13125550003";  // Chicago
 
-/// A free TCP port on loopback (nobody listens on it once this returns).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// tests/e2e/smtp_sink.py as a child process; every mail it accepted is a JSON file in `dir`.
 class SmtpSink {
  public:
@@ -135,96 +122,58 @@ class Watch {
 };
 
 std::string config_yaml(const std::string& dir, std::uint16_t smsc_port, std::uint16_t smtp_port) {
-  return "organization:\n"
-         "  name: Acme\n"
-         "  prefix: Acme\n"
-         "  support_email: help@acme.example\n"
-         "smscs:\n"
-         "  - name: sim\n"
-         "    host: 127.0.0.1\n"
-         "    port: " +
-         std::to_string(smsc_port) +
-         "\n"
-         "    system_id: twoway\n"
-         "    password: secret\n"
-         "    reconnect_min: 100ms\n"
-         "    reconnect_max: 1s\n"
-         "numbers:\n"
-         "  - number: \"+" +
-         std::string(kOurNumber) +
-         "\"\n"
-         "    smsc: sim\n"
-         "storage:\n"
-         "  path: " +
-         dir +
-         "/state\n"
-         "  durability: relaxed\n"
-         "admin:\n"
-         "  socket: " +
-         dir +
-         "/admin.sock\n"
-         "  mode: \"0666\"\n"
-         "  roles:\n"
-         "    admin: [nobody]\n"
-         "conversations:\n"
-         "  quiet_hours:\n"
-         "    enabled: false\n"
-         "  notifications:\n"
-         "    email:\n"
-         "      enabled: true\n"
-         "      to: [owner@shop.example, help@shop.example]\n"
-         "      from: twoway@shop.example\n"
-         "      digest: 10s\n"
-         "      smtp: {host: 127.0.0.1, port: " +
-         std::to_string(smtp_port) + ", tls: none}\n";
+  TestConfig c;
+  c.number = kOurNumber;
+  c.smsc_lines =
+      "    reconnect_min: 100ms\n"
+      "    reconnect_max: 1s\n";
+  c.admin_lines =
+      "  mode: \"0666\"\n"
+      "  roles:\n"
+      "    admin: [nobody]\n";
+  c.rest =
+      "conversations:\n"
+      "  quiet_hours:\n"
+      "    enabled: false\n"
+      "  notifications:\n"
+      "    email:\n"
+      "      enabled: true\n"
+      "      to: [owner@shop.example, help@shop.example]\n"
+      "      from: twoway@shop.example\n"
+      "      digest: 10s\n"
+      "      smtp: {host: 127.0.0.1, port: " +
+      std::to_string(smtp_port) + ", tls: none}\n";
+  return c.yaml(dir, smsc_port);
 }
 
-class Notifications : public ::testing::Test {
+class Notifications : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0);
-    socket_ = dir_.path() + "/admin.sock";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber));
     ::chmod(dir_.path().c_str(), 0755);  // another user reaches the socket (role test)
-  }
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
   }
 
   void start_daemon(std::uint16_t smtp_port) {
-    const std::string config = dir_.path() + "/twoway.yaml";
-    write_file(config, config_yaml(dir_.path(), sim_->port(), smtp_port));
-    daemon_ = std::make_unique<Daemon>(TWOWAYD_BIN, config, dir_.path() + "/twowayd.log");
-    ASSERT_TRUE(wait_for([&] {
-      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    })) << daemon_->log();
-  }
-
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << line << "\n" << daemon_->log();
-    return j.value_or(json::object());
+    write_file(config_, config_yaml(dir_.path(), sim_->port(), smtp_port));
+    DaemonTest::start_daemon();
   }
 
   void text(const std::string& from, const std::string& body) {
     sim_->sim().inject_mo("twoway", sim::text_template(body, "text", false), from);
   }
 
+  /// Waits (bounded) until `status` counts a failed mail; `status` is the last answer.
+  bool wait_failed_mail(json& status) {
+    return wait_for([&] {
+      status = call("status");
+      return status["notifications"]["failed"].is_number() &&
+             status["notifications"]["failed"] >= 1;
+    });
+  }
+
   bool wait_mails(const SmtpSink& sink, std::size_t n) {
     return wait_for([&] { return sink.mails().size() >= n; }, std::chrono::seconds(40));
   }
-
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_;
 };
 
 TEST_F(Notifications, TheFirstTextIsMailedAtOnceThenOneDigestWithoutKeywords) {
@@ -296,15 +245,11 @@ TEST_F(Notifications, TheFirstTextIsMailedAtOnceThenOneDigestWithoutKeywords) {
 }
 
 TEST_F(Notifications, AFailedMailIsRetriedOnceTheRelayIsUp) {
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = unused_port();
   start_daemon(port);  // nothing listens there yet
   text(kAnn, "Hello, anyone there?");
   json status;
-  ASSERT_TRUE(wait_for([&] {
-    status = call("status");
-    return status["notifications"]["failed"].is_number() && status["notifications"]["failed"] >= 1;
-  })) << status.dump()
-      << daemon_->log();
+  ASSERT_TRUE(wait_failed_mail(status)) << status.dump() << daemon_->log();
   EXPECT_FALSE(status["notifications"]["last_error"].is_null());
   EXPECT_FALSE(status["notifications"]["next_attempt"].is_null());
   EXPECT_EQ(status["notifications"]["pending_conversations"], 1);
@@ -379,11 +324,7 @@ TEST_F(Notifications, StartTlsIsRequiredNeverSkipped) {
   ASSERT_EQ(call("settings notifications.email.smtp.tls starttls")["ok"], true);
   text(kCarol, "Hello from Chicago");
   json status;
-  ASSERT_TRUE(wait_for([&] {
-    status = call("status");
-    return status["notifications"]["failed"].is_number() && status["notifications"]["failed"] >= 1;
-  })) << status.dump()
-      << daemon_->log();
+  ASSERT_TRUE(wait_failed_mail(status)) << status.dump() << daemon_->log();
   EXPECT_NE(daemon_->log().find("notification mail failed"), std::string::npos);
   EXPECT_TRUE(sink.mails().empty());
 

@@ -31,11 +31,6 @@ using ::testing::StartsWith;
 
 constexpr const char* kOurNumber = "15550001111";
 
-std::string daemon_binary() {
-  const char* bin = std::getenv("TWOWAYD_BIN");
-  return bin != nullptr ? bin : TWOWAYD_BIN;
-}
-
 struct Outcome {
   int status = -1;
   std::string out;  // stdout and stderr together
@@ -58,35 +53,16 @@ bool have(const std::string& program) {
   return shell("command -v " + program + " >/dev/null").status == 0;
 }
 
+// `extra`: lines after the admin socket's.
 std::string config_yaml(const std::string& dir, std::uint16_t port, const std::string& extra) {
-  return "organization:\n"
-         "  name: Acme\n"
-         "  prefix: Acme\n"
-         "  support_email: help@acme.example\n"
-         "smscs:\n"
-         "  - name: sim\n"
-         "    host: 127.0.0.1\n"
-         "    port: " +
-         std::to_string(port) +
-         "\n"
-         "    system_id: twoway\n"
-         "    password: secret\n"
-         "    reconnect_min: 100ms\n"
-         "    reconnect_max: 1s\n"
-         "numbers:\n"
-         "  - number: \"+" +
-         std::string(kOurNumber) +
-         "\"\n"
-         "    smsc: sim\n"
-         "default_region: US\n"
-         "storage:\n"
-         "  path: " +
-         dir +
-         "/state\n"
-         "  durability: relaxed\n"
-         "admin:\n"
-         "  socket: " +
-         dir + "/admin.sock\n" + extra;
+  TestConfig c;
+  c.number = kOurNumber;
+  c.smsc_lines =
+      "    reconnect_min: 100ms\n"
+      "    reconnect_max: 1s\n";
+  c.after_numbers = "default_region: US\n";
+  c.admin_lines = extra;
+  return c.yaml(dir, port);
 }
 
 // --- config mistakes --------------------------------------------------------------------------
@@ -174,25 +150,14 @@ TEST(Version, BothProgramsNameTheVersionAndCommit) {
 
 // --- a running daemon -------------------------------------------------------------------------
 
-class Operator : public ::testing::Test {
+class Operator : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0);
-    socket_ = dir_.path() + "/admin.sock";
-    config_ = dir_.path() + "/twoway.yaml";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber));
     // Port 0: the system picks a free one; the log says which.
     write_file(config_, config_yaml(dir_.path(), sim_->port(),
                                     "metrics:\n  http_listen: \"127.0.0.1:0\"\n"));
-    daemon_ = std::make_unique<Daemon>(daemon_binary(), config_, dir_.path() + "/twowayd.log");
-    ASSERT_TRUE(wait_for([&] {
-      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    })) << daemon_->log();
+    ASSERT_NO_FATAL_FAILURE(start_daemon());
     std::smatch m;
     const std::string log = daemon_->log();
     ASSERT_TRUE(std::regex_search(log, m,
@@ -201,12 +166,6 @@ class Operator : public ::testing::Test {
         << log;
     url_ = "http://127.0.0.1:" + m[1].str() + "/metrics";
     port_ = static_cast<std::uint16_t>(std::stoi(m[1].str()));
-  }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
   }
 
   // A TCP connection to the metrics port that sends nothing.
@@ -238,10 +197,7 @@ class Operator : public ::testing::Test {
     return out;
   }
 
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_, url_;
+  std::string url_;
   std::uint16_t port_ = 0;
 };
 

@@ -27,22 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kOurNumber = "15550001111";
 
-/// A loopback port nothing listens on (taken from the kernel, then released).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 /// The parts of the config these tests change.
 struct DaemonSetup {
   std::uint16_t port = 0;
@@ -112,25 +96,8 @@ int count_lines(const std::string& log, const std::string& a, const std::string&
   return n;
 }
 
-std::string daemon_binary() {
-  // TWOWAYD_BIN in the environment runs another build of the daemon against these tests.
-  const char* bin = std::getenv("TWOWAYD_BIN");
-  return bin != nullptr ? bin : TWOWAYD_BIN;
-}
-
-class Reload : public ::testing::Test {
+class Reload : public DaemonTest {
  protected:
-  void SetUp() override {
-    socket_ = dir_.path() + "/admin.sock";
-    config_ = dir_.path() + "/twoway.yaml";
-  }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
-  }
-
   void start_sim(std::uint16_t port = 0, std::uint64_t mo_per_bind = 0,
                  std::vector<std::string> texts = {}) {
     sim::SimConfig sc;
@@ -159,27 +126,17 @@ class Reload : public ::testing::Test {
     ASSERT_TRUE(up) << "twowayd did not come up:\n" << daemon_->log();
   }
 
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
-    return j.value_or(json::object());
-  }
-
   int binds_up() { return call("status").value("binds_up", -1); }
 
   bool log_has(const std::string& text) { return daemon_->log().find(text) != std::string::npos; }
 
-  TempDir dir_;
   DaemonSetup setup_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_;
 };
 
 TEST_F(Reload, NewReconnectDelaysReachABindWaitingInBackoff) {
   // The SMSC is down at start: the bind fails and waits 30 to 60 s (reconnect_min 1m,
   // jittered) before its next attempt.
-  setup_.port = free_port();
+  setup_.port = unused_port();
   ASSERT_NE(setup_.port, 0);
   setup_.reconnect_min = "1m";
   setup_.reconnect_max = "2m";

@@ -27,53 +27,21 @@ constexpr const char* kBob = "12125550002";
 
 std::string config_yaml(const std::string& dir, std::uint16_t port,
                         const std::string& auto_message) {
-  return "organization:\n"
-         "  name: Acme Bikes\n"
-         "  prefix: Acme\n"
-         "  support_email: help@acme.example\n"
-         "smscs:\n"
-         "  - name: sim\n"
-         "    host: 127.0.0.1\n"
-         "    port: " +
-         std::to_string(port) +
-         "\n"
-         "    system_id: twoway\n"
-         "    password: secret\n"
-         "    reconnect_min: 100ms\n"
-         "    reconnect_max: 1s\n"
-         "numbers:\n"
-         "  - number: \"+" +
-         kOurNumber +
-         "\"\n"
-         "    smsc: sim\n"
-         "storage:\n"
-         "  path: " +
-         dir +
-         "/state\n"
-         "  durability: relaxed\n"
-         "admin:\n"
-         "  socket: " +
-         dir +
-         "/admin.sock\n"
-         "conversations:\n"
-         "  quiet_hours:\n"
-         "    enabled: false\n"
-         "  auto_responder:\n"
-         "    mode: non_consented\n"
-         "    message: \"" +
-         auto_message + "\"\n";
-}
-
-std::vector<std::string> mt_texts(sim::Simulator& s, const std::string& to) {
-  std::vector<std::string> out;
-  for (const auto& r : s.mt_records()) {
-    if (r.destination_addr != to) continue;
-    std::string_view data = r.short_message;
-    if ((r.esm_class & 0x40) && !data.empty())
-      data.remove_prefix(1 + static_cast<unsigned char>(data[0]));
-    out.push_back(smpp::decode_text(r.data_coding, data).text);
-  }
-  return out;
+  TestConfig c;
+  c.org_name = "Acme Bikes";
+  c.number = kOurNumber;
+  c.smsc_lines =
+      "    reconnect_min: 100ms\n"
+      "    reconnect_max: 1s\n";
+  c.rest =
+      "conversations:\n"
+      "  quiet_hours:\n"
+      "    enabled: false\n"
+      "  auto_responder:\n"
+      "    mode: non_consented\n"
+      "    message: \"" +
+      auto_message + "\"\n";
+  return c.yaml(dir, port);
 }
 
 // A `watch` connection: the lines it has received so far.
@@ -114,41 +82,13 @@ class Watcher {
   std::vector<json> lines_;
 };
 
-class SettingsEndToEnd : public ::testing::Test {
+class SettingsEndToEnd : public DaemonTest {
  protected:
   void SetUp() override {
-    sim::SimConfig sc;
-    sc.system_id = "twoway";
-    sc.password = "secret";
-    sc.mo_destination = kOurNumber;
-    sc.keep_mt_records = true;
-    sim_ = std::make_unique<SimRunner>(sc);
-    ASSERT_NE(sim_->port(), 0);
-    socket_ = dir_.path() + "/admin.sock";
-    config_ = dir_.path() + "/twoway.yaml";
+    ASSERT_NO_FATAL_FAILURE(start_sim(kOurNumber, /*keep_mt_records=*/true));
     write_file(config_, config_yaml(dir_.path(), sim_->port(),
                                     "Thanks {{profile.first_name|there}}! {{email}}"));
     start_daemon();
-  }
-
-  void TearDown() override {
-    if (daemon_ && daemon_->running()) {
-      EXPECT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
-    }
-  }
-
-  void start_daemon() {
-    daemon_ = std::make_unique<Daemon>(TWOWAYD_BIN, config_, dir_.path() + "/twowayd.log");
-    ASSERT_TRUE(wait_for([&] {
-      auto s = admin_call(socket_, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    })) << daemon_->log();
-  }
-
-  json call(const std::string& line) {
-    auto j = admin_call(socket_, line);
-    EXPECT_TRUE(j.has_value()) << "no answer to " << line << "\n" << daemon_->log();
-    return j.value_or(json::object());
   }
 
   void text(const std::string& from, const std::string& body) {
@@ -162,11 +102,6 @@ class SettingsEndToEnd : public ::testing::Test {
              !mt_texts(sim_->sim(), number).empty();
     }));
   }
-
-  TempDir dir_;
-  std::unique_ptr<SimRunner> sim_;
-  std::unique_ptr<Daemon> daemon_;
-  std::string socket_, config_;
 };
 
 TEST_F(SettingsEndToEnd, ARepliesTextIsTakenAsTypedOverSocatAndTwowayctl) {

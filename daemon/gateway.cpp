@@ -300,8 +300,10 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
         kick();
         return;
       }
-      if (was_bound->exchange(false)) {
-        // The link that carried our answers is gone: the last ones may never have left.
+      const bool asked = e.error == smpp::make_error_code(smpp::errc::shutting_down);
+      if (was_bound->exchange(false) && !asked) {
+        // The link that carried our answers is gone: the last ones may never have left. (A
+        // stop we asked for unbinds after the answers: the SMSC has them.)
         const std::int64_t at = now_unix();
         boost::asio::post(engine_calls_, [this, at] {
           try {
@@ -312,7 +314,7 @@ void Gateway::start_binds(Smsc& smsc, std::vector<Bind> binds) {
           }
         });
       }
-      if (e.error == smpp::make_error_code(smpp::errc::shutting_down)) {
+      if (asked) {
         // A stop we asked for (daemon stop, reload, suspend): not a fault.
         SPDLOG_INFO("bind={} state={}", id, smpp::link_state_name(e.state));
       } else if (e.error) {

@@ -20,7 +20,7 @@ struct InboundResult {
   bool revocation_suspected = false;  // free text that may revoke consent: flagged for staff
 };
 
-// Applies one inbound message (see the rules in DESIGN.md and engine.hpp).
+// Applies one inbound message (the steps: docs/ARCHITECTURE.md §2.1; the contract: engine.hpp).
 InboundResult route_inbound(Context& ctx, const InboundMessage& in);
 
 // The number replies leave from for an inbound sent to `destination`: the configured sending

@@ -168,7 +168,7 @@ class Store {
   void check_schema(const std::string& path);
 
  public:
-  // Named databases (see DESIGN.md §4).
+  // Named databases (what each holds: docs/ARCHITECTURE.md §3.2).
   MDB_dbi profiles = 0;
   MDB_dbi messages = 0;         // id -> message (named "message_log")
   MDB_dbi legacy_messages = 0;  // number \0 seq -> message, the layout before ids ("messages")

@@ -68,9 +68,10 @@ nlohmann::json reload_report(const ConfigDiff& d) {
   nlohmann::json first = nlohmann::json::array();
   for (const auto& key : d.seed_changed) {
     const std::string command = seed_setting_command(key);
-    first.push_back({{"key", key},
-                     {"kept", "the store's value (run-time settings win over first values)"},
-                     {"change_with", command.empty() ? nlohmann::json(nullptr) : nlohmann::json(command)}});
+    first.push_back(
+        {{"key", key},
+         {"kept", "the store's value (run-time settings win over first values)"},
+         {"change_with", command.empty() ? nlohmann::json(nullptr) : nlohmann::json(command)}});
   }
   return {{"first_values_only", std::move(first)}, {"needs_restart", d.restart_changed}};
 }

@@ -11,8 +11,8 @@
 #include "daemon/config_loader.hpp"
 #include "daemon/listen_address.hpp"
 #include "daemon/smsc_files.hpp"
-#include "engine/notification_settings.hpp"
 #include "engine/links.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/regions.hpp"
 #include "engine/templates.hpp"
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "engine/frequency_caps.hpp"
-#include "engine/notification_settings.hpp"
 #include "engine/links.hpp"
+#include "engine/notification_settings.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 

@@ -206,6 +206,18 @@ std::string set_link_setting(engine::LinkShortening& l, std::string_view key,
   return "unknown setting";
 }
 
+/// The fields an inbox row and a waiting row share.
+json conversation_row_json(const engine::InboxRow& r) {
+  return {{"number", r.number},
+          {"name", r.name},
+          {"preview", r.preview},
+          {"last_inbound", iso_time(r.time)},
+          {"unread", r.unread},
+          {"consent", engine::to_string(r.consent)},
+          {"archived", r.archived},
+          {"flags", r.revocation_flagged ? json::array({"revocation?"}) : json::array()}};
+}
+
 /// A message's short links: where each leads, its short form, clicks and expiry.
 json links_json(const std::vector<engine::ShortLink>& links) {
   json out = json::array();
@@ -515,16 +527,9 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                            "next_cursor of a previous inbox page");
          json rows = json::array();
          for (const auto& r : page.rows) {
-           rows.push_back(
-               {{"number", r.number},
-                {"name", r.name},
-                {"preview", r.preview},
-                {"last_inbound", iso_time(r.time)},
-                {"unread", r.unread},
-                {"consent", engine::to_string(r.consent)},
-                {"blocked", r.blocked},
-                {"archived", r.archived},
-                {"flags", r.revocation_flagged ? json::array({"revocation?"}) : json::array()}});
+           json row = conversation_row_json(r);
+           row["blocked"] = r.blocked;
+           rows.push_back(std::move(row));
          }
          return json{
              {"conversations", std::move(rows)},
@@ -549,17 +554,10 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                            "next_cursor of a previous waiting page");
          json rows = json::array();
          for (const auto& r : page.rows) {
-           rows.push_back(
-               {{"number", r.number},
-                {"name", r.name},
-                {"preview", r.preview},
-                {"last_inbound", iso_time(r.time)},
-                {"waiting_since", iso_time(r.waiting_since)},
-                {"waiting_seconds", now - r.waiting_since},
-                {"unread", r.unread},
-                {"consent", engine::to_string(r.consent)},
-                {"archived", r.archived},
-                {"flags", r.revocation_flagged ? json::array({"revocation?"}) : json::array()}});
+           json row = conversation_row_json(r);
+           row["waiting_since"] = iso_time(r.waiting_since);
+           row["waiting_seconds"] = now - r.waiting_since;
+           rows.push_back(std::move(row));
          }
          return json{
              {"conversations", std::move(rows)},

@@ -10,20 +10,6 @@
 namespace twoway::daemon {
 namespace {
 
-/// Escapes a label value (backslash, double quote, newline).
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 class Writer {
  public:
   void family(std::string_view name, std::string_view type, std::string_view help) {
@@ -55,26 +41,27 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
   w.family("twoway_bind_state", "gauge", "1 for the state each bind is in");
   for (const auto& [id, s] : binds)
     for (auto st : kStates)
-      w.sample(
-          "twoway_bind_state",
-          "bind=\"" + label(id) + "\",state=\"" + std::string(smpp::link_state_name(st)) + "\"",
-          s.state == st ? 1 : 0);
+      w.sample("twoway_bind_state",
+               "bind=\"" + escape_label(id) + "\",state=\"" +
+                   std::string(smpp::link_state_name(st)) + "\"",
+               s.state == st ? 1 : 0);
   w.family("twoway_bind_window_in_use", "gauge", "Requests outstanding on the bind");
   for (const auto& [id, s] : binds)
-    w.sample("twoway_bind_window_in_use", "bind=\"" + label(id) + "\"", s.window_in_use);
+    w.sample("twoway_bind_window_in_use", "bind=\"" + escape_label(id) + "\"", s.window_in_use);
   w.family("twoway_bind_window_size", "gauge", "Configured request window of the bind");
   for (const auto& [id, s] : binds)
-    w.sample("twoway_bind_window_size", "bind=\"" + label(id) + "\"", s.window_size);
+    w.sample("twoway_bind_window_size", "bind=\"" + escape_label(id) + "\"", s.window_size);
   w.family("twoway_bind_queue_depth", "gauge", "Requests queued on the bind, not yet sent");
   for (const auto& [id, s] : binds)
-    w.sample("twoway_bind_queue_depth", "bind=\"" + label(id) + "\"", s.queue_depth);
+    w.sample("twoway_bind_queue_depth", "bind=\"" + escape_label(id) + "\"", s.queue_depth);
   w.family("twoway_bind_inbound_unanswered", "gauge", "Inbound PDUs waiting for their commit");
   for (const auto& [id, s] : binds)
-    w.sample("twoway_bind_inbound_unanswered", "bind=\"" + label(id) + "\"", s.inbound_unanswered);
+    w.sample("twoway_bind_inbound_unanswered", "bind=\"" + escape_label(id) + "\"",
+             s.inbound_unanswered);
 
   auto counter = [&](std::string_view name, std::string_view help, auto field) {
     w.family(name, "counter", help);
-    for (const auto& [id, s] : binds) w.sample(name, "bind=\"" + label(id) + "\"", field(s));
+    for (const auto& [id, s] : binds) w.sample(name, "bind=\"" + escape_label(id) + "\"", field(s));
   };
   counter("twoway_bind_reconnects_total", "Connect attempts after the first",
           [](const smpp::SessionStats& s) { return s.reconnects; });
@@ -94,21 +81,23 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
   w.family("twoway_smpp_pdus_received_total", "counter", "PDUs received, by command");
   for (const auto& [id, s] : binds)
     for (const auto& [cmd, n] : s.pdus_in)
-      w.sample(
-          "twoway_smpp_pdus_received_total",
-          "bind=\"" + label(id) + "\",command=\"" + std::string(smpp::command_name(cmd)) + "\"", n);
+      w.sample("twoway_smpp_pdus_received_total",
+               "bind=\"" + escape_label(id) + "\",command=\"" +
+                   std::string(smpp::command_name(cmd)) + "\"",
+               n);
   w.family("twoway_smpp_pdus_sent_total", "counter", "PDUs sent, by command");
   for (const auto& [id, s] : binds)
     for (const auto& [cmd, n] : s.pdus_out)
-      w.sample(
-          "twoway_smpp_pdus_sent_total",
-          "bind=\"" + label(id) + "\",command=\"" + std::string(smpp::command_name(cmd)) + "\"", n);
+      w.sample("twoway_smpp_pdus_sent_total",
+               "bind=\"" + escape_label(id) + "\",command=\"" +
+                   std::string(smpp::command_name(cmd)) + "\"",
+               n);
   w.family("twoway_smpp_errors_total", "counter", "Non-zero command_status received, by status");
   for (const auto& [id, s] : binds)
     for (const auto& [status, n] : s.errors_by_status) {
       auto name = smpp::status_name(status);
       w.sample("twoway_smpp_errors_total",
-               "bind=\"" + label(id) + "\",status=\"" +
+               "bind=\"" + escape_label(id) + "\",status=\"" +
                    (name.empty() ? std::to_string(status) : std::string(name)) + "\"",
                n);
     }

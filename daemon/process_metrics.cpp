@@ -14,6 +14,17 @@
 namespace twoway::daemon {
 namespace {
 
+void family(std::ostringstream& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+double seconds_of(const timespec& t) {
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+}  // namespace
+
 std::string escape_label(std::string_view v) {
   std::string out;
   for (char c : v) {
@@ -26,17 +37,6 @@ std::string escape_label(std::string_view v) {
   }
   return out;
 }
-
-void family(std::ostringstream& out, std::string_view name, std::string_view type,
-            std::string_view help) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-}
-
-double seconds_of(const timespec& t) {
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
-}
-
-}  // namespace
 
 std::optional<ProcStat> parse_proc_stat(std::string_view line) {
   // "pid (comm) state ppid ...": fields are counted from the last ')'.

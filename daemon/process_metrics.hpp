@@ -29,6 +29,9 @@ struct ProcStat {
 };
 [[nodiscard]] std::optional<ProcStat> parse_proc_stat(std::string_view line);
 
+/// A label value in the text exposition format: backslash, double quote and newline escaped.
+[[nodiscard]] std::string escape_label(std::string_view v);
+
 /// process_* families in the text exposition format.
 [[nodiscard]] std::string process_metrics_text(const ProcessStats& stats);
 

@@ -18,6 +18,21 @@ std::size_t clamp_limit(std::size_t limit, std::size_t def) {
   return std::min(limit, kMaxPage);
 }
 
+/// The inbox's view of a profile: one row of the inbox or the waiting list.
+InboxRow inbox_row(const Profile& p) {
+  InboxRow row;
+  row.number = p.number;
+  row.name = p.name;
+  row.preview = p.last_preview;
+  row.time = p.last_inbound;
+  row.unread = p.unread;
+  row.consent = p.consent;
+  row.blocked = p.blocked;
+  row.archived = p.archived;
+  row.revocation_flagged = p.revocation_flagged_at != 0;
+  return row;
+}
+
 }  // namespace
 
 InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::string_view cursor,
@@ -47,16 +62,7 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
       break;
     }
     if (!read_profile(txn, store, c.value(), p)) continue;
-    InboxRow row;
-    row.number = p.number;
-    row.name = p.name;
-    row.preview = p.last_preview;
-    row.time = p.last_inbound;
-    row.unread = p.unread;
-    row.consent = p.consent;
-    row.blocked = p.blocked;
-    row.archived = p.archived;
-    row.revocation_flagged = p.revocation_flagged_at != 0;
+    InboxRow row = inbox_row(p);
     page.rows.push_back(std::move(row));
     last_key.assign(c.key());
   }
@@ -146,16 +152,7 @@ InboxPage waiting_page(const Txn& txn, const Store& store, std::int64_t now,
       break;
     }
     if (!read_profile(txn, store, c.key().substr(8), p)) continue;
-    InboxRow row;
-    row.number = p.number;
-    row.name = p.name;
-    row.preview = p.last_preview;
-    row.time = p.last_inbound;
-    row.unread = p.unread;
-    row.consent = p.consent;
-    row.blocked = p.blocked;
-    row.archived = p.archived;
-    row.revocation_flagged = p.revocation_flagged_at != 0;
+    InboxRow row = inbox_row(p);
     row.waiting_since = since;
     page.rows.push_back(std::move(row));
     last_key.assign(c.key());

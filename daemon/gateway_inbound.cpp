@@ -8,8 +8,7 @@
 
 #include "daemon/gateway_util.hpp"
 #include "daemon/logging.hpp"
-#include "smpp/receipt.hpp"
-#include "smpp/udh.hpp"
+#include "smpp/inbound.hpp"
 
 namespace twoway::daemon {
 namespace {
@@ -38,27 +37,6 @@ engine::ReceiptState receipt_state(smpp::MessageState s) {
       return engine::ReceiptState::unknown;
   }
   return engine::ReceiptState::unknown;
-}
-
-/// What identifies one MO across an SMSC's redeliveries, as far as the PDU tells: the
-/// concatenation reference of a part, and the ESME-visible references some SMSCs add.
-std::string message_reference(const smpp::ShortMessage* sm, const smpp::DataSm* ds) {
-  const smpp::TlvList& tlvs = sm != nullptr ? sm->tlvs : ds->tlvs;
-  std::string ref;
-  if (auto umr = smpp::tlv_uint(tlvs, smpp::tag::user_message_reference))
-    ref += "umr:" + std::to_string(*umr) + ";";
-  if (auto sar = smpp::tlv_uint(tlvs, smpp::tag::sar_msg_ref_num)) {
-    ref += "sar:" + std::to_string(*sar) + "/" +
-           std::to_string(smpp::tlv_uint(tlvs, smpp::tag::sar_total_segments).value_or(0)) + ";";
-  }
-  if (sm != nullptr && (sm->esm_class & smpp::esm::udhi)) {
-    smpp::Udh udh;
-    if (smpp::parse_udh(sm->short_message, udh) == smpp::UdhStatus::ok) {
-      if (auto c = udh.concat())
-        ref += "udh:" + std::to_string(c->ref) + "/" + std::to_string(c->total) + ";";
-    }
-  }
-  return ref;
 }
 
 }  // namespace
@@ -112,21 +90,19 @@ std::size_t InboundPath::pending() const {
 
 void InboundPath::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
                              smpp::InboundCompletion completion) {
-  const auto* sm = pdu.as<smpp::ShortMessage>();
-  const auto* ds = pdu.as<smpp::DataSm>();
-  if (sm == nullptr && ds == nullptr) {
+  smpp::InboundValue value = smpp::classify_inbound(smsc, pdu, routes_.get()->decoding(smsc));
+  if (std::holds_alternative<smpp::NotInbound>(value)) {
     completion.respond(smpp::status::ok);  // nothing for the engine in it
     return;
   }
-  auto shared = std::make_shared<smpp::InboundCompletion>(std::move(completion));
-  const std::uint8_t esm_class = sm != nullptr ? sm->esm_class : ds->esm_class;
-  if (smpp::is_receipt(esm_class)) {
-    on_receipt(smsc, pdu, std::move(shared));
+  if (auto* receipt = std::get_if<smpp::InboundReceipt>(&value)) {
+    on_receipt(smsc, std::move(*receipt), std::move(completion));
     return;
   }
   counters_.inbound_parts.fetch_add(1, std::memory_order_relaxed);
+  auto shared = std::make_shared<smpp::InboundCompletion>(std::move(completion));
   std::uint64_t token = 0;
-  enum class Then : std::uint8_t { nothing, answer_now } then = Then::nothing;
+  bool answer_now = false;
   {
     // Everything for the engine is queued here, in the order the reassembler takes the parts
     // (sessions run on several threads): a late duplicate's answer queues behind the message
@@ -134,42 +110,52 @@ void InboundPath::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     std::lock_guard lock(mu_);
     token = next_token_++;
     const std::int64_t received_ms = now_ms();
-    held_.emplace(token, HeldPart{shared, message_reference(sm, ds),
-                                  sm != nullptr ? sm->source_addr_ton : ds->source_addr_ton,
-                                  sm != nullptr ? sm->source_addr_npi : ds->source_addr_npi});
-    const auto part = sm != nullptr ? smpp::inbound_part(smsc, *sm, received_ms, token)
-                                    : smpp::inbound_part(smsc, *ds, received_ms, token);
-    smpp::AddResult result = reassembler_.add(part);
-    for (auto& m : result.flushed) deliver_locked(std::move(m));
-    if (result.message) deliver_locked(std::move(*result.message));
-    switch (result.outcome) {
-      case smpp::PartOutcome::held:
-        store_partial_locked(part);
-        break;
-      case smpp::PartOutcome::duplicate:
-        if (auto w = partial_writes_.find(result.original_token); w != partial_writes_.end()) {
-          // A resent copy of a part held and not yet stored: answered with its write.
-          w->second.push_back(token);
-        } else {
-          then = Then::answer_now;  // a resent copy of a part already stored durably
+    if (auto* whole = std::get_if<smpp::InboundWhole>(&value)) {
+      held_.emplace(token, HeldPart{std::move(shared), std::move(whole->origin.reference),
+                                    whole->origin.source_ton, whole->origin.source_npi});
+      whole->message.tokens.assign(1, token);
+      whole->message.first_received_ms = received_ms;
+      deliver_locked(std::move(whole->message), std::move(whole->text));
+    } else {
+      auto& segment = std::get<smpp::InboundSegment>(value);
+      held_.emplace(token, HeldPart{std::move(shared), std::move(segment.origin.reference),
+                                    segment.origin.source_ton, segment.origin.source_npi});
+      smpp::InboundPart& part = segment.part;
+      part.token = token;
+      part.now_ms = received_ms;
+      smpp::AddResult result = reassembler_.add(part);
+      for (auto& m : result.flushed) deliver_locked(std::move(m));
+      if (result.message) deliver_locked(std::move(*result.message));
+      switch (result.outcome) {
+        case smpp::PartOutcome::held:
+          store_partial_locked(part);
+          break;
+        case smpp::PartOutcome::duplicate:
+          if (auto w = partial_writes_.find(result.original_token); w != partial_writes_.end()) {
+            // A resent copy of a part held and not yet stored: answered with its write.
+            w->second.push_back(token);
+          } else {
+            answer_now = true;  // a resent copy of a part already stored durably
+          }
+          break;
+        case smpp::PartOutcome::late_duplicate: {
+          // A part resent after its message was completed (its answer was lost; its identity
+          // TLV or the set now holding its number with other bytes says so): answered once
+          // the message, handed to the engine earlier, is committed; it starts no message of
+          // its own.
+          Handover h;
+          h.kind = Handover::Kind::after_pending;
+          h.tokens = {token};
+          handover_.push_back(std::move(h));
+          break;
         }
-        break;
-      case smpp::PartOutcome::late_duplicate: {
-        // A part resent after its message was completed (its answer was lost; its identity
-        // TLV or the set now holding its number with other bytes says so): answered once the
-        // message, handed to the engine earlier, is committed; it starts no message of its own.
-        Handover h;
-        h.kind = Handover::Kind::after_pending;
-        h.tokens = {token};
-        handover_.push_back(std::move(h));
-        break;
+        case smpp::PartOutcome::standalone:
+        case smpp::PartOutcome::completed:
+          break;
       }
-      case smpp::PartOutcome::standalone:
-      case smpp::PartOutcome::completed:
-        break;
     }
   }
-  if (then == Then::answer_now) answer({token}, smpp::status::ok);
+  if (answer_now) answer({token}, smpp::status::ok);
   drain();
 }
 
@@ -184,7 +170,8 @@ void InboundPath::store_partial_locked(const smpp::InboundPart& part) {
   handover_.push_back(std::move(h));
 }
 
-void InboundPath::deliver_locked(smpp::ReassembledMessage message) {
+void InboundPath::deliver_locked(smpp::ReassembledMessage message,
+                                 std::optional<std::string> text) {
   Handover h;
   engine::InboundMessage& in = h.in;
   in.smsc = message.smsc;
@@ -221,6 +208,8 @@ void InboundPath::deliver_locked(smpp::ReassembledMessage message) {
   if (message.incomplete) counters_.incomplete_messages.fetch_add(1, std::memory_order_relaxed);
   counters_.inbound_messages.fetch_add(1, std::memory_order_relaxed);
   h.kind = Handover::Kind::message;
+  h.decoded = text.has_value();
+  if (text) in.text = std::move(*text);
   h.message = std::move(message);
   handover_.push_back(std::move(h));
 }
@@ -337,31 +326,27 @@ void InboundPath::arm_expiry() {
   });
 }
 
-void InboundPath::on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
-                             std::shared_ptr<smpp::InboundCompletion> completion) {
+void InboundPath::on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
+                             smpp::InboundCompletion completion) {
   counters_.receipts.fetch_add(1, std::memory_order_relaxed);
-  const auto* sm = pdu.as<smpp::ShortMessage>();
-  const auto fields =
-      sm != nullptr ? smpp::receipt_fields(*sm) : smpp::receipt_fields(*pdu.as<smpp::DataSm>());
-  const auto info = smpp::parse_receipt(fields);
-  if (!info) {
+  if (!receipt.has_id) {
     SPDLOG_WARN("smsc={} receipt without a message id: acknowledged and ignored", smsc);
-    completion->respond(smpp::status::ok);
+    completion.respond(smpp::status::ok);
     return;
   }
   engine::Receipt r;
   r.smsc = smsc;
-  r.message_id = std::string(info->message_id);
-  r.state = receipt_state(info->state);
-  r.error = std::string(info->err);
-  if (r.error.empty() && info->network_error)
-    r.error = std::to_string(info->network_error->network_type) + ":" +
-              std::to_string(info->network_error->error_code);
+  r.message_id = std::move(receipt.message_id);
+  r.state = receipt_state(receipt.state);
+  r.error = std::move(receipt.error);
   r.received_unix = now_unix();
-  r.time_unix = info->done_date ? info->done_date->unix_seconds() : r.received_unix;
+  r.time_unix = receipt.done_unix.value_or(r.received_unix);
   SPDLOG_DEBUG("receipt smsc={} message_id={} state={}", smsc, log_value(r.message_id),
-               smpp::to_string(info->state));
-  engine_.submit_receipt(std::move(r), [completion = std::move(completion)](bool committed) {
+               smpp::to_string(receipt.state));
+  // Queued behind the recording of every submit_sm_resp read before it (the pump queues
+  // those on the session's strand), so it finds its message id.
+  engine_.submit_receipt(std::move(r), [completion = std::make_shared<smpp::InboundCompletion>(
+                                            std::move(completion))](bool committed) {
     completion->respond(committed ? smpp::status::ok : smpp::status::x_t_appn);
   });
 }

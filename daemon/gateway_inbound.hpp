@@ -20,6 +20,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "daemon/gateway_counters.hpp"
 #include "daemon/gateway_routes.hpp"
 #include "engine/engine.hpp"
+#include "smpp/inbound.hpp"
 #include "smpp/reassembly.hpp"
 #include "smpp/session.hpp"
 
@@ -69,12 +71,15 @@ class InboundPath {
     std::vector<engine::PartKey> keys;
     std::vector<std::uint64_t> tokens;
     std::shared_ptr<smpp::StoredPart> part;
+    bool decoded = false;  // message: in.text holds the decoded text already
   };
 
-  void on_receipt(const std::string& smsc, const smpp::Pdu& pdu,
-                  std::shared_ptr<smpp::InboundCompletion> completion);
+  void on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
+                  smpp::InboundCompletion completion);
   // The *_locked functions run under mu_.
-  void deliver_locked(smpp::ReassembledMessage message);
+  /// Queues a whole message for the engine; `text` when it was decoded already.
+  void deliver_locked(smpp::ReassembledMessage message,
+                      std::optional<std::string> text = std::nullopt);
   void store_partial_locked(const smpp::InboundPart& part);
   /// Hands the queued work to the engine unless another thread is doing so.
   void drain();

@@ -309,6 +309,13 @@ nlohmann::json SmscBinds::smsc_json() const {
                        {"throttles", s.throttles},
                        {"reconnects", s.reconnects},
                        {"inbound_received", s.inbound_received},
+                       {"pdus_out",
+                        [&] {
+                          std::uint64_t n = 0;
+                          for (const auto& [id, count] : s.pdus_out) n += count;
+                          return n;
+                        }()},
+                       {"writes", s.writes},
                        {"last_error", s.last_error}});
     }
     nlohmann::json entry = {{"name", name},

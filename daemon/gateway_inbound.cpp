@@ -225,18 +225,36 @@ void InboundPath::drain() {
     std::vector<engine::Engine::Submission> messages;
     const auto routes = routes_.get();
     // Consecutive whole messages go to the engine together (one enqueue, one wake-up).
+    // Their answers wait for the last of them and go together (usually one commit settles
+    // them all): one append to each session's mailbox, one socket write.
+    std::shared_ptr<AnswerGroup> group;
     auto flush_messages = [&] {
       if (!messages.empty()) engine_.submit_inbound(std::move(messages));
       messages.clear();
+      group.reset();
     };
     try {
       for (Handover& h : batch) {
         switch (h.kind) {
           case Handover::Kind::message: {
-            (void)smpp::decode_message_text(h.message, h.in.text, routes->decoding(h.message.smsc));
+            if (!h.decoded)
+              (void)smpp::decode_message_text(h.message, h.in.text,
+                                              routes->decoding(h.message.smsc));
+            if (!group) group = std::make_shared<AnswerGroup>();
+            group->remaining.fetch_add(1, std::memory_order_relaxed);
             messages.push_back(engine::Engine::Submission{
-                std::move(h.in), [this, tokens = std::move(h.message.tokens)](bool committed) {
-                  answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+                std::move(h.in),
+                [this, group, tokens = std::move(h.message.tokens)](bool committed) {
+                  {
+                    std::lock_guard lock(group->mu);
+                    auto& to = committed ? group->ok : group->refused;
+                    to.insert(to.end(), tokens.begin(), tokens.end());
+                  }
+                  if (group->remaining.fetch_sub(1) == 1) {
+                    // The last of the hand-over: everything it settled is answered at once.
+                    answer(group->ok, smpp::status::ok);
+                    answer(group->refused, smpp::status::x_t_appn);
+                  }
                 }});
             break;
           }
@@ -303,9 +321,14 @@ void InboundPath::answer(const std::vector<std::uint64_t>& tokens, std::uint32_t
       held_.erase(it);
     }
   }
+  if (completions.empty()) return;
   if (status != smpp::status::ok)
     counters_.inbound_refused.fetch_add(completions.size(), std::memory_order_relaxed);
-  for (auto& c : completions) c->respond(status);
+  std::vector<smpp::InboundCompletion*> all;
+  all.reserve(completions.size());
+  for (auto& c : completions) all.push_back(c.get());
+  // One mailbox append and one socket write per session for the lot.
+  smpp::InboundCompletion::respond_all(all, status);
 }
 
 void InboundPath::expire() {

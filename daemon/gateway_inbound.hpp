@@ -74,6 +74,13 @@ class InboundPath {
     bool decoded = false;  // message: in.text holds the decoded text already
   };
 
+  /// The answers of whole messages handed to the engine together, sent together.
+  struct AnswerGroup {
+    std::atomic<std::size_t> remaining{0};
+    std::mutex mu;
+    std::vector<std::uint64_t> ok, refused;
+  };
+
   void on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
                   smpp::InboundCompletion completion);
   // The *_locked functions run under mu_.

@@ -457,6 +457,14 @@ InboundPart inbound_part(std::string_view smsc, const DataSm& sm, std::int64_t n
   return part_from(smsc, sm, std::string_view{}, now_ms, token);
 }
 
+std::optional<ReassembledMessage> standalone_message(const InboundPart& part) {
+  const PartView view = analyse(part);
+  if (view.concat) return std::nullopt;
+  MessageBuilder b;
+  b.add(part, view);
+  return b.finish();
+}
+
 StoredPart StoredPart::from(const InboundPart& p) {
   StoredPart s;
   s.smsc.assign(p.smsc);

@@ -148,6 +148,11 @@ struct ReassembledMessage {
 DecodeResult decode_message_text(const ReassembledMessage& message, std::string& out,
                                  DecodeOptions options);
 
+/// The whole message a part makes on its own, or nullopt when it is one part of a
+/// concatenated message (a valid UDH or SAR header with more than one part): what
+/// Reassembler::add returns for a standalone part, without a reassembler.
+[[nodiscard]] std::optional<ReassembledMessage> standalone_message(const InboundPart& part);
+
 enum class PartOutcome : std::uint8_t {
   standalone,  ///< not concatenated (or an invalid header): `message` holds it
   held,        ///< kept, waiting for its siblings

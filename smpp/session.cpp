@@ -162,6 +162,7 @@ void Session::Impl::fail_queue() {
 }
 
 void Session::Impl::drain_mailbox() {
+  FlushBatch batch(*this);  // the responses and the submits it releases: one write
   {
     std::lock_guard lock(mailbox_mu);
     mailbox_posted = false;
@@ -431,6 +432,7 @@ void Session::Impl::tick_link(Link& l, SessionClock::time_point now) {
 
 void Session::Impl::pump() {
   if (tx_link < 0 || stopping) return;
+  FlushBatch batch(*this);  // every submit_sm the window takes now: one write
   Link& l = *links[tx_link];
   if (l.state != LinkState::bound || l.down_after_flush || queue.empty()) return;
   const auto now = SessionClock::now();
@@ -537,11 +539,12 @@ void Session::Impl::send_generic_nack(Link& l, std::uint32_t st, std::uint32_t s
 }
 
 void Session::Impl::flush(Link& l) {
-  if (l.writing || l.wpending.empty() || (!l.sock && !l.tls)) return;
+  if (flush_hold > 0 || l.writing || l.wpending.empty() || (!l.sock && !l.tls)) return;
   l.wactive.swap(l.wpending);
   l.wpending.clear();
   l.writing = true;
   counters.bytes_out.fetch_add(l.wactive.size(), std::memory_order_relaxed);
+  counters.writes.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t gen = l.generation;
   auto handler = [s = self(), &l, gen](boost::system::error_code ec, std::size_t) {
     auto& m = *s->impl_;
@@ -615,6 +618,7 @@ void Session::Impl::start_read(Link& l) {
 }
 
 void Session::Impl::process_buffer(Link& l) {
+  FlushBatch batch(*this);  // the answers to everything this read brought: one write
   const std::uint64_t gen = l.generation;
   while (!l.down_after_flush) {
     if (l.unanswered >= cfg.max_unanswered_inbound) {

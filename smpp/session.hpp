@@ -24,9 +24,11 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "smpp/codec.hpp"
 #include "smpp/errc.hpp"
@@ -142,6 +144,11 @@ class InboundCompletion {
   /// Sends the response with `command_status` (ESME_ROK after the durable commit, or
   /// ESME_RX_T_APPN to have the SMSC retry).
   void respond(std::uint32_t command_status);
+  /// Answers several with one status (those already answered are skipped): the responses
+  /// bound for one session reach its strand in one mailbox append and one post, and leave in
+  /// one socket write. The way to answer everything one commit settled.
+  static void respond_all(std::span<InboundCompletion* const> completions,
+                          std::uint32_t command_status);
   [[nodiscard]] bool pending() const noexcept { return !session_.expired() && !done_; }
 
  private:
@@ -207,6 +214,7 @@ struct SessionStats {
   std::uint64_t generic_nacks_sent = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
+  std::uint64_t writes = 0;  ///< socket writes started (each carries every PDU queued by then)
   std::map<std::uint32_t, std::uint64_t> pdus_in;           ///< by command_id
   std::map<std::uint32_t, std::uint64_t> pdus_out;          ///< by command_id
   std::map<std::uint32_t, std::uint64_t> errors_by_status;  ///< non-zero statuses received
@@ -296,6 +304,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   void post_inbound_response(int link, std::uint64_t generation, std::uint32_t command_id,
                              std::uint32_t sequence_number, std::uint32_t status);
+  template <class Responses>
+  void post_inbound_responses(Responses& responses);
 
   SessionConfig config_;
   std::unique_ptr<Impl> impl_;

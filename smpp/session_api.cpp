@@ -1,5 +1,6 @@
 // The public face of smpp::Session (submit, stop, stats, InboundCompletion): thread-safe entry
 // points that hand work to the session's strand through a mailbox.
+#include <algorithm>
 #include <stdexcept>
 
 #include "smpp/session_detail.hpp"
@@ -44,6 +45,27 @@ void InboundCompletion::respond(std::uint32_t command_status) {
   if (auto s = session_.lock()) {
     s->post_inbound_response(link_, generation_, command_id_, sequence_number_, command_status);
   }
+}
+
+void InboundCompletion::respond_all(std::span<InboundCompletion* const> completions,
+                                    std::uint32_t command_status) {
+  // Usually all from one or a few sessions: a short list, searched linearly.
+  std::vector<std::pair<std::shared_ptr<Session>, std::vector<detail::InboundResponse>>> by_session;
+  for (InboundCompletion* c : completions) {
+    if (c == nullptr || c->done_) continue;
+    c->done_ = true;
+    auto s = c->session_.lock();
+    if (!s) continue;
+    auto it = std::find_if(by_session.begin(), by_session.end(),
+                           [&](const auto& g) { return g.first == s; });
+    if (it == by_session.end()) {
+      by_session.emplace_back(std::move(s), std::vector<detail::InboundResponse>{});
+      it = std::prev(by_session.end());
+    }
+    it->second.push_back(detail::InboundResponse{c->generation_, c->command_id_,
+                                                 c->sequence_number_, command_status, c->link_});
+  }
+  for (auto& [session, responses] : by_session) session->post_inbound_responses(responses);
 }
 
 // --- Session ---------------------------------------------------------------------------------
@@ -146,6 +168,19 @@ void Session::post_inbound_response(int link, std::uint64_t generation, std::uin
   if (post) asio::post(m.strand, [self = shared_from_this()] { self->impl_->drain_mailbox(); });
 }
 
+template <class Responses>
+void Session::post_inbound_responses(Responses& responses) {
+  auto& m = *impl_;
+  bool post = false;
+  {
+    std::lock_guard lock(m.mailbox_mu);
+    m.mailbox_responses.insert(m.mailbox_responses.end(), responses.begin(), responses.end());
+    post = !m.mailbox_posted;
+    m.mailbox_posted = true;
+  }
+  if (post) asio::post(m.strand, [self = shared_from_this()] { self->impl_->drain_mailbox(); });
+}
+
 SessionStats Session::stats() const {
   return impl_->snapshot();
 }
@@ -218,6 +253,7 @@ SessionStats Session::Impl::snapshot() const {
   s.generic_nacks_sent = ld(counters.generic_nacks_sent);
   s.bytes_in = ld(counters.bytes_in);
   s.bytes_out = ld(counters.bytes_out);
+  s.writes = ld(counters.writes);
   for (std::size_t i = 0; i < detail::command_slots; ++i) {
     if (auto n = ld(counters.pdus_in[i])) s.pdus_in[detail::slot_command(i)] = n;
     if (auto n = ld(counters.pdus_out[i])) s.pdus_out[detail::slot_command(i)] = n;

@@ -60,7 +60,7 @@ struct Counters {
       submits_retryable{0}, timeouts{0}, throttles{0}, connects{0}, reconnects{0}, binds_ok{0},
       bind_failures{0}, link_drops{0}, enquire_links_sent{0}, inbound_received{0}, inbound_acked{0},
       inbound_nacked{0}, inbound_discarded{0}, unknown_responses{0}, generic_nacks_sent{0},
-      bytes_in{0}, bytes_out{0}, inbound_unanswered{0};
+      bytes_in{0}, bytes_out{0}, writes{0}, inbound_unanswered{0};
   std::array<std::atomic<std::uint64_t>, command_slots> pdus_in{}, pdus_out{};
 };
 
@@ -156,6 +156,9 @@ struct Session::Impl {
   std::vector<detail::OutItem> mailbox_submits, scratch_submits;
   std::vector<detail::InboundResponse> mailbox_responses, scratch_responses;
   bool mailbox_posted = false;
+  // While above 0 (strand only), flush() leaves the pending PDUs for the FlushBatch that
+  // raised it: what one drain or one read produces goes out in one socket write.
+  int flush_hold = 0;
 
   detail::Counters counters;
   std::array<std::atomic<std::uint8_t>, 2> link_states{};
@@ -217,6 +220,21 @@ struct Session::Impl {
   void note_error_status(std::uint32_t st);
   void set_last_error(std::string text);
   SessionStats snapshot() const;
+
+  /// Holds the writes of a burst of work on the strand and flushes every link once at its end.
+  class FlushBatch {
+   public:
+    explicit FlushBatch(Impl& m) : m_(m) { ++m_.flush_hold; }
+    ~FlushBatch() {
+      if (--m_.flush_hold == 0)
+        for (int i = 0; i < m_.nlinks; ++i) m_.flush(*m_.links[i]);
+    }
+    FlushBatch(const FlushBatch&) = delete;
+    FlushBatch& operator=(const FlushBatch&) = delete;
+
+   private:
+    Impl& m_;
+  };
 };
 
 }  // namespace twoway::smpp

@@ -4,8 +4,11 @@
 // answered ESME_RX_T_APPN.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio.hpp>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "smpp/codec.hpp"
@@ -277,6 +280,76 @@ TEST(SessionProtocol, DataSmIsHandedOverAndAnsweredAsTheApplicationSays) {
   EXPECT_EQ(stopped.get_future().wait_for(5s), std::future_status::ready);
   io.stop();
   t.join();
+}
+
+TEST(SessionProtocol, AnswersGivenTogetherAndQueuedSubmitsLeaveInOneWriteEach) {
+  RawSmsc smsc;
+  asio::io_context io;
+  SessionConfig cfg;
+  cfg.port = smsc.port();
+  cfg.window = 10;
+  cfg.enquire_link_interval = 60s;
+  auto session = Session::create(io, cfg);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<InboundCompletion> held;
+  session->on_inbound([&](const Pdu&, InboundCompletion c) {
+    std::lock_guard lock(mu);
+    held.push_back(std::move(c));
+    cv.notify_all();
+  });
+  // Five submits queued before the bind is answered: the bind lets them all go at once.
+  std::atomic<int> results{0};
+  for (int i = 0; i < 5; ++i) {
+    Pdu sub = make_pdu(cmd::submit_sm, 1);
+    std::get<ShortMessage>(sub.body).destination_addr = "15550009999";
+    std::get<ShortMessage>(sub.body).short_message = "hi";
+    ASSERT_FALSE(session->submit(sub, [&](const SubmitResult&) { ++results; }));
+  }
+  session->start();
+  std::thread t([&] { io.run_for(10s); });
+  smsc.accept();
+  Header h = smsc.read_frame();
+  ASSERT_EQ(h.command_id, cmd::bind_transceiver);
+  EXPECT_EQ(session->stats().writes, 1u);  // the bind
+  smsc.write_header(cmd::bind_transceiver_resp, 0, h.sequence_number, std::string("smsc\0", 5));
+  std::vector<std::uint32_t> submit_seqs;
+  for (int i = 0; i < 5; ++i) {
+    h = smsc.read_frame();
+    ASSERT_EQ(h.command_id, cmd::submit_sm);
+    submit_seqs.push_back(h.sequence_number);
+  }
+  EXPECT_EQ(session->stats().writes, 2u);  // the five submit_sm in one write
+
+  // Eight deliver_sm, answered together with respond_all: eight responses, one write.
+  for (std::uint32_t seq = 100; seq < 108; ++seq) smsc.write_pdu(deliver(seq, "mo"));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return held.size() == 8; }));
+  }
+  const auto writes_before = session->stats().writes;
+  std::vector<InboundCompletion*> all;
+  for (auto& c : held) all.push_back(&c);
+  InboundCompletion::respond_all(all, status::ok);
+  for (std::uint32_t seq = 100; seq < 108; ++seq) {
+    h = smsc.read_frame();
+    EXPECT_EQ(h.command_id, cmd::deliver_sm_resp);
+    EXPECT_EQ(h.command_status, status::ok);
+    EXPECT_EQ(h.sequence_number, seq);
+  }
+  EXPECT_EQ(session->stats().writes, writes_before + 1);
+  InboundCompletion::respond_all(all, status::x_t_appn);  // answered already: nothing more
+  EXPECT_EQ(session->stats().inbound_acked, 8u);
+  EXPECT_EQ(session->stats().inbound_nacked, 0u);
+
+  for (auto seq : submit_seqs)
+    smsc.write_header(cmd::submit_sm_resp, 0, seq, std::string("id\0", 3));
+  std::promise<void> stopped;
+  session->stop(false, [&] { stopped.set_value(); });
+  EXPECT_EQ(stopped.get_future().wait_for(5s), std::future_status::ready);
+  io.stop();
+  t.join();
+  EXPECT_EQ(results.load(), 5);
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     ("system-id", po::value(&cfg.system_id), "accepted system_id (empty = any)")
     ("password", po::value(&cfg.password), "accepted password (empty = any); others: ESME_RBINDFAIL")
     ("mo", po::value(&cfg.mo_per_bind)->default_value(0), "MO messages per system_id, from its first receiver/transceiver bind")
-    ("from-count", po::value(&cfg.from_count)->default_value(10), "distinct MO source numbers")
+    ("from-count", po::value(&cfg.from_count)->default_value(10), "distinct MO source numbers (= --mo: every MO from a new number)")
     ("from-prefix", po::value(&cfg.from_prefix)->default_value("1555"), "MO source number prefix")
     ("from-offset", po::value(&cfg.from_offset)->default_value(0), "index of the first MO source number (disjoint numbers for another run)")
     ("to", po::value(&cfg.mo_destination)->default_value("12345"), "MO destination (the ESME's number)")
@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "mo: " << report["mo"].dump() << "\nmt: " << report["mt"].dump()
             << "\ndlr: " << report["dlr"].dump()
+            << "\nmo_ack_latency_ms: " << report["mo_ack_latency_ms"].dump()
             << "\nreply_latency_ms: " << report["reply_latency_ms"].dump() << std::endl;
   return 0;
 }

@@ -93,6 +93,9 @@ def parse_args():
                         "else beside --out)")
     p.add_argument("--json", default=None, help="also write every figure as JSON here")
     p.add_argument("--keep", action="store_true", help="keep the work folder (logs, reports)")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 unless every run completed, every MO was acknowledged and "
+                        "answered, and every campaign message reached the simulator (for CI)")
     a = p.parse_args()
     a.workloads = [w.strip() for w in a.workloads.split(",") if w.strip()]
     for w in a.workloads:
@@ -702,6 +705,9 @@ def plot(results, rates, path, work):
                 points[gw].append((rate, r["mo_per_s"], max(r["reply"]["p99"], 0.01)))
     if not any(points.values()):
         return False
+    if shutil.which("gnuplot") is None:
+        log("no plot: gnuplot is not installed (apt-get install gnuplot-nox)")
+        return False
     files = {}
     for gw, pts in points.items():
         files[gw] = os.path.join(work, f"plot-{gw}.dat")
@@ -933,6 +939,19 @@ def main():
                            "results": results}, f, indent=2)
         print(text)
         log(f"wrote {a.out}" + (f" and {a.plot}" if plotted else ""))
+        if a.check:
+            if not results:
+                log("check: no run completed")
+                failures += 1
+            for key, by_gw in results.items():
+                for gw, r in by_gw.items():
+                    if "skipped" in r:
+                        continue
+                    want = r["queued"] if "queued" in r else r["mo_sent"]
+                    got = r["mt"] if "queued" in r else min(r["mo_acked"], r["mt"])
+                    if got < want:
+                        log(f"check: {key} {gw}: {got:,} of {want:,} answered")
+                        failures += 1
     finally:
         if a.keep:
             log(f"work folder kept: {work}")

@@ -154,15 +154,20 @@ def proc_cpu(pid):
         return None
 
 
-def proc_hwm_kib(pid):
+def proc_memory_kib(pid):
+    """(VmHWM, RssAnon) of a process in KiB: the peak resident set, mapped files included, and
+    the anonymous memory resident now (None when it is gone)."""
+    hwm = anon = None
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+                    hwm = int(line.split()[1])
+                elif line.startswith("RssAnon:"):
+                    anon = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return hwm, anon
 
 
 class Sampler:
@@ -173,6 +178,7 @@ class Sampler:
         self.pids = pids
         self.samples = []  # (monotonic, cpu seconds summed)
         self.hwm = {}
+        self.anon = {}  # the largest RssAnon seen, per process
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -183,9 +189,12 @@ class Sampler:
             c = proc_cpu(pid)
             if c is not None:
                 total += c
-            h = proc_hwm_kib(pid)
-            if h is not None:
-                self.hwm[pid] = max(self.hwm.get(pid, 0), h)
+            m = proc_memory_kib(pid)
+            if m is not None:
+                if m[0] is not None:
+                    self.hwm[pid] = max(self.hwm.get(pid, 0), m[0])
+                if m[1] is not None:
+                    self.anon[pid] = max(self.anon.get(pid, 0), m[1])
         self.samples.append((time.monotonic(), total))
 
     def _run(self):
@@ -212,6 +221,9 @@ class Sampler:
 
     def peak_rss_mib(self):
         return sum(self.hwm.values()) / 1024.0
+
+    def peak_anon_mib(self):
+        return sum(self.anon.values()) / 1024.0
 
 
 def stop_process(proc, sig=signal.SIGTERM, seconds=15):
@@ -445,7 +457,8 @@ def summarize(report, sampler, sim, n_expected_mo, extra=None):
         "mo_per_s": mo.get("messages_acked_per_s", 0.0),
         "mt": mt["received"], "mt_per_s": mt.get("acked_per_s", 0.0),
         "ack": report["mo_ack_latency_ms"], "reply": report["reply_latency_ms"],
-        "cpu_s": cpu, "rss_mib": sampler.peak_rss_mib(), "window_s": end - start,
+        "cpu_s": cpu, "rss_mib": sampler.peak_rss_mib(),
+        "anon_mib": sampler.peak_anon_mib(), "window_s": end - start,
         "redelivered": mo.get("redelivered", 0),
     }
     count = mo["acked"] or mt["received"]
@@ -672,7 +685,7 @@ def kannel_version():
 
 MO_COLUMNS = ("| gateway | MO acked / sent | MO/s acked | MT received | MT/s | "
               "MO-ack p50 / p90 / p99 / max (ms) | MO→reply p50 / p90 / p99 / max (ms) | "
-              "CPU s | CPU µs per MO | peak RSS MiB |\n"
+              "CPU s | CPU µs per MO | peak RSS (anon) MiB |\n"
               "|---|---|---|---|---|---|---|---|---|---|")
 
 
@@ -682,7 +695,11 @@ def mo_row(name, r):
     return (f"| {name} | {fmt_int(r['mo_acked'])} / {fmt_int(r['mo_sent'])} | "
             f"{fmt_int(r['mo_per_s'])} | {fmt_int(r['mt'])} | {fmt_int(r['mt_per_s'])} | "
             f"{fmt_lat(r['ack'])} | {fmt_lat(r['reply'])} | {r['cpu_s']:.2f} | "
-            f"{fmt_int(r['cpu_us_per_msg'])} | {r['rss_mib']:.1f} |")
+            f"{fmt_int(r['cpu_us_per_msg'])} | {fmt_mem(r)} |")
+
+
+def fmt_mem(r):
+    return f"{r['rss_mib']:.1f} ({r.get('anon_mib', 0):.1f})"
 
 
 def mo_ratio_row(t, k):
@@ -750,7 +767,18 @@ unset multiplot
     return True
 
 
-def write_report(a, results, sizes, command, started, elapsed, plotted):
+def sim_ceiling():
+    """The simulator's own ceiling: deliver_sm/s it pushes to a client that only acknowledges."""
+    try:
+        r = subprocess.run([SIM, "--self-bench", "--mo", "1000000", "--window", "100"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"([0-9]+) deliver_sm/s", r.stdout)
+    return int(m.group(1)) if m else None
+
+
+def write_report(a, results, sizes, command, started, elapsed, plotted, ceiling):
     L = []
     L.append("# Benchmarks: twowayd and Kannel side by side\n")
     L.append("Written by `scripts/bench-compare.sh`; every figure below comes from one run of the "
@@ -795,8 +823,16 @@ def write_report(a, results, sizes, command, started, elapsed, plotted):
         "- **CPU s**: utime + stime (`/proc/PID/stat`) of the gateway processes (twowayd; "
         "bearerbox + smsbox) from the first MO sent (for (d): the first request) to the last MO "
         "acknowledged or MT received, sampled every 20 ms. **Peak RSS**: `VmHWM` of each "
-        "gateway process at the end (Kannel: the two summed). The simulator's own CPU is not "
-        "counted, and for (d) neither is the HTTP driver's.")
+        "gateway process at the end (Kannel: the two summed), mapped files included (twowayd's "
+        "LMDB pages count there); in brackets the largest `RssAnon` seen in the 20 ms samples, "
+        "the memory the process itself holds. The simulator's own CPU is not counted, and for "
+        "(d) neither is the HTTP driver's.")
+    L.append(
+        "- **The simulator's ceiling**: `twoway-smsc-sim --self-bench --mo 1000000 --window 100` "
+        "(the same window, a client that only acknowledges) pushed "
+        + (f"{ceiling:,} deliver_sm/s" if ceiling else "(not measured)")
+        + " in this run, far above what either gateway takes: the gateways, not the simulator, "
+        "bound the figures below (the simulator does share the two cores with them).")
     L.append(
         "- **Ratios** are twoway/Kannel: above 1 is better for twowayd in the rates, below 1 "
         "better in latency, CPU and memory.")
@@ -831,7 +867,7 @@ def write_report(a, results, sizes, command, started, elapsed, plotted):
     if "d" in results:
         L.append(f"### (d) a campaign to {fmt_int(sizes['d'])} subscribers\n")
         L.append("| gateway | how | queued | queued/s | submit_sm acked by the SMSC | "
-                 "submit_sm/s acked | CPU s | CPU µs per MT | peak RSS MiB |")
+                 "submit_sm/s acked | CPU s | CPU µs per MT | peak RSS (anon) MiB |")
         L.append("|---|---|---|---|---|---|---|---|---|")
         rows = {}
         for gw in ("twowayd", "Kannel"):
@@ -845,7 +881,7 @@ def write_report(a, results, sizes, command, started, elapsed, plotted):
                 L.append(f"| {gw} | {r['how']} | {fmt_int(r['queued'])} | "
                          f"{fmt_int(r['queued_per_s'])} | {fmt_int(r['mt'])} | "
                          f"{fmt_int(r['mt_per_s'])} | {r['cpu_s']:.2f} | "
-                         f"{fmt_int(r['cpu_us_per_msg'])} | {r['rss_mib']:.1f} |")
+                         f"{fmt_int(r['cpu_us_per_msg'])} | {fmt_mem(r)} |")
         if len(rows) == 2:
             t, k = rows["twowayd"], rows["Kannel"]
             L.append(f"| twoway/Kannel | | | {ratio(t['queued_per_s'], k['queued_per_s'])} | | "
@@ -929,8 +965,10 @@ def main():
         plotted = plot(results, a.rates, a.plot, work) if "c" in a.workloads else False
         command = "scripts/bench-compare.sh" + "".join(
             f" {x}" if x.startswith("-") or " " not in x else f" '{x}'" for x in sys.argv[1:])
+        log("the simulator's ceiling (--self-bench)")
+        ceiling = sim_ceiling()
         text = write_report(a, results, sizes, command, started, time.monotonic() - t_start,
-                            plotted)
+                            plotted, ceiling)
         with open(a.out, "w") as f:
             f.write(text)
         if a.json:

@@ -327,11 +327,14 @@ conversations:
         self.proc = subprocess.Popen([TWOWAYD, "--config", cfg, "--foreground"],
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT)
+        return [self.proc.pid]
+
+    def ready(self):
+        """Waits for the admin socket (the simulator may already be pushing MO by then)."""
         wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None, 30,
                  "twowayd's admin socket")
         if self.proc.poll() is not None:
             raise RuntimeError(f"twowayd exited with {self.proc.returncode}: see {self.log.name}")
-        return [self.proc.pid]
 
     def ctl(self, *args, timeout=3600):
         return subprocess.run([TWOWAYCTL, "--socket", self.socket, "--json", "--timeout", "0",
@@ -489,7 +492,8 @@ def run_mo(gw_cls, work, label, *, mo, senders, rate, text_file):
                       max_seconds=max_seconds, texts_file=text_file)
             sim_port = sim.start()
             pids = gw.start(sim_port)
-            sampler = Sampler(pids)
+            sampler = Sampler(pids)  # from twowayd's start: the MO flow as soon as it binds
+            gw.ready()
         report = sim.wait()
         sampler.stop()
         return summarize(report, sampler, sim, mo)
@@ -580,6 +584,7 @@ def run_campaign(gw_cls, work, label, *, n, text_file):
                       max_seconds=max(300, n / 200), texts_file=text_file)
             sim_port = sim.start()
             pids = gw.start(sim_port)
+            gw.ready()
             why = gw.campaign_support()
             if why:
                 return {"skipped": why}
@@ -842,6 +847,9 @@ def write_report(a, results, sizes, command, started, elapsed, plotted, ceiling)
     L.append(f"- **Tree**: {tree()}")
     L.append(f"- **Machine**: {machine()}")
     L.append(f"- **Kannel**: {kannel_version()} from Debian (bearerbox + smsbox)")
+    L.append("- **Load average** (1 min) at the start and the end of the run: "
+             f"{a.load_start:.2f} and {os.getloadavg()[0]:.2f}, on {os.cpu_count()} CPUs "
+             "(other work on the machine shows here)")
     L.append("")
     L.append("## How it is measured\n")
     L.append(
@@ -886,6 +894,12 @@ def write_report(a, results, sizes, command, started, elapsed, plotted, ceiling)
         + (f"{ceiling:,} deliver_sm/s" if ceiling else "(not measured)")
         + " in this run, far above what either gateway takes: the gateways, not the simulator, "
         "bound the figures below (the simulator does share the two cores with them).")
+    L.append(
+        "- **Reading MO-ack against MO→reply**: bearerbox answers a deliver_sm once it has "
+        "queued the message for smsbox, before any reply exists; where MO come faster than "
+        "Kannel sends replies, its queue grows over the run and so does its MO→reply latency, "
+        "while its MO-ack latency stays low. twowayd answers a deliver_sm only after the "
+        "message's effects are committed to disk, so its MO-ack latency carries the commit.")
     L.append(
         "- **Ratios** are twoway/Kannel: above 1 is better for twowayd in the rates, below 1 "
         "better in latency, CPU and memory.")
@@ -969,6 +983,7 @@ def main():
         "d": max(1, int(1000000 * (0.02 if a.quick else 1.0) * s)),
     }
     started = datetime.datetime.now(datetime.timezone.utc)
+    a.load_start = os.getloadavg()[0]
     t_start = time.monotonic()
     work = tempfile.mkdtemp(prefix="twoway-bench-compare.")
     text_file = os.path.join(work, "texts.txt")

@@ -672,13 +672,36 @@ def machine():
     return f"{os.cpu_count()} CPUs ({cpu}), {mem}, {debian}, Linux {platform.release()}"
 
 
-def tree():
+def figure_args(argv):
+    """The command-line arguments that shape the figures: where the outputs go (--out, --plot,
+    --json, --keep) is left out of the command the report shows."""
+    out, skip = [], False
+    for x in argv:
+        if skip:
+            skip = False
+            continue
+        name = x.split("=", 1)[0]
+        if name in ("--out", "--plot", "--json"):
+            skip = "=" not in x
+            continue
+        if name == "--keep":
+            continue
+        out.append(x)
+    return out
+
+
+def tree(outputs):
+    """The commit measured, and whether files other than this run's outputs differ from it."""
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
-        return rev + (" (with local changes)" if dirty else "")
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True).stdout.splitlines()
+        mine = {os.path.relpath(os.path.abspath(p), top) for p in outputs if p}
+        dirty = [c for c in changed if c[3:].strip() not in mine]
+        return (rev or "unknown") + (" (with local changes)" if dirty else "")
     except OSError:
         return "unknown"
 
@@ -844,7 +867,7 @@ def write_report(a, results, sizes, command, started, elapsed, plotted, ceiling)
     L.append(f"- **Command**: `{command}` ({'quick' if a.quick else 'full'} size, "
              f"{elapsed / 60:.1f} minutes)")
     L.append(f"- **Date**: {started.strftime('%Y-%m-%d %H:%M UTC')}")
-    L.append(f"- **Tree**: {tree()}")
+    L.append(f"- **Tree**: {tree([a.out, a.plot, a.json])}")
     L.append(f"- **Machine**: {machine()}")
     L.append(f"- **Kannel**: {kannel_version()} from Debian (bearerbox + smsbox)")
     L.append("- **Load average** (1 min) at the start and the end of the run: "
@@ -1033,7 +1056,8 @@ def main():
                         f"{r['mt']:,} submit_sm acked at {r['mt_per_s']:,.0f}/s")
         plotted = plot(results, a.rates, a.plot, work) if "c" in a.workloads else False
         command = "scripts/bench-compare.sh" + "".join(
-            f" {x}" if x.startswith("-") or " " not in x else f" '{x}'" for x in sys.argv[1:])
+            f" {x}" if x.startswith("-") or " " not in x else f" '{x}'"
+            for x in figure_args(sys.argv[1:]))
         log("the simulator's ceiling (--self-bench)")
         ceiling = sim_ceiling()
         text = write_report(a, results, sizes, command, started, time.monotonic() - t_start,

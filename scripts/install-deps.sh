@@ -15,6 +15,7 @@ packages=(
   socat libnet-smpp-perl python3-aiosmtpd
   curl prometheus   # the metrics tests scrape with curl and lint with promtool (in prometheus)
   dpkg-dev file lintian man-db bsdextrautils
+  kannel gnuplot-nox   # scripts/bench-compare.sh: Kannel side by side, and its plot
 )
 
 missing=()
@@ -34,3 +35,8 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# scripts/bench-compare.sh runs its own bearerbox and smsbox on free ports with a config of its
+# own: the service the kannel package starts is not wanted on a build machine.
+if printf '%s\n' "${missing[@]}" | grep -qx kannel && [ -d /run/systemd/system ]; then
+  "${sudo_cmd[@]}" systemctl disable --now kannel >/dev/null 2>&1 || true
+fi

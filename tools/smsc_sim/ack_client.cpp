@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "smpp/codec.hpp"
+#include "smpp/session.hpp"
 
 namespace twoway::sim {
 
@@ -30,6 +31,12 @@ void AckClient::start(std::uint16_t port) {
     self->flush();
     self->read();
   });
+}
+
+void AckClient::reply_to_mo(std::string source, bool plus) {
+  reply_ = true;
+  reply_plus_ = plus;
+  reply_source_ = std::move(source);
 }
 
 void AckClient::stop() {
@@ -66,10 +73,13 @@ void AckClient::read() {
             resp[16] = '\0';
             self->wpending_.append(resp, 17);
             ++acks;
+            if (self->reply_) self->reply({f, fc.length});
           } else if (id == cmd::enquire_link || id == cmd::unbind) {
             store_be32(resp, 16);
             store_be32(resp + 4, response_id(id));
             self->wpending_.append(resp, 16);
+          } else if (id == cmd::submit_sm_resp && load_be32(f + 8) == 0) {
+            self->replies_acked_.fetch_add(1, std::memory_order_relaxed);
           } else if (id == cmd::bind_transceiver_resp && load_be32(f + 8) == 0) {
             self->bound_ = true;
           }
@@ -81,6 +91,23 @@ void AckClient::read() {
         self->flush();
         self->read();
       });
+}
+
+void AckClient::reply(std::string_view frame) {
+  Pdu mo;
+  if (decode(frame, mo)) return;
+  const auto* sm = mo.as<ShortMessage>();
+  if (sm == nullptr || (sm->esm_class & esm::type_mask) == esm::type_delivery_receipt) return;
+  const std::string to = (reply_plus_ ? "+" : "") + std::string(sm->source_addr);
+  seq_ = next_sequence_number(seq_);
+  Pdu submit = make_pdu(cmd::submit_sm, seq_);
+  auto& s = std::get<ShortMessage>(submit.body);
+  s.source_addr = reply_source_;
+  s.dest_addr_ton = 1;
+  s.dest_addr_npi = 1;
+  s.destination_addr = to;
+  s.short_message = "Thanks, we will answer soon.";
+  (void)encode(submit, wpending_);
 }
 
 void AckClient::flush() {

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   SimConfig cfg;
   auto& f = cfg.faults;
   std::string json_out, texts_file, stat_mix, port_file;
-  double max_seconds = 60;
+  double max_seconds = 60, settle_seconds = 0;
   std::uint64_t expect_mt = 0;
   std::uint32_t dlr_delay_ms = 0, delay_ms = 0, redeliver_ms = 200;
   po::options_description opts("twoway-smsc-sim options");
@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     ("system-id", po::value(&cfg.system_id), "accepted system_id (empty = any)")
     ("password", po::value(&cfg.password), "accepted password (empty = any); others: ESME_RBINDFAIL")
     ("mo", po::value(&cfg.mo_per_bind)->default_value(0), "MO messages per system_id, from its first receiver/transceiver bind")
-    ("from-count", po::value(&cfg.from_count)->default_value(10), "distinct MO source numbers")
+    ("from-count", po::value(&cfg.from_count)->default_value(10), "distinct MO source numbers (= --mo: every MO from a new number)")
     ("from-prefix", po::value(&cfg.from_prefix)->default_value("1555"), "MO source number prefix")
     ("from-offset", po::value(&cfg.from_offset)->default_value(0), "index of the first MO source number (disjoint numbers for another run)")
     ("to", po::value(&cfg.mo_destination)->default_value("12345"), "MO destination (the ESME's number)")
@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
     ("max-seconds", po::value(&max_seconds)->default_value(60), "stop after this many seconds")
     ("exit-when-done", "stop once every MO and receipt is answered (and --expect-mt MT received)")
     ("expect-mt", po::value(&expect_mt)->default_value(0), "with --exit-when-done: MT to wait for")
+    ("settle-seconds", po::value(&settle_seconds)->default_value(0), "with --exit-when-done and --expect-mt: stop anyway once every MO is answered and no MT came for this long (0 = wait for every MT)")
     ("seed", po::value(&cfg.seed)->default_value(1), "random seed (faults, message ids, stat mix)")
     ("tls-cert", po::value(&cfg.tls_cert_file), "PEM certificate chain: serve TLS")
     ("tls-key", po::value(&cfg.tls_key_file), "PEM private key for --tls-cert")
@@ -180,12 +181,22 @@ int main(int argc, char** argv) {
   signals.async_wait([&](boost::system::error_code ec, int) {
     if (!ec) finish();
   });
+  std::uint64_t mt_seen = 0;
+  auto mt_changed = t0;
   std::function<void()> check = [&] {
     timer.expires_after(std::chrono::milliseconds(50));
     timer.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      const bool done = exit_when_done && sim.done() && sim.counters().mt_received >= expect_mt;
-      if (done || std::chrono::steady_clock::now() - t0 >= limit) return finish();
+      const auto now = std::chrono::steady_clock::now();
+      const std::uint64_t mt = sim.counters().mt_received;
+      if (mt != mt_seen) {
+        mt_seen = mt;
+        mt_changed = now;
+      }
+      const bool settled =
+          settle_seconds > 0 && now - mt_changed >= std::chrono::duration<double>(settle_seconds);
+      const bool done = exit_when_done && sim.done() && (mt >= expect_mt || settled);
+      if (done || now - t0 >= limit) return finish();
       check();
     });
   };
@@ -202,6 +213,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "mo: " << report["mo"].dump() << "\nmt: " << report["mt"].dump()
             << "\ndlr: " << report["dlr"].dump()
+            << "\nmo_ack_latency_ms: " << report["mo_ack_latency_ms"].dump()
             << "\nreply_latency_ms: " << report["reply_latency_ms"].dump() << std::endl;
   return 0;
 }

@@ -2,6 +2,7 @@
 #include "tools/smsc_sim/sim.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <future>
 
@@ -11,6 +12,22 @@
 namespace twoway::sim {
 
 using namespace twoway::smpp;
+
+nlohmann::json latency_summary(std::vector<double> samples_ms) {
+  std::sort(samples_ms.begin(), samples_ms.end());
+  const auto pct = [&](double p) {
+    if (samples_ms.empty()) return 0.0;
+    // The nearest-rank percentile: the smallest sample with at least p of them at or below it.
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(p * static_cast<double>(samples_ms.size())));
+    return samples_ms[std::clamp<std::size_t>(rank, 1, samples_ms.size()) - 1];
+  };
+  return {{"count", samples_ms.size()},
+          {"p50", pct(0.50)},
+          {"p90", pct(0.90)},
+          {"p99", pct(0.99)},
+          {"max", samples_ms.empty() ? 0.0 : samples_ms.back()}};
+}
 
 bool parse_stat_mix(const std::string& spec,
                     std::vector<std::pair<std::string, std::uint32_t>>& out) {
@@ -172,6 +189,8 @@ void Simulator::State::build_deliver_sm(System& sys, const Item& item, std::uint
     ref = static_cast<std::uint8_t>(item.index & 0xFF);
     if (item.kind == ItemKind::mo && (sys.msg_state[item.index] & 1) == 0) {
       sys.msg_state[item.index] |= 1;
+      std::int64_t unset = -1;
+      n.first_mo_sent_us.compare_exchange_strong(unset, now_us(), std::memory_order_relaxed);
       auto& waiting = awaiting_reply[std::string(source)];
       if (waiting.size() < 1000) waiting.push_back(Clock::now());  // bounded if nobody replies
     }
@@ -279,6 +298,13 @@ void Simulator::State::on_mo_answer(System& sys, const Item& item, std::uint32_t
   }
 }
 
+void Simulator::State::record_ack_latency(const Item& item, Clock::time_point sent_at) {
+  if (item.kind == ItemKind::dlr) return;
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent_at).count();
+  std::lock_guard lock(mu);
+  if (ack_latencies_ms.size() < 4000000) ack_latencies_ms.push_back(ms);
+}
+
 void Simulator::State::record_mo(const System& sys, const Item& item, std::uint32_t status) {
   if (records == nullptr) return;
   const bool injected = item.kind == ItemKind::injected;
@@ -307,7 +333,10 @@ void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
                              std::string_view message_id, std::uint32_t status) {
   if (status != status::ok) return;
   n.mt_received.fetch_add(1, std::memory_order_relaxed);
-  n.last_mt_us.store(now_us(), std::memory_order_relaxed);
+  const std::int64_t at = now_us();
+  std::int64_t unset = -1;
+  n.first_mt_us.compare_exchange_strong(unset, at, std::memory_order_relaxed);
+  n.last_mt_us.store(at, std::memory_order_relaxed);
   std::string_view src, dst, sm;
   std::uint8_t esm = 0, dc = 0, rd = 0;
   if (auto* s = pdu.as<ShortMessage>()) {
@@ -343,7 +372,10 @@ void Simulator::State::on_mt(const std::string& system_id, const Pdu& pdu,
                 {"registered_delivery", rd},
                 {"at_us", now_us()}});
   std::lock_guard lock(mu);
-  auto it = awaiting_reply.find(std::string(dst));
+  // An ESME may write the sender back in international form with a leading '+' (Kannel does).
+  std::string_view to = dst;
+  if (!to.empty() && to.front() == '+') to.remove_prefix(1);
+  auto it = awaiting_reply.find(std::string(to));
   if (it != awaiting_reply.end() && !it->second.empty()) {
     if (latencies_ms.size() < 4000000)
       latencies_ms.push_back(
@@ -602,6 +634,14 @@ nlohmann::json Simulator::report(bool include_mt_records) const {
   const double first_bind = n.first_bind_us.load() / 1e6;
   const double mo_end = n.last_mo_ack_us.load() / 1e6;
   const double mt_end = n.last_mt_us.load() / 1e6;
+  const double mo_start = n.first_mo_sent_us.load() / 1e6;
+  const double mt_start = n.first_mt_us.load() / 1e6;
+  // Messages per second between two instants (0 when there is no span to divide by).
+  const auto span_rate = [](std::uint64_t count, double start, double end) {
+    if (start < 0 || end <= start) return 0.0;
+    return static_cast<double>(count) / (end - start);
+  };
+  const auto at = [](double s) { return s < 0 ? nlohmann::json(nullptr) : nlohmann::json(s); };
   const auto rate = [&](std::uint64_t count, double end) {
     if (first_bind < 0 || end <= first_bind) return 0.0;
     return static_cast<double>(count) / (end - first_bind);
@@ -618,10 +658,16 @@ nlohmann::json Simulator::report(bool include_mt_records) const {
              {"pdus_acked", c.mo_pdus_acked},
              {"pdus_nacked", c.mo_pdus_nacked},
              {"redelivered", c.mo_redelivered},
-             {"acked_per_s", rate(c.mo_pdus_acked, mo_end)}};
+             {"acked_per_s", rate(c.mo_pdus_acked, mo_end)},
+             {"first_sent_s", at(mo_start)},
+             {"last_acked_s", at(mo_end)},
+             {"messages_acked_per_s", span_rate(c.mo_messages_acked, mo_start, mo_end)}};
   j["mt"] = {{"received", c.mt_received},
              {"throttled", c.mt_throttled},
-             {"per_s", rate(c.mt_received, mt_end)}};
+             {"per_s", rate(c.mt_received, mt_end)},
+             {"first_s", at(mt_start)},
+             {"last_s", at(mt_end)},
+             {"acked_per_s", span_rate(c.mt_received, mt_start, mt_end)}};
   j["dlr"] = {{"sent", c.dlr_sent}, {"acked", c.dlr_acked}, {"pending", c.dlr_pending}};
   j["pdus"] = {{"in", c.pdus_in}, {"out", c.pdus_out}};
   j["enquire_links"] = c.enquire_links;
@@ -633,18 +679,8 @@ nlohmann::json Simulator::report(bool include_mt_records) const {
     j["faults_by_kind"] = state_->fault_counts;
   }
   std::lock_guard lock(state_->mu);
-  std::vector<double> lat = state_->latencies_ms;
-  std::sort(lat.begin(), lat.end());
-  const auto pct = [&](double p) {
-    if (lat.empty()) return 0.0;
-    return lat[std::min(lat.size() - 1,
-                        static_cast<std::size_t>(p * static_cast<double>(lat.size())))];
-  };
-  j["reply_latency_ms"] = {{"count", lat.size()},
-                           {"p50", pct(0.50)},
-                           {"p90", pct(0.90)},
-                           {"p99", pct(0.99)},
-                           {"max", lat.empty() ? 0.0 : lat.back()}};
+  j["reply_latency_ms"] = latency_summary(state_->latencies_ms);
+  j["mo_ack_latency_ms"] = latency_summary(state_->ack_latencies_ms);
   json statuses = json::object();
   for (const auto& [key, count] : state_->status_counts) {
     const auto colon = key.find(':');

@@ -132,6 +132,10 @@ class Simulator {
   std::shared_ptr<State> state_;
 };
 
+/// {count, p50, p90, p99, max} of latency samples in milliseconds (nearest-rank percentiles;
+/// zeros when there are none).
+[[nodiscard]] nlohmann::json latency_summary(std::vector<double> samples_ms);
+
 /// Parses "DELIVRD:90,UNDELIV:5" into a stat mix. Returns false on a malformed spec.
 [[nodiscard]] bool parse_stat_mix(const std::string& spec,
                                   std::vector<std::pair<std::string, std::uint32_t>>& out);

@@ -322,6 +322,7 @@ void Conn::handle_response(const Pdu& pdu) {
   window_.erase(it);
   st_->count_status(h.command_id == cmd::generic_nack ? "generic_nack" : command_name(h.command_id),
                     h.command_status);
+  st_->record_ack_latency(s.item, s.at);
   st_->on_mo_answer(*sys_, s.item, h.command_status, h.command_id == cmd::generic_nack);
 }
 

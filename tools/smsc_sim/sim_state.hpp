@@ -101,14 +101,16 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
         dlr_total{0}, dlr_sent{0}, dlr_acked{0}, dlr_failed{0}, enquire_links{0},
         unbinds_received{0}, unbinds_sent{0}, generic_nacks_received{0}, faults_injected{0},
         pdus_in{0}, pdus_out{0};
-    std::atomic<std::int64_t> first_bind_us{-1}, last_mo_ack_us{-1}, last_mt_us{-1};
+    std::atomic<std::int64_t> first_bind_us{-1}, first_mo_sent_us{-1}, last_mo_ack_us{-1},
+        first_mt_us{-1}, last_mt_us{-1};
   } n;
 
   // Guarded by mu: what report() reads besides the atomics.
   mutable std::mutex mu;
   std::map<std::string, std::uint64_t> status_counts;  ///< "<command>:<status name>"
   std::map<std::string, std::uint64_t> fault_counts;   ///< fault kind -> times injected
-  std::vector<double> latencies_ms;
+  std::vector<double> latencies_ms;                    ///< MO sent -> first submit_sm to its sender
+  std::vector<double> ack_latencies_ms;  ///< MO deliver_sm sent -> its deliver_sm_resp
   std::vector<MtRecord> mt_records;
   std::FILE* records = nullptr;  ///< cfg.records_file, line-buffered; io thread only
 
@@ -125,6 +127,8 @@ struct Simulator::State : std::enable_shared_from_this<Simulator::State> {
   void build_deliver_sm(System& sys, const Item& item, std::uint32_t seq, std::string& out);
   /// Accounts the answer to a deliver_sm; `status` is its command_status.
   void on_mo_answer(System& sys, const Item& item, std::uint32_t status, bool generic_nack);
+  /// Records how long an MO deliver_sm (not a receipt) waited for its response.
+  void record_ack_latency(const Item& item, Clock::time_point sent_at);
   /// Writes the record of an MO message settled with `status` (see SimConfig::records_file).
   void record_mo(const System& sys, const Item& item, std::uint32_t status);
   void on_mt(const std::string& system_id, const smpp::Pdu& pdu, std::string_view message_id,

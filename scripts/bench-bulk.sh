@@ -100,9 +100,13 @@ for _ in $(seq 36000); do
 done
 t4=$(now)
 done_count=$(( $(submitted) - base ))
+ctl metrics >"$work/metrics.txt"
+# twowayd's CPU time (user + system, clock ticks) over the whole run.
+cpu_ticks=$(awk '{ print $14 + $15 }' "/proc/$daemon_pid/stat")
 
-python3 - "$work" "$recipients" "$window" "$t0" "$t1" "$t2" "$t3" "$t4" "$done_count" <<'PY'
-import json, sys
+python3 - "$work" "$recipients" "$window" "$t0" "$t1" "$t2" "$t3" "$t4" "$done_count" \
+  "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+import json, re, sys
 work, n, window = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 t0, t1, t2, t3, t4 = map(float, sys.argv[4:9])
 done = int(sys.argv[9])
@@ -114,4 +118,14 @@ print(f"send --to-file: {snd.get('queued')} queued, {snd.get('held')} held, "
       f"{snd.get('refused')} refused in {t3 - t2:.2f} s: {snd.get('queued', 0) / (t3 - t2):,.0f} queued/s")
 print(f"submit_sm acknowledged: {done} in {t4 - t2:.2f} s from the start of the send: "
       f"{done / (t4 - t2):,.0f} submit_sm/s")
+text = open(f"{work}/metrics.txt").read()
+def value(name):
+    m = re.search(r"^" + re.escape(name) + r" ([0-9.e+]+)$", text, re.M)
+    return float(m.group(1)) if m else None
+commits, items = value("twoway_commit_batch_size_count"), value("twoway_commit_batch_size_sum")
+cpu = value("twoway_engine_writer_cpu_seconds_total")
+if commits:
+    print(f"engine: {commits:,.0f} commits, {items / commits:.1f} items each on average, "
+          f"writer CPU {cpu:.2f} s; twowayd CPU {int(sys.argv[10]) / int(sys.argv[11]):.2f} s "
+          f"over the whole run (import, send, submit, receipts)")
 PY

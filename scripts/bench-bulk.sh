@@ -5,16 +5,18 @@
 # consent rows imported per second, recipients queued per second (the command's own time) and
 # submit_sm acknowledged per second (from the start of the send until the last submit_sm_resp).
 #
-#   scripts/bench-bulk.sh [--recipients N] [--window N]
+#   scripts/bench-bulk.sh [--recipients N] [--window N] [--no-receipts]
+# (--no-receipts: the simulator sends no delivery receipts, so only the sending side is measured)
 #   TWOWAY_BIN=other/build scripts/bench-bulk.sh    # the binaries of another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-recipients=20000 window=100
+recipients=20000 window=100 receipts=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --no-receipts) receipts=(--no-dlr); shift ;;
     --recipients) recipients=$2; shift 2 ;;
     --window) window=$2; shift 2 ;;
-    *) echo "usage: $0 [--recipients N] [--window N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--recipients N] [--window N] [--no-receipts]" >&2; exit 2 ;;
   esac
 done
 
@@ -35,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin/tools/twoway-smsc-sim" --port 0 --port-file "$work/sim.port" \
-  --system-id twoway --password bench --to 15550001111 --mo 0 --window "$window" \
+  --system-id twoway --password bench --to 15550001111 --mo 0 --window "$window" ${receipts[@]+"${receipts[@]}"} \
   --max-seconds 3600 --json-out "$work/report.json" >"$work/sim.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 100); do [ -s "$work/sim.port" ] && break; sleep 0.05; done
@@ -105,14 +107,15 @@ ctl metrics >"$work/metrics.txt"
 cpu_ticks=$(awk '{ print $14 + $15 }' "/proc/$daemon_pid/stat")
 
 python3 - "$work" "$recipients" "$window" "$t0" "$t1" "$t2" "$t3" "$t4" "$done_count" \
-  "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+  "$cpu_ticks" "$(getconf CLK_TCK)" "${receipts[*]-}" <<'PY'
 import json, re, sys
 work, n, window = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 t0, t1, t2, t3, t4 = map(float, sys.argv[4:9])
 done = int(sys.argv[9])
 imp = json.loads(open(f"{work}/import.json").read().splitlines()[-1])
 snd = json.loads(open(f"{work}/send.json").read().splitlines()[-1])
-print(f"{n} recipients, one transceiver bind, window {window}, durable store")
+print(f"{n} recipients, one transceiver bind, window {window}, durable store"
+      + (", no receipts" if sys.argv[12] else ""))
 print(f"consent-import: {imp.get('changed')} changed in {t1 - t0:.2f} s: {n / (t1 - t0):,.0f} rows/s")
 print(f"send --to-file: {snd.get('queued')} queued, {snd.get('held')} held, "
       f"{snd.get('refused')} refused in {t3 - t2:.2f} s: {snd.get('queued', 0) / (t3 - t2):,.0f} queued/s")

@@ -202,6 +202,7 @@ class BulkUpload : public Upload, public std::enable_shared_from_this<BulkUpload
     for (const std::string& raw : lines) {
       const std::string_view line = trim(raw);
       if (line.empty() || line.front() == '#') continue;
+      if (fail_) return;
       {
         std::lock_guard lock(mu_);
         if (aborted_) return;  // the client left: nothing more is queued

@@ -772,14 +772,19 @@ void Connection::enqueue(std::string line, bool event) {
 
 void Connection::enqueue_event(std::string line) {
   if (closed_ || close_after_flush_) {
-    if (stream_) stream_->release(line.size());
+    release_event_bytes(line.size());
     return;
   }
   enqueue(std::move(line), true);
 }
 
 void Connection::release_event_bytes(std::size_t n) {
-  if (stream_) stream_->release(n);
+  // Events are a watch stream's or an upload's progress lines (never both on one connection).
+  if (stream_) {
+    stream_->release(n);
+  } else if (upload_progress_) {
+    upload_progress_->release(n);
+  }
 }
 
 void Connection::fail_slow() {

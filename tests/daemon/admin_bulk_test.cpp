@@ -106,6 +106,7 @@ class BulkCommands : public ::testing::Test {
     ctx_ = std::make_unique<AdminContext>(AdminContext{*engine_, *gateway_, hub_, "test"});
     AdminServerOptions options;
     options.path = dir_ + "/admin.sock";
+    options.max_queued_bytes = max_queued_bytes();
     options.roles.admin = {"ada"};
     options.roles.manager = {"max"};
     options.identify = [this](uid_t, gid_t) {
@@ -127,6 +128,7 @@ class BulkCommands : public ::testing::Test {
     engine_.reset();
     std::filesystem::remove_all(dir_);
   }
+  virtual std::size_t max_queued_bytes() const { return std::size_t{1} << 20; }
   void as(const std::string& user) {
     std::lock_guard lock(who_mu_);
     who_ = Identity{1000, 1000, user, {}};
@@ -291,6 +293,33 @@ TEST_F(BulkCommands, AClientThatLeavesMidStreamKeepsTheCommittedGroupsAndNothing
   const auto to = claimed();
   ASSERT_EQ(to.size(), kBulkGroup);
   for (int i = 0; i < static_cast<int>(kBulkGroup); ++i) EXPECT_EQ(to.count(number(i)), 1u) << i;
+}
+
+// Progress lines count against the connection's bound for events only until they are written.
+class BulkCommandsSmallBound : public BulkCommands {
+ protected:
+  std::size_t max_queued_bytes() const override { return 400; }
+};
+
+TEST_F(BulkCommandsSmallBound, ALongUploadIsNotDroppedForItsOwnProgressLines) {
+  Client c(socket());
+  c.send("consent-import\n");
+  std::vector<json> progress;
+  // Groups a little more than a second apart: a progress line after each (about 70 bytes),
+  // more of them in all than the 400-byte bound.
+  for (int g = 0; g < 7; ++g) {
+    std::string rows;
+    for (int i = 0; i < static_cast<int>(kBulkGroup); ++i)
+      rows += "+1650" + std::to_string(2000000 + g * static_cast<int>(kBulkGroup) + i) +
+              ",subscribed\n";
+    c.send(rows);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  }
+  c.send(".\n");
+  const json r = c.answer(&progress);
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["changed"], 7 * static_cast<int>(kBulkGroup));
+  EXPECT_GE(progress.size(), 6u);
 }
 
 TEST_F(BulkCommands, ConsentImportCountsChangesAndLogsEveryRowWithTheCaller) {

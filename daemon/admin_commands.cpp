@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "daemon/admin_bulk.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_log.hpp"
 #include "daemon/export_command.hpp"
@@ -936,6 +937,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          return std::nullopt;
        }),
        false, "stream events as JSON lines until you leave"});
+  register_bulk_commands(server, ctx, pool);
 }
 
 }  // namespace twoway::daemon

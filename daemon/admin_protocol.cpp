@@ -296,7 +296,7 @@ std::string join_command(std::span<const std::string> words, const Usage& usage)
 }
 
 std::string_view free_text_usage(std::string_view command) {
-  for (std::string_view u : {kReplyUsage, kSendUsage, kSettingsUsage})
+  for (std::string_view u : {kReplyUsage, kSendUsage, kSettingsUsage, kSendBulkUsage})
     if (u.substr(0, u.find(' ')) == command) return u;
   return {};
 }

@@ -82,6 +82,8 @@ inline constexpr std::string_view kReplyUsage =
     "reply [--override-quiet-hours] [--no-shorten] NUMBER TEXT...";
 inline constexpr std::string_view kSendUsage = "send --kind KIND [--no-shorten] NUMBER TEXT...";
 inline constexpr std::string_view kSettingsUsage = "settings [KEY] [VALUE...]";
+/// An upload (admin_server.hpp Upload): the recipients follow, one a line, then ".".
+inline constexpr std::string_view kSendBulkUsage = "send-bulk --kind KIND [--no-shorten] TEXT...";
 
 /// The usage above of `command`, or "" when its arguments hold no free text.
 [[nodiscard]] std::string_view free_text_usage(std::string_view command);

@@ -190,6 +190,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void write_next();
   void arm_timer(asio::steady_timer& timer, bool read_timer);
   bool admit();
+  // Upload commands: hands the data lines in the buffer to the upload (or skips them after a
+  // refusal) up to the "." line.
+  void feed_upload();
+  void end_upload();
+  void finish_upload(const CommandResult& result);
+  void abort_upload(std::string_view why);
   // Moves to `to` unless the connection was evicted meanwhile (then false).
   bool set_activity(Activity to) {
     Activity current = activity_.load();
@@ -221,6 +227,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_flush_ = false;
   bool streaming_ = false;
   bool read_paused_ = false;
+  // Upload commands (send-bulk, consent-import): the running upload, its progress stream,
+  // waiting for the upload's `more`, "." read (the answer is due), skipping a refused one's
+  // lines.
+  std::shared_ptr<Upload> upload_;
+  std::shared_ptr<StreamImpl> upload_progress_;
+  bool upload_waiting_ = false;
+  bool upload_ended_ = false;
+  bool upload_skipping_ = false;
 };
 
 class StreamImpl : public Stream {
@@ -392,7 +406,17 @@ void Connection::arm_timer(asio::steady_timer& timer, bool read_timer) {
 
 void Connection::read() {
   if (closed_ || close_after_flush_) return;
-  if (streaming_) {
+  if (upload_ || upload_skipping_) {
+    if (upload_waiting_ || upload_ended_) return;
+    if (!set_activity(Activity::working)) return;
+    if (buffer_.find('\n') != std::string::npos) {
+      asio::post(executor(), [self = shared_from_this()] {
+        if (!self->closed_) self->feed_upload();
+      });
+      return;
+    }
+    arm_timer(read_timer_, true);
+  } else if (streaming_) {
     if (!set_activity(Activity::streaming)) return;
   } else {
     // Bounded answers: with a reply_bytes bound of answers still unsent, read nothing more
@@ -436,6 +460,10 @@ void Connection::on_read(boost::system::error_code ec, std::size_t n) {
       SPDLOG_DEBUG("admin read failed uid={} error={}", caller_.uid, ec.message());
     }
     close();
+    return;
+  }
+  if (upload_ || upload_skipping_) {
+    feed_upload();
     return;
   }
   std::string line = buffer_.substr(0, n - 1);
@@ -495,23 +523,28 @@ void Connection::handle_line(std::string_view line) {
     read();
     return;
   }
+  // A refused upload command's data lines follow anyway: skip them up to its "." line.
+  const bool is_upload = std::holds_alternative<UploadHandler>(entry->command.handler);
   if (caller_.role < entry->command.least) {
     SPDLOG_INFO("admin forbidden uid={} user={} role={} command={}", caller_.uid, caller_.user,
                 to_string(caller_.role), name);
     reply(AdminError{"forbidden", "'" + name + "' needs the " +
                                       std::string(to_string(entry->command.least)) + " role"});
+    upload_skipping_ = is_upload;
     read();
     return;
   }
   t = split_command(line, entry->usage);
   if (!t.ok()) {
     reply(AdminError{"bad_request", t.error});
+    upload_skipping_ = is_upload;
     read();
     return;
   }
   auto parsed = parse_args(t.tokens, entry->usage, entry->command.usage);
   if (auto* e = std::get_if<AdminError>(&parsed)) {
     reply(*e);
+    upload_skipping_ = is_upload;
     read();
     return;
   }
@@ -553,6 +586,26 @@ void Connection::run(const Entry& entry, const Args& args) {
     } catch (const std::exception& e) {
       done(internal(e.what()));
     }
+  } else if (auto* upload = std::get_if<UploadHandler>(&entry.command.handler)) {
+    auto progress =
+        std::make_shared<StreamImpl>(weak_from_this(), state_->options.max_queued_bytes);
+    std::variant<std::shared_ptr<Upload>, AdminError> started;
+    try {
+      started = (*upload)(args, caller_, progress);
+    } catch (const std::exception& e) {
+      started = internal(e.what());
+    }
+    if (auto* e = std::get_if<AdminError>(&started)) {
+      progress->mark_closed();
+      reply(*e);
+      upload_skipping_ = true;
+    } else {
+      upload_ = std::move(std::get<std::shared_ptr<Upload>>(started));
+      upload_progress_ = std::move(progress);
+      upload_ended_ = false;
+      upload_waiting_ = false;
+    }
+    read();
   } else {
     const auto& handler = std::get<StreamHandler>(entry.command.handler);
     auto stream = std::make_shared<StreamImpl>(weak_from_this(), state_->options.max_queued_bytes);
@@ -573,6 +626,103 @@ void Connection::run(const Entry& entry, const Args& args) {
     }
     read();
   }
+}
+
+void Connection::feed_upload() {
+  std::vector<std::string> lines;
+  bool ended = false;
+  std::size_t pos = 0;
+  for (;;) {
+    const auto nl = buffer_.find('\n', pos);
+    if (nl == std::string::npos) break;
+    std::string_view line(buffer_.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line == ".") {
+      ended = true;
+      break;
+    }
+    if (!upload_skipping_) lines.emplace_back(line);
+  }
+  buffer_.erase(0, pos);
+  if (upload_skipping_) {
+    if (ended) upload_skipping_ = false;
+    read();
+    return;
+  }
+  upload_ended_ = ended;
+  if (lines.empty()) {
+    if (ended) {
+      end_upload();
+    } else {
+      read();
+    }
+    return;
+  }
+  upload_waiting_ = true;
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  auto more = [self = shared_from_this(), once] {
+    if (once->exchange(true)) return;
+    asio::post(self->executor(), [self] {
+      if (self->closed_ || !self->upload_) return;
+      self->upload_waiting_ = false;
+      if (self->upload_ended_) {
+        self->end_upload();
+      } else {
+        self->read();
+      }
+    });
+  };
+  auto upload = upload_;
+  try {
+    upload->lines(std::move(lines), std::move(more));
+  } catch (const std::exception& e) {
+    SPDLOG_ERROR("admin upload failed uid={} error=\"{}\"", caller_.uid, e.what());
+    abort_upload("internal error");
+    reply(AdminError{"internal", "the command failed; see the daemon's log"});
+    upload_skipping_ = !ended;
+    upload_waiting_ = false;
+    upload_ended_ = false;
+    read();
+  }
+}
+
+void Connection::end_upload() {
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  Completion done = [self = shared_from_this(), once](CommandResult result) {
+    if (once->exchange(true)) return;
+    asio::post(self->executor(),
+               [self, result = std::move(result)] { self->finish_upload(result); });
+  };
+  auto upload = upload_;
+  try {
+    upload->end(std::move(done));
+  } catch (const std::exception& e) {
+    SPDLOG_ERROR("admin upload failed uid={} error=\"{}\"", caller_.uid, e.what());
+    finish_upload(AdminError{"internal", "the command failed; see the daemon's log"});
+  }
+}
+
+void Connection::finish_upload(const CommandResult& result) {
+  if (closed_ || !upload_) return;
+  upload_.reset();
+  if (upload_progress_) upload_progress_->mark_closed();
+  upload_progress_.reset();
+  upload_ended_ = false;
+  upload_waiting_ = false;
+  reply(result);
+  read();
+}
+
+void Connection::abort_upload(std::string_view why) {
+  if (!upload_) return;
+  auto upload = std::move(upload_);
+  upload_.reset();
+  if (upload_progress_) upload_progress_->mark_closed();
+  upload_progress_.reset();
+  upload_waiting_ = false;
+  upload_ended_ = false;
+  upload->abort(why);
 }
 
 void Connection::help(const Args& args) {
@@ -622,14 +772,19 @@ void Connection::enqueue(std::string line, bool event) {
 
 void Connection::enqueue_event(std::string line) {
   if (closed_ || close_after_flush_) {
-    if (stream_) stream_->release(line.size());
+    release_event_bytes(line.size());
     return;
   }
   enqueue(std::move(line), true);
 }
 
 void Connection::release_event_bytes(std::size_t n) {
-  if (stream_) stream_->release(n);
+  // Events are a watch stream's or an upload's progress lines (never both on one connection).
+  if (stream_) {
+    stream_->release(n);
+  } else if (upload_progress_) {
+    upload_progress_->release(n);
+  }
 }
 
 void Connection::fail_slow() {
@@ -693,6 +848,8 @@ void Connection::close() {
   set_activity(Activity::closed);
   release_slot();
   if (stream_) stream_->mark_closed();
+  // An upload without its "." line (or its answer unsent) ends here: the client left.
+  if (upload_) abort_upload(upload_ended_ ? "client left before the answer" : "client left");
   read_timer_.cancel();
   write_timer_.cancel();
   boost::system::error_code ignored;

@@ -60,6 +60,23 @@ class Stream {
   [[nodiscard]] virtual bool closed() const = 0;
 };
 
+/// The receiving side of an upload command (send-bulk, consent-import). After its command line
+/// the client sends data lines, one item each, and a line holding only "." to end them; the
+/// answer is progress lines ({"progress":{...}}) and then one final line, ok or error. The
+/// server calls these on the connection's strand, one at a time.
+class Upload {
+ public:
+  virtual ~Upload() = default;
+  /// Data lines that came (without their line ends). The server reads nothing more until
+  /// `more` is called (once, from any thread): back-pressure on the client.
+  virtual void lines(std::vector<std::string> lines, std::function<void()> more) = 0;
+  /// The "." line came, after the `more` of every earlier group: finish, then answer once.
+  virtual void end(Completion done) = 0;
+  /// The client left, or the connection broke or timed out, before the "." line: nothing
+  /// more comes and nobody reads an answer. Work already handed on stays done.
+  virtual void abort(std::string_view why) = 0;
+};
+
 using SyncHandler = std::function<CommandResult(const Args&, const Caller&)>;
 using AsyncHandler = std::function<void(const Args&, const Caller&, Completion)>;
 /// Returns an error to refuse the stream (bad arguments); otherwise the server answers
@@ -67,12 +84,19 @@ using AsyncHandler = std::function<void(const Args&, const Caller&, Completion)>
 using StreamHandler =
     std::function<std::optional<AdminError>(const Args&, const Caller&, std::shared_ptr<Stream>)>;
 
+/// Returns the upload, or an error to refuse it (bad arguments). `progress` pushes progress
+/// lines. On any refusal of an upload command (this error, a missing role, bad arguments) the
+/// server answers the error and skips the data lines up to the "." line, so that they are not
+/// taken for commands.
+using UploadHandler = std::function<std::variant<std::shared_ptr<Upload>, AdminError>(
+    const Args&, const Caller&, std::shared_ptr<Stream> progress)>;
+
 struct Command {
   std::string name;
   std::string
       usage;  ///< "inbox [--unread] [--limit N] [--before CURSOR]": also the argument grammar
   Role least = Role::owner;
-  std::variant<SyncHandler, AsyncHandler, StreamHandler> handler;
+  std::variant<SyncHandler, AsyncHandler, StreamHandler, UploadHandler> handler;
   bool changes_state = false;  ///< logged at info with the caller's uid when true
   std::string summary{};       ///< one line for `help`
 };

@@ -150,6 +150,7 @@ SendResult campaign_send(Context& ctx, const SendRequest& req) {
   out.due = due;
   out.agent = req.source.substr(0, kMaxName);
   out.no_shorten = req.no_shorten;
+  out.counted = req.counted;
   Message stored;
   r.outbox_id = enqueue_outbound(ctx, edit, out, &r.seq, &stored);
   note_stored(r, stored);
@@ -201,12 +202,13 @@ ActionError set_name(Context& ctx, std::string_view number, std::string_view nam
   return ActionError::ok;
 }
 
-ActionError import_consent(Context& ctx, std::string_view number, Consent consent,
-                           ConsentSource source, std::int64_t now, std::string_view actor) {
-  if (number.empty() || PhoneNumbers::is_alphanumeric(number)) return ActionError::invalid;
-  if (source == ConsentSource::keyword) return ActionError::invalid;
+ImportOutcome import_consent_outcome(Context& ctx, std::string_view number, Consent consent,
+                                     ConsentSource source, std::int64_t now,
+                                     std::string_view actor) {
+  if (number.empty() || PhoneNumbers::is_alphanumeric(number)) return ImportOutcome::invalid;
+  if (source == ConsentSource::keyword) return ImportOutcome::invalid;
   if (source == ConsentSource::text && consent != Consent::unsubscribed)
-    return ActionError::invalid;
+    return ImportOutcome::invalid;
   ProfileEdit edit;
   load_or_create_profile(ctx, number, now, edit);
   ConsentChange change;
@@ -215,9 +217,86 @@ ActionError import_consent(Context& ctx, std::string_view number, Consent consen
   change.now = now;
   change.actor = actor;
   // A refusal leaves the profile as it was; its log entry commits with the transaction.
-  if (set_consent(ctx, edit, change) == ConsentOutcome::refused) return ActionError::consent_locked;
+  switch (set_consent(ctx, edit, change)) {
+    case ConsentOutcome::refused:
+      return ImportOutcome::consent_locked;
+    case ConsentOutcome::unchanged:
+      save_profile(ctx, edit);
+      return ImportOutcome::unchanged;
+    case ConsentOutcome::applied:
+      break;
+  }
   save_profile(ctx, edit);
+  return ImportOutcome::changed;
+}
+
+ActionError import_consent(Context& ctx, std::string_view number, Consent consent,
+                           ConsentSource source, std::int64_t now, std::string_view actor) {
+  switch (import_consent_outcome(ctx, number, consent, source, now, actor)) {
+    case ImportOutcome::invalid:
+      return ActionError::invalid;
+    case ImportOutcome::consent_locked:
+      return ActionError::consent_locked;
+    case ImportOutcome::changed:
+    case ImportOutcome::unchanged:
+      break;
+  }
   return ActionError::ok;
+}
+
+const char* to_string(ImportOutcome o) noexcept {
+  switch (o) {
+    case ImportOutcome::changed:
+      return "changed";
+    case ImportOutcome::unchanged:
+      return "unchanged";
+    case ImportOutcome::consent_locked:
+      return "consent_locked";
+    case ImportOutcome::invalid:
+      return "invalid_number";
+  }
+  return "invalid_number";
+}
+
+std::vector<ImportOutcome> import_consent_group(Context& ctx, const ConsentImport& req) {
+  std::vector<ImportOutcome> out;
+  out.reserve(req.rows.size());
+  for (const auto& row : req.rows)
+    out.push_back(
+        import_consent_outcome(ctx, row.number, row.consent, req.source, req.now, req.actor));
+  return out;
+}
+
+std::vector<BulkOutcome> campaign_send_group(Context& ctx, const BulkSend& req) {
+  std::vector<BulkOutcome> out;
+  out.reserve(req.numbers.size());
+  const smpp::SegmentCount counted = smpp::count_segments(req.text);
+  SendRequest one;
+  one.text = req.text;
+  one.kind = req.kind;
+  one.source = req.source;
+  one.now = req.now;
+  one.no_shorten = req.no_shorten;
+  one.counted = &counted;
+  for (const std::string& number : req.numbers) {
+    BulkOutcome o;
+    if (number.empty()) {
+      o.error = SendError::invalid_number;
+    } else {
+      one.number = number;
+      SendResult r = campaign_send(ctx, one);
+      o.error = r.error;
+      o.held = r.held;
+      o.due = r.due_unix;
+      o.hold_reason = std::move(r.hold_reason);
+      if (r.error == SendError::not_subscribed) {
+        ProfileEdit edit;
+        o.unsubscribed = load_profile(ctx, number, edit) && edit.p.consent == Consent::unsubscribed;
+      }
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
 }
 
 }  // namespace twoway::engine

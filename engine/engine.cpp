@@ -763,4 +763,42 @@ void Engine::flush() {
   run<bool>([](Context&) { return true; });
 }
 
+// ---- bulk sends and consent imports ----
+
+void Engine::send_group(BulkSend request, std::function<void(std::vector<BulkOutcome>)> done) {
+  auto result = std::make_shared<std::vector<BulkOutcome>>();
+  const std::size_t n = request.numbers.size();
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [r = std::move(request), result](Context& ctx) {
+    *result = campaign_send_group(ctx, r);
+  };
+  w.done = [result, n, done = std::move(done)](bool committed) {
+    if (!committed) {
+      result->assign(n, BulkOutcome{});
+      for (auto& o : *result) o.error = SendError::storage;
+    }
+    if (done) done(std::move(*result));
+  };
+  enqueue(std::move(w));
+}
+
+void Engine::import_consent_group(
+    ConsentImport request, std::function<void(std::optional<std::vector<ImportOutcome>>)> done) {
+  auto result = std::make_shared<std::vector<ImportOutcome>>();
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [r = std::move(request), result](Context& ctx) {
+    *result = engine::import_consent_group(ctx, r);
+  };
+  w.done = [result, done = std::move(done)](bool committed) {
+    if (!done) return;
+    if (committed)
+      done(std::move(*result));
+    else
+      done(std::nullopt);
+  };
+  enqueue(std::move(w));
+}
+
 }  // namespace twoway::engine

@@ -223,6 +223,18 @@ class Engine {
   // Commits per writer CPU-second is the engine's cost independent of how busy the machine is.
   double writer_cpu_seconds() const;
 
+  // ---- bulk sends and consent imports (admin send-bulk, consent-import) ----
+
+  // A group of campaign/flow sends (campaign_send_group in actions.hpp): numbers normalised by
+  // the caller (normalize(); "" for an unusable one). Queued without waiting; `done` runs on
+  // the writer thread after the durable commit of the one transaction that holds them all,
+  // with one outcome per number (every one SendError::storage when it did not commit).
+  void send_group(BulkSend request, std::function<void(std::vector<BulkOutcome>)> done);
+  // A group of consent changes (import_consent_group), likewise in one transaction; `done`
+  // gets std::nullopt when it did not commit.
+  void import_consent_group(ConsentImport request,
+                            std::function<void(std::optional<std::vector<ImportOutcome>>)> done);
+
  private:
   struct Work {
     enum class Type : std::uint8_t { inbound, receipt, call } type = Type::call;

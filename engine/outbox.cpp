@@ -196,7 +196,9 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
     shortened = shorten_text(ctx.txn, ctx.store, req.text, ctx.settings->link_shortening, req.now);
   else
     shortened.text = req.text;
-  const smpp::SegmentCount count = smpp::count_segments(shortened.text);
+  const smpp::SegmentCount count = req.counted != nullptr && shortened.links.empty()
+                                       ? *req.counted
+                                       : smpp::count_segments(shortened.text);
   std::uint32_t rate = ctx.config.default_credit_rate;
   if (auto it = ctx.config.credit_rates.find(p.region); it != ctx.config.credit_rates.end())
     rate = it->second;

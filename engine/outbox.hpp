@@ -12,6 +12,7 @@
 #include "engine/context.hpp"
 #include "engine/profiles.hpp"
 #include "engine/types.hpp"
+#include "smpp/segment.hpp"
 
 namespace twoway::engine {
 
@@ -24,6 +25,9 @@ struct OutboundRequest {
   std::string agent;
   std::string purpose;      // "opt_out", "opt_in", "help", "custom", "" (kept in Message::keyword)
   bool no_shorten = false;  // leave the links as written (link shortening, links.hpp)
+  // The segment count of `text` when known (bulk sends count their text once): used when no
+  // link was shortened.
+  const smpp::SegmentCount* counted = nullptr;
 };
 
 // Stores the message in the thread and the outbox. With link shortening on (and not

@@ -172,6 +172,8 @@ TEST(SplitCommand, AFreeTextIsTheRestOfTheLineAsTyped) {
   EXPECT_THAT(split("reply +1555 it's", kReplyUsage), ElementsAre("reply", "+1555", "it's"));
   EXPECT_THAT(split("send --kind campaign +1555 50% off: don't miss it!", kSendUsage),
               ElementsAre("send", "--kind", "campaign", "+1555", "50% off: don't miss it!"));
+  EXPECT_THAT(split("send-bulk --kind campaign Spring sale: don't miss it!", kSendBulkUsage),
+              ElementsAre("send-bulk", "--kind", "campaign", "Spring sale: don't miss it!"));
   EXPECT_THAT(split("settings answers.help {{organization.prefix}}: it's \"free\"", kSettingsUsage),
               ElementsAre("settings", "answers.help", "{{organization.prefix}}: it's \"free\""));
   // The tokenizer alone refuses such a line.
@@ -218,6 +220,8 @@ TEST(SplitCommand, TwowayctlsJoinGivesTheTextBack) {
       {"reply", "+1555", "'single'"},
       {"reply", "+1555", "\"double\""},
       {"send", "--kind", "flow", "+1555", "a", "b"},
+      {"send-bulk", "--kind", "campaign", "Spring", "sale:", "it's", "20%", "off"},
+      {"send-bulk", "--no-shorten", "--kind", "flow", "See \"https://x.example/a\""},
       {"settings", "answers.help", "{{organization.prefix}}: it's", "\"free\""},
       {"settings", "auto_responder.mode"},
   };

@@ -95,10 +95,11 @@ s=(--socket "$work/admin.sock")
 first=$(head -1 <<<"$expected")
 
 commands=$(complete_words "$ctl" "")
-for c in status inbox thread reply consent consent-log send settings smsc watch export help; do
+for c in status inbox thread reply consent consent-import consent-log send settings smsc watch \
+  export help; do
   grep -qx -- "$c" <<<"$commands" || fail "command $c is not offered"
 done
-expect $'consent\nconsent-log' "$ctl" con
+expect $'consent\nconsent-import\nconsent-log' "$ctl" con
 expect "--socket" "$ctl" --so
 expect $'--archived\n--before\n--flagged\n--limit\n--unread' "$ctl" "${s[@]}" inbox --
 expect "$expected" "$ctl" "${s[@]}" thread ""
@@ -110,6 +111,12 @@ expect $'subscribed\nunsubscribed' "$ctl" "${s[@]}" consent "$first" ""
 expect $'admin\nimport\ntext' "$ctl" "${s[@]}" consent "$first" --source ""
 expect $'keep\nopt-out' "$ctl" "${s[@]}" revocation "$first" ""
 expect $'campaign\nflow' "$ctl" "${s[@]}" send --kind ""
+# Bulk: files after --to-file and consent-import, no inbox numbers once the file names them.
+printf '+16502530000\n' >"$work/list.txt"
+expect "$work/list.txt" "$ctl" "${s[@]}" send --kind campaign --to-file "$work/li"
+expect "" "$ctl" "${s[@]}" send --kind campaign --to-file "$work/list.txt" ""
+expect "$work/list.txt" "$ctl" "${s[@]}" consent-import "$work/li"
+expect $'admin\nimport' "$ctl" "${s[@]}" consent-import "$work/list.txt" --source ""
 expect $'list\nreconnect\nresume\nsuspend' "$ctl" "${s[@]}" smsc ""
 expect "sim" "$ctl" "${s[@]}" smsc suspend ""
 expect "" "$ctl" "${s[@]}" smsc list ""

@@ -3,6 +3,8 @@
 // Exit codes (sysexits.h where one fits): 0 ok, 1 the daemon answered an error, 64 usage,
 // 69 cannot connect, 75 no answer in time, 76 an answer that is not JSON, 77 permission (the
 // socket's mode or the caller's role), 78 the config file has problems.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -56,6 +58,9 @@ void usage(std::ostream& out) {
          "  --version        print the version and the commit it was built from\n"
          "Try `twowayctl help` for the commands your role may run.\n"
          "`twowayctl consent-log ... --csv > file.csv` writes every matching row as CSV.\n"
+         "`twowayctl send --kind campaign --to-file FILE TEXT` sends TEXT to every number in\n"
+         "FILE (one a line, '#' comments; - is stdin); `twowayctl consent-import FILE` reads\n"
+         "NUMBER,STATE rows. Both print progress on stderr and a summary at the end.\n"
          "Exit status: 0 ok, 1 the daemon answered an error, 64 usage, 69 cannot connect,\n"
          "75 no answer in time, 76 unreadable answer, 77 permission or role, 78 config error.\n";
 }
@@ -162,6 +167,138 @@ int consent_log_csv(int fd, const std::string& socket_path, std::vector<std::str
   }
   std::cout.flush();
   return std::cout ? kOk : kCommandFailed;
+}
+
+// An upload (send --to-file, consent-import): sends the command line, then the input's lines
+// (a line "." becomes ". " so that it cannot end the upload early), then ".", while reading
+// progress lines (shown on stderr) and the final answer. Returns the exit code.
+int upload(int fd, const std::string& socket_path, const std::string& command_line, int in_fd,
+           const std::string& command, bool raw_json, const twoway::ctl::RenderOptions& render,
+           long timeout_seconds) {
+  constexpr std::size_t kRefillBelow = 256 * 1024;
+  std::string out = command_line + "\n", carry, in;
+  std::size_t out_off = 0;
+  bool input_done = false, write_failed = false, progress_shown = false;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  auto add_lines = [&](std::string_view data) {
+    carry.append(data);
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = carry.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::string_view line(carry.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      out.append(line);
+      if (line == ".") out.push_back(' ');
+      out.push_back('\n');
+    }
+    carry.erase(0, start);
+  };
+  auto clear_progress = [&] {
+    if (progress_shown && tty) std::cerr << "\r\x1b[K" << std::flush;
+    progress_shown = false;
+  };
+  for (;;) {
+    if (out_off > 0 && out_off == out.size()) {
+      out.clear();
+      out_off = 0;
+    }
+    const bool want_input = !input_done && !write_failed && out.size() - out_off < kRefillBelow;
+    pollfd fds[2] = {
+        {fd, static_cast<short>(POLLIN | (out_off < out.size() && !write_failed ? POLLOUT : 0)), 0},
+        {in_fd, POLLIN, 0}};
+    const int rc =
+        ::poll(fds, want_input ? 2 : 1, timeout_seconds > 0 ? int(timeout_seconds * 1000) : -1);
+    if (rc < 0 && errno == EINTR) {
+      if (!g_interrupted) continue;
+      clear_progress();
+      std::cerr << "twowayctl: interrupted; what the daemon committed stays queued (its log "
+                   "says how much)\n";
+      return kCommandFailed;
+    }
+    if (rc == 0) {
+      clear_progress();
+      std::cerr << "twowayctl: no answer from " << socket_path << " (timed out)\n";
+      return kNoAnswer;
+    }
+    if (want_input && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      char chunk[65536];
+      const ssize_t n = ::read(in_fd, chunk, sizeof chunk);
+      if (n > 0) {
+        add_lines(std::string_view(chunk, static_cast<std::size_t>(n)));
+      } else if (n == 0 || errno != EINTR) {
+        if (n < 0) {
+          std::cerr << "twowayctl: cannot read the input: " << std::strerror(errno) << "\n";
+          return kUsage;
+        }
+        if (!carry.empty()) add_lines("\n");
+        out += ".\n";
+        input_done = true;
+      }
+    }
+    if (fds[0].revents & POLLOUT) {
+      const ssize_t n =
+          ::send(fd, out.data() + out_off, out.size() - out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        out_off += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        write_failed = true;  // the daemon closed; its last line says why
+      }
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char chunk[65536];
+      const ssize_t n = ::recv(fd, chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        clear_progress();
+        std::cerr << "twowayctl: no reply from " << socket_path << " (connection closed)\n";
+        return kCannotConnect;
+      }
+      if (n > 0) in.append(chunk, static_cast<std::size_t>(n));
+      for (std::size_t nl; (nl = in.find('\n')) != std::string::npos;) {
+        const std::string line = in.substr(0, nl);
+        in.erase(0, nl + 1);
+        const auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+          clear_progress();
+          std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
+          return kBadAnswer;
+        }
+        if (j.contains("progress") && !j.contains("ok")) {
+          if (raw_json) {
+            std::cout << line << "\n" << std::flush;
+          } else {
+            std::cerr << (tty ? "\r\x1b[K" : "") << twoway::ctl::render_progress(j["progress"])
+                      << (tty ? "" : "\n") << std::flush;
+            progress_shown = true;
+          }
+          continue;
+        }
+        clear_progress();
+        const bool ok = j.value("ok", false);
+        if (raw_json) {
+          std::cout << line << "\n";
+        } else if (ok) {
+          std::cout << twoway::ctl::render_reply(command, j, render);
+        } else {
+          std::cerr << twoway::ctl::render_error(j);
+        }
+        std::cout.flush();
+        return ok ? kOk : failure_status(j);
+      }
+      if (in.size() > kMaxReplyLine) {
+        std::cerr << "twowayctl: the daemon sent something that is not JSON\n";
+        return kBadAnswer;
+      }
+    }
+  }
+}
+
+// Opens an upload's input: "-" is stdin. -1 after saying why.
+int open_input(const std::string& path) {
+  if (path == "-") return STDIN_FILENO;
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    std::cerr << "twowayctl: cannot read " << path << ": " << std::strerror(errno) << "\n";
+  return in;
 }
 
 }  // namespace
@@ -275,6 +412,47 @@ int main(int argc, char** argv) {
     const int rc = consent_log_csv(fd, socket_path, words);
     ::close(fd);
     return rc;
+  }
+
+  // Uploads: `send --to-file FILE` becomes send-bulk with FILE's numbers; `consent-import FILE`
+  // sends FILE's rows.
+  if (command == "send" || command == "consent-import") {
+    std::vector<std::string> rest{command == "send" ? "send-bulk" : command};
+    std::string input;
+    bool has_input = false;
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      if (command == "send" && (w == "--to-file" || w.rfind("--to-file=", 0) == 0)) {
+        if (w == "--to-file" && i + 1 >= words.size()) {
+          std::cerr << "twowayctl: --to-file needs a file (- for stdin)\n";
+          return kUsage;
+        }
+        input = w == "--to-file" ? words[++i] : w.substr(10);
+        has_input = true;
+      } else if (command == "consent-import" && !has_input && w.rfind("--", 0) != 0 &&
+                 !(i > 1 && words[i - 1] == "--source")) {
+        input = w;
+        has_input = true;
+      } else {
+        rest.push_back(w);
+      }
+    }
+    if (command == "consent-import" && !has_input) {
+      std::cerr << "twowayctl: usage: consent-import FILE [--source import|admin] (FILE: "
+                   "NUMBER,STATE rows; - for stdin)\n";
+      return kUsage;
+    }
+    if (has_input) {
+      const int in = open_input(input);
+      if (in < 0) return kUsage;
+      const std::string line =
+          command == "send"
+              ? daemon::join_command(rest, daemon::parse_usage(daemon::kSendBulkUsage))
+              : daemon::join_command(rest);
+      const int rc = upload(fd, socket_path, line, in, rest[0], raw_json, render, timeout_seconds);
+      ::close(fd);
+      return rc;
+    }
   }
 
   std::string buffer, reply_line;

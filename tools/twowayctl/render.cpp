@@ -525,8 +525,75 @@ std::string render_event(const json& event, const RenderOptions& options) {
   return out + "\n";
 }
 
+namespace {
+
+std::string count_of(const json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->dump() : "0";
+}
+
+// "12 changed, 3 unchanged, 1 refused" from the counts an upload reports.
+std::string bulk_totals(const json& j) {
+  if (j.contains("changed"))
+    return count_of(j, "changed") + " changed, " + count_of(j, "unchanged") + " unchanged, " +
+           count_of(j, "refused") + " refused";
+  return count_of(j, "queued") + " queued, " + count_of(j, "held") + " held, " +
+         count_of(j, "refused") + " refused";
+}
+
+void bulk_reasons(std::string& out, const json& by, const char* title,
+                  const RenderOptions& options) {
+  if (!by.is_object() || by.empty()) return;
+  out += title;
+  out += ":\n";
+  for (auto it = by.begin(); it != by.end(); ++it) {
+    const json& r = it.value();
+    std::string line = "  " + sanitize(it.key());
+    while (line.size() < 22) line.push_back(' ');
+    std::string count = count_of(r, "count");
+    while (count.size() < 8) count.insert(count.begin(), ' ');
+    line += count;
+    if (r.contains("first_due") && r["first_due"].is_string()) {
+      line += "  go " + format_time(r["first_due"].get<std::string>(), options);
+      if (r.value("last_due", json()) != r["first_due"] && r.contains("last_due") &&
+          r["last_due"].is_string())
+        line += " to " + format_time(r["last_due"].get<std::string>(), options);
+    }
+    if (r.contains("numbers") && r["numbers"].is_array() && !r["numbers"].empty()) {
+      line += "  e.g.";
+      for (const auto& n : r["numbers"])
+        if (n.is_string()) line += " " + sanitize(n.get<std::string>());
+    }
+    out += line + "\n";
+  }
+}
+
+}  // namespace
+
+std::string render_progress(const json& progress) {
+  return "read " + count_of(progress, "read") + ": " + bulk_totals(progress);
+}
+
+std::string render_bulk(const json& reply, const RenderOptions& options) {
+  std::string out = "read " + count_of(reply, "read");
+  if (const auto s = reply.find("seconds"); s != reply.end() && s->is_number()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " in %.1f s", s->get<double>());
+    out += buf;
+  }
+  out += ": " + bulk_totals(reply);
+  if (reply.contains("segments") && reply["segments"].is_number())
+    out += " (" + reply["segments"].dump() + " segment" + (reply["segments"] == 1 ? "" : "s") +
+           " each)";
+  out += "\n";
+  bulk_reasons(out, reply.value("held_by", json::object()), "held", options);
+  bulk_reasons(out, reply.value("refused_by", json::object()), "refused", options);
+  return out;
+}
+
 std::string render_reply(std::string_view command, const json& reply,
                          const RenderOptions& options) {
+  if (command == "send-bulk" || command == "consent-import") return render_bulk(reply, options);
   if (command == "inbox") return render_inbox(reply, options);
   if (command == "waiting") return render_waiting(reply, options);
   if (command == "thread") return render_thread(reply, options);

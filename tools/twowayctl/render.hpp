@@ -41,6 +41,11 @@ struct RenderOptions {
 [[nodiscard]] std::string render_smscs(const nlohmann::json& reply);
 [[nodiscard]] std::string render_help(const nlohmann::json& reply);
 [[nodiscard]] std::string render_generic(const nlohmann::json& reply);
+/// send-bulk / consent-import: the totals in one line, then per held or refused reason its
+/// count, the first numbers and (held) when they will go.
+[[nodiscard]] std::string render_bulk(const nlohmann::json& reply, const RenderOptions& options);
+/// One progress line of an upload ({"read":N,"queued":...}) without a line end.
+[[nodiscard]] std::string render_progress(const nlohmann::json& progress);
 
 /// "2026-11-27T10:00:00Z" -> "2026-11-27 10:00" (local or UTC); unparsable text is returned
 /// as is (sanitised).

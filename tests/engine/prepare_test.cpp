@@ -3,8 +3,10 @@
 // lets an opt-out through.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/context.hpp"
@@ -135,6 +137,47 @@ TEST_F(PreparedRouting, PreparedAndUnpreparedAgree) {
     (void)apply(copy, &again, s, *table);
     EXPECT_EQ(apply(copy, &again, s, *table).outcome, InboundOutcome::duplicate) << texts[i];
   }
+}
+
+// The real engine, its writer on its own thread: texts of a word that becomes an opt-out
+// keyword while they are being submitted. Whatever was submitted after set_settings returned
+// opts out; the ones submitted around it either way, and every one is stored.
+class PreparedRace : public EngineTest {
+ protected:
+  void SetUp() override { open(EngineMode::threaded); }
+  std::vector<std::string> after_settings;
+};
+
+TEST_F(PreparedRace, OptOutWordAddedWhileSubmittingWinsForEverythingAfter) {
+  constexpr int kTexts = 3000;
+  std::atomic<int> settings_done_at{-1};  // index of the first text submitted after it
+  std::atomic<int> submitted{0};
+  std::atomic<int> committed{0};
+  std::thread settings_thread([&] {
+    while (submitted.load() < kTexts / 3) std::this_thread::yield();
+    Settings s = engine->settings();
+    s.keywords.custom.push_back({"ARRET", "", "unsubscribe"});
+    ASSERT_TRUE(engine->set_settings(s).empty());
+    settings_done_at = submitted.load();
+  });
+  // At least kTexts, and on until 200 were submitted after set_settings returned (bounded).
+  int i = 0;
+  for (; i < kTexts || (after_settings.size() < 200 && i < 50 * kTexts); ++i) {
+    const std::string number = "+1555" + std::to_string(2000000 + i);
+    // Read before submitting: this text comes after set_settings returned when it is set.
+    const bool after = settings_done_at.load() >= 0;
+    engine->submit_inbound(message(number, "arret"), [&](bool ok) {
+      if (ok) ++committed;
+    });
+    if (after) after_settings.push_back(number);
+    submitted = i + 1;
+  }
+  settings_thread.join();
+  engine->flush();
+  EXPECT_EQ(committed.load(), i);
+  ASSERT_FALSE(after_settings.empty());
+  for (const std::string& number : after_settings)
+    ASSERT_EQ(profile_of(number).consent, Consent::unsubscribed) << number;
 }
 
 }  // namespace

@@ -3,12 +3,14 @@
 // Run: build-<dir>/bench/bench_engine_keywords  (figures are items/s, one item = one call)
 #include <benchmark/benchmark.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/keywords.hpp"
 #include "engine/phone.hpp"
 #include "engine/quiet_hours.hpp"
+#include "engine/router.hpp"
 
 namespace {
 
@@ -128,6 +130,32 @@ void BM_QuietHoursCheck(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_QuietHoursCheck);
+
+// The work done for an inbound message before it is queued (prepare_inbound: normalisation, the
+// place of the sender, keyword match, fingerprints, segments), every message from a number not
+// seen before: Arg 1 with the prefix cache (the daemon's setting), Arg 0 without.
+void BM_PrepareInboundNewSender(benchmark::State& state) {
+  const twoway::engine::PhoneNumbers phones("US", state.range(0) != 0);
+  auto table = std::make_shared<const KeywordTable>(KeywordConfig{});
+  const auto& texts = typical_texts();
+  twoway::engine::InboundMessage in;
+  in.smsc = "sim";
+  in.source_ton = 1;
+  in.destination = "15550001111";
+  in.received_unix = 1782907200;
+  twoway::engine::PreparedInbound prepared;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    // 10,000 exchanges in area code 650 (as the simulator's senders), a new number each time.
+    in.source = "1650" + std::to_string(2000000 + (n * 7919) % 8000000);
+    in.text = texts[n % texts.size()];
+    twoway::engine::prepare_inbound(phones, table, in, prepared);
+    benchmark::DoNotOptimize(prepared.fingerprint);
+    ++n;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PrepareInboundNewSender)->Arg(0)->Arg(1);
 
 }  // namespace
 

@@ -101,7 +101,7 @@ struct SmscConfig {
   Millis reconnect_min{1000}, reconnect_max{60000};
   double reconnect_factor = 2.0;
   Millis bind_failure_backoff{60000};
-  int max_unanswered_inbound = 100;
+  int max_unanswered_inbound = 1000;
   std::uint32_t max_command_length = 65536;
   Alphabet default_alphabet = Alphabet::gsm7;
   Concatenation concatenation = Concatenation::udh8;

@@ -47,7 +47,7 @@ constexpr KeySpec kKeys[] = {
   {"smscs[].reconnect_max", T::duration, "60s", 1 * kSec, kHour, R::live, false, "", "Largest reconnect delay"},
   {"smscs[].reconnect_factor", T::number, "2", 1, 10, R::live, false, "", "Backoff multiplier per failed attempt"},
   {"smscs[].bind_failure_backoff", T::duration, "60s", 100, kDay, R::live, false, "", "Delay after a refused bind (bad credentials)"},
-  {"smscs[].max_unanswered_inbound", T::integer, "100", 1, 100000, R::live, false, "", "Inbound requests not yet answered before reading pauses"},
+  {"smscs[].max_unanswered_inbound", T::integer, "1000", 1, 100000, R::live, false, "", "Inbound requests not yet answered before reading pauses"},
   {"smscs[].max_command_length", T::integer, "65536", 1024, 1048576, R::live, false, "", "Largest PDU accepted, in bytes"},
   {"smscs[].default_alphabet", T::choice, "gsm7", 0, 0, R::live, false, "gsm7|gsm7_packed|latin1|ascii", "What data_coding 0 means on this SMSC"},
   {"smscs[].concatenation", T::choice, "udh8", 0, 0, R::live, false, "udh8|udh16|sar|payload", "How long outbound messages are split"},

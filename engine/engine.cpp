@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <future>
 
 #include "engine/consent_log.hpp"
 #include "engine/links.hpp"
@@ -158,21 +157,41 @@ ActionError failed_result<ActionError>() {
   return ActionError::storage;
 }
 
+namespace {
+// Where a blocking call waits for its commit: on the caller's stack, no allocation. The
+// completion sets `done` and notifies under the lock, so the waiter cannot return (and destroy
+// it) before the writer has let go of it.
+struct Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  void notify() {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [this] { return done; });
+  }
+};
+}  // namespace
+
 template <class R>
 R Engine::run(std::function<R(Context&)> fn) {
-  auto result = std::make_shared<R>();
-  auto promise = std::make_shared<std::promise<void>>();
-  auto future = promise->get_future();
+  R result{};
+  Waiter waiter;
   Work w;
   w.type = Work::Type::call;
-  w.call = [fn = std::move(fn), result](Context& ctx) { *result = fn(ctx); };
-  w.done = [promise, result](bool committed) {
-    if (!committed) *result = failed_result<R>();
-    promise->set_value();
+  // Two references each: both fit std::function's inline storage.
+  w.call = [&fn, &result](Context& ctx) { result = fn(ctx); };
+  w.done = [&waiter, &result](bool committed) {
+    if (!committed) result = failed_result<R>();
+    waiter.notify();
   };
   enqueue(std::move(w));
-  future.wait();
-  return std::move(*result);
+  waiter.wait();
+  return result;
 }
 
 void Engine::writer_loop() {
@@ -239,7 +258,7 @@ void Engine::writer_loop() {
 void Engine::apply(Work& work, Context& ctx) {
   switch (work.type) {
     case Work::Type::inbound:
-      route_inbound(ctx, work.inbound);
+      route_inbound(ctx, work.inbound, &work.prepared);
       break;
     case Work::Type::receipt:
       (void)engine::receive_receipt(ctx, work.receipt);
@@ -449,17 +468,25 @@ void Engine::note_time(std::int64_t received_unix) {
   }
 }
 
+std::shared_ptr<const KeywordTable> Engine::keyword_table() const {
+  std::lock_guard lock(settings_mu_);
+  return keywords_;
+}
+
 void Engine::submit_inbound(InboundMessage message, Completion done) {
   note_time(message.received_unix);
   Work w;
   w.type = Work::Type::inbound;
   w.inbound = std::move(message);
   w.done = std::move(done);
+  // Everything that needs no transaction is done here, on the caller's thread.
+  prepare_inbound(phones_, keyword_table(), w.inbound, w.prepared);
   enqueue(std::move(w));
 }
 
 void Engine::submit_inbound(std::vector<Submission> messages) {
   if (messages.empty()) return;
+  const std::shared_ptr<const KeywordTable> keywords = keyword_table();
   Batch works;
   for (auto& m : messages) {
     note_time(m.message.received_unix);
@@ -467,6 +494,7 @@ void Engine::submit_inbound(std::vector<Submission> messages) {
     w.type = Work::Type::inbound;
     w.inbound = std::move(m.message);
     w.done = std::move(m.done);
+    prepare_inbound(phones_, keywords, w.inbound, w.prepared);
   }
   enqueue(works);
 }
@@ -515,8 +543,10 @@ InboundResult Engine::apply_inbound(InboundMessage message) {
   while (message.received_unix > t &&
          !latest_time_.compare_exchange_weak(t, message.received_unix)) {
   }
+  PreparedInbound prepared;
+  prepare_inbound(phones_, keyword_table(), message, prepared);
   return run<InboundResult>(
-      [m = std::move(message)](Context& ctx) { return route_inbound(ctx, m); });
+      [&message, &prepared](Context& ctx) { return route_inbound(ctx, message, &prepared); });
 }
 
 bool Engine::apply_receipt(Receipt receipt) {

@@ -239,6 +239,7 @@ class Engine {
   struct Work {
     enum class Type : std::uint8_t { inbound, receipt, call } type = Type::call;
     InboundMessage inbound;
+    PreparedInbound prepared;  // worked out on the submitting thread (router.hpp)
     Receipt receipt;
     std::function<void(Context&)> call;
     Completion done;
@@ -253,6 +254,8 @@ class Engine {
   // Queues several together (the writer takes them into one transaction when it can).
   void enqueue(Batch& works);
   void note_time(std::int64_t received_unix);
+  // The keyword table in force, for preparing inbound before it is queued.
+  std::shared_ptr<const KeywordTable> keyword_table() const;
   void writer_loop();
   void run_batch(Batch& batch);
   // True when the store is at its largest size with less room than its reserve (writer only).

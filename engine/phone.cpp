@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <unordered_map>
 
 #include "tzdata_generated.hpp"
 
@@ -201,14 +203,75 @@ std::size_t digit_count(int value) {
 
 }  // namespace
 
+namespace {
+
+// The cache's key. A North American number (+1 and ten digits) is keyed by its first seven
+// digits, country code, area code and exchange: the geocoder's NANP prefixes stop there and
+// NANP number patterns end in \d{4}, so the region, place, zones and validity of a number are
+// those of its exchange. Elsewhere geocoder prefixes and number patterns reach into the last
+// digits (Australia, Cameroon, the short numbers of small countries), so a number is its own
+// key and only repeats are saved. tests/engine/phone_test.cpp compares cached and uncached
+// answers over numbers of every region.
+constexpr std::size_t kNanpKeyDigits = 7;
+
+struct CacheEntry {
+  bool has_place = false;
+  bool has_zones = false;
+  PhoneNumbers::Place place;
+  std::span<const std::uint16_t> zones;
+};
+
+// "" when the number is not cached; the key fits std::string's inline buffer.
+std::string cache_key(std::string_view digits) {
+  if (digits.size() < 3) return {};
+  if (digits.size() == 11 && digits[0] == '1') {
+    std::string key(digits.substr(0, kNanpKeyDigits));
+    key.push_back('n');  // never the whole of another number
+    return key;
+  }
+  return std::string(digits);
+}
+
+}  // namespace
+
 struct PhoneNumbers::Impl {
   std::string default_region;
   PhoneNumberOfflineGeocoder geocoder;  // loads its maps lazily under its own mutex
   icu::Locale english{"en", "US"};
   bool nanp_region = false;  // default_region dials with country code 1
+  bool use_cache = true;
+  std::mutex cache_mu;
+  std::unordered_map<std::string, CacheEntry> cache;  // guarded by cache_mu
+
+  Place place_uncached(std::string_view e164) const;
+  std::span<const std::uint16_t> zones_uncached(std::string_view e164) const;
+
+  // Runs `read` on the entry of `key` under the lock when `has` says it holds the answer.
+  template <class Has, class Read>
+  bool cached(const std::string& key, Has has, Read read) {
+    std::lock_guard lock(cache_mu);
+    const auto it = cache.find(key);
+    if (it == cache.end() || !has(it->second)) return false;
+    read(it->second);
+    return true;
+  }
+  template <class Write>
+  void remember(std::string key, Write write) {
+    std::lock_guard lock(cache_mu);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      // Bounded: a full cache starts over (cheaper than tracking use; refilled in a few
+      // thousand first contacts).
+      if (cache.size() >= kPrefixCacheEntries) cache.clear();
+      it = cache.emplace(std::move(key), CacheEntry{}).first;
+    }
+    write(it->second);
+  }
 };
 
-PhoneNumbers::PhoneNumbers(std::string default_region) : impl_(std::make_unique<Impl>()) {
+PhoneNumbers::PhoneNumbers(std::string default_region, bool prefix_cache)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->use_cache = prefix_cache;
   for (char& c : default_region) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
@@ -338,17 +401,40 @@ std::string region_of(const PhoneNumber& parsed) {
 
 std::string PhoneNumbers::region_code(std::string_view e164) const {
   if (us_state_area_code(e164)) return "US";
+  // The region is part of the place, which the prefix cache keeps.
+  if (impl_->use_cache && !cache_key(e164_digits(e164)).empty()) return place(e164).region;
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return {};
   return region_of(parsed);
 }
 
 PhoneNumbers::Place PhoneNumbers::place(std::string_view e164) const {
+  const std::string key = impl_->use_cache ? cache_key(e164_digits(e164)) : std::string();
+  if (key.empty()) return impl_->place_uncached(e164);
+  Place out;
+  if (impl_->cached(
+          key, [](const CacheEntry& e) { return e.has_place; },
+          [&](const CacheEntry& e) { out = e.place; }))
+    return out;
+  out = impl_->place_uncached(e164);
+  impl_->remember(key, [&](CacheEntry& e) {
+    e.place = out;
+    e.has_place = true;
+  });
+  return out;
+}
+
+std::size_t PhoneNumbers::prefix_cache_entries() const {
+  std::lock_guard lock(impl_->cache_mu);
+  return impl_->cache.size();
+}
+
+PhoneNumbers::Place PhoneNumbers::Impl::place_uncached(std::string_view e164) const {
   Place out;
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return out;
   out.region = us_state_area_code(e164) ? std::string("US") : region_of(parsed);
-  out.location = impl_->geocoder.GetDescriptionForNumber(parsed, impl_->english);
+  out.location = geocoder.GetDescriptionForNumber(parsed, english);
   return out;
 }
 
@@ -364,11 +450,30 @@ std::string PhoneNumbers::location(std::string_view e164) const {
 }
 
 std::span<const std::uint16_t> PhoneNumbers::zone_ids(std::string_view e164) const {
-  std::string_view digits = e164_digits(e164);
+  const std::string_view digits = e164_digits(e164);
   if (digits.empty()) return {};
   // NANP fast path (no parsing): the table holds no prefix inside the non-geographic area
   // codes (toll-free, premium, personal), so the longest prefix is already what the general
   // path below would answer, down to the whole of NANP ("1").
+  if (digits.size() == 11 && digits[0] == '1') return zones_of(longest_prefix(digits, 0));
+  const std::string key = impl_->use_cache ? cache_key(digits) : std::string();
+  if (key.empty()) return impl_->zones_uncached(e164);
+  std::span<const std::uint16_t> out;
+  if (impl_->cached(
+          key, [](const CacheEntry& e) { return e.has_zones; },
+          [&](const CacheEntry& e) { out = e.zones; }))
+    return out;
+  out = impl_->zones_uncached(e164);
+  impl_->remember(key, [&](CacheEntry& e) {
+    e.zones = out;
+    e.has_zones = true;
+  });
+  return out;
+}
+
+std::span<const std::uint16_t> PhoneNumbers::Impl::zones_uncached(std::string_view e164) const {
+  std::string_view digits = e164_digits(e164);
+  if (digits.empty()) return {};
   if (digits.size() == 11 && digits[0] == '1') return zones_of(longest_prefix(digits, 0));
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return zones_of(longest_prefix(digits, 0));

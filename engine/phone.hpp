@@ -21,7 +21,12 @@ inline constexpr std::size_t kMaxRawNumberLength = 64;
 class PhoneNumbers {
  public:
   // default_region: ISO 3166 two-letter code used to read national formats ("US", "GB").
-  explicit PhoneNumbers(std::string default_region);
+  // With `prefix_cache` (the default) place(), region_code() and zone_ids() remember their
+  // answers: per exchange for North American numbers (+1 NPA NXX, whose region, place, zones
+  // and validity never depend on the last four digits), per number elsewhere. A first contact
+  // from a known exchange costs a table lookup, not libphonenumber's regular expressions. The
+  // answers are the same either way.
+  explicit PhoneNumbers(std::string default_region, bool prefix_cache = true);
   ~PhoneNumbers();
   PhoneNumbers(PhoneNumbers&&) noexcept;
   PhoneNumbers& operator=(PhoneNumbers&&) noexcept;
@@ -84,6 +89,11 @@ class PhoneNumbers {
   [[nodiscard]] static std::string_view zone_name(std::uint16_t zone_id);
   [[nodiscard]] static bool find_zone_id(std::string_view iana_zone, std::uint16_t& zone_id);
   [[nodiscard]] static std::size_t zone_count();
+
+  // Bound of the prefix cache: past it, the cache starts over (a few MB at most).
+  static constexpr std::size_t kPrefixCacheEntries = 1 << 15;
+  // Entries in the prefix cache now (for tests and metrics).
+  [[nodiscard]] std::size_t prefix_cache_entries() const;
 
  private:
   struct Impl;

@@ -87,7 +87,7 @@ bool seen_before(const EngineConfig& config, Profile& p, std::uint64_t fp, std::
 }
 
 void emit_inbound(Context& ctx, const Message& m, std::string detail, const InboundMessage& in,
-                  const InboundResult& result) {
+                  const InboundResult& result, const PreparedInbound& prep) {
   Event e;
   e.unrouted = result.unrouted;
   e.revocation_suspected = result.revocation_suspected;
@@ -100,11 +100,8 @@ void emit_inbound(Context& ctx, const Message& m, std::string detail, const Inbo
   e.time = m.created;
   e.detail = std::move(detail);
   e.text = m.text;
-  const smpp::SegmentCount count = smpp::count_segments(m.text);
-  e.segments = static_cast<std::uint32_t>(count.segments);
-  e.encoding = count.encoding == smpp::TextEncoding::ucs2     ? TextEncoding::ucs2
-               : count.encoding == smpp::TextEncoding::latin1 ? TextEncoding::latin1
-                                                              : TextEncoding::gsm7;
+  e.segments = prep.segments;
+  e.encoding = prep.encoding;
   ctx.events.push_back(std::move(e));
 }
 
@@ -249,7 +246,31 @@ void flag_revocation(Context& ctx, ProfileEdit& edit, const Message& m, std::str
            "clarify", from, now);
 }
 
+std::string_view bounded_text(const InboundMessage& in) {
+  std::string_view text = in.text;
+  if (text.size() > kMaxInboundText) text = text.substr(0, kMaxInboundText);
+  return text;
+}
+
 }  // namespace
+
+void prepare_inbound(const PhoneNumbers& phones, std::shared_ptr<const KeywordTable> keywords,
+                     const InboundMessage& in, PreparedInbound& out) {
+  out.ready = true;
+  out.number = phones.normalize(in.source, in.source_ton, in.source_npi);
+  out.place = {};
+  if (!out.number.empty() && out.number.front() == '+') out.place = phones.place(out.number);
+  const std::string_view text = bounded_text(in);
+  out.match = keywords ? keywords->match(text) : KeywordMatch{};
+  out.keywords = std::move(keywords);
+  out.fingerprint = out.number.empty() ? 0 : fingerprint(in, out.number);
+  out.weak_fingerprint = out.number.empty() ? 0 : fingerprint(in, out.number, true);
+  const smpp::SegmentCount count = smpp::count_segments(text);
+  out.segments = static_cast<std::uint32_t>(count.segments);
+  out.encoding = count.encoding == smpp::TextEncoding::ucs2     ? TextEncoding::ucs2
+                 : count.encoding == smpp::TextEncoding::latin1 ? TextEncoding::latin1
+                                                                : TextEncoding::gsm7;
+}
 
 std::string clarification_text(const Organization& org) {
   // A template like every text the engine sends on its own (engine/templates.hpp).
@@ -345,12 +366,20 @@ std::string sticky_sender(const EngineConfig& config, std::string_view destinati
   return std::string(destination);
 }
 
-InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
+InboundResult route_inbound(Context& ctx, const InboundMessage& in,
+                            const PreparedInbound* prepared) {
   InboundResult result;
   const std::int64_t now = std::max<std::int64_t>(in.received_unix, 1);
   // The parts this message was joined from leave the store with it (also for a duplicate).
   for (const PartKey& k : in.stored_parts) drop_partial(ctx, k);
-  std::string number = ctx.phones.normalize(in.source, in.source_ton, in.source_npi);
+  // Work not done before the message was queued is done here (tools, tests, the waiting call).
+  static thread_local PreparedInbound local;
+  if (prepared == nullptr || !prepared->ready) {
+    prepare_inbound(ctx.phones, nullptr, in, local);
+    prepared = &local;
+  }
+  const PreparedInbound& prep = *prepared;
+  const std::string& number = prep.number;
   if (number.empty()) {
     // Unreadable sender: nothing can be threaded or answered; acknowledged so the SMSC does
     // not redeliver it forever.
@@ -371,17 +400,22 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     }
   } release{edit};
   edit.cursor = &profile_cursor;
-  load_or_create_profile(ctx, number, now, edit);
+  if (!load_profile(ctx, number, edit)) {
+    // A first contact: the place worked out before the message was queued.
+    edit.p.created = now;
+    edit.p.region = prep.place.region;
+    edit.p.location = prep.place.location;
+  }
   Profile& p = edit.p;
   // A redelivery leaves no trace: the profile is not saved (nor created).
-  if (seen_before(ctx.config, p, fingerprint(in, number), now)) {
+  if (seen_before(ctx.config, p, prep.fingerprint, now)) {
     result.outcome = InboundOutcome::duplicate;
     return result;
   }
   // Most SMSCs give a redelivered MO a new timestamp and reference: the same sender,
   // destination and text within minutes of an inbound whose answer may not have reached the
   // SMSC (the gateway says when: a link that dropped, an unclean stop) is one too.
-  if (weak_redelivery(ctx, p, fingerprint(in, number, true), now)) {
+  if (weak_redelivery(ctx, p, prep.weak_fingerprint, now)) {
     // Saved: the match it used is gone from the profile (one lost answer excuses one copy).
     save_profile(ctx, edit);
     result.outcome = InboundOutcome::duplicate;
@@ -396,9 +430,13 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
   if (!from.empty()) p.sending_number = from;
   p.last_mo = now;
 
-  std::string_view text = in.text;
-  if (text.size() > kMaxInboundText) text = text.substr(0, kMaxInboundText);
-  const KeywordMatch km = ctx.keywords->match(text);
+  const std::string_view text = bounded_text(in);
+  // Classified before the message was queued, with the keyword table of that moment; when the
+  // settings changed since (an earlier item of this batch or a commit in between), the table in
+  // force decides: an opt-out word added meanwhile must win.
+  KeywordMatch rematched;
+  if (prep.keywords.get() != ctx.keywords) rematched = ctx.keywords->match(text);
+  const KeywordMatch& km = prep.keywords.get() != ctx.keywords ? rematched : prep.match;
 
   Message m;
   m.direction = Direction::inbound;
@@ -419,7 +457,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
     // Keywords are recorded but neither mark the conversation unread nor bring it to the inbox.
     result.outcome = InboundOutcome::keyword;
     apply_keyword(ctx, edit, km, m, from, now);
-    emit_inbound(ctx, m, km.keyword, in, result);
+    emit_inbound(ctx, m, km.keyword, in, result, prep);
   } else {
     result.outcome = p.blocked ? InboundOutcome::blocked : InboundOutcome::free_text;
     p.in_inbox = true;
@@ -434,7 +472,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in) {
       flag_revocation(ctx, edit, m, from, now);
     }
     maybe_auto_reply(ctx, edit, from, now);
-    emit_inbound(ctx, m, km.revocation_suspected ? "revocation?" : std::string(), in, result);
+    emit_inbound(ctx, m, km.revocation_suspected ? "revocation?" : std::string(), in, result, prep);
   }
   if (p.blocked) result.outcome = InboundOutcome::blocked;
   save_profile(ctx, edit);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,32 @@ struct InboundResult {
   bool revocation_suspected = false;  // free text that may revoke consent: flagged for staff
 };
 
+// What an inbound message needs that no transaction can change, worked out before it is queued
+// (on the submitting thread, Engine::submit_inbound) so that the writer only reads and writes
+// the store: the normalised sender, the place of a first contact, the keyword classification
+// (with the table it came from), the redelivery fingerprints and the text's segments.
+struct PreparedInbound {
+  bool ready = false;         // false: route_inbound works everything out itself
+  std::string number;         // normalised sender; "" unreadable (rejected)
+  PhoneNumbers::Place place;  // region and place of `number`, for a new profile
+  // The table `match` came from. The writer matches again when the table in force differs (a
+  // settings change between prepare and apply): an opt-out word added meanwhile is never missed.
+  std::shared_ptr<const KeywordTable> keywords;
+  KeywordMatch match;
+  std::uint64_t fingerprint = 0;       // strong redelivery fingerprint (0: none)
+  std::uint64_t weak_fingerprint = 0;  // weak one (redelivery.hpp)
+  std::uint32_t segments = 1;          // of the stored (bounded) text
+  TextEncoding encoding = TextEncoding::gsm7;
+};
+
+// Fills `out` for `in` (any thread; `phones` and `keywords` are only read).
+void prepare_inbound(const PhoneNumbers& phones, std::shared_ptr<const KeywordTable> keywords,
+                     const InboundMessage& in, PreparedInbound& out);
+
 // Applies one inbound message (the steps: docs/ARCHITECTURE.md §2.1; the contract: engine.hpp).
-InboundResult route_inbound(Context& ctx, const InboundMessage& in);
+// `prepared` (when ready) saves the work prepare_inbound did; the result is the same.
+InboundResult route_inbound(Context& ctx, const InboundMessage& in,
+                            const PreparedInbound* prepared = nullptr);
 
 // The number replies leave from for an inbound sent to `destination`: the configured sending
 // number it matches (digits compared), else the destination as given; "" for an alphanumeric

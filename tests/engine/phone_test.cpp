@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -256,6 +257,91 @@ TEST(PhoneThreads, ConstMethodsFromSeveralThreads) {
   }
   for (auto& th : threads) th.join();
   EXPECT_THAT(failures, Each(0));
+}
+
+// ---- the prefix cache ----------------------------------------------------------------------
+
+// E.164 numbers of every region libphonenumber knows, of every type it has an example of, each
+// with variants (many for North America, whose numbers share keys by exchange): the last six
+// digits drawn at random (so keys differ in their last digits and numbers of one key in their
+// tails), and one digit changed anywhere.
+std::vector<std::string> numbers_of_many_countries() {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const auto* util = PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util->GetSupportedRegions(&regions);
+  const PhoneNumberUtil::PhoneNumberType types[] = {
+      PhoneNumberUtil::FIXED_LINE,      PhoneNumberUtil::MOBILE,      PhoneNumberUtil::TOLL_FREE,
+      PhoneNumberUtil::PREMIUM_RATE,    PhoneNumberUtil::SHARED_COST, PhoneNumberUtil::VOIP,
+      PhoneNumberUtil::PERSONAL_NUMBER, PhoneNumberUtil::PAGER,       PhoneNumberUtil::UAN,
+      PhoneNumberUtil::VOICEMAIL};
+  std::uint64_t seed = 0x2545f4914f6cdd1dULL;
+  const auto next = [&seed] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  std::vector<std::string> out;
+  for (const std::string& region : regions) {
+    for (const auto type : types) {
+      PhoneNumber example;
+      if (!util->GetExampleNumberForType(region, type, &example)) continue;
+      std::string e164;
+      util->Format(example, PhoneNumberUtil::E164, &e164);
+      out.push_back(e164);
+      for (int v = 0; v < (e164.rfind("+1", 0) == 0 ? 60 : 8); ++v) {
+        std::string n = e164;
+        for (std::size_t i = n.size() > 7 ? n.size() - 6 : 2; i < n.size(); ++i)
+          n[i] = static_cast<char>('0' + next() % 10);
+        out.push_back(n);
+        std::string m = e164;
+        m[2 + next() % (m.size() - 2)] = static_cast<char>('0' + next() % 10);
+        out.push_back(m);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(PhonePrefixCache, AnswersWhatLibphonenumberAnswers) {
+  const PhoneNumbers cached("US", true);
+  const PhoneNumbers uncached("US", false);
+  const std::vector<std::string> numbers = numbers_of_many_countries();
+  ASSERT_GT(numbers.size(), 10000u);
+  std::size_t mismatches = 0;
+  // Twice: the first pass fills the cache (and answers numbers that share a key from it), the
+  // second answers everything from it.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const std::string& n : numbers) {
+      const auto a = cached.place(n);
+      const auto b = uncached.place(n);
+      const auto za = cached.zone_ids(n);
+      const auto zb = uncached.zone_ids(n);
+      const bool same = a.region == b.region && a.location == b.location &&
+                        std::equal(za.begin(), za.end(), zb.begin(), zb.end()) &&
+                        cached.region_code(n) == uncached.region_code(n);
+      if (!same && ++mismatches <= 20)
+        ADD_FAILURE() << n << ": cached " << a.region << " '" << a.location << "' " << za.size()
+                      << " zones, libphonenumber " << b.region << " '" << b.location << "' "
+                      << zb.size() << " zones";
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_GT(cached.prefix_cache_entries(), 0u);
+  EXPECT_EQ(uncached.prefix_cache_entries(), 0u);
+}
+
+TEST(PhonePrefixCache, IsBounded) {
+  const PhoneNumbers phones("GB");
+  // More distinct prefixes than the cache holds: it never grows past its bound.
+  for (std::size_t i = 0; i < PhoneNumbers::kPrefixCacheEntries + 5000; ++i) {
+    const std::string n = "+44" + std::to_string(2000000000 + i);
+    (void)phones.place(n);
+    ASSERT_LE(phones.prefix_cache_entries(), PhoneNumbers::kPrefixCacheEntries);
+  }
+  EXPECT_GT(phones.prefix_cache_entries(), 0u);
 }
 
 }  // namespace

@@ -100,13 +100,15 @@ class SeenNumbers {
 class BulkUpload : public Upload, public std::enable_shared_from_this<BulkUpload> {
  public:
   BulkUpload(engine::Engine& engine, boost::asio::thread_pool& pool,
-             std::shared_ptr<Stream> progress, std::string what, const Caller& caller)
+             std::shared_ptr<Stream> progress, std::string what, const Caller& caller,
+             std::uint64_t max_rows)
       : engine_(engine),
         pool_(pool),
         progress_(std::move(progress)),
         what_(std::move(what)),
         uid_(caller.uid),
-        user_(caller.user) {}
+        user_(caller.user),
+        max_rows_(max_rows) {}
 
   void lines(std::vector<std::string> lines, std::function<void()> more) override {
     boost::asio::post(pool_, [self = shared_from_this(), lines = std::move(lines),
@@ -192,6 +194,8 @@ class BulkUpload : public Upload, public std::enable_shared_from_this<BulkUpload
   std::string user_;
   mutable std::mutex mu_;
   std::uint64_t read_ = 0;  // rows read (not comments or blank lines)
+  Reasons refused_;         // rows not taken, by reason
+  std::uint64_t max_rows_;  // rows after this many are refused (upload_limit)
   std::size_t in_flight_ = 0;
   std::uint64_t groups_done_ = 0;
   bool aborted_ = false;
@@ -206,7 +210,10 @@ class BulkUpload : public Upload, public std::enable_shared_from_this<BulkUpload
       {
         std::lock_guard lock(mu_);
         if (aborted_) return;  // the client left: nothing more is queued
-        ++read_;
+        if (++read_ > max_rows_) {
+          refused_.add("upload_limit", line.substr(0, line.find(',')));
+          continue;
+        }
         parse(line);
       }
       if (pending_rows() >= kBulkGroup) submit();
@@ -271,8 +278,8 @@ class SendUpload : public BulkUpload {
  public:
   SendUpload(engine::Engine& engine, boost::asio::thread_pool& pool,
              std::shared_ptr<Stream> progress, const Caller& caller, engine::MessageKind kind,
-             std::string text, bool no_shorten)
-      : BulkUpload(engine, pool, std::move(progress), "send-bulk", caller),
+             std::string text, bool no_shorten, std::uint64_t max_rows)
+      : BulkUpload(engine, pool, std::move(progress), "send-bulk", caller, max_rows),
         kind_(kind),
         text_(std::move(text)),
         no_shorten_(no_shorten) {}
@@ -366,7 +373,6 @@ class SendUpload : public BulkUpload {
   std::vector<std::string> pending_;
   std::uint64_t queued_ = 0;
   Reasons held_;
-  Reasons refused_;
 };
 
 // ---- consent-import ----
@@ -375,8 +381,9 @@ class ConsentUpload : public BulkUpload {
  public:
   ConsentUpload(engine::Engine& engine, boost::asio::thread_pool& pool,
                 std::shared_ptr<Stream> progress, const Caller& caller,
-                engine::ConsentSource source)
-      : BulkUpload(engine, pool, std::move(progress), "consent-import", caller), source_(source) {}
+                engine::ConsentSource source, std::uint64_t max_rows)
+      : BulkUpload(engine, pool, std::move(progress), "consent-import", caller, max_rows),
+        source_(source) {}
 
  protected:
   void parse(std::string_view line) override {
@@ -477,7 +484,6 @@ class ConsentUpload : public BulkUpload {
   std::vector<engine::ConsentChangeRow> pending_;
   std::uint64_t changed_ = 0;
   std::uint64_t unchanged_ = 0;
-  Reasons refused_;
 };
 
 }  // namespace
@@ -485,10 +491,11 @@ class ConsentUpload : public BulkUpload {
 void register_bulk_commands(AdminServer& server, AdminContext& ctx,
                             boost::asio::thread_pool& pool) {
   engine::Engine& engine = ctx.engine;
+  const std::uint64_t max_rows = ctx.max_upload_rows;
   server.add_command(
       {"send-bulk", std::string(kSendBulkUsage), Role::admin,
-       UploadHandler([&engine, &pool](const Args& args, const Caller& caller,
-                                      std::shared_ptr<Stream> progress)
+       UploadHandler([&engine, &pool, max_rows](const Args& args, const Caller& caller,
+                                                std::shared_ptr<Stream> progress)
                          -> std::variant<std::shared_ptr<Upload>, AdminError> {
          const auto kind = args.value("kind").value_or("");
          engine::MessageKind k;
@@ -507,15 +514,15 @@ void register_bulk_commands(AdminServer& server, AdminContext& ctx,
          SPDLOG_INFO("admin send-bulk started uid={} user={} kind={}", caller.uid, caller.user,
                      kind);
          return std::make_shared<SendUpload>(engine, pool, std::move(progress), caller, k,
-                                             std::move(text), args.has("no-shorten"));
+                                             std::move(text), args.has("no-shorten"), max_rows);
        }),
        true,
        "one campaign or flow text to many subscribers: numbers follow, one a line, then '.'"});
 
   server.add_command(
       {"consent-import", "consent-import [--source SOURCE]", Role::admin,
-       UploadHandler([&engine, &pool](const Args& args, const Caller& caller,
-                                      std::shared_ptr<Stream> progress)
+       UploadHandler([&engine, &pool, max_rows](const Args& args, const Caller& caller,
+                                                std::shared_ptr<Stream> progress)
                          -> std::variant<std::shared_ptr<Upload>, AdminError> {
          const auto source = args.value("source").value_or("import");
          engine::ConsentSource src;
@@ -527,7 +534,8 @@ void register_bulk_commands(AdminServer& server, AdminContext& ctx,
            return AdminError{"bad_request", "SOURCE is import or admin"};
          SPDLOG_INFO("admin consent-import started uid={} user={} source={}", caller.uid,
                      caller.user, source);
-         return std::make_shared<ConsentUpload>(engine, pool, std::move(progress), caller, src);
+         return std::make_shared<ConsentUpload>(engine, pool, std::move(progress), caller, src,
+                                                max_rows);
        }),
        true, "many consent changes: NUMBER,STATE rows follow, one a line, then '.' (logged each)"});
 }

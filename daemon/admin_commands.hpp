@@ -43,6 +43,10 @@ struct AdminContext {
   std::function<nlohmann::json()> notifications_status;
   /// Reloads the config file.
   std::function<ReloadResult()> reload;
+  /// Rows one `send-bulk` or `consent-import` upload takes. The upload remembers every number
+  /// it took (about 32 bytes each) to refuse repeats, so its memory is bounded by this; rows
+  /// after it are refused as `upload_limit`, to be sent in another upload.
+  std::uint64_t max_upload_rows = 2'000'000;
 };
 
 /// Registers every command on `server`. Engine writes run on `pool`, never on the socket's

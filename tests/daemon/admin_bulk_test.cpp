@@ -104,6 +104,7 @@ class BulkCommands : public ::testing::Test {
     ASSERT_TRUE(engine_->set_settings(settings).empty());
     gateway_ = std::make_unique<Gateway>(io_, *engine_, Config{});
     ctx_ = std::make_unique<AdminContext>(AdminContext{*engine_, *gateway_, hub_, "test"});
+    if (auto rows = max_upload_rows()) ctx_->max_upload_rows = *rows;
     AdminServerOptions options;
     options.path = dir_ + "/admin.sock";
     options.max_queued_bytes = max_queued_bytes();
@@ -129,6 +130,7 @@ class BulkCommands : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   virtual std::size_t max_queued_bytes() const { return std::size_t{1} << 20; }
+  virtual std::optional<std::uint64_t> max_upload_rows() const { return std::nullopt; }
   void as(const std::string& user) {
     std::lock_guard lock(who_mu_);
     who_ = Identity{1000, 1000, user, {}};
@@ -320,6 +322,26 @@ TEST_F(BulkCommandsSmallBound, ALongUploadIsNotDroppedForItsOwnProgressLines) {
   ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
   EXPECT_EQ(r["changed"], 7 * static_cast<int>(kBulkGroup));
   EXPECT_GE(progress.size(), 6u);
+}
+
+class BulkCommandsFewRows : public BulkCommands {
+ protected:
+  std::optional<std::uint64_t> max_upload_rows() const override { return 3; }
+};
+
+TEST_F(BulkCommandsFewRows, RowsPastTheUploadLimitAreRefusedAndNotQueued) {
+  for (int i = 0; i < 5; ++i) subscribe(number(i));
+  Client c(socket());
+  std::string rows;
+  for (int i = 0; i < 5; ++i) rows += number(i) + "\n";
+  c.send("send-bulk --kind campaign Last call\n# a comment is not a row\n" + rows + ".\n");
+  const json r = c.answer();
+  ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+  EXPECT_EQ(r["read"], 5);
+  EXPECT_EQ(r["queued"], 3);
+  EXPECT_EQ(r["refused"], 2);
+  EXPECT_EQ(r["refused_by"]["upload_limit"]["numbers"], json::array({number(3), number(4)}));
+  EXPECT_THAT(claimed(), ElementsAre(number(0), number(1), number(2)));
 }
 
 TEST_F(BulkCommands, ConsentImportCountsChangesAndLogsEveryRowWithTheCaller) {

@@ -483,6 +483,13 @@ void Connection::handle_line(std::string_view line) {
   TokenizeResult t = split_command(line, kNameFirst);
   if (!t.ok()) {
     reply(AdminError{"bad_request", t.error});
+    // When the first word names an upload command, its data lines follow anyway: skip them.
+    const auto start = line.find_first_not_of(" \t");
+    if (start != std::string_view::npos) {
+      const auto word = line.substr(start, line.find_first_of(" \t", start) - start);
+      if (auto entry = state_->find(word))
+        upload_skipping_ = std::holds_alternative<UploadHandler>(entry->command.handler);
+    }
     read();
     return;
   }

@@ -274,6 +274,19 @@ TEST_F(BulkCommands, BadArgumentsSkipTheDataLinesToo) {
   EXPECT_FALSE(engine_->profile("+16502530000").has_value());
 }
 
+TEST_F(BulkCommands, AnUploadLineThatCannotBeSplitSkipsItsDataLinesToo) {
+  Client c(socket());
+  // A NUL byte refuses the line before its arguments are read; its numbers and "." must
+  // still not be taken for commands.
+  c.send(std::string("send-bulk --kind campaign Hi\0there\n+16502530000\n.\n", 50) +
+         "consent-import\n.\n");
+  EXPECT_EQ(c.answer()["error"]["code"], "bad_request");
+  const json next = c.answer();
+  EXPECT_TRUE(next["ok"].get<bool>()) << next.dump();
+  EXPECT_EQ(next["read"], 0);
+  EXPECT_TRUE(claimed().empty());
+}
+
 TEST_F(BulkCommands, AClientThatLeavesMidStreamKeepsTheCommittedGroupsAndNothingTwice) {
   const int n = static_cast<int>(kBulkGroup) + 500;
   subscribe_first(n);

@@ -350,8 +350,9 @@ conversations:
             return f"`twowayctl help` failed ({r.returncode}): {r.stderr.strip()}"
         if "consent-import" not in text:
             return "this twowayd has no `consent-import` command"
-        if "--to-file" not in text:
-            return "this twowayd has no `send --kind campaign --to-file`"
+        # twowayctl's --to-file streams the file as the daemon's send-bulk upload.
+        if "send-bulk" not in text:
+            return "this twowayd has no `send-bulk` (`send --kind campaign --to-file`)"
         return None
 
     def stop(self):
@@ -591,8 +592,11 @@ def run_campaign(gw_cls, work, label, *, n, text_file):
             numbers = os.path.join(run_dir, "subscribers.txt")
             with open(numbers, "w") as f:
                 f.write("".join(f"+{x}\n" for x in subscribers(n)))
+            consent = os.path.join(run_dir, "consent.csv")
+            with open(consent, "w") as f:
+                f.write("".join(f"+{x},subscribed\n" for x in subscribers(n)))
             t_import = time.monotonic()
-            r = gw.ctl("consent-import", numbers)
+            r = gw.ctl("consent-import", consent)
             import_s = time.monotonic() - t_import
             if r.returncode != 0:
                 return {"skipped": f"consent-import failed ({r.returncode}): "

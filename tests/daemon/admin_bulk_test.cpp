@@ -313,7 +313,7 @@ TEST_F(BulkCommands, AClientThatLeavesMidStreamKeepsTheCommittedGroupsAndNothing
 // Progress lines count against the connection's bound for events only until they are written.
 class BulkCommandsSmallBound : public BulkCommands {
  protected:
-  std::size_t max_queued_bytes() const override { return 400; }
+  std::size_t max_queued_bytes() const override { return 200; }
 };
 
 TEST_F(BulkCommandsSmallBound, ALongUploadIsNotDroppedForItsOwnProgressLines) {
@@ -321,7 +321,7 @@ TEST_F(BulkCommandsSmallBound, ALongUploadIsNotDroppedForItsOwnProgressLines) {
   c.send("consent-import\n");
   std::vector<json> progress;
   // Groups a little more than a second apart: a progress line after each (about 70 bytes),
-  // more of them in all than the 400-byte bound.
+  // more of them in all than the 200-byte bound (even when a slow build merges some).
   for (int g = 0; g < 7; ++g) {
     std::string rows;
     for (int i = 0; i < static_cast<int>(kBulkGroup); ++i)
@@ -334,7 +334,7 @@ TEST_F(BulkCommandsSmallBound, ALongUploadIsNotDroppedForItsOwnProgressLines) {
   const json r = c.answer(&progress);
   ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
   EXPECT_EQ(r["changed"], 7 * static_cast<int>(kBulkGroup));
-  EXPECT_GE(progress.size(), 6u);
+  EXPECT_GE(progress.size(), 4u);
 }
 
 class BulkCommandsFewRows : public BulkCommands {

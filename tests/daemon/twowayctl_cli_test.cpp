@@ -60,6 +60,7 @@ class TwowayctlCli : public ::testing::Test {
     server_ = std::make_unique<AdminServer>(io_, o);
     server_->add_command({"inbox", "inbox [--unread]", Role::manager,
                           SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
+                            std::lock_guard lock(seen_mu_);
                             seen_unread_ = a.has("unread");
                             return nlohmann::json::parse(
                                 R"({"conversations":[{"number":"+15551234567",
@@ -67,6 +68,7 @@ class TwowayctlCli : public ::testing::Test {
                           })});
     server_->add_command({"reply", "reply NUMBER TEXT", Role::manager,
                           SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
+                            std::lock_guard lock(seen_mu_);
                             seen_text_ = a.positional[1];
                             return nlohmann::json{{"seq", 3}};
                           })});
@@ -75,7 +77,10 @@ class TwowayctlCli : public ::testing::Test {
         {"consent-log",
          "consent-log [NUMBER] [--since DATE] [--until DATE] [--limit N] [--after CURSOR] [--csv]",
          Role::manager, SyncHandler([this](const Args& a, const Caller&) -> CommandResult {
-           log_requests_.push_back(a);
+           {
+             std::lock_guard lock(seen_mu_);
+             log_requests_.push_back(a);
+           }
            if (a.value("since") == "bad")
              return AdminError{"bad_request", "--since: expected YYYY-MM-DD"};
            const auto row = [](const char* time, const char* text, const char* outcome) {
@@ -113,6 +118,9 @@ class TwowayctlCli : public ::testing::Test {
       io_.get_executor()};
   std::thread runner_;
   std::unique_ptr<AdminServer> server_;
+  // What the handlers saw: written on the server's thread, read by the test after twowayctl
+  // exits (which orders nothing the race detector can see), so under a mutex.
+  std::mutex seen_mu_;
   bool seen_unread_ = false;
   std::vector<Args> log_requests_;
   std::string seen_text_;
@@ -122,6 +130,7 @@ TEST_F(TwowayctlCli, PrintsATableAndExitsZero) {
   const CliResult r = run_ctl("--socket " + dir_ + "/admin.sock inbox --unread");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("●  +15551234567  Ann"));
+  std::lock_guard lock(seen_mu_);
   EXPECT_TRUE(seen_unread_);
 }
 
@@ -130,6 +139,7 @@ TEST_F(TwowayctlCli, QuotesArgumentsSoTheDaemonSeesThemWhole) {
                               "'On its \"way\"!  \\o/'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "{\"ok\":true,\"seq\":3}\n");
+  std::lock_guard lock(seen_mu_);
   EXPECT_EQ(seen_text_, "On its \"way\"!  \\o/");
 }
 
@@ -175,6 +185,7 @@ TEST_F(TwowayctlCli, ConsentLogCsvFetchesEveryPageIntoOneDocument) {
             "\"stop, \"\"now\"\"\nplease\",12345,7\r\n"
             "2026-06-16T08:00:00Z,+15551234567,subscribed,unsubscribed,keyword,unchanged,,STOP,"
             "STOP,12345,7\r\n");
+  std::lock_guard lock(seen_mu_);
   ASSERT_EQ(log_requests_.size(), 2u);
   EXPECT_EQ(log_requests_[0].value("since"), "2026-01-01");
   EXPECT_FALSE(log_requests_[0].has("after"));

@@ -499,7 +499,8 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                     {"smscs", ctx.gateway.smsc_json()},
                                     {"outbox_depth", stats.outbox_due + stats.outbox_in_flight},
                                     {"reassembly_pending", ctx.gateway.reassembly_pending()},
-                                    {"map_size_bytes", ctx.engine.map_size()}};
+                                    {"map_size_bytes", ctx.engine.map_size()},
+                                    {"store_full", ctx.engine.store_full()}};
                         if (ctx.notifications_status)
                           status["notifications"] = ctx.notifications_status();
                         return status;

@@ -242,18 +242,32 @@ void InboundPath::drain() {
                                               routes->decoding(h.message.smsc));
             if (!group) group = std::make_shared<AnswerGroup>();
             group->remaining.fetch_add(1, std::memory_order_relaxed);
+            // A message completed with stored parts: if the store refuses it, those parts
+            // (still stored: the refused transaction did not remove them) wait again.
+            std::vector<engine::PartKey> stored = h.in.stored_parts;
             messages.push_back(engine::Engine::Submission{
-                std::move(h.in),
-                [this, group, tokens = std::move(h.message.tokens)](bool committed) {
+                std::move(h.in), [this, group, tokens = std::move(h.message.tokens),
+                                  stored = std::move(stored)](bool committed) {
                   {
                     std::lock_guard lock(group->mu);
                     auto& to = committed ? group->ok : group->refused;
                     to.insert(to.end(), tokens.begin(), tokens.end());
+                    if (!committed)
+                      group->reopen.insert(group->reopen.end(), stored.begin(), stored.end());
                   }
                   if (group->remaining.fetch_sub(1) == 1) {
                     // The last of the hand-over: everything it settled is answered at once.
                     answer(group->ok, smpp::status::ok);
-                    answer(group->refused, smpp::status::x_t_appn);
+                    if (group->reopen.empty()) {
+                      answer(group->refused, smpp::status::x_t_appn);
+                    } else {
+                      // The refusal goes out only once the parts wait again, so the part the
+                      // SMSC sends again finds them.
+                      boost::asio::post(engine_calls_, [this, keys = std::move(group->reopen),
+                                                        refused = std::move(group->refused)] {
+                        reopen_then_refuse(keys, refused);
+                      });
+                    }
                   }
                 }});
             break;
@@ -329,6 +343,27 @@ void InboundPath::answer(const std::vector<std::uint64_t>& tokens, std::uint32_t
   for (auto& c : completions) all.push_back(c.get());
   // One mailbox append and one socket write per session for the lot.
   smpp::InboundCompletion::respond_all(all, status);
+}
+
+void InboundPath::reopen_then_refuse(std::vector<engine::PartKey> keys,
+                                     std::vector<std::uint64_t> refused) {
+  try {
+    const auto parts = engine_.stored_partials(keys);
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& p : parts) stored_[p.token] = p.now_ms;
+      for (auto& m : reassembler_.reopen(parts)) deliver_locked(std::move(m));
+    }
+    SPDLOG_WARN(
+        "reassembly: a message was refused by the store; its {} stored part(s) wait for "
+        "the refused part again",
+        parts.size());
+    drain();
+  } catch (const std::exception& e) {
+    // The parts stay stored: the next start restores them.
+    SPDLOG_ERROR("reassembly: stored parts of a refused message could not be read: {}", e.what());
+  }
+  answer(refused, smpp::status::x_t_appn);
 }
 
 void InboundPath::expire() {

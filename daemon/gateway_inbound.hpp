@@ -79,6 +79,7 @@ class InboundPath {
     std::atomic<std::size_t> remaining{0};
     std::mutex mu;
     std::vector<std::uint64_t> ok, refused;
+    std::vector<engine::PartKey> reopen;  // stored parts of refused messages
   };
 
   void on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
@@ -91,6 +92,10 @@ class InboundPath {
   /// Hands the queued work to the engine unless another thread is doing so.
   void drain();
   void answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status);
+  /// The store refused messages that completed with stored parts (`keys`): those parts wait
+  /// for their siblings again, then `refused` is answered (ESME_RX_T_APPN, the SMSC sends the
+  /// completing part again). On an engine_calls_ thread.
+  void reopen_then_refuse(std::vector<engine::PartKey> keys, std::vector<std::uint64_t> refused);
   void expire();  // on strand_
   void arm_expiry();
 

@@ -538,6 +538,11 @@ std::vector<smpp::StoredPart> Engine::stored_partials(std::size_t limit) const {
   return read_partials(txn, *store_, limit);
 }
 
+std::vector<smpp::StoredPart> Engine::stored_partials(std::span<const PartKey> keys) const {
+  Txn txn(*store_, true);
+  return read_partials(txn, *store_, keys);
+}
+
 InboundResult Engine::apply_inbound(InboundMessage message) {
   std::int64_t t = latest_time_.load();
   while (message.received_unix > t &&

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -93,6 +94,8 @@ class Engine {
   void drop_partials(std::vector<PartKey> keys);
   // Stored parts for Reassembler::restore at start-up, oldest first.
   std::vector<smpp::StoredPart> stored_partials(std::size_t limit = 100000) const;
+  // The stored parts among `keys` (Reassembler::reopen after a refused message).
+  std::vector<smpp::StoredPart> stored_partials(std::span<const PartKey> keys) const;
   // Waiting variants: apply, commit, return what happened.
   InboundResult apply_inbound(InboundMessage message);
   bool apply_receipt(Receipt receipt);

@@ -22,6 +22,31 @@ std::optional<T> get_opt(records::Reader& r) {
   return static_cast<T>(v);
 }
 
+// A stored part; nullopt for an unknown schema or a damaged record.
+std::optional<smpp::StoredPart> decode_partial(std::string_view value) {
+  records::Reader r(value);
+  if (r.u8() == 0) return std::nullopt;
+  smpp::StoredPart p;
+  p.smsc = r.str();
+  p.source_addr = r.str();
+  p.destination_addr = r.str();
+  p.esm_class = r.u8();
+  p.data_coding = r.u8();
+  p.short_message = r.str();
+  const bool has_payload = r.boolean();
+  std::string payload = r.str();
+  if (has_payload) p.message_payload = std::move(payload);
+  p.sar_msg_ref_num = get_opt<std::uint16_t>(r);
+  p.sar_total_segments = get_opt<std::uint8_t>(r);
+  p.sar_segment_seqnum = get_opt<std::uint8_t>(r);
+  p.destination_port = get_opt<std::uint16_t>(r);
+  p.source_port = get_opt<std::uint16_t>(r);
+  p.now_ms = r.svarint();
+  p.token = r.varint();
+  if (!r.ok()) return std::nullopt;
+  return p;
+}
+
 }  // namespace
 
 bool store_partial(Context& ctx, const smpp::StoredPart& p) {
@@ -59,26 +84,19 @@ std::vector<smpp::StoredPart> read_partials(const Txn& txn, const Store& store, 
   std::vector<smpp::StoredPart> out;
   Cursor c(txn, store.partials);
   for (bool ok = c.first(); ok && out.size() < limit; ok = c.next()) {
-    records::Reader r(c.value());
-    if (r.u8() == 0) continue;
-    smpp::StoredPart p;
-    p.smsc = r.str();
-    p.source_addr = r.str();
-    p.destination_addr = r.str();
-    p.esm_class = r.u8();
-    p.data_coding = r.u8();
-    p.short_message = r.str();
-    const bool has_payload = r.boolean();
-    std::string payload = r.str();
-    if (has_payload) p.message_payload = std::move(payload);
-    p.sar_msg_ref_num = get_opt<std::uint16_t>(r);
-    p.sar_total_segments = get_opt<std::uint8_t>(r);
-    p.sar_segment_seqnum = get_opt<std::uint8_t>(r);
-    p.destination_port = get_opt<std::uint16_t>(r);
-    p.source_port = get_opt<std::uint16_t>(r);
-    p.now_ms = r.svarint();
-    p.token = r.varint();
-    if (r.ok()) out.push_back(std::move(p));
+    if (auto p = decode_partial(c.value())) out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+std::vector<smpp::StoredPart> read_partials(const Txn& txn, const Store& store,
+                                            std::span<const PartKey> keys) {
+  std::vector<smpp::StoredPart> out;
+  out.reserve(keys.size());
+  for (const PartKey& key : keys) {
+    const auto value = txn.get(store.partials, records::partial_key(key.now_ms, key.token));
+    if (!value) continue;
+    if (auto p = decode_partial(*value)) out.push_back(std::move(*p));
   }
   return out;
 }

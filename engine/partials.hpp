@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,8 @@ void drop_partial(Context& ctx, const PartKey& key);
 // Every stored part, oldest first (at most `limit`).
 [[nodiscard]] std::vector<smpp::StoredPart> read_partials(const Txn& txn, const Store& store,
                                                           std::size_t limit);
+// The stored parts among `keys`, in the order of `keys` (those not stored are skipped).
+[[nodiscard]] std::vector<smpp::StoredPart> read_partials(const Txn& txn, const Store& store,
+                                                          std::span<const PartKey> keys);
 
 }  // namespace twoway::engine

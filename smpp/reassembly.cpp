@@ -775,6 +775,19 @@ std::vector<ReassembledMessage> Reassembler::restore(std::span<const StoredPart>
   return out;
 }
 
+std::vector<ReassembledMessage> Reassembler::reopen(std::span<const StoredPart> parts) {
+  for (const StoredPart& p : parts) {
+    const InboundPart part = p.view();
+    const PartView view = analyse(part);
+    if (!view.concat) continue;
+    make_keys(part, *view.concat);
+    // Not completed after all: its parts are no repeats. The order entry goes when it ages.
+    if (auto found = recent_.find(std::string_view(scratch_key_)); found != recent_.end())
+      recent_.erase(found);
+  }
+  return restore(parts);
+}
+
 ReassembledMessage Reassembler::build(Set& set, bool incomplete) {
   MessageBuilder b;
   for (const HeldPart& h : set.parts) {

@@ -225,6 +225,12 @@ class Reassembler {
   /// when no such part is held (its set completed or was flushed meanwhile).
   bool withdraw(const InboundPart& part);
 
+  /// Takes back the stored parts of a message completed here whose durable commit was refused:
+  /// the sets they belong to are no longer remembered as completed, and the parts wait for
+  /// their siblings again (the refused part, which the SMSC sends again, completes them anew).
+  /// Returns whatever that completes or flushes, like restore().
+  [[nodiscard]] std::vector<ReassembledMessage> reopen(std::span<const StoredPart> parts);
+
   /// Flushes every partial set whose first part arrived at or before now_ms - timeout, as
   /// incomplete messages holding the parts that arrived, in part order. Oldest first.
   [[nodiscard]] std::vector<ReassembledMessage> expire(std::int64_t now_ms);

@@ -23,9 +23,11 @@ constexpr const char* kAnn = "16502530001";    // Mountain View, CA
 constexpr const char* kBob = "12125550002";    // New York
 constexpr const char* kCarol = "13125550003";  // Chicago
 
-std::string config_yaml(const std::string& dir, std::uint16_t port) {
+std::string config_yaml(const std::string& dir, std::uint16_t port,
+                        const std::string& storage_lines = "") {
   TestConfig c;
   c.number = kOurNumber;
+  c.storage_lines = storage_lines;
   c.smsc_lines =
       "    window: 10\n"
       "    enquire_link_interval: 5s\n"
@@ -398,6 +400,67 @@ TEST_F(EndToEnd, APartResentAfterItsMessageCompletedIsAnsweredAndStartsNoMessage
   std::vector<std::string> texts;
   for (const auto& m : t["messages"])
     if (m["direction"] == "in") texts.push_back(m["text"].get<std::string>());
+  EXPECT_EQ(texts, std::vector<std::string>{long_text}) << t.dump();
+}
+
+TEST_F(EndToEnd, AMessageCompletedWhileTheStoreIsFullIsKeptWholeUntilThereIsRoom) {
+  // A store of 1 MiB, filled by texts until inbound is refused; parts that wait for their
+  // siblings are still stored (in the store's reserve) and acknowledged.
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  write_file(config_, config_yaml(dir_.path(), sim_->port(), "  map_size: 1048576\n") +
+                          "reassembly:\n  timeout: 3s\n");
+  start_daemon();
+  // Filled until a hundred texts wait refused: the store stays full while they come round.
+  const std::string filler(140, 'f');
+  const auto refused_waiting = [&] {
+    const auto c = sim_->sim().counters();
+    return c.mo_messages - c.mo_messages_acked >= 100;
+  };
+  for (int batch = 0; batch < 300 && !refused_waiting(); ++batch) {
+    const auto before = sim_->sim().counters().mo_pdus_sent;
+    for (int i = 0; i < 50; ++i)
+      text("1312555" + std::to_string(1000 + batch), std::to_string(i) + " " + filler);
+    // Sent and answered, whatever the answer.
+    wait_for([&] {
+      const auto c = sim_->sim().counters();
+      return c.mo_pdus_sent >= before + 50 && c.mo_pdus_acked + c.mo_pdus_nacked >= c.mo_pdus_sent;
+    });
+  }
+  ASSERT_EQ(call("status")["store_full"], true) << call("status").dump();
+
+  // Two parts from Carol: the first is stored and acknowledged; the second completes the
+  // message, which the full store refuses, so the SMSC keeps sending it. It must never be
+  // acknowledged while its message is not stored (taken for a resent copy of a message
+  // completed here, it would be, and the message lost).
+  std::string long_text;
+  for (int i = 0; long_text.size() < 200; ++i) long_text += "Order " + std::to_string(i) + " ok. ";
+  const sim::MoTemplate whole = sim::text_template(long_text, "multipart");
+  ASSERT_EQ(whole.parts.size(), 2u);
+  const auto acked = sim_->sim().counters().mo_pdus_acked;
+  const auto refused = sim_->sim().counters().mo_pdus_nacked;
+  sim_->sim().inject_mo("twoway", whole, kCarol);
+  ASSERT_TRUE(wait_for([&] { return sim_->sim().counters().mo_pdus_acked > acked; }));
+  // The refused fillers and Carol's second part come round every 200 ms: several rounds.
+  ASSERT_TRUE(wait_for([&] { return sim_->sim().counters().mo_pdus_nacked >= refused + 300; }))
+      << sim_->sim().report(false).dump();
+  EXPECT_EQ(sim_->sim().counters().mo_pdus_acked, acked + 1);
+
+  // The operator gives the store room and restarts: the message arrives whole.
+  ASSERT_EQ(daemon_->stop(SIGTERM), 0) << daemon_->log();
+  write_file(config_, config_yaml(dir_.path(), sim_->port(), "  map_size: 16777216\n") +
+                          "reassembly:\n  timeout: 3s\n");
+  start_daemon();
+  json t;
+  ASSERT_TRUE(wait_for([&] {
+    t = call("thread +" + std::string(kCarol));
+    return t["ok"] == true && !t["messages"].empty();
+  })) << daemon_->log();
+  std::vector<std::string> texts;
+  for (const auto& m : t["messages"]) {
+    if (m["direction"] != "in") continue;
+    texts.push_back(m["text"].get<std::string>());
+    EXPECT_FALSE(m.value("incomplete", false)) << t.dump();
+  }
   EXPECT_EQ(texts, std::vector<std::string>{long_text}) << t.dump();
 }
 

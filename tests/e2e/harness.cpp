@@ -234,7 +234,8 @@ std::string TestConfig::yaml(const std::string& dir, std::uint16_t port) const {
          "  path: " +
          dir +
          "/state\n"
-         "  durability: relaxed\n"
+         "  durability: relaxed\n" +
+         storage_lines +
          "admin:\n"
          "  socket: " +
          dir + "/admin.sock\n" + admin_lines + rest;

@@ -98,6 +98,7 @@ struct TestConfig {
   std::string number = "15550001111";
   std::string smsc_lines;     ///< after the SMSC's password ("    window: 10\n"...)
   std::string after_numbers;  ///< top-level lines before storage ("default_region: US\n"...)
+  std::string storage_lines;  ///< after storage.durability ("  map_size: 1048576\n"...)
   std::string admin_lines;    ///< after admin.socket ("  mode: \"0666\"\n"...)
   std::string rest;           ///< sections after admin
 

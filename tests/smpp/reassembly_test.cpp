@@ -255,6 +255,37 @@ TEST(Reassembly, RetryWithTheSameIdentityIsALateDuplicateAtOnce) {
   EXPECT_EQ(expired[0].user_data, "llo");
 }
 
+TEST(Reassembly, AReopenedSetTakesItsResentCompletingPartAsNew) {
+  // The message completed here but the store refused it: its stored first part waits again,
+  // and the second part, sent again by the SMSC with the same identity, completes it anew
+  // (not a late duplicate of a message that was never kept).
+  Reassembler r(ReassemblyConfig{.timeout_ms = 1'000, .max_recent = 10});
+  PartBuilder a(concat8(3, 2, 1) + "he", 1, 0);
+  PartBuilder b(concat8(3, 2, 2) + "llo", 2, 10);
+  a.id("mr-1");
+  b.id("mr-2");
+  EXPECT_EQ(r.add(*a).outcome, PartOutcome::held);
+  ASSERT_TRUE(r.add(*b).message);
+  const StoredPart stored = StoredPart::from(*a);
+  EXPECT_THAT(r.reopen(std::span(&stored, 1)), IsEmpty());
+  EXPECT_EQ(r.pending(), 1u);
+  EXPECT_EQ(r.pending_parts(), 1u);
+  PartBuilder resent(concat8(3, 2, 2) + "llo", 3, 300);
+  resent.id("mr-2");
+  AddResult again = r.add(*resent);
+  EXPECT_EQ(again.outcome, PartOutcome::completed);
+  ASSERT_TRUE(again.message);
+  EXPECT_EQ(again.message->user_data, "hello");
+  EXPECT_FALSE(again.message->incomplete);
+  EXPECT_THAT(again.message->tokens, ElementsAre(1u, 3u));
+  // Reopening parts that are not concatenated, or of a set never completed, only adds them.
+  PartBuilder single("hi", 4, 400, 0);
+  const StoredPart lone = StoredPart::from(*single);
+  auto out = r.reopen(std::span(&lone, 1));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].user_data, "hi");
+}
+
 // The simulator's pattern: every 10th text has two parts, and its second part repeats an
 // earlier message's second part word for word; an 8-bit reference comes round again for the
 // same sender within the reassembly timeout.

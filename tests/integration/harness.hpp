@@ -126,6 +126,13 @@ struct Results : std::enable_shared_from_this<Results> {
   }
 };
 
+/// What a failed expectation about a session prints: its state, connects, binds and last error.
+inline std::string describe(const smpp::SessionStats& st) {
+  return "state=" + std::string(smpp::link_state_name(st.state)) +
+         " connects=" + std::to_string(st.connects) + " binds_ok=" + std::to_string(st.binds_ok) +
+         " bind_failures=" + std::to_string(st.bind_failures) + " last_error=" + st.last_error;
+}
+
 /// Stops the session gracefully and waits (bounded) for on_stopped.
 inline bool stop_session(const std::shared_ptr<smpp::Session>& s, bool graceful = true) {
   auto done = std::make_shared<std::atomic<bool>>(false);

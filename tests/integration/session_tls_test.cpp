@@ -50,10 +50,11 @@ TEST(SessionTls, RefusesAnUntrustedCertificate) {
   cfg.tls.server_name = "smsc.example.net";  // the certificate does not name it
   auto session = smpp::Session::create(rig.esme_io.io(), cfg);
   session->start();
-  ASSERT_TRUE(wait_until([&] { return session->stats().connects >= 2; }));
-  EXPECT_EQ(session->stats().binds_ok, 0u);
+  ASSERT_TRUE(wait_until([&] { return session->stats().connects >= 2; }))
+      << describe(session->stats());
+  EXPECT_EQ(session->stats().binds_ok, 0u) << describe(session->stats());
   EXPECT_EQ(rig.sim->counters().binds_ok, 0u);
-  EXPECT_TRUE(stop_session(session));
+  EXPECT_TRUE(stop_session(session)) << describe(session->stats());
   rig.sim->stop();
 }
 
@@ -75,9 +76,10 @@ TEST(SessionTls, PresentsAClientCertificateWhenTheSmscAsks) {
   // Without a certificate: the handshake fails, nothing binds.
   auto anonymous = smpp::Session::create(rig.esme_io.io(), tls_config(rig.sim->port()));
   anonymous->start();
-  ASSERT_TRUE(wait_until([&] { return anonymous->stats().connects >= 2; }));
-  EXPECT_EQ(anonymous->stats().binds_ok, 0u);
-  EXPECT_TRUE(stop_session(anonymous));
+  ASSERT_TRUE(wait_until([&] { return anonymous->stats().connects >= 2; }))
+      << describe(anonymous->stats());
+  EXPECT_EQ(anonymous->stats().binds_ok, 0u) << describe(anonymous->stats());
+  EXPECT_TRUE(stop_session(anonymous)) << describe(anonymous->stats());
   // With one: bound.
   auto cfg = tls_config(rig.sim->port());
   cfg.tls.cert_file = TWOWAY_TEST_TLS_DIR "/smsc-cert.pem";

@@ -50,7 +50,13 @@ InboundPath::InboundPath(boost::asio::io_context& io, engine::Engine& engine,
       counters_(counters),
       strand_(boost::asio::make_strand(io)),
       expire_timer_(strand_),
-      reassembler_(reassembly) {}
+      reassembler_(reassembly) {
+  engine_.on_settled([this] { flush_answers(); });
+}
+
+InboundPath::~InboundPath() {
+  engine_.on_settled(nullptr);
+}
 
 void InboundPath::start() {
   // Parts acknowledged before a restart wait for their siblings again.
@@ -224,14 +230,11 @@ void InboundPath::drain() {
     lock.unlock();
     std::vector<engine::Engine::Submission> messages;
     const auto routes = routes_.get();
-    // Consecutive whole messages go to the engine together (one enqueue, one wake-up).
-    // Their answers wait for the last of them and go together (usually one commit settles
-    // them all): one append to each session's mailbox, one socket write.
-    std::shared_ptr<AnswerGroup> group;
+    // Consecutive whole messages go to the engine together (one enqueue, one wake-up). Their
+    // completions only collect the answers; the engine's settled hook sends them.
     auto flush_messages = [&] {
       if (!messages.empty()) engine_.submit_inbound(std::move(messages));
       messages.clear();
-      group.reset();
     };
     try {
       for (Handover& h : batch) {
@@ -240,35 +243,17 @@ void InboundPath::drain() {
             if (!h.decoded)
               (void)smpp::decode_message_text(h.message, h.in.text,
                                               routes->decoding(h.message.smsc));
-            if (!group) group = std::make_shared<AnswerGroup>();
-            group->remaining.fetch_add(1, std::memory_order_relaxed);
             // A message completed with stored parts: if the store refuses it, those parts
             // (still stored: the refused transaction did not remove them) wait again.
             std::vector<engine::PartKey> stored = h.in.stored_parts;
             messages.push_back(engine::Engine::Submission{
-                std::move(h.in), [this, group, tokens = std::move(h.message.tokens),
+                std::move(h.in), [this, tokens = std::move(h.message.tokens),
                                   stored = std::move(stored)](bool committed) {
-                  {
-                    std::lock_guard lock(group->mu);
-                    auto& to = committed ? group->ok : group->refused;
-                    to.insert(to.end(), tokens.begin(), tokens.end());
-                    if (!committed)
-                      group->reopen.insert(group->reopen.end(), stored.begin(), stored.end());
-                  }
-                  if (group->remaining.fetch_sub(1) == 1) {
-                    // The last of the hand-over: everything it settled is answered at once.
-                    answer(group->ok, smpp::status::ok);
-                    if (group->reopen.empty()) {
-                      answer(group->refused, smpp::status::x_t_appn);
-                    } else {
-                      // The refusal goes out only once the parts wait again, so the part the
-                      // SMSC sends again finds them.
-                      boost::asio::post(engine_calls_, [this, keys = std::move(group->reopen),
-                                                        refused = std::move(group->refused)] {
-                        reopen_then_refuse(keys, refused);
-                      });
-                    }
-                  }
+                  std::lock_guard lock(answers_mu_);
+                  auto& to = committed ? answers_.ok : answers_.refused;
+                  to.insert(to.end(), tokens.begin(), tokens.end());
+                  if (!committed)
+                    answers_.reopen.insert(answers_.reopen.end(), stored.begin(), stored.end());
                 }});
             break;
           }
@@ -278,14 +263,14 @@ void InboundPath::drain() {
                                               tokens = std::move(h.tokens)]() mutable {
               if (!keys.empty()) engine_.drop_partials(std::move(keys));
               engine_.after_pending([this, tokens = std::move(tokens)](bool committed) {
-                answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+                collect(tokens, committed);
               });
             });
             break;
           case Handover::Kind::after_pending:
             flush_messages();
             engine_.after_pending([this, tokens = std::move(h.tokens)](bool committed) {
-              answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+              collect(tokens, committed);
             });
             break;
           case Handover::Kind::partial: {
@@ -307,7 +292,7 @@ void InboundPath::drain() {
                   stored_.erase(token);
                 }
               }
-              answer(tokens, committed ? smpp::status::ok : smpp::status::x_t_appn);
+              collect(tokens, committed);
             });
             break;
           }
@@ -345,6 +330,42 @@ void InboundPath::answer(const std::vector<std::uint64_t>& tokens, std::uint32_t
   smpp::InboundCompletion::respond_all(all, status);
 }
 
+void InboundPath::collect(const std::vector<std::uint64_t>& tokens, bool committed) {
+  std::lock_guard lock(answers_mu_);
+  auto& to = committed ? answers_.ok : answers_.refused;
+  to.insert(to.end(), tokens.begin(), tokens.end());
+}
+
+void InboundPath::flush_answers() {
+  Answers a;
+  {
+    std::lock_guard lock(answers_mu_);
+    std::swap(a, answers_);
+  }
+  answer(a.ok, smpp::status::ok);
+  // A failed store stops the daemon: its stored parts come back at the next start.
+  if (a.reopen.empty() || !engine_.healthy()) {
+    answer(a.refused, smpp::status::x_t_appn);
+  } else {
+    // The refusal goes out only once the parts wait again, so the part the SMSC sends again
+    // finds them.
+    boost::asio::post(engine_calls_,
+                      [this, keys = std::move(a.reopen), refused = std::move(a.refused)] {
+                        reopen_then_refuse(keys, refused);
+                      });
+  }
+  const auto respond = [](std::vector<std::shared_ptr<smpp::InboundCompletion>>& all,
+                          std::uint32_t status) {
+    if (all.empty()) return;
+    std::vector<smpp::InboundCompletion*> list;
+    list.reserve(all.size());
+    for (auto& c : all) list.push_back(c.get());
+    smpp::InboundCompletion::respond_all(list, status);
+  };
+  respond(a.receipts_ok, smpp::status::ok);
+  respond(a.receipts_refused, smpp::status::x_t_appn);
+}
+
 void InboundPath::reopen_then_refuse(std::vector<engine::PartKey> keys,
                                      std::vector<std::uint64_t> refused) {
   try {
@@ -354,7 +375,8 @@ void InboundPath::reopen_then_refuse(std::vector<engine::PartKey> keys,
       for (const auto& p : parts) stored_[p.token] = p.now_ms;
       for (auto& m : reassembler_.reopen(parts)) deliver_locked(std::move(m));
     }
-    SPDLOG_WARN(
+    // Not a warning per message: the store being full is logged once by the daemon.
+    SPDLOG_DEBUG(
         "reassembly: a message was refused by the store; its {} stored part(s) wait for "
         "the refused part again",
         parts.size());
@@ -403,9 +425,11 @@ void InboundPath::on_receipt(const std::string& smsc, smpp::InboundReceipt recei
                smpp::to_string(receipt.state));
   // Queued behind the recording of every submit_sm_resp read before it (the pump queues
   // those on the session's strand), so it finds its message id.
-  engine_.submit_receipt(std::move(r), [completion = std::make_shared<smpp::InboundCompletion>(
-                                            std::move(completion))](bool committed) {
-    completion->respond(committed ? smpp::status::ok : smpp::status::x_t_appn);
+  engine_.submit_receipt(std::move(r), [this,
+                                        completion = std::make_shared<smpp::InboundCompletion>(
+                                            std::move(completion))](bool committed) mutable {
+    std::lock_guard lock(answers_mu_);
+    (committed ? answers_.receipts_ok : answers_.receipts_refused).push_back(std::move(completion));
   });
 }
 

@@ -5,9 +5,11 @@
 // Receipts are parsed and handed to the engine behind the submit_sm_resp read before them.
 //
 // Threading: on_inbound runs on the sessions' strands (any io thread); answers come from the
-// engine's writer thread; the expiry timer belongs to this path's own strand. The reassembler
-// and the held / stored / in-write parts sit under one mutex, held for that bookkeeping only.
-// What goes to the engine is queued under that mutex, in the order the reassembler took the
+// engine's writer thread: the completions of a commit collect them (answers_mu_) and the
+// engine's settled hook sends them, so everything one commit settled leaves in one mailbox
+// append and one socket write per bind; the expiry timer belongs to this path's own strand. The
+// reassembler and the held / stored / in-write parts sit under one mutex, held for that bookkeeping
+// only. What goes to the engine is queued under that mutex, in the order the reassembler took the
 // parts, and handed over outside it by one thread at a time (whoever finds the queue idle
 // drains it): no lock is held while an engine call blocks on a full queue.
 #pragma once
@@ -36,9 +38,13 @@ namespace twoway::daemon {
 
 class InboundPath {
  public:
+  /// Takes the engine's settled hook (Engine::on_settled) until destroyed.
   InboundPath(boost::asio::io_context& io, engine::Engine& engine, const NumberRoutes& routes,
               boost::asio::thread_pool& engine_calls, GatewayCounters& counters,
               const smpp::ReassemblyConfig& reassembly);
+  ~InboundPath();
+  InboundPath(const InboundPath&) = delete;
+  InboundPath& operator=(const InboundPath&) = delete;
 
   /// Takes back the parts stored before a restart (they wait for their siblings again) and
   /// hands over the messages they already complete; then starts the expiry timer.
@@ -74,12 +80,11 @@ class InboundPath {
     bool decoded = false;  // message: in.text holds the decoded text already
   };
 
-  /// The answers of whole messages handed to the engine together, sent together.
-  struct AnswerGroup {
-    std::atomic<std::size_t> remaining{0};
-    std::mutex mu;
-    std::vector<std::uint64_t> ok, refused;
-    std::vector<engine::PartKey> reopen;  // stored parts of refused messages
+  /// Answers the engine's completions collected since the last settled hook.
+  struct Answers {
+    std::vector<std::uint64_t> ok, refused;  // tokens of held_ parts
+    std::vector<engine::PartKey> reopen;     // stored parts of refused messages
+    std::vector<std::shared_ptr<smpp::InboundCompletion>> receipts_ok, receipts_refused;
   };
 
   void on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
@@ -92,6 +97,10 @@ class InboundPath {
   /// Hands the queued work to the engine unless another thread is doing so.
   void drain();
   void answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status);
+  /// From a completion (writer thread): answer `tokens` at the end of this settling.
+  void collect(const std::vector<std::uint64_t>& tokens, bool committed);
+  /// The engine's settled hook (writer thread): sends what the completions collected.
+  void flush_answers();
   /// The store refused messages that completed with stored parts (`keys`): those parts wait
   /// for their siblings again, then `refused` is answered (ESME_RX_T_APPN, the SMSC sends the
   /// completing part again). On an engine_calls_ thread.
@@ -121,6 +130,9 @@ class InboundPath {
   std::uint64_t next_token_ = 1;
   std::deque<Handover> handover_;  // for the engine, in reassembly order
   bool draining_ = false;          // a thread is handing handover_ to the engine
+
+  std::mutex answers_mu_;  // guards answers_; never held with mu_
+  Answers answers_;
 };
 
 }  // namespace twoway::daemon

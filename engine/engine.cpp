@@ -411,13 +411,24 @@ bool Engine::more_queued() {
 }
 
 void Engine::settle() {
+  bool called = false;
   while (!unsettled_.empty()) {
     Outcome& out = unsettled_.front();
-    if (config_.durable && out.committed && out.txn > store_->durable_through()) return;
+    if (config_.durable && out.committed && out.txn > store_->durable_through()) break;
     for (auto& done : out.done) done(out.committed);
+    called = called || !out.done.empty();
     publish(out.events);
     unsettled_.pop_front();
   }
+  if (called) {
+    std::lock_guard lock(settled_mu_);
+    if (settled_hook_) settled_hook_();
+  }
+}
+
+void Engine::on_settled(std::function<void()> hook) {
+  std::lock_guard lock(settled_mu_);
+  settled_hook_ = std::move(hook);
 }
 
 void Engine::settle_all() {

@@ -72,6 +72,12 @@ class Engine {
   // holding the message and all its effects committed (answer deliver_sm then); `done(false)`
   // if it could not be stored (do not acknowledge). Blocks while the queue is full.
   void submit_inbound(InboundMessage message, Completion done);
+  // Runs `hook` on the writer thread after the completions of one or more commits were called,
+  // once for the lot: where a caller's completions only collect answers, the hook sends them
+  // (one socket write per bind for everything a commit settled). Like a completion it must not
+  // call the engine's writes. nullptr removes it; once this returns, the old hook is not
+  // running and will not run again.
+  void on_settled(std::function<void()> hook);
   // Several at once (e.g. every deliver_sm of one socket read): queued together, so the writer
   // takes them into one transaction unless the queue holds more than a batch.
   struct Submission {
@@ -304,6 +310,8 @@ class Engine {
   std::mutex sync_mu_;  // synchronous mode: one batch at a time
 
   std::mutex subs_mu_;
+  std::mutex settled_mu_;  // held while settled_hook_ runs
+  std::function<void()> settled_hook_;
   std::map<std::uint64_t, EventCallback> subscribers_;
   std::uint64_t next_sub_ = 1;
 

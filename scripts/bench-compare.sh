@@ -58,6 +58,7 @@ import time
 import urllib.request
 
 BIN = os.environ.get("TWOWAY_BENCH_BIN", "build/release")
+BOUNDS = "docs/bench-bounds.md"  # included in the report as it stands
 SIM = os.path.join(BIN, "tools", "twoway-smsc-sim")
 TWOWAYD = os.path.join(BIN, "daemon", "twowayd")
 TWOWAYCTL = os.path.join(BIN, "tools", "twowayctl")
@@ -984,6 +985,11 @@ def write_report(a, results, sizes, command, started, elapsed, plotted, ceiling)
                      f"{ratio(t['rss_mib'], k['rss_mib'])} |")
         L.append("")
     L.extend(targets(results, a.quick))
+    # What bounds the figures: written by hand from profiles (scripts/profile-gateway.sh), kept
+    # in its own file so that a new run of this script does not lose it.
+    if os.path.isfile(BOUNDS):
+        with open(BOUNDS, encoding="utf-8") as f:
+            L.append(f.read().rstrip("\n") + "\n")
     if plotted:
         rel = os.path.relpath(os.path.abspath(a.plot), os.path.dirname(os.path.abspath(a.out)))
         L.append("## Throughput and p99 latency against the offered rate\n")

@@ -636,6 +636,42 @@ TEST_F(WriterTest, MessagesHandedOverTogetherShareOneTransaction) {
   }
 }
 
+TEST_F(WriterTest, TheSettledHookRunsOnceAfterTheCompletionsItFollows) {
+  // What the inbound path relies on to answer a commit's deliver_sm in one write: every
+  // completion of the settled commits has run when the hook runs, and the hook runs once for
+  // them, not once per completion.
+  std::mutex mu;
+  std::condition_variable cv;
+  int completed = 0, hooks = 0, seen_by_hook = 0;
+  engine->on_settled([&] {
+    std::lock_guard lock(mu);
+    ++hooks;
+    seen_by_hook = completed;
+    cv.notify_all();
+  });
+  std::vector<Engine::Submission> batch(50);
+  for (int i = 0; i < 50; ++i) {
+    batch[i].message = message(kAlice, "settled " + std::to_string(i));
+    batch[i].done = [&](bool committed) {
+      std::lock_guard lock(mu);
+      completed += committed ? 1 : 0;
+    };
+  }
+  engine->submit_inbound(std::move(batch));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return seen_by_hook == 50; }));
+    EXPECT_EQ(completed, 50);
+    EXPECT_LE(hooks, 2);  // one transaction, settled at once or after the next flush
+  }
+  // Removed: it does not run again.
+  engine->on_settled(nullptr);
+  const int before = hooks;
+  engine->flush();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(hooks, before);
+}
+
 TEST_F(WriterTest, CommittedInboundSurvivesARestart) {  // invariant 1
   std::atomic<int> acked{0};
   for (int i = 0; i < 50; ++i) {

@@ -15,6 +15,8 @@ struct GatewayCounters {
   std::atomic<std::uint64_t> outbound_submitted{0};
   std::atomic<std::uint64_t> outbound_failed{0};
   std::atomic<std::uint64_t> segments_submitted{0};
+  /// Runs of the outbound pump (each a claim of due messages when the binds have room).
+  std::atomic<std::uint64_t> pump_runs{0};
   std::atomic<std::uint64_t> incomplete_messages{0};
   std::atomic<std::uint64_t> keyword_messages{0};    ///< inbound that matched a keyword
   std::atomic<std::uint64_t> free_text_messages{0};  ///< inbound filed as conversation text

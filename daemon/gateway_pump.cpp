@@ -58,7 +58,21 @@ OutboundPump::OutboundPump(boost::asio::io_context& io, engine::Engine& engine, 
       timer_(strand_) {}
 
 void OutboundPump::kick() {
-  schedule(std::chrono::milliseconds(0));
+  if (stopping_.load()) return;
+  int state = run_state_.load();
+  for (;;) {
+    if (state == kIdle) {
+      if (run_state_.compare_exchange_weak(state, kQueued)) {
+        boost::asio::post(engine_calls_, [this] { run(); });
+        return;
+      }
+    } else if (state == kRunning) {
+      // The run going now may have claimed before what this kick announces: one more after it.
+      if (run_state_.compare_exchange_weak(state, kRunningAgain)) return;
+    } else {
+      return;  // a run that has not started yet sees it, or one is to follow the current run
+    }
+  }
 }
 
 void OutboundPump::stop() {
@@ -69,31 +83,45 @@ void OutboundPump::stop() {
 
 void OutboundPump::schedule(std::chrono::milliseconds after) {
   boost::asio::post(strand_, [this, after] {
-    if (stopping_.load()) return;
-    if (after.count() == 0) {
-      if (scheduled_) timer_.cancel();  // run now instead of later
-      scheduled_ = true;
-      boost::asio::post(engine_calls_, [this] { run(); });
-      return;
-    }
-    if (scheduled_) return;
-    scheduled_ = true;
+    if (stopping_.load() || timer_armed_) return;  // an earlier poll comes first
+    timer_armed_ = true;
     timer_.expires_after(after);
     // The handler runs on the strand (the timer's executor).
     timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || stopping_.load()) return;
-      boost::asio::post(engine_calls_, [this] { run(); });
+      timer_armed_ = false;
+      if (!ec) kick();
     });
   });
 }
 
+void OutboundPump::finish_run() {
+  int state = run_state_.load();
+  for (;;) {
+    if (state == kRunningAgain && !stopping_.load()) {
+      if (run_state_.compare_exchange_weak(state, kQueued)) {
+        boost::asio::post(engine_calls_, [this] { run(); });
+        return;
+      }
+    } else if (run_state_.compare_exchange_weak(state, kIdle)) {
+      return;
+    }
+  }
+}
+
 void OutboundPump::run() {
-  boost::asio::post(strand_, [this] { scheduled_ = false; });
+  // However the run ends (an exception included), the next kick can start another.
+  struct Finish {
+    OutboundPump* pump;
+    ~Finish() { pump->finish_run(); }
+  } finish{this};
+  run_state_.store(kRunning);  // only a run leaves kQueued: kicks from now on ask for another
   if (stopping_.load()) return;
+  counters_.pump_runs.fetch_add(1, std::memory_order_relaxed);
   std::size_t room = binds_.submit_room();
   const std::size_t flying = in_flight_.load();
   room = std::min(room, flying < kMaxInFlight ? kMaxInFlight - flying : 0);
   if (room == 0) {
+    // Every settled submit kicks the pump; the poll covers a bind that comes back.
     schedule(std::chrono::milliseconds(200));
     return;
   }
@@ -105,7 +133,11 @@ void OutboundPump::run() {
     SPDLOG_ERROR("outbox claim failed: {}", e.what());
   }
   for (const auto& item : items) submit_item(item, now);
-  schedule(items.size() >= room ? std::chrono::milliseconds(1) : std::chrono::milliseconds(250));
+  if (items.size() >= room) {
+    kick();  // more may be due: another run once this one ends
+  } else {
+    schedule(std::chrono::milliseconds(250));  // retries and scheduled sends come due
+  }
 }
 
 void OutboundPump::settle_one() {

@@ -2,11 +2,13 @@
 // have room, splits each into submit_sm segments on a bind serving its sending number, and
 // records each segment's outcome (the SMSC's message id, or why it failed) in the engine.
 //
-// Threading: the pump's schedule (its timer, whether a run is due) belongs to its strand. A
-// run (claim_due, a blocking engine call) goes to the gateway's engine-call pool, never the io
-// threads. Submit results arrive on the sessions' strands; what they record in the engine is
-// queued (submit_submitted) or run on the engine-call pool (mark_failed). Items in flight are
-// counted atomically; `stopping_` is atomic.
+// Threading: a run (claim_due, a blocking engine call) goes to the gateway's engine-call pool,
+// never the io threads, and at most one run is queued or running at a time: kicks from any
+// thread (a settled submit, a queued message, the timer) only mark the run state (`run_state_`,
+// atomic), so a burst of kicks costs one run, plus one more if it came while a run was going.
+// The poll timer belongs to the pump's strand. Submit results arrive on the sessions' strands;
+// what they record in the engine is queued (submit_submitted) or run on the engine-call pool
+// (mark_failed). Items in flight are counted atomically; `stopping_` is atomic.
 #pragma once
 
 #include <atomic>
@@ -37,8 +39,10 @@ class OutboundPump {
  private:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  void schedule(std::chrono::milliseconds after);  // on any thread
+  void schedule(std::chrono::milliseconds after);  // a kick after a delay; on any thread
   void run();                                      // on the engine-call pool
+  /// After a run: idle, or once more if a kick came while it ran.
+  void finish_run();
   void submit_item(const engine::OutboundItem& item, std::int64_t now);
   void settle_one();
 
@@ -51,7 +55,11 @@ class OutboundPump {
 
   Strand strand_;
   boost::asio::steady_timer timer_;  // strand_ only
-  bool scheduled_ = false;           // strand_ only: a run is queued or the timer waits
+  bool timer_armed_ = false;         // strand_ only
+  // No run queued or running; one queued (it will see whatever kicked since); one running;
+  // one running and kicked since it started (another follows it).
+  static constexpr int kIdle = 0, kQueued = 1, kRunning = 2, kRunningAgain = 3;
+  std::atomic<int> run_state_{kIdle};
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};  // outbox items claimed and not yet settled
 };

@@ -135,6 +135,9 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
         c.segments_submitted.load());
   total("twoway_outbound_failed_total", "Outbound submissions that failed",
         c.outbound_failed.load());
+  total("twoway_outbound_pump_runs_total",
+        "Runs of the outbound pump (a claim of due messages when the binds have room)",
+        c.pump_runs.load());
 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

@@ -58,20 +58,14 @@ OutboundPump::OutboundPump(boost::asio::io_context& io, engine::Engine& engine, 
       timer_(strand_) {}
 
 void OutboundPump::kick() {
+  std::lock_guard lock(run_mu_);
   if (stopping_.load()) return;
-  int state = run_state_.load();
-  for (;;) {
-    if (state == kIdle) {
-      if (run_state_.compare_exchange_weak(state, kQueued)) {
-        boost::asio::post(engine_calls_, [this] { run(); });
-        return;
-      }
-    } else if (state == kRunning) {
-      // The run going now may have claimed before what this kick announces: one more after it.
-      if (run_state_.compare_exchange_weak(state, kRunningAgain)) return;
-    } else {
-      return;  // a run that has not started yet sees it, or one is to follow the current run
-    }
+  if (runs_queued_ > 0) return;  // a run that has not started yet will see it
+  if (runs_going_ < kMaxRuns) {
+    ++runs_queued_;
+    boost::asio::post(engine_calls_, [this] { run(); });
+  } else {
+    again_ = true;  // one more when a run ends
   }
 }
 
@@ -95,16 +89,12 @@ void OutboundPump::schedule(std::chrono::milliseconds after) {
 }
 
 void OutboundPump::finish_run() {
-  int state = run_state_.load();
-  for (;;) {
-    if (state == kRunningAgain && !stopping_.load()) {
-      if (run_state_.compare_exchange_weak(state, kQueued)) {
-        boost::asio::post(engine_calls_, [this] { run(); });
-        return;
-      }
-    } else if (run_state_.compare_exchange_weak(state, kIdle)) {
-      return;
-    }
+  std::lock_guard lock(run_mu_);
+  --runs_going_;
+  if (again_ && !stopping_.load() && runs_queued_ == 0) {
+    again_ = false;
+    ++runs_queued_;
+    boost::asio::post(engine_calls_, [this] { run(); });
   }
 }
 
@@ -114,7 +104,11 @@ void OutboundPump::run() {
     OutboundPump* pump;
     ~Finish() { pump->finish_run(); }
   } finish{this};
-  run_state_.store(kRunning);  // only a run leaves kQueued: kicks from now on ask for another
+  {
+    std::lock_guard lock(run_mu_);
+    --runs_queued_;
+    ++runs_going_;
+  }
   if (stopping_.load()) return;
   counters_.pump_runs.fetch_add(1, std::memory_order_relaxed);
   std::size_t room = binds_.submit_room();

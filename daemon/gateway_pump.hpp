@@ -3,9 +3,10 @@
 // records each segment's outcome (the SMSC's message id, or why it failed) in the engine.
 //
 // Threading: a run (claim_due, a blocking engine call) goes to the gateway's engine-call pool,
-// never the io threads, and at most one run is queued or running at a time: kicks from any
-// thread (a settled submit, a queued message, the timer) only mark the run state (`run_state_`,
-// atomic), so a burst of kicks costs one run, plus one more if it came while a run was going.
+// never the io threads. Kicks come from any thread (a settled submit, a queued message, the
+// timer) and coalesce under `run_mu_`: at most one run waits to start (it sees whatever kicked
+// before it starts) and at most kMaxRuns go at once (their claims overlap, each waiting for its
+// own commit), so a burst of kicks costs a few runs, never one each.
 // The poll timer belongs to the pump's strand. Submit results arrive on the sessions' strands;
 // what they record in the engine is queued (submit_submitted) or run on the engine-call pool
 // (mark_failed). Items in flight are counted atomically; `stopping_` is atomic.
@@ -17,6 +18,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <mutex>
 
 #include "daemon/gateway_binds.hpp"
 #include "daemon/gateway_counters.hpp"
@@ -56,10 +58,14 @@ class OutboundPump {
   Strand strand_;
   boost::asio::steady_timer timer_;  // strand_ only
   bool timer_armed_ = false;         // strand_ only
-  // No run queued or running; one queued (it will see whatever kicked since); one running;
-  // one running and kicked since it started (another follows it).
-  static constexpr int kIdle = 0, kQueued = 1, kRunning = 2, kRunningAgain = 3;
-  std::atomic<int> run_state_{kIdle};
+  // Runs posted and not started (at most one: it sees whatever kicked since), runs going (at
+  // most kMaxRuns: claims overlap, each waiting for its commit), and whether a kick found
+  // kMaxRuns going (one more when a run ends).
+  static constexpr int kMaxRuns = 4;
+  std::mutex run_mu_;
+  int runs_queued_ = 0;  // run_mu_
+  int runs_going_ = 0;   // run_mu_
+  bool again_ = false;   // run_mu_
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> in_flight_{0};  // outbox items claimed and not yet settled
 };

@@ -128,7 +128,7 @@ void OutboundPump::run() {
   }
   for (const auto& item : items) submit_item(item, now);
   if (items.size() >= room) {
-    kick();  // more may be due: another run once this one ends
+    kick();  // more may be due: another run (alongside, or after this one)
   } else {
     schedule(std::chrono::milliseconds(250));  // retries and scheduled sends come due
   }

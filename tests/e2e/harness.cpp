@@ -12,9 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "smpp/charset.hpp"
@@ -119,8 +122,12 @@ SimRunner::SimRunner(sim::SimConfig config) {
 
 SimRunner::~SimRunner() {
   sim_->stop();
-  // Let the simulator close its connections on its io thread, then end the loop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The simulator closes its connections on its io thread: its stop runs before the loop ends
+  // (a stopped io_context drops queued handlers unrun). Bounded: a simulator that never
+  // listened left the loop without work, and nothing runs what is posted.
+  auto drained = std::make_shared<std::promise<void>>();
+  boost::asio::post(io_, [drained] { drained->set_value(); });
+  drained->get_future().wait_for(std::chrono::seconds(5));
   io_.stop();
   thread_.join();
 }

@@ -7,6 +7,7 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,7 +36,13 @@ inline bool wait_until(const std::function<bool()>& pred,
 class IoThread {
  public:
   IoThread() : guard_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+  /// Runs what was posted before it (a simulator's or a session's stop, say) before the loop
+  /// ends: a stopped io_context drops its queued handlers unrun, and a dropped stop leaves the
+  /// simulator's connections and state holding each other.
   ~IoThread() {
+    std::promise<void> drained;
+    boost::asio::post(io_, [&drained] { drained.set_value(); });
+    drained.get_future().wait();
     guard_.reset();
     io_.stop();
     thread_.join();

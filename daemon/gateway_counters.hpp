@@ -17,6 +17,8 @@ struct GatewayCounters {
   std::atomic<std::uint64_t> segments_submitted{0};
   /// Runs of the outbound pump (each a claim of due messages when the binds have room).
   std::atomic<std::uint64_t> pump_runs{0};
+  /// Outbound handed to the pump in the transaction that queued it (never claimed).
+  std::atomic<std::uint64_t> outbound_handed_over{0};
   std::atomic<std::uint64_t> incomplete_messages{0};
   std::atomic<std::uint64_t> keyword_messages{0};    ///< inbound that matched a keyword
   std::atomic<std::uint64_t> free_text_messages{0};  ///< inbound filed as conversation text

@@ -55,7 +55,30 @@ OutboundPump::OutboundPump(boost::asio::io_context& io, engine::Engine& engine, 
       engine_calls_(engine_calls),
       counters_(counters),
       strand_(boost::asio::make_strand(io)),
-      timer_(strand_) {}
+      timer_(strand_) {
+  engine_.on_handoff([this] { return stopping_.load() ? std::size_t{0} : room(); },
+                     [this](std::vector<engine::OutboundItem> items) { take(std::move(items)); });
+}
+
+OutboundPump::~OutboundPump() {
+  engine_.on_handoff(nullptr, nullptr);
+}
+
+std::size_t OutboundPump::room() const {
+  const std::size_t flying = in_flight_.load();
+  return std::min(binds_.submit_room(), flying < kMaxInFlight ? kMaxInFlight - flying : 0);
+}
+
+void OutboundPump::take(std::vector<engine::OutboundItem> items) {
+  counters_.outbound_handed_over.fetch_add(items.size(), std::memory_order_relaxed);
+  // Each is in flight in the store: one not submitted (the pump stopping) goes again at the
+  // next start, like a claimed one.
+  boost::asio::post(engine_calls_, [this, items = std::move(items)] {
+    if (stopping_.load()) return;
+    const auto now = now_unix();
+    for (const auto& item : items) submit_item(item, now);
+  });
+}
 
 void OutboundPump::kick() {
   std::lock_guard lock(run_mu_);
@@ -71,6 +94,7 @@ void OutboundPump::kick() {
 
 void OutboundPump::stop() {
   stopping_.store(true);
+  engine_.on_handoff(nullptr, nullptr);
   // The timer is the strand's: cancelled there, not from the stopping thread.
   boost::asio::post(strand_, [this] { timer_.cancel(); });
 }
@@ -111,9 +135,7 @@ void OutboundPump::run() {
   }
   if (stopping_.load()) return;
   counters_.pump_runs.fetch_add(1, std::memory_order_relaxed);
-  std::size_t room = binds_.submit_room();
-  const std::size_t flying = in_flight_.load();
-  room = std::min(room, flying < kMaxInFlight ? kMaxInFlight - flying : 0);
+  const std::size_t room = this->room();
   if (room == 0) {
     // Every settled submit kicks the pump; the poll covers a bind that comes back.
     schedule(std::chrono::milliseconds(200));

@@ -1,6 +1,8 @@
 // The outbound pump of the gateway: claims due outbox messages from the engine as the binds
 // have room, splits each into submit_sm segments on a bind serving its sending number, and
 // records each segment's outcome (the SMSC's message id, or why it failed) in the engine.
+// Replies and answers due at once skip the claim: the engine hands them over in the
+// transaction that queued them (Engine::on_handoff), as far as the binds have room.
 //
 // Threading: a run (claim_due, a blocking engine call) goes to the gateway's engine-call pool,
 // never the io threads. Kicks come from any thread (a settled submit, a queued message, the
@@ -9,7 +11,9 @@
 // own commit), so a burst of kicks costs a few runs, never one each.
 // The poll timer belongs to the pump's strand. Submit results arrive on the sessions' strands;
 // what they record in the engine is queued (submit_submitted) or run on the engine-call pool
-// (mark_failed). Items in flight are counted atomically; `stopping_` is atomic.
+// (mark_failed). Items in flight are counted atomically; `stopping_` is atomic. The engine's
+// writer asks the room for hand-overs and hands them over (handoff_room, take); take only
+// posts them to the engine-call pool.
 #pragma once
 
 #include <atomic>
@@ -32,10 +36,12 @@ class OutboundPump {
   OutboundPump(boost::asio::io_context& io, engine::Engine& engine, SmscBinds& binds,
                const NumberRoutes& routes, boost::asio::thread_pool& engine_calls,
                GatewayCounters& counters);
+  ~OutboundPump();
 
   /// Runs the pump now (e.g. after an admin reply was queued, or a bind came up).
   void kick();
-  /// No run starts from now on; the timer is cancelled on its strand.
+  /// No run starts from now on and the engine hands nothing more over; the timer is
+  /// cancelled on its strand.
   void stop();
 
  private:
@@ -47,6 +53,11 @@ class OutboundPump {
   void finish_run();
   void submit_item(const engine::OutboundItem& item, std::int64_t now);
   void settle_one();
+  /// What the binds and the in-flight limit leave room for.
+  std::size_t room() const;
+  /// Messages the engine handed over (on its writer thread): submitted from the engine-call
+  /// pool.
+  void take(std::vector<engine::OutboundItem> items);
 
   boost::asio::io_context& io_;
   engine::Engine& engine_;

@@ -138,6 +138,9 @@ std::string metrics_text(const engine::Engine& engine, const Gateway& gateway,
   total("twoway_outbound_pump_runs_total",
         "Runs of the outbound pump (a claim of due messages when the binds have room)",
         c.pump_runs.load());
+  total("twoway_outbound_handed_over_total",
+        "Outbound messages handed to the pump in the transaction that queued them (no claim)",
+        c.outbound_handed_over.load());
 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())

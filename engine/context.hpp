@@ -14,6 +14,14 @@
 
 namespace twoway::engine {
 
+// A message handed to the sending side in the transaction that queued it, with what
+// confirm_handoff() re-checks once the transaction's other items have run.
+struct HandedOver {
+  OutboundItem item;
+  std::string keyword;  // Message::keyword (an opt-out confirmation is checked differently)
+  std::int64_t created = 0;
+};
+
 // Counters kept in the `meta` database; the batch runner loads them with the batch and
 // writes them back before committing.
 struct Counters {
@@ -34,6 +42,10 @@ struct Context {
   Counters& counters;
   std::vector<Event>& events;
   std::string scratch;  // reusable encode buffer
+  // Messages queued due now and handed to the sending side in this transaction (no claim):
+  // null when nothing takes them, else at most `handoff_room` more (Engine::on_handoff).
+  std::vector<HandedOver>* handoff = nullptr;
+  std::size_t handoff_room = 0;
 
   std::uint64_t next_outbox_id() {
     counters.dirty = true;

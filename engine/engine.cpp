@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 
 #include "engine/consent_log.hpp"
 #include "engine/links.hpp"
@@ -269,9 +270,22 @@ void Engine::apply(Work& work, Context& ctx) {
   }
 }
 
-std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events) {
+std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events,
+                                std::vector<OutboundItem>& handed) {
+  std::vector<HandedOver> handoff;
   for (int attempt = 0; attempt <= kMaxGrowRetries; ++attempt) {
     events.clear();
+    handed.clear();
+    handoff.clear();
+    bool handing = false;
+    std::size_t room = 0;
+    {
+      std::lock_guard lock(settled_mu_);
+      if (handoff_room_ && handoff_take_) {
+        handing = true;
+        room = handoff_room_();
+      }
+    }
     Counters counters = counters_;
     {
       std::lock_guard lock(settings_mu_);
@@ -289,8 +303,11 @@ std::uint64_t Engine::try_batch(Batch& batch, std::vector<Event>& events) {
                   batch_keywords_.get(),
                   counters,
                   events,
-                  {}};
+                  {},
+                  handing && room > 0 ? &handoff : nullptr,
+                  room};
       for (auto& w : batch) apply(w, ctx);
+      if (!handoff.empty()) handed = confirm_handoff(ctx);
       save_counters(txn, *store_, counters);
       // With more work queued, the next commit's flush carries this one's meta page.
       store_->set_lazy_meta(more_queued());
@@ -331,6 +348,7 @@ bool Engine::low_on_room() {
 
 void Engine::run_batch(Batch& batch) {
   std::vector<Event> events;
+  std::vector<OutboundItem> handed;
   bool committed = false;
   std::uint64_t txn = 0;
   if (healthy_ && low_on_room()) {
@@ -355,7 +373,7 @@ void Engine::run_batch(Batch& batch) {
   if (healthy_) {
     try {
       const auto started = std::chrono::steady_clock::now();
-      txn = try_batch(batch, events);
+      txn = try_batch(batch, events, handed);
       committed = true;
       {
         const double seconds =
@@ -401,7 +419,10 @@ void Engine::run_batch(Batch& batch) {
   out.done.reserve(batch.size());
   for (auto& w : batch)
     if (w.done) out.done.push_back(std::move(w.done));
-  if (committed) out.events = std::move(events);
+  if (committed) {
+    out.events = std::move(events);
+    out.handed = std::move(handed);
+  }
 }
 
 bool Engine::more_queued() {
@@ -412,23 +433,39 @@ bool Engine::more_queued() {
 
 void Engine::settle() {
   bool called = false;
+  std::vector<OutboundItem> handed;
   while (!unsettled_.empty()) {
     Outcome& out = unsettled_.front();
     if (config_.durable && out.committed && out.txn > store_->durable_through()) break;
     for (auto& done : out.done) done(out.committed);
     called = called || !out.done.empty();
+    if (out.committed) {
+      if (handed.empty())
+        handed = std::move(out.handed);
+      else
+        std::move(out.handed.begin(), out.handed.end(), std::back_inserter(handed));
+    }
     publish(out.events);
     unsettled_.pop_front();
   }
-  if (called) {
+  if (called || !handed.empty()) {
     std::lock_guard lock(settled_mu_);
-    if (settled_hook_) settled_hook_();
+    // Handed over before the answers leave: a reply goes to its bind's queue first.
+    if (!handed.empty() && handoff_take_) handoff_take_(std::move(handed));
+    if (called && settled_hook_) settled_hook_();
   }
 }
 
 void Engine::on_settled(std::function<void()> hook) {
   std::lock_guard lock(settled_mu_);
   settled_hook_ = std::move(hook);
+}
+
+void Engine::on_handoff(std::function<std::size_t()> room,
+                        std::function<void(std::vector<OutboundItem>)> take) {
+  std::lock_guard lock(settled_mu_);
+  handoff_room_ = std::move(room);
+  handoff_take_ = std::move(take);
 }
 
 void Engine::settle_all() {
@@ -442,6 +479,7 @@ void Engine::settle_all() {
       for (auto& out : unsettled_) {
         out.committed = false;
         out.events.clear();
+        out.handed.clear();  // in flight in the store: requeued when it opens again
       }
     }
   }

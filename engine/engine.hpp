@@ -78,6 +78,16 @@ class Engine {
   // call the engine's writes. nullptr removes it; once this returns, the old hook is not
   // running and will not run again.
   void on_settled(std::function<void()> hook);
+  // The sending side takes messages in the transaction that queues them, without a claim: a
+  // reply or answer due at once, past the same checks claim_due() makes, is written in flight
+  // and handed to `take` once its commit is durable (before the settled hook), on the writer
+  // thread; like a completion, `take` must not call the engine's writes. `room` (asked once
+  // per transaction, on the writer) bounds how many one transaction hands over; campaign and
+  // flow messages always wait for claim_due(). A message that a later item of the same
+  // transaction cancelled (STOP) is not handed over. Replaces the previous pair; nullptrs
+  // remove them.
+  void on_handoff(std::function<std::size_t()> room,
+                  std::function<void(std::vector<OutboundItem>)> take);
   // Several at once (e.g. every deliver_sm of one socket read): queued together, so the writer
   // takes them into one transaction unless the queue holds more than a batch.
   struct Submission {
@@ -270,13 +280,15 @@ class Engine {
   // True when the store is at its largest size with less room than its reserve (writer only).
   bool low_on_room();
   // The transaction id (0: nothing written) or throws.
-  std::uint64_t try_batch(Batch& batch, std::vector<Event>& events);
+  std::uint64_t try_batch(Batch& batch, std::vector<Event>& events,
+                          std::vector<OutboundItem>& handed);
   // A transaction's completions and events, held until the commit is on disk.
   struct Outcome {
     std::uint64_t txn = 0;  // 0: nothing to wait for
     bool committed = false;
     std::vector<Completion> done;
     std::vector<Event> events;
+    std::vector<OutboundItem> handed;  // for handoff_take_ once durable
   };
   bool more_queued();
   // Runs the outcomes whose commit is durable (all of them in relaxed mode).
@@ -312,6 +324,8 @@ class Engine {
   std::mutex subs_mu_;
   std::mutex settled_mu_;  // held while settled_hook_ runs
   std::function<void()> settled_hook_;
+  std::function<std::size_t()> handoff_room_;                    // under settled_mu_
+  std::function<void(std::vector<OutboundItem>)> handoff_take_;  // under settled_mu_
   std::map<std::uint64_t, EventCallback> subscribers_;
   std::uint64_t next_sub_ = 1;
 

@@ -216,21 +216,48 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   m.segments = static_cast<std::uint32_t>(std::max<std::size_t>(count.segments, 1));
   m.credits = m.segments * rate;
   m.smsc_ids.assign(m.segments, std::string());
-  m.segment_states.assign(m.segments, static_cast<std::uint8_t>(m.state));
   m.agent = req.agent;
   m.outbox_id = ctx.next_outbox_id();
-  append_message(ctx, p, m);
-  store_links(ctx.txn, ctx.store, shortened.links, m.id);
-  p.last_outbound = req.now;
 
   records::OutboxRecord rec;
   rec.id = m.outbox_id;
   rec.number = p.number;
-  rec.seq = m.seq;
-  rec.message_id = m.id;
   rec.due = std::max(req.due, req.now);
   rec.kind = req.kind;
+  // Handed over at once where the sending side has room and claim_due() would send it now:
+  // written in flight, so it is never claimed (nor written a second time to say so).
+  bool hand_over = false;
+  if (ctx.handoff != nullptr && ctx.handoff_room > 0 && m.state == MessageState::queued &&
+      !is_capped_kind(m.kind)) {
+    std::int64_t hold_until = 0;
+    const char* reason = "";
+    hand_over = recheck(ctx, p, m, rec, req.now, hold_until, reason) == Recheck::send;
+  }
+  if (hand_over) {
+    m.state = MessageState::in_flight;
+    rec.in_flight = true;
+    --ctx.handoff_room;
+  }
+  m.segment_states.assign(m.segments, static_cast<std::uint8_t>(m.state));
+  append_message(ctx, p, m);
+  store_links(ctx.txn, ctx.store, shortened.links, m.id);
+  p.last_outbound = req.now;
+
+  rec.seq = m.seq;
+  rec.message_id = m.id;
   put_outbox(ctx, rec);
+  if (hand_over) {
+    HandedOver& h = ctx.handoff->emplace_back();
+    h.item.id = rec.id;
+    h.item.to = p.number;
+    h.item.from = m.sending_number;
+    h.item.text = m.text;
+    h.item.encoding = m.encoding;
+    h.item.segments = m.segments;
+    h.item.kind = m.kind;
+    h.keyword = m.keyword;
+    h.created = m.created;
+  }
   ctx.txn.put(ctx.store.outbox_num, records::outbox_num_key(p.number, rec.id), {});
   emit(ctx, EventType::outbound, m, req.now);
   if (seq_out != nullptr) *seq_out = m.seq;
@@ -388,6 +415,45 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
     }
     out.push_back(std::move(item));
   }
+  return out;
+}
+
+std::vector<OutboundItem> confirm_handoff(Context& ctx) {
+  std::vector<OutboundItem> out;
+  if (ctx.handoff == nullptr) return out;
+  out.reserve(ctx.handoff->size());
+  ProfileEdit edit;
+  for (auto& h : *ctx.handoff) {
+    std::string key;
+    records::OutboxRecord rec;
+    if (!load_outbox(ctx, h.item.id, key, rec) || !rec.in_flight) continue;  // cancelled
+    Message m;  // what recheck() reads of it
+    m.kind = h.item.kind;
+    m.keyword = h.keyword;
+    m.created = h.created;
+    // Checked as of its queueing (the transaction's clock): only what later items changed
+    // can make a difference, and an opt-out confirmation's window is not in question yet.
+    const std::int64_t now = h.created;
+    std::int64_t hold_until = 0;
+    const char* reason = "";
+    if (load_profile(ctx, rec.number, edit) &&
+        recheck(ctx, edit.p, m, rec, now, hold_until, reason) == Recheck::send) {
+      out.push_back(std::move(h.item));
+      continue;
+    }
+    // Back to queued: the next claim cancels it with its reason.
+    ctx.txn.del(ctx.store.outbox, key);
+    rec.in_flight = false;
+    put_outbox(ctx, rec);
+    if (read_message(ctx.txn, ctx.store, rec.message_id, m)) {
+      m.state = MessageState::queued;
+      m.state_at = now;
+      for (auto& s : m.segment_states) s = static_cast<std::uint8_t>(MessageState::queued);
+      write_message(ctx, m);
+      emit(ctx, EventType::outbound, m, now);
+    }
+  }
+  ctx.handoff->clear();
   return out;
 }
 

@@ -38,6 +38,13 @@ struct OutboundRequest {
 std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRequest& req,
                                std::uint64_t* seq_out = nullptr, Message* stored = nullptr);
 
+// After a transaction's items ran and before it commits: each message its items handed over
+// (ctx.handoff) is checked again as claim_due() would check it now, against what later items
+// of the transaction did (a STOP after the text it answers). One cancelled meanwhile is
+// dropped from the list; one that would no longer be sent goes back to queued, for
+// claim_due() to cancel or hold. Returns what stays handed over.
+std::vector<OutboundItem> confirm_handoff(Context& ctx);
+
 // What cancel_outbound_for withdraws: everything queued but a waiting opt-out confirmation
 // (opt-out, block), only campaign and flow messages (a text that may revoke consent, until
 // staff decide), or only a waiting opt-out confirmation (the customer opted back in before it

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/outbox.hpp"
 #include "engine_fixture.hpp"
 
@@ -298,6 +300,86 @@ TEST_F(EngineTest, InFlightMessagesAreResentAfterACrash) {
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].id, first[0].id);
   EXPECT_EQ(again[0].text, "hello");
+}
+
+// The sending side takes answers in the transaction that queues them (Engine::on_handoff).
+class HandoffTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    engine->on_handoff([this] { return room; },
+                       [this](std::vector<OutboundItem> items) {
+                         for (auto& i : items) taken.push_back(std::move(i));
+                       });
+  }
+  std::size_t room = 10;
+  std::vector<OutboundItem> taken;
+};
+
+TEST_F(HandoffTest, AnAnswerIsHandedOverInFlightAndNeverClaimed) {
+  text(kAlice, "HELP");
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].to, kAlice);
+  EXPECT_EQ(taken[0].from, kShortCode);
+  EXPECT_EQ(taken[0].kind, MessageKind::keyword_reply);
+  EXPECT_THAT(taken[0].text, HasSubstr("Acme order updates."));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::in_flight);
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+  ASSERT_TRUE(engine->mark_submitted(taken[0].id, 0, "77", now));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::sent);
+}
+
+TEST_F(HandoffTest, AHandedOverAnswerIsSentAgainAfterACrash) {
+  text(kAlice, "HELP");
+  ASSERT_EQ(taken.size(), 1u);
+  reopen();  // the pump had it and never submitted it
+  const auto again = engine->claim_due(now, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, taken[0].id);
+  EXPECT_EQ(again[0].text, taken[0].text);
+}
+
+TEST_F(HandoffTest, WithoutRoomTheAnswerWaitsForTheClaim) {
+  room = 0;
+  text(kAlice, "HELP");
+  EXPECT_TRUE(taken.empty());
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::queued);
+  EXPECT_EQ(engine->claim_due(now, 10).size(), 1u);
+}
+
+TEST_F(HandoffTest, OneTransactionHandsOverNoMoreThanTheRoom) {
+  room = 2;
+  std::vector<Engine::Submission> batch(5);
+  for (int i = 0; i < 5; ++i)
+    batch[i].message = message("+1650253" + std::to_string(1000 + i), "HELP");
+  engine->submit_inbound(std::move(batch));  // one transaction
+  EXPECT_EQ(taken.size(), 2u);
+  EXPECT_EQ(engine->claim_due(now, 10).size(), 3u);
+}
+
+TEST_F(HandoffTest, AStopLaterInTheSameTransactionWithdrawsTheAnswer) {  // opt-out wins
+  std::vector<Engine::Submission> batch(2);
+  batch[0].message = message(kAlice, "HELP");
+  batch[1].message = message(kAlice, "STOP");
+  engine->submit_inbound(std::move(batch));  // one transaction
+  // Only the opt-out confirmation leaves; the HELP answer was cancelled before the commit.
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_THAT(taken[0].text, HasSubstr("unsubscribed"));
+  const auto thread = thread_of(kAlice);
+  const auto help = std::find_if(thread.begin(), thread.end(), [](const Message& m) {
+    return m.direction == Direction::outbound && m.keyword == "help";
+  });
+  ASSERT_NE(help, thread.end());
+  EXPECT_EQ(help->state, MessageState::cancelled);
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());
+}
+
+TEST_F(HandoffTest, CampaignsAreNeverHandedOver) {  // caps and quiet hours: the claim's
+  subscribe_number(kAlice);
+  taken.clear();
+  ASSERT_EQ(engine->send({kAlice, "Sale", MessageKind::campaign, "crm", now}).error, SendError::ok);
+  EXPECT_TRUE(taken.empty());
+  EXPECT_EQ(engine->claim_due(now, 10).size(), 1u);
 }
 
 TEST_F(EngineTest, ClaimRespectsTheLimit) {

@@ -657,6 +657,26 @@ TEST_F(EndToEnd, MetricsCountTrafficAndCommitsWithoutPhoneNumbers) {
   EXPECT_EQ(metrics.find(kAnn), std::string::npos) << "no phone numbers in metrics";
 }
 
+TEST_F(EndToEnd, AKeywordAnswerIsHandedToTheBindInItsMessagesCommit) {
+  // The bind is up with room: the HELP answer is written in flight with the HELP itself and
+  // goes to the SMSC without waiting for a claim of the outbox.
+  text(kBob, "HELP");
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), kBob).size() == 1; }));
+  std::string metrics;
+  ASSERT_TRUE(wait_for([&] {
+    metrics = call("metrics")["metrics"].get<std::string>();
+    return metrics.find("twoway_outbound_submitted_total 1\n") != std::string::npos;
+  })) << metrics;
+  EXPECT_NE(metrics.find("twoway_outbound_handed_over_total 1\n"), std::string::npos) << metrics;
+  json t;
+  ASSERT_TRUE(wait_for([&] {
+    t = call("thread +" + std::string(kBob));
+    return t["ok"] == true && t["messages"].size() == 2 &&
+           (t["messages"].back()["status"] == "sent" ||
+            t["messages"].back()["status"] == "delivered");
+  })) << t.dump();
+}
+
 TEST_F(EndToEnd, APossibleRevocationIsFlaggedClarifiedOnceAndDecidedByStaff) {
   text(kAnn, "START");
   ASSERT_TRUE(

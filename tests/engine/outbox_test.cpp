@@ -5,7 +5,10 @@
 
 #include <algorithm>
 
+#include "engine/consent.hpp"
 #include "engine/outbox.hpp"
+#include "engine/records.hpp"
+#include "engine/store.hpp"
 #include "engine_fixture.hpp"
 
 namespace twoway::engine::testing {
@@ -380,6 +383,53 @@ TEST_F(HandoffTest, CampaignsAreNeverHandedOver) {  // caps and quiet hours: the
   ASSERT_EQ(engine->send({kAlice, "Sale", MessageKind::campaign, "crm", now}).error, SendError::ok);
   EXPECT_TRUE(taken.empty());
   EXPECT_EQ(engine->claim_due(now, 10).size(), 1u);
+}
+
+TEST_F(EngineTest, AnAnswerALaterItemMakesUnsendableGoesBackToTheClaim) {  // invariant 5
+  // One transaction, as the writer runs it: an agent reply handed over, then a consent change
+  // that removes no outbox row (to none, by import) but makes the reply unsendable. What
+  // confirm_handoff leaves handed over must be what a claim would send now.
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  engine.reset();
+  {
+    Store store(StoreOptions{config.path, config.map_size, config.durable, config.write_map});
+    PhoneNumbers phones("US");
+    Counters counters;
+    std::vector<Event> events;
+    std::vector<HandedOver> handoff;
+    Txn txn(store, false);
+    counters = load_counters(txn, store);
+    Context ctx{store,  txn, config,   phones, &config.initial_settings, nullptr, counters,
+                events, {},  &handoff, 10};
+    ProfileEdit edit;
+    ASSERT_TRUE(load_profile(ctx, kAlice, edit));
+    OutboundRequest req;
+    req.kind = MessageKind::agent_reply;
+    req.text = "hello";
+    req.from = kShortCode;
+    req.now = now;
+    const std::uint64_t id = enqueue_outbound(ctx, edit, req);
+    ASSERT_EQ(handoff.size(), 1u);  // it would be sent now
+    ConsentChange none;
+    none.consent = Consent::none;
+    none.source = ConsentSource::import;
+    none.now = now;
+    ASSERT_EQ(set_consent(ctx, edit, none), ConsentOutcome::applied);
+    save_profile(ctx, edit);
+    EXPECT_TRUE(confirm_handoff(ctx).empty());
+    save_counters(txn, store, counters);
+    txn.commit();
+    // Back in the due part of the outbox and queued, not in flight.
+    Txn read(store, true);
+    const auto key = read.get(store.outbox_ids, records::outbox_id_key(id));
+    ASSERT_TRUE(key.has_value());
+    EXPECT_EQ(static_cast<int>((*key)[0]), 0);
+  }
+  open();
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::queued);
+  EXPECT_TRUE(engine->claim_due(now, 10).empty());  // the claim cancels it
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::cancelled);
 }
 
 TEST_F(EngineTest, ClaimRespectsTheLimit) {

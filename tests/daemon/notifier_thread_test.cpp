@@ -80,7 +80,14 @@ TEST_F(NotifierThread, TextsKeepCommittingWhileTheRelayHangs) {
   EXPECT_EQ(notifier.status_json()["pending_conversations"], 1);  // Bob only
 
   release_promise.set_value();
-  ASSERT_TRUE(eventually([&] { return notifier.status_json()["sent"] == 1; }));
+  // The count goes up before the mail's event is published: wait for both.
+  ASSERT_TRUE(eventually([&] {
+    {
+      std::lock_guard lock(mu);
+      if (events.empty()) return false;
+    }
+    return notifier.status_json()["sent"] == 1;
+  }));
   {
     std::lock_guard lock(mu);
     ASSERT_EQ(sent.size(), 1u);

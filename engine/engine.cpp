@@ -450,7 +450,8 @@ void Engine::settle() {
   }
   if (called || !handed.empty()) {
     std::lock_guard lock(settled_mu_);
-    // Handed over before the answers leave: a reply goes to its bind's queue first.
+    // Handed over before the settled hook sends the answers: the pump's submissions are
+    // posted first.
     if (!handed.empty() && handoff_take_) handoff_take_(std::move(handed));
     if (called && settled_hook_) settled_hook_();
   }

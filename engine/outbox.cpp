@@ -155,6 +155,26 @@ Recheck recheck(Context& ctx, const Profile& p, const Message& m, const records:
   return Recheck::send;
 }
 
+// What the sending side gets of a message it takes (claimed, or handed over as it is queued),
+// with `text` the message's (moved out of it by a caller that is done with it).
+OutboundItem outbound_item(const records::OutboxRecord& rec, const Message& m, std::string text) {
+  OutboundItem item;
+  item.id = rec.id;
+  item.to = rec.number;
+  item.from = m.sending_number;
+  item.text = std::move(text);
+  item.encoding = m.encoding;
+  item.segments = m.segments;
+  item.kind = m.kind;
+  item.attempts = rec.attempts;
+  if (std::any_of(m.smsc_ids.begin(), m.smsc_ids.end(),
+                  [](const std::string& s) { return !s.empty(); })) {
+    item.accepted.reserve(m.smsc_ids.size());
+    for (const auto& s : m.smsc_ids) item.accepted.push_back(!s.empty());
+  }
+  return item;
+}
+
 }  // namespace
 
 std::string day_key(std::int64_t unix_time) {
@@ -248,13 +268,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   put_outbox(ctx, rec);
   if (hand_over) {
     HandedOver& h = ctx.handoff->emplace_back();
-    h.item.id = rec.id;
-    h.item.to = p.number;
-    h.item.from = m.sending_number;
-    h.item.text = m.text;
-    h.item.encoding = m.encoding;
-    h.item.segments = m.segments;
-    h.item.kind = m.kind;
+    h.item = outbound_item(rec, m, m.text);
     h.keyword = m.keyword;
     h.created = m.created;
   }
@@ -399,21 +413,8 @@ std::vector<OutboundItem> claim_due(Context& ctx, std::int64_t now, std::size_t 
     m.state_at = now;
     write_message(ctx, m);
     emit(ctx, EventType::outbound, m, now);
-    OutboundItem item;
-    item.id = e.rec.id;
-    item.to = e.rec.number;
-    item.from = m.sending_number;
-    item.text = std::move(m.text);
-    item.encoding = m.encoding;
-    item.segments = m.segments;
-    item.kind = m.kind;
-    item.attempts = e.rec.attempts;
-    if (std::any_of(m.smsc_ids.begin(), m.smsc_ids.end(),
-                    [](const std::string& s) { return !s.empty(); })) {
-      item.accepted.reserve(m.smsc_ids.size());
-      for (const auto& s : m.smsc_ids) item.accepted.push_back(!s.empty());
-    }
-    out.push_back(std::move(item));
+    std::string text = std::move(m.text);
+    out.push_back(outbound_item(e.rec, m, std::move(text)));
   }
   return out;
 }

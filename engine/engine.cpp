@@ -13,6 +13,7 @@
 
 #include "engine/consent_log.hpp"
 #include "engine/links.hpp"
+#include "engine/log_position.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
 #include "engine/redelivery.hpp"
@@ -602,6 +603,11 @@ InboundResult Engine::apply_inbound(InboundMessage message) {
   prepare_inbound(phones_, keyword_table(), message, prepared);
   return run<InboundResult>(
       [&message, &prepared](Context& ctx) { return route_inbound(ctx, message, &prepared); });
+}
+
+std::uint64_t Engine::applied_log_seq(std::uint32_t partition) const {
+  Txn txn(*store_, true);
+  return engine::applied_log_seq(txn, *store_, partition);
 }
 
 bool Engine::apply_receipt(Receipt receipt) {

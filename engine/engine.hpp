@@ -112,6 +112,9 @@ class Engine {
   std::vector<smpp::StoredPart> stored_partials(std::size_t limit = 100000) const;
   // The stored parts among `keys` (Reassembler::reopen after a refused message).
   std::vector<smpp::StoredPart> stored_partials(std::span<const PartKey> keys) const;
+  // The last sequence of the cluster's inbound log partition `partition` this store applied
+  // (InboundMessage::log; 0: none). A read transaction.
+  std::uint64_t applied_log_seq(std::uint32_t partition) const;
   // Waiting variants: apply, commit, return what happened.
   InboundResult apply_inbound(InboundMessage message);
   bool apply_receipt(Receipt receipt);

@@ -6,6 +6,7 @@
 
 #include "engine/frequency_caps.hpp"
 #include "engine/links.hpp"
+#include "engine/log_position.hpp"
 #include "engine/quiet_hours.hpp"
 #include "engine/records.hpp"
 #include "smpp/receipt.hpp"
@@ -636,6 +637,7 @@ std::size_t requeue_in_flight(Context& ctx) {
 }
 
 bool receive_receipt(Context& ctx, const Receipt& receipt) {
+  if (!take_log_position(ctx, receipt.log)) return true;  // applied before (cluster log)
   if (record_receipt(ctx, receipt)) return true;
   const auto keys = smpp::message_id_keys(receipt.message_id.substr(0, 128));
   if (keys.empty() || ctx.txn.entries(ctx.store.dlr_early) >= kMaxHeldReceipts) return false;

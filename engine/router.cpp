@@ -5,6 +5,7 @@
 
 #include "engine/consent.hpp"
 #include "engine/consent_log.hpp"
+#include "engine/log_position.hpp"
 #include "engine/outbox.hpp"
 #include "engine/partials.hpp"
 #include "engine/profiles.hpp"
@@ -369,6 +370,11 @@ std::string sticky_sender(const EngineConfig& config, std::string_view destinati
 InboundResult route_inbound(Context& ctx, const InboundMessage& in,
                             const PreparedInbound* prepared) {
   InboundResult result;
+  // An entry of the cluster's inbound log applied before: nothing happens again.
+  if (!take_log_position(ctx, in.log)) {
+    result.outcome = InboundOutcome::duplicate;
+    return result;
+  }
   const std::int64_t now = std::max<std::int64_t>(in.received_unix, 1);
   // The parts this message was joined from leave the store with it (also for a duplicate).
   for (const PartKey& k : in.stored_parts) drop_partial(ctx, k);

@@ -162,6 +162,12 @@ struct PartKey {
   friend bool operator==(const PartKey&, const PartKey&) = default;
 };
 
+// A position in the cluster's inbound log: a partition and the stream sequence of an entry.
+struct LogPosition {
+  std::uint32_t partition = 0;
+  std::uint64_t seq = 0;  // 0: none
+};
+
 struct InboundMessage {
   std::string smsc;    // bind name
   std::string source;  // as received
@@ -177,6 +183,11 @@ struct InboundMessage {
   // Parts stored earlier (submit_partial) that this message completes: removed in the same
   // transaction that stores the message.
   std::vector<PartKey> stored_parts;
+  // Where the message came from when a cluster node applies it from the shared inbound log
+  // (seq 0: not from a log). The engine keeps the last position applied per partition in the
+  // same transaction as the message, and skips a position it applied before: each entry of
+  // the log is applied once, across restarts and repeated reads.
+  LogPosition log;
 };
 
 // What became of an inbound message (returned by the synchronous path, carried in events).
@@ -199,6 +210,7 @@ struct Receipt {
   std::string error;  // network error code / text, kept as given
   std::int64_t time_unix = 0;
   std::int64_t received_unix = 0;  // when it arrived (0: time_unix)
+  LogPosition log;                 // as InboundMessage::log
 };
 
 // ---- stored records, as views see them ----

@@ -1,0 +1,89 @@
+// Entries of the cluster's inbound log carry their position; the store applies each once.
+#include <gtest/gtest.h>
+
+#include "engine/engine.hpp"
+#include "engine_fixture.hpp"
+
+namespace twoway::engine::testing {
+namespace {
+
+class LogPositionTest : public EngineTest {
+ protected:
+  InboundMessage logged(const std::string& from, const std::string& body, std::uint32_t p,
+                        std::uint64_t seq) const {
+    InboundMessage m = message(from, body);
+    m.log = {p, seq};
+    return m;
+  }
+};
+
+TEST_F(LogPositionTest, AnEntryReadTwiceIsAppliedOnce) {
+  EXPECT_EQ(engine->applied_log_seq(7), 0u);
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "hello there", 7, 1)).outcome,
+            InboundOutcome::free_text);
+  EXPECT_EQ(engine->applied_log_seq(7), 1u);
+  // The same entry again (a reader that starts over): nothing is stored twice.
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "hello there", 7, 1)).outcome,
+            InboundOutcome::duplicate);
+  EXPECT_EQ(thread_of(kAlice).size(), 1u);
+  // Positions are kept per partition.
+  EXPECT_EQ(engine->applied_log_seq(8), 0u);
+  EXPECT_EQ(engine->apply_inbound(logged(kBob, "hi", 8, 1)).outcome, InboundOutcome::free_text);
+}
+
+TEST_F(LogPositionTest, ThePositionSurvivesARestart) {
+  ASSERT_EQ(engine->apply_inbound(logged(kAlice, "first", 3, 41)).outcome,
+            InboundOutcome::free_text);
+  reopen();
+  EXPECT_EQ(engine->applied_log_seq(3), 41u);
+  // An earlier entry of the same partition is not applied after a later one.
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "older", 3, 40)).outcome,
+            InboundOutcome::duplicate);
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "next", 3, 42)).outcome,
+            InboundOutcome::free_text);
+  EXPECT_EQ(thread_of(kAlice).size(), 2u);
+}
+
+TEST_F(LogPositionTest, AStopReadTwiceConfirmsOnce) {
+  subscribe_number(kAlice);
+  ASSERT_EQ(engine->apply_inbound(logged(kAlice, "STOP", 1, 5)).outcome, InboundOutcome::keyword);
+  const auto first = drain();
+  ASSERT_EQ(first.size(), 1u);  // the opt-out confirmation
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "STOP", 1, 5)).outcome, InboundOutcome::duplicate);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::unsubscribed);
+}
+
+TEST_F(LogPositionTest, AReceiptReadTwiceIsAppliedOnce) {
+  const OutboundItem item = claimed_reply();
+  ASSERT_TRUE(engine->mark_submitted(item.id, 0, "abc", now));
+  Receipt r;
+  r.smsc = "smsc1";
+  r.message_id = "abc";
+  r.state = ReceiptState::failed;
+  r.time_unix = now;
+  r.log = {2, 9};
+  EXPECT_TRUE(engine->apply_receipt(r));
+  EXPECT_EQ(engine->applied_log_seq(2), 9u);
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::failed);
+  // The same entry read again, after a later receipt for the message: not applied again.
+  r.state = ReceiptState::delivered;
+  r.log = {2, 10};
+  EXPECT_TRUE(engine->apply_receipt(r));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::delivered);
+  r.state = ReceiptState::failed;
+  r.log = {2, 9};
+  EXPECT_TRUE(engine->apply_receipt(r));
+  EXPECT_EQ(thread_of(kAlice).back().state, MessageState::delivered);
+  EXPECT_EQ(engine->applied_log_seq(2), 10u);
+}
+
+TEST_F(LogPositionTest, MessagesWithoutAPositionAreNotTracked) {
+  EXPECT_EQ(engine->apply_inbound(message(kAlice, "plain")).outcome, InboundOutcome::free_text);
+  EXPECT_EQ(engine->apply_inbound(message(kAlice, "plain again")).outcome,
+            InboundOutcome::free_text);
+  EXPECT_EQ(engine->applied_log_seq(0), 0u);
+}
+
+}  // namespace
+}  // namespace twoway::engine::testing

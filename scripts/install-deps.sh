@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libphonenumber-dev libicu-dev python3 python3-phonenumbers
   libssl-dev libcurl4-openssl-dev libsystemd-dev
+  libnats-dev nats-server   # cluster mode: the NATS C client, and the server its tests run
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   socat libnet-smpp-perl python3-aiosmtpd

@@ -1,0 +1,54 @@
+// Reads one partition of the inbound log in order, from a given position on, and hands each
+// entry to the owner (which applies it to the store; the store skips positions it applied
+// before, engine/log_position.hpp). A JetStream ordered consumer: it recovers from gaps and
+// server restarts by itself and resumes after the last entry it delivered.
+//
+// Threading: `apply` runs on a libnats delivery thread, one entry at a time, in log order;
+// it may block (the engine's queue being full slows the reader down).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "cluster/log_entry.hpp"
+#include "cluster/nats_client.hpp"
+
+namespace twoway::cluster {
+
+class PartitionReader {
+ public:
+  // `entry` is nullopt for an entry that could not be read (with `error`): the owner counts and
+  // logs it; it is skipped.
+  using Apply = std::function<void(std::uint64_t seq, std::optional<LogEntry> entry,
+                                   const std::string& error)>;
+
+  // Starts reading `partition` after stream sequence `after` (0: from the beginning).
+  PartitionReader(Connection& connection, std::uint32_t partition, std::uint64_t after,
+                  Apply apply);
+  // Stops reading; once it returns, `apply` is not running and will not run again.
+  ~PartitionReader();
+  PartitionReader(const PartitionReader&) = delete;
+  PartitionReader& operator=(const PartitionReader&) = delete;
+
+  std::uint32_t partition() const noexcept { return partition_; }
+  // The stream sequence of the last entry handed to `apply` (or `after`).
+  std::uint64_t delivered() const noexcept { return delivered_.load(); }
+
+ private:
+  static void on_msg(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
+  static void on_complete(void* closure);
+
+  std::uint32_t partition_;
+  Apply apply_;
+  std::atomic<std::uint64_t> delivered_;
+  natsSubscription* sub_ = nullptr;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+};
+
+}  // namespace twoway::cluster

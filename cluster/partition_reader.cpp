@@ -36,6 +36,15 @@ PartitionReader::~PartitionReader() {
   natsSubscription_Destroy(sub_);
 }
 
+std::optional<std::uint64_t> PartitionReader::unread() const {
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  if (natsSubscription_GetConsumerInfo(&ci, sub_, nullptr, &jerr) != NATS_OK) return std::nullopt;
+  const std::uint64_t pending = ci->NumPending;
+  jsConsumerInfo_Destroy(ci);
+  return pending;
+}
+
 void PartitionReader::on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* self = static_cast<PartitionReader*>(closure);
   jsMsgMetaData* meta = nullptr;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "cluster/log_entry.hpp"
@@ -37,6 +38,9 @@ class PartitionReader {
   std::uint32_t partition() const noexcept { return partition_; }
   // The stream sequence of the last entry handed to `apply` (or `after`).
   std::uint64_t delivered() const noexcept { return delivered_.load(); }
+  // Entries of the partition in the log not yet handed to `apply` (the consumer's count on
+  // the server; a request to it). nullopt when the server did not answer.
+  [[nodiscard]] std::optional<std::uint64_t> unread() const;
 
  private:
   static void on_msg(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);

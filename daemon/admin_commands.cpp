@@ -503,9 +503,19 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                                     {"store_full", ctx.engine.store_full()}};
                         if (ctx.notifications_status)
                           status["notifications"] = ctx.notifications_status();
+                        if (ctx.cluster_status) status["cluster"] = ctx.cluster_status();
                         return status;
                       }),
                       false, "daemon version, uptime, binds and outbox"});
+
+  server.add_command({"cluster", "cluster", Role::manager,
+                      SyncHandler([&ctx](const Args&, const Caller&) -> CommandResult {
+                        if (!ctx.cluster_status)
+                          return error("not_clustered",
+                                       "this node works alone (no cluster: in its configuration)");
+                        return ctx.cluster_status();
+                      }),
+                      false, "this node, the live nodes and the partitions it holds"});
 
   server.add_command(
       {"inbox", "inbox [--unread] [--archived] [--flagged] [--limit N] [--before CURSOR]",

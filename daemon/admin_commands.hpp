@@ -41,6 +41,8 @@ struct AdminContext {
   std::function<std::string()> metrics_text;
   /// The email notifier's state for `status` (absent when there is no notifier).
   std::function<nlohmann::json()> notifications_status;
+  /// This node's part in the cluster for `status` and `cluster` (absent on a single node).
+  std::function<nlohmann::json()> cluster_status;
   /// Reloads the config file.
   std::function<ReloadResult()> reload;
   /// Rows one `send-bulk` or `consent-import` upload takes. The upload remembers every number

@@ -16,6 +16,7 @@
 
 #include "daemon/admin_commands.hpp"
 #include "daemon/admin_server.hpp"
+#include "daemon/cluster_node.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/link_server.hpp"
 #include "daemon/logging.hpp"
@@ -235,6 +236,18 @@ int run_daemon(Config config, const AppOptions& options) {
   boost::asio::io_context io;
   boost::asio::thread_pool admin_pool(2);
   Gateway gateway(io, *engine, config);
+  // Cluster mode: connected before anything binds (a node that cannot reach NATS does not
+  // take MO it could not log); destroyed before the gateway, whose answers its publishes wait for.
+  std::unique_ptr<ClusterNode> cluster;
+  if (config.cluster.enabled) {
+    try {
+      cluster = std::make_unique<ClusterNode>(config.cluster.config, *engine);
+    } catch (const std::exception& e) {
+      SPDLOG_CRITICAL("cluster: {}", e.what());
+      return 1;
+    }
+    gateway.set_log(cluster.get());
+  }
   EventHub events;
   LinkServer links(io, *engine);  // listens once the admin socket is up (below)
 
@@ -316,6 +329,7 @@ int run_daemon(Config config, const AppOptions& options) {
            link_metrics_text(links.counters());
   };
   ctx.notifications_status = [&] { return mailer.status_json(); };
+  if (cluster) ctx.cluster_status = [&] { return cluster->status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
 
@@ -367,6 +381,7 @@ int run_daemon(Config config, const AppOptions& options) {
   }
   link_settings_changed = [&] { boost::asio::post(io, [&] { links.apply(link_listen()); }); };
   gateway.start();
+  if (cluster) cluster->start();
 
   // Signals: TERM/INT stop gracefully within the bound; HUP reloads.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);

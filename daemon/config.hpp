@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/cluster_config.hpp"
+
 namespace twoway::daemon {
 
 using Millis = std::chrono::milliseconds;
@@ -153,6 +155,12 @@ struct MetricsConfig {
   std::string http_listen;  ///< "127.0.0.1:9464"; empty = no listener
 };
 
+/// `cluster:` (cluster/cluster_config.hpp holds the values); absent: one node alone.
+struct ClusterSection {
+  bool enabled = false;
+  cluster::ClusterConfig config;
+};
+
 struct ReassemblyConfig {
   Millis timeout{300000};
   int max_partials_per_source = 16;
@@ -243,6 +251,7 @@ struct Config {
   AdminConfig admin;
   LoggingConfig logging;
   MetricsConfig metrics;
+  ClusterSection cluster;
   ReassemblyConfig reassembly;
   OutboxConfig outbox;
   CreditsConfig credits;

@@ -89,6 +89,14 @@ constexpr KeySpec kKeys[] = {
   {"metrics", T::section, "", 0, 0, R::restart, false, "", "Prometheus metrics"},
   {"metrics.http_listen", T::string, "", 0, 64, R::restart, false, "", "IP address:port for Prometheus (GET /metrics), e.g. 127.0.0.1:9464, [::1]:9464 or 0.0.0.0:9464 (a warning is logged when not loopback); empty = off"},
 
+  {"cluster", T::section, "", 0, 0, R::restart, false, "", "Several twowayd nodes sharing one business over NATS JetStream (absent: this node works alone)"},
+  {"cluster.nats", T::string_list, "[]", 0, 32, R::restart, false, "", "NATS server URLs, nats://HOST:PORT or tls://HOST:PORT"},
+  {"cluster.node", T::string, "", 0, 64, R::restart, false, "", "This node's name, unique in the cluster (letters, digits, - and _)"},
+  {"cluster.partitions", T::integer, "64", 1, 1024, R::restart, false, "", "Partitions the customers are spread over; fixed when the cluster is first created"},
+  {"cluster.credentials_file", T::string, "", 0, 4096, R::restart, false, "", "NATS credentials (.creds) file; empty = none"},
+  {"cluster.replicas", T::integer, "3", 1, 5, R::restart, false, "", "JetStream replicas of the inbound stream and the buckets"},
+  {"cluster.lease_seconds", T::duration, "5s", 1 * kSec, 60 * kSec, R::restart, false, "", "A partition is taken over this long after its node stopped renewing its lease"},
+
   {"reassembly", T::section, "", 0, 0, R::live, false, "", "Joining concatenated inbound messages"},
   {"reassembly.timeout", T::duration, "5m", 1 * kSec, kDay, R::restart, false, "", "Give up on a partial message after this long (its text is kept)"},
   {"reassembly.max_partials_per_source", T::integer, "16", 1, 1000, R::restart, false, "", "Incomplete messages held per sender"},

@@ -264,6 +264,7 @@ void read_notifications(Loader& L, const MapView& conv, ConversationsConfig& cv)
   }
 }
 void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& cv);
+void load_cluster(Loader& L, const MapView& top, ClusterSection& out);
 
 }  // namespace
 
@@ -380,6 +381,8 @@ void read_all(Loader& L, const YAML::Node& root, Config& c) {
                 "' is not an IP address and port, like 127.0.0.1:9464, [::1]:9464 or "
                 "0.0.0.0:9464");
   }
+
+  load_cluster(L, top, c.cluster);
 
   const MapView reassembly = L.section(top, "reassembly");
   L.get(reassembly, "timeout", c.reassembly.timeout);
@@ -518,6 +521,29 @@ void load_link_shortening(Loader& L, const MapView& conv, ConversationsConfig& c
                         : !engine::valid_listen_address(ls.listen)) {
     L.error(mark_of("listen"), "conversations.link_shortening.listen",
             "'" + ls.listen + "' is not HOST:PORT (like 127.0.0.1:8080)");
+  }
+}
+
+// cluster: present = cluster mode; the values are checked as a whole by cluster::check.
+void load_cluster(Loader& L, const MapView& top, ClusterSection& out) {
+  const MapView cl = L.section(top, "cluster");
+  const Entry* given = top.find("cluster");
+  out.enabled = given != nullptr && !given->value.IsNull();
+  auto& c = out.config;
+  L.get(cl, "nats", c.nats);
+  L.get(cl, "node", c.node);
+  int partitions = static_cast<int>(c.partitions);
+  if (L.get(cl, "partitions", partitions)) c.partitions = static_cast<std::uint32_t>(partitions);
+  L.get(cl, "credentials_file", c.credentials_file);
+  L.get(cl, "replicas", c.replicas);
+  L.get(cl, "lease_seconds", c.lease_ttl);
+  if (!out.enabled) return;
+  for (const std::string& problem : cluster::check(c)) {
+    const std::string key = problem.substr(0, problem.find(':'));
+    const Entry* e = cl.find(key.substr(key.find('.') + 1));
+    // A missing key is reported at `cluster:` itself.
+    L.error(e ? e->value.Mark() : given->key_node.Mark(), key,
+            problem.substr(problem.find(':') + 2));
   }
 }
 

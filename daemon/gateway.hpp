@@ -37,6 +37,8 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
+  /// Cluster mode: whole messages and receipts go to the cluster's inbound log (before start()).
+  void set_log(InboundLogSink* sink) { inbound_.set_log(sink); }
   /// Creates and starts the sessions, the reassembly timer and the outbox pump.
   void start();
   /// Stops submitting, unbinds every session (graceful: drains within each session's bound)

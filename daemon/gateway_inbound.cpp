@@ -102,7 +102,11 @@ void InboundPath::on_inbound(const std::string& smsc, const smpp::Pdu& pdu,
     return;
   }
   if (auto* receipt = std::get_if<smpp::InboundReceipt>(&value)) {
-    on_receipt(smsc, std::move(*receipt), std::move(completion));
+    // The receipt's source is the handset the reported message went to.
+    std::string customer;
+    if (const auto* sm = pdu.as<smpp::ShortMessage>()) customer = sm->source_addr;
+    if (const auto* dm = pdu.as<smpp::DataSm>()) customer = dm->source_addr;
+    on_receipt(smsc, std::move(*receipt), customer, std::move(completion));
     return;
   }
   counters_.inbound_parts.fetch_add(1, std::memory_order_relaxed);
@@ -243,6 +247,10 @@ void InboundPath::drain() {
             if (!h.decoded)
               (void)smpp::decode_message_text(h.message, h.in.text,
                                               routes->decoding(h.message.smsc));
+            if (log_ != nullptr) {
+              publish_to_log(h);
+              break;
+            }
             // A message completed with stored parts: if the store refuses it, those parts
             // (still stored: the refused transaction did not remove them) wait again.
             std::vector<engine::PartKey> stored = h.in.stored_parts;
@@ -307,6 +315,37 @@ void InboundPath::drain() {
     lock.lock();
   }
   draining_ = false;
+}
+
+void InboundPath::publish_to_log(Handover& h) {
+  // Acknowledged once the log has it; the parts it was joined from leave this node's store
+  // then (a crash in between brings them back and the message is published again: the
+  // owner's redelivery check knows it by its SMSC timestamp and reference).
+  std::vector<engine::PartKey> stored = std::move(h.in.stored_parts);
+  h.in.stored_parts.clear();
+  log_->publish(h.in, [this, tokens = std::move(h.message.tokens),
+                       stored = std::move(stored)](bool logged) mutable {
+    {
+      std::lock_guard lock(answers_mu_);
+      auto& to = logged ? answers_.ok : answers_.refused;
+      to.insert(to.end(), tokens.begin(), tokens.end());
+      if (!logged) answers_.reopen.insert(answers_.reopen.end(), stored.begin(), stored.end());
+    }
+    if (logged && !stored.empty()) {
+      boost::asio::post(engine_calls_, [this, keys = std::move(stored)]() mutable {
+        engine_.drop_partials(std::move(keys));
+      });
+    }
+    schedule_flush();
+  });
+}
+
+void InboundPath::schedule_flush() {
+  if (flush_queued_.exchange(true)) return;
+  boost::asio::post(engine_calls_, [this] {
+    flush_queued_.store(false);
+    flush_answers();
+  });
 }
 
 void InboundPath::answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status) {
@@ -407,7 +446,7 @@ void InboundPath::arm_expiry() {
 }
 
 void InboundPath::on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
-                             smpp::InboundCompletion completion) {
+                             const std::string& customer, smpp::InboundCompletion completion) {
   counters_.receipts.fetch_add(1, std::memory_order_relaxed);
   if (!receipt.has_id) {
     SPDLOG_WARN("smsc={} receipt without a message id: acknowledged and ignored", smsc);
@@ -423,6 +462,19 @@ void InboundPath::on_receipt(const std::string& smsc, smpp::InboundReceipt recei
   r.time_unix = receipt.done_unix.value_or(r.received_unix);
   SPDLOG_DEBUG("receipt smsc={} message_id={} state={}", smsc, log_value(r.message_id),
                smpp::to_string(receipt.state));
+  if (log_ != nullptr) {
+    log_->publish(r, customer,
+                  [this, completion = std::make_shared<smpp::InboundCompletion>(
+                             std::move(completion))](bool logged) mutable {
+                    {
+                      std::lock_guard lock(answers_mu_);
+                      (logged ? answers_.receipts_ok : answers_.receipts_refused)
+                          .push_back(std::move(completion));
+                    }
+                    schedule_flush();
+                  });
+    return;
+  }
   // Queued behind the recording of every submit_sm_resp read before it (the pump queues
   // those on the session's strand), so it finds its message id.
   engine_.submit_receipt(std::move(r), [this,

@@ -20,6 +20,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,19 @@
 
 namespace twoway::daemon {
 
+/// Where whole messages and receipts go instead of the engine on a cluster node
+/// (daemon/cluster_node.hpp): the cluster's shared inbound log. `done(true)` once the entry is
+/// durably in the log (the deliver_sm is answered then), `done(false)` when it is not (the
+/// deliver_sm is refused and the SMSC sends it again). `done` may run on any thread.
+class InboundLogSink {
+ public:
+  virtual ~InboundLogSink() = default;
+  virtual void publish(const engine::InboundMessage& message, std::function<void(bool)> done) = 0;
+  /// `customer`: the receipt's source address (the handset the message went to).
+  virtual void publish(const engine::Receipt& receipt, const std::string& customer,
+                       std::function<void(bool)> done) = 0;
+};
+
 class InboundPath {
  public:
   /// Takes the engine's settled hook (Engine::on_settled) until destroyed.
@@ -46,6 +60,10 @@ class InboundPath {
   InboundPath(const InboundPath&) = delete;
   InboundPath& operator=(const InboundPath&) = delete;
 
+  /// A cluster node's log: whole messages and receipts go there instead of the engine (set
+  /// before start(); the sink must outlive every publish, cluster_node.hpp). Parts waiting
+  /// for their siblings are still kept in this node's store.
+  void set_log(InboundLogSink* sink) { log_ = sink; }
   /// Takes back the parts stored before a restart (they wait for their siblings again) and
   /// hands over the messages they already complete; then starts the expiry timer.
   void start();
@@ -88,12 +106,16 @@ class InboundPath {
   };
 
   void on_receipt(const std::string& smsc, smpp::InboundReceipt receipt,
-                  smpp::InboundCompletion completion);
+                  const std::string& customer, smpp::InboundCompletion completion);
+  /// Sends what publish acknowledgements collected (cluster mode), at most one run queued.
+  void schedule_flush();
   // The *_locked functions run under mu_.
   /// Queues a whole message for the engine; `text` when it was decoded already.
   void deliver_locked(smpp::ReassembledMessage message,
                       std::optional<std::string> text = std::nullopt);
   void store_partial_locked(const smpp::InboundPart& part);
+  /// Cluster mode: a whole message to the log instead of the engine.
+  void publish_to_log(Handover& h);
   /// Hands the queued work to the engine unless another thread is doing so.
   void drain();
   void answer(const std::vector<std::uint64_t>& tokens, std::uint32_t status);
@@ -117,6 +139,8 @@ class InboundPath {
   Strand strand_;
   boost::asio::steady_timer expire_timer_;  // strand_ only
   std::atomic<bool> stopping_{false};
+  InboundLogSink* log_ = nullptr;  // cluster mode; set before start()
+  std::atomic<bool> flush_queued_{false};
 
   mutable std::mutex mu_;  // guards everything below
   smpp::Reassembler reassembler_;

@@ -191,7 +191,10 @@ TEST_F(LogTest, EveryEntryIsAcknowledgedAndEachPartitionReadsBackItsOwnInOrder) 
   }
   ASSERT_TRUE(eventually([&] { return acked + failed == 2000; }));
   EXPECT_EQ(failed, 0);
-  EXPECT_EQ(seqs.size(), 2000u);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seqs.size(), 2000u);
+  }
   EXPECT_EQ(conn.inbound_last_seq(), 2000u);
   EXPECT_EQ(log.pending(), 0u);
 

@@ -307,6 +307,34 @@ conversations:
                   "conversations.link_shortening.domain (the short links' host name)"));
 }
 
+TEST(Config, ClusterSectionTurnsClusterModeOnAndIsCheckedAsAWhole) {
+  auto alone = load_config_text("logging:\n  level: info\n", "t.yaml");
+  ASSERT_TRUE(alone.ok());
+  EXPECT_FALSE(alone.config->cluster.enabled);
+
+  auto on = load_config_text(
+      "cluster:\n  nats: [\"nats://10.0.0.1:4222\", \"tls://10.0.0.2:4222\"]\n  node: gw-a\n"
+      "  partitions: 16\n  replicas: 1\n  lease_seconds: 2s\n",
+      "t.yaml");
+  ASSERT_TRUE(on.ok()) << ::testing::PrintToString(error_lines(on));
+  const auto& c = on.config->cluster;
+  EXPECT_TRUE(c.enabled);
+  EXPECT_THAT(c.config.nats, ElementsAre("nats://10.0.0.1:4222", "tls://10.0.0.2:4222"));
+  EXPECT_EQ(c.config.node, "gw-a");
+  EXPECT_EQ(c.config.partitions, 16u);
+  EXPECT_EQ(c.config.replicas, 1);
+  EXPECT_EQ(c.config.lease_ttl, std::chrono::milliseconds(2000));
+
+  auto bad = load_config_text("cluster:\n  nats: [\"http://x\"]\n  node: \"gw a\"\n", "t.yaml");
+  EXPECT_THAT(error_lines(bad),
+              ElementsAre("t.yaml:2:9: cluster.nats: 'http://x' is not a nats:// or tls:// URL",
+                          "t.yaml:3:9: cluster.node: 'gw a' must be 1 to 64 letters, digits, "
+                          "'-' or '_' (it is part of NATS keys)"));
+  auto no_node = load_config_text("cluster:\n  nats: [\"nats://h:4222\"]\n", "t.yaml");
+  EXPECT_THAT(error_lines(no_node),
+              ElementsAre("t.yaml:1:1: cluster.node: a name unique in the cluster"));
+}
+
 TEST(Config, DurationBoundsAreInHumanUnits) {
   auto r = load_config_text("admin:\n  idle_timeout: 10ms\n", "t.yaml");
   EXPECT_THAT(error_lines(r),

@@ -442,6 +442,42 @@ std::string render_notifications(const json& n) {
   return sanitize(out) + "\n";
 }
 
+/// "cluster: node gw-a (connected), 3 nodes, holds 21 of 64 partitions".
+std::string render_cluster_line(const json& c) {
+  std::string out = "cluster: node " + text_of(c, "node") +
+                    (c.value("connected", false) ? " (connected)" : " (NATS unreachable)");
+  out += ", " + std::to_string(array_of(c, "nodes").size()) + " nodes, holds " +
+         std::to_string(array_of(c, "held").size()) + " of " + text_of(c, "partitions") +
+         " partitions";
+  return sanitize(out) + "\n";
+}
+
+std::string render_cluster(const json& reply) {
+  if (!reply.is_object() || !reply.contains("node")) return render_generic(reply);
+  std::string out = render_cluster_line(reply);
+  std::string nodes;
+  for (const json& n : array_of(reply, "nodes")) {
+    if (!n.is_string()) continue;
+    if (!nodes.empty()) nodes += " ";
+    nodes += n.get<std::string>();
+  }
+  out += sanitize("nodes: " + nodes) + "\n";
+  out += "published " + text_of(reply, "published") + " (failed " +
+         text_of(reply, "publish_failed") + ", waiting " + text_of(reply, "publishes_waiting") +
+         "), applied " + text_of(reply, "applied") + " (refused " + text_of(reply, "refused") +
+         ", unreadable " + text_of(reply, "unreadable") + ")\n";
+  out += "leases: " + text_of(reply, "leases_acquired") + " taken, " +
+         text_of(reply, "leases_released") + " handed over, " + text_of(reply, "leases_lost") +
+         " lost\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const json& r : array_of(reply, "lag")) {
+    rows.push_back({text_of(r, "partition"), text_of(r, "applied_seq"),
+                    r.contains("unread") && r["unread"].is_null() ? "?" : text_of(r, "unread")});
+  }
+  if (!rows.empty()) out += "\n" + table({"PARTITION", "APPLIED SEQ", "UNREAD"}, rows);
+  return out;
+}
+
 std::string render_status(const json& reply) {
   std::string out = "twowayd";
   if (auto v = text_of(reply, "version"); !v.empty()) out += " " + v;
@@ -454,6 +490,8 @@ std::string render_status(const json& reply) {
   out += "\n";
   if (reply.is_object() && reply.contains("notifications") && reply["notifications"].is_object())
     out += render_notifications(reply["notifications"]);
+  if (reply.is_object() && reply.contains("cluster") && reply["cluster"].is_object())
+    out += render_cluster_line(reply["cluster"]);
   if (reply.is_object() && reply.contains("smscs")) out += "\n" + render_smscs(reply);
   return out;
 }
@@ -600,6 +638,7 @@ std::string render_reply(std::string_view command, const json& reply,
   if (command == "consent-log") return render_consent_log(reply, options);
   if (command == "export") return render_export(reply, options);
   if (command == "status") return render_status(reply);
+  if (command == "cluster") return render_cluster(reply);
   if (command == "smscs" || command == "smsc") return render_smscs(reply);
   if (command == "help") return render_help(reply);
   // Prometheus text is meant to be read (or piped) as it is.

@@ -39,6 +39,8 @@ struct RenderOptions {
 [[nodiscard]] std::string render_export(const nlohmann::json& reply, const RenderOptions& options);
 [[nodiscard]] std::string render_status(const nlohmann::json& reply);
 [[nodiscard]] std::string render_smscs(const nlohmann::json& reply);
+/// `cluster`: this node, the live nodes, counts, and each held partition's lag.
+[[nodiscard]] std::string render_cluster(const nlohmann::json& reply);
 [[nodiscard]] std::string render_help(const nlohmann::json& reply);
 [[nodiscard]] std::string render_generic(const nlohmann::json& reply);
 /// send-bulk / consent-import: the totals in one line, then per held or refused reason its

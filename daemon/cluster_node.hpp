@@ -1,0 +1,85 @@
+// This node's part in a cluster (`cluster:` in the configuration): what the binds receive goes
+// to the shared inbound log, partitioned by the customer's number, and is acknowledged to the
+// SMSC once JetStream stored it; the partitions this node holds a lease for are read from the
+// log and applied to the local store, each entry once (its position is kept in the same
+// transaction). Replies, answers and receipts of those customers are then handled by this
+// node's engine and binds as on a single node.
+//
+// Threading: publish() from any thread (the inbound path's drain); the leases run on their
+// own thread, and so do the readers' deliveries (libnats); a maintenance thread fails
+// publishes that never got an answer and restarts a reader whose entry the store refused.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "cluster/inbound_log.hpp"
+#include "cluster/leases.hpp"
+#include "cluster/nats_client.hpp"
+#include "cluster/partition_reader.hpp"
+#include "daemon/gateway_inbound.hpp"
+#include "engine/engine.hpp"
+
+namespace twoway::daemon {
+
+class ClusterNode final : public InboundLogSink {
+ public:
+  // Connects to NATS and makes sure the stream and buckets exist (throws cluster::NatsError,
+  // e.g. when the cluster was created with another partition count).
+  ClusterNode(const cluster::ClusterConfig& config, engine::Engine& engine);
+  ~ClusterNode() override;
+  ClusterNode(const ClusterNode&) = delete;
+  ClusterNode& operator=(const ClusterNode&) = delete;
+
+  // Starts taking partitions.
+  void start();
+  // Stops applying; `hand_over`: leases are released for the other nodes at once.
+  void stop(bool hand_over);
+
+  void publish(const engine::InboundMessage& message, std::function<void(bool)> done) override;
+  void publish(const engine::Receipt& receipt, const std::string& customer,
+               std::function<void(bool)> done) override;
+
+  // Node, live nodes, partitions held, counts (for `status` and `cluster`).
+  [[nodiscard]] nlohmann::json status_json() const;
+
+  struct Counts {
+    std::uint64_t published = 0, publish_failed = 0, applied = 0, refused = 0, unreadable = 0;
+  };
+  [[nodiscard]] Counts counts() const;
+
+ private:
+  void acquired(std::uint32_t partition);
+  void released(std::uint32_t partition);
+  void apply(std::uint32_t partition, std::uint64_t seq, std::optional<cluster::LogEntry> entry,
+             const std::string& error);
+  void maintain();
+  void open_reader(std::uint32_t partition);
+
+  engine::Engine& engine_;
+  const cluster::ClusterConfig config_;
+  cluster::Connection connection_;
+  cluster::InboundLog log_;
+
+  mutable std::mutex reader_ops_mu_;  // one reader opened, closed or restarted at a time
+  mutable std::mutex mu_;             // guards readers_, restart_, stop_
+  std::map<std::uint32_t, std::unique_ptr<cluster::PartitionReader>> readers_;
+  std::set<std::uint32_t> restart_;  // partitions whose reader must start again
+  bool stop_ = false;
+  std::condition_variable cv_;
+
+  std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, applied_{0}, refused_{0},
+      unreadable_{0};
+  std::thread maintenance_;
+  cluster::Leases leases_;  // last: its thread stops first
+};
+
+}  // namespace twoway::daemon

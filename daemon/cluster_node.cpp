@@ -14,6 +14,9 @@ namespace {
 
 // A publish without an answer for this long is refused (the SMSC sends the message again).
 constexpr auto kPublishAnswerLimit = std::chrono::seconds(10);
+// How often the marks of applied entries are written (what a node that dies has answered in
+// the last interval is answered again by the next owner: at most this much).
+constexpr auto kMarkInterval = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -72,15 +75,39 @@ void ClusterNode::publish(const engine::Receipt& receipt, const std::string& cus
                });
 }
 
+namespace {
+
+std::string mark_key(std::uint32_t p) {
+  return "applied." + std::to_string(p);
+}
+
+}  // namespace
+
 void ClusterNode::open_reader(std::uint32_t p) {
   const std::uint64_t after = engine_.applied_log_seq(p);
+  // How far the partition's previous owners applied (and answered) it.
+  std::uint64_t mark = 0;
+  if (const auto kept = connection_.state().get(mark_key(p))) {
+    try {
+      mark = std::stoull(kept->value);
+    } catch (const std::exception&) {
+      mark = 0;
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    replay_through_[p] = mark;
+    marks_[p] = std::max(mark, after);
+    marks_written_[p] = mark;
+  }
   auto reader = std::make_unique<cluster::PartitionReader>(
       connection_, p, after,
       [this, p](std::uint64_t seq, std::optional<cluster::LogEntry> entry,
                 const std::string& error) { apply(p, seq, std::move(entry), error); });
   std::lock_guard lock(mu_);
   readers_[p] = std::move(reader);
-  SPDLOG_INFO("cluster partition={} applying after seq={}", p, after);
+  SPDLOG_INFO("cluster partition={} applying after seq={} (answered elsewhere through {})", p,
+              after, mark);
 }
 
 void ClusterNode::acquired(std::uint32_t p) {
@@ -106,8 +133,24 @@ void ClusterNode::released(std::uint32_t p) {
     }
   }
   reader.reset();  // no entry is handed over after this
-  // What was handed over is committed before the lease goes to another node.
+  // What was handed over is committed, and the mark written, before the lease goes to
+  // another node: it replays this node's entries without answering them again.
   engine_.flush();
+  {
+    // This node stays up and sends what its outbox still holds: the mark is what it applied.
+    std::map<std::uint32_t, std::uint64_t> mark;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = marks_.find(p); it != marks_.end()) mark[p] = it->second;
+    }
+    write_marks(mark);
+  }
+  {
+    std::lock_guard lock(mu_);
+    marks_.erase(p);
+    marks_written_.erase(p);
+    replay_through_.erase(p);
+  }
   SPDLOG_INFO("cluster partition={} released at seq={}", p, engine_.applied_log_seq(p));
 }
 
@@ -120,9 +163,11 @@ void ClusterNode::apply(std::uint32_t p, std::uint64_t seq, std::optional<cluste
   }
   // Refused by the store (full, failing): the entry is not applied and its position not
   // written, so the partition's reader starts again after the last one applied.
-  auto done = [this, p](bool committed) {
+  auto done = [this, p, seq](bool committed) {
     if (committed) {
       applied_.fetch_add(1, std::memory_order_relaxed);
+      std::lock_guard lock(mu_);
+      if (auto it = marks_.find(p); it != marks_.end() && it->second < seq) it->second = seq;
       return;
     }
     refused_.fetch_add(1, std::memory_order_relaxed);
@@ -132,22 +177,79 @@ void ClusterNode::apply(std::uint32_t p, std::uint64_t seq, std::optional<cluste
     }
     cv_.notify_all();
   };
+  bool replay = false;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = replay_through_.find(p); it != replay_through_.end()) replay = seq <= it->second;
+  }
   if (auto* m = std::get_if<engine::InboundMessage>(&*entry)) {
-    m->log = {p, seq};
+    m->log = {p, seq, replay};
     engine_.submit_inbound(std::move(*m), std::move(done));
   } else {
     auto& r = std::get<engine::Receipt>(*entry);
-    r.log = {p, seq};
+    r.log = {p, seq, replay};
     engine_.submit_receipt(std::move(r), std::move(done));
   }
 }
 
+void ClusterNode::write_marks(const std::map<std::uint32_t, std::uint64_t>& marks) {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> moved;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [p, mark] : marks) {
+      const auto written = marks_written_.find(p);
+      if (written != marks_written_.end() && mark > written->second) moved.emplace_back(p, mark);
+    }
+  }
+  for (const auto& [p, mark] : moved) {
+    try {
+      connection_.state().put(mark_key(p), std::to_string(mark));
+      std::lock_guard lock(mu_);
+      if (auto it = marks_written_.find(p); it != marks_written_.end())
+        it->second = std::max(it->second, mark);
+    } catch (const cluster::NatsError& e) {
+      SPDLOG_WARN("cluster partition={} mark {} not written: {}", p, mark, e.what());
+      return;
+    }
+  }
+}
+
+void ClusterNode::advance_marks() {
+  // A mark may only name entries whose answers have left this node: a node that dies with
+  // answers still in its outbox leaves them to the next owner, which answers again from the
+  // mark on (a customer may get an answer twice, never none).
+  PendingMarks now;
+  {
+    std::lock_guard lock(mu_);
+    now.marks = marks_;
+  }
+  const auto span = engine_.outbox_span();
+  now.next = span.next;
+  if (pending_marks_.size() < 10000) pending_marks_.push_back(std::move(now));
+  std::map<std::uint32_t, std::uint64_t> ready;
+  bool found = false;
+  while (!pending_marks_.empty() &&
+         (span.oldest == 0 || pending_marks_.front().next <= span.oldest)) {
+    ready = std::move(pending_marks_.front().marks);
+    found = true;
+    pending_marks_.pop_front();
+  }
+  if (found) write_marks(ready);
+}
+
 void ClusterNode::maintain() {
   std::unique_lock lock(mu_);
+  auto next_expiry = std::chrono::steady_clock::now();
   while (!stop_) {
-    cv_.wait_for(lock, std::chrono::seconds(1));
+    cv_.wait_for(lock, kMarkInterval);
     if (stop_) break;
     lock.unlock();
+    advance_marks();
+    if (std::chrono::steady_clock::now() < next_expiry) {
+      lock.lock();
+      continue;
+    }
+    next_expiry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     if (const auto n = log_.expire(kPublishAnswerLimit))
       SPDLOG_WARN("cluster: {} publishes got no answer from JetStream in {} s: refused", n,
                   kPublishAnswerLimit.count());

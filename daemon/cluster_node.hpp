@@ -13,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,10 @@ class ClusterNode final : public InboundLogSink {
              const std::string& error);
   void maintain();
   void open_reader(std::uint32_t partition);
+  // Writes `marks` where they moved past what was written (best effort: NATS may be away).
+  void write_marks(const std::map<std::uint32_t, std::uint64_t>& marks);
+  // The marks whose answers have all left the outbox (maintenance thread).
+  void advance_marks();
 
   engine::Engine& engine_;
   const cluster::ClusterConfig config_;
@@ -73,6 +78,18 @@ class ClusterNode final : public InboundLogSink {
   mutable std::mutex mu_;             // guards readers_, restart_, stop_
   std::map<std::uint32_t, std::unique_ptr<cluster::PartitionReader>> readers_;
   std::set<std::uint32_t> restart_;  // partitions whose reader must start again
+  // Per partition held: the last entry applied and durable here (or, if greater, the mark
+  // found at takeover), and the mark last written to the state bucket (`applied.<p>`): the
+  // next owner replays up to it without answering again.
+  std::map<std::uint32_t, std::uint64_t> marks_, marks_written_;
+  std::map<std::uint32_t, std::uint64_t> replay_through_;  // the mark found at takeover
+  // Marks waiting for the answers queued before them to leave: `next` was the outbox's next
+  // id when `marks` were taken (maintenance thread only).
+  struct PendingMarks {
+    std::uint64_t next = 0;
+    std::map<std::uint32_t, std::uint64_t> marks;
+  };
+  std::deque<PendingMarks> pending_marks_;
   bool stop_ = false;
   std::condition_variable cv_;
 

@@ -46,6 +46,9 @@ struct Context {
   // null when nothing takes them, else at most `handoff_room` more (Engine::on_handoff).
   std::vector<HandedOver>* handoff = nullptr;
   std::size_t handoff_room = 0;
+  // The item being applied replays a cluster log entry another node answered
+  // (LogPosition::replay): answers due at once are recorded as sent, not queued.
+  bool replaying = false;
 
   std::uint64_t next_outbox_id() {
     counters.dirty = true;

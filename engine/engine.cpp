@@ -16,6 +16,7 @@
 #include "engine/log_position.hpp"
 #include "engine/outbox.hpp"
 #include "engine/profiles.hpp"
+#include "engine/records.hpp"
 #include "engine/redelivery.hpp"
 #include "engine/settings.hpp"
 #include "engine/views.hpp"
@@ -603,6 +604,15 @@ InboundResult Engine::apply_inbound(InboundMessage message) {
   prepare_inbound(phones_, keyword_table(), message, prepared);
   return run<InboundResult>(
       [&message, &prepared](Context& ctx) { return route_inbound(ctx, message, &prepared); });
+}
+
+Engine::OutboxSpan Engine::outbox_span() const {
+  Txn txn(*store_, true);
+  OutboxSpan span;
+  span.next = load_counters(txn, *store_).next_outbox_id;
+  Cursor c(txn, store_->outbox_ids);
+  if (c.first() && c.key().size() == 8) span.oldest = records::get_be64(c.key());
+  return span;
 }
 
 std::uint64_t Engine::applied_log_seq(std::uint32_t partition) const {

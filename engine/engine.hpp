@@ -112,6 +112,15 @@ class Engine {
   std::vector<smpp::StoredPart> stored_partials(std::size_t limit = 100000) const;
   // The stored parts among `keys` (Reassembler::reopen after a refused message).
   std::vector<smpp::StoredPart> stored_partials(std::span<const PartKey> keys) const;
+  // The outbox as a range of ids: the oldest message still queued, held or in flight (0: none
+  // is) and the id the next queued message will get. Once `oldest` passes an earlier `next`,
+  // everything queued before that moment has left (sent, failed or cancelled). A read
+  // transaction.
+  struct OutboxSpan {
+    std::uint64_t oldest = 0;
+    std::uint64_t next = 1;
+  };
+  OutboxSpan outbox_span() const;
   // The last sequence of the cluster's inbound log partition `partition` this store applied
   // (InboundMessage::log; 0: none). A read transaction.
   std::uint64_t applied_log_seq(std::uint32_t partition) const;

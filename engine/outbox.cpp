@@ -249,7 +249,7 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
   // written in flight, so it is never claimed (nor written a second time to say so).
   bool hand_over = false;
   if (ctx.handoff != nullptr && ctx.handoff_room > 0 && m.state == MessageState::queued &&
-      !is_capped_kind(m.kind)) {
+      !is_capped_kind(m.kind) && !ctx.replaying) {
     std::int64_t hold_until = 0;
     const char* reason = "";
     hand_over = recheck(ctx, p, m, rec, req.now, hold_until, reason) == Recheck::send;
@@ -259,10 +259,21 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
     rec.in_flight = true;
     --ctx.handoff_room;
   }
+  // Rebuilding what another node already answered (cluster takeover): the answer went out
+  // from there, so it is kept in the thread as sent and never queued here.
+  const bool answered_elsewhere =
+      ctx.replaying && m.state == MessageState::queued && !is_capped_kind(m.kind);
+  if (answered_elsewhere) m.state = MessageState::sent;
   m.segment_states.assign(m.segments, static_cast<std::uint8_t>(m.state));
   append_message(ctx, p, m);
   store_links(ctx.txn, ctx.store, shortened.links, m.id);
   p.last_outbound = req.now;
+  if (answered_elsewhere) {
+    emit(ctx, EventType::outbound, m, req.now);
+    if (seq_out != nullptr) *seq_out = m.seq;
+    if (stored != nullptr) *stored = m;
+    return m.outbox_id;
+  }
 
   rec.seq = m.seq;
   rec.message_id = m.id;

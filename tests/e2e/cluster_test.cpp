@@ -204,6 +204,14 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
     if (owners.at(cluster::partition_of("+" + customer(i), kPartitions)) == dead.name) victim = i;
   }
   ASSERT_GE(victim, 0);
+  // Customers answered before the kill: the node that takes their partitions over rebuilds
+  // their conversations from the log without answering them a second time.
+  constexpr int kEarlier = 12;
+  for (int i = 100; i < 100 + kEarlier; ++i) text(customer(i), "HELP");
+  for (int i = 100; i < 100 + kEarlier; ++i) {
+    ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), customer(i)).size() == 1; }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the marks are written
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(::kill(dead.daemon->pid(), SIGKILL), 0);
   (void)dead.daemon->stop(SIGKILL);
@@ -222,6 +230,16 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), customer(victim)).size() == 1; }))
       << alive.daemon->log();
   EXPECT_TRUE(call(alive, "thread +" + customer(victim))["ok"] == true);
+  for (int i = 100; i < 100 + kEarlier; ++i) {
+    ASSERT_TRUE(wait_for([&] {
+      const json t = call(alive, "thread +" + customer(i));
+      return t["ok"] == true && t["messages"].size() == 2;
+    })) << customer(i)
+        << " not rebuilt on " << alive.name;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 100; i < 100 + kEarlier; ++i)
+    EXPECT_EQ(mt_texts(sim_->sim(), customer(i)).size(), 1u) << customer(i) << " answered twice";
 }
 
 }  // namespace

@@ -78,6 +78,42 @@ TEST_F(LogPositionTest, AReceiptReadTwiceIsAppliedOnce) {
   EXPECT_EQ(engine->applied_log_seq(2), 10u);
 }
 
+TEST_F(LogPositionTest, AReplayRebuildsTheConversationWithoutAnsweringAgain) {
+  // Entries the previous owner applied and answered: consent and the thread are rebuilt, the
+  // answers are kept as sent and nothing is queued to go out again.
+  subscribe_number(kAlice);
+  auto help = logged(kAlice, "HELP", 4, 10);
+  help.log.replay = true;
+  EXPECT_EQ(engine->apply_inbound(help).outcome, InboundOutcome::keyword);
+  auto stop = logged(kAlice, "STOP", 4, 11);
+  stop.log.replay = true;
+  EXPECT_EQ(engine->apply_inbound(stop).outcome, InboundOutcome::keyword);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::unsubscribed);
+  const auto t = thread_of(kAlice);
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[1].direction, Direction::outbound);
+  EXPECT_EQ(t[1].state, MessageState::sent);
+  EXPECT_EQ(t[3].state, MessageState::sent);
+  // The first entry after the previous owner's last: answered here.
+  EXPECT_EQ(engine->apply_inbound(logged(kAlice, "START", 4, 12)).outcome, InboundOutcome::keyword);
+  EXPECT_EQ(drain().size(), 1u);
+}
+
+TEST_F(LogPositionTest, TheOutboxSpanTellsWhenEarlierAnswersHaveLeft) {
+  EXPECT_EQ(engine->outbox_span().oldest, 0u);
+  subscribe_number(kAlice);
+  ASSERT_EQ(engine->apply_inbound(logged(kAlice, "HELP", 1, 1)).outcome, InboundOutcome::keyword);
+  const auto before = engine->outbox_span();
+  EXPECT_GT(before.oldest, 0u);  // the HELP answer waits
+  EXPECT_GT(before.next, before.oldest);
+  const auto items = drain();  // sent
+  ASSERT_EQ(items.size(), 1u);
+  const auto after = engine->outbox_span();
+  EXPECT_EQ(after.oldest, 0u);
+  EXPECT_EQ(after.next, before.next);
+}
+
 TEST_F(LogPositionTest, MessagesWithoutAPositionAreNotTracked) {
   EXPECT_EQ(engine->apply_inbound(message(kAlice, "plain")).outcome, InboundOutcome::free_text);
   EXPECT_EQ(engine->apply_inbound(message(kAlice, "plain again")).outcome,

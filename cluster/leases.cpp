@@ -45,7 +45,7 @@ void Leases::stop(bool hand_over) {
   if (thread_.joinable()) thread_.join();
   std::lock_guard round(round_mu_);
   for (std::uint32_t p : owned()) give_up(p, hand_over);
-  if (hand_over) {
+  if (hand_over && connection_.connected()) {
     try {
       connection_.leases().erase(kNodePrefix + node_);
     } catch (const NatsError&) {
@@ -72,7 +72,8 @@ void Leases::give_up(std::uint32_t partition, bool erase) {
     ++stats_.released;
   }
   if (callbacks_.released) callbacks_.released(partition);
-  if (erase) {
+  // With NATS away each request would wait its full timeout: the lease lapses by itself.
+  if (erase && connection_.connected()) {
     try {
       connection_.leases().erase(lease_key(partition));
     } catch (const NatsError&) {

@@ -113,6 +113,10 @@ Connection::Connection(const ClusterConfig& config, int connect_timeout_ms) : co
   check_nats(natsOptions_SetMaxReconnect(opts.get(), -1), "NATS reconnect");
   check_nats(natsOptions_SetReconnectWait(opts.get(), 250), "NATS reconnect wait");
   check_nats(natsOptions_SetTimeout(opts.get(), 2000), "NATS timeout");
+  // The partition readers' callbacks run on a small shared pool, not a thread per partition.
+  check_nats(natsOptions_UseGlobalMessageDelivery(opts.get(), true), "NATS delivery pool");
+  static const bool pool_sized = [] { return nats_SetMessageDeliveryPoolSize(4) == NATS_OK; }();
+  (void)pool_sized;
 
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(connect_timeout_ms);

@@ -3,8 +3,9 @@
 // before, engine/log_position.hpp). A JetStream ordered consumer: it recovers from gaps and
 // server restarts by itself and resumes after the last entry it delivered.
 //
-// Threading: `apply` runs on a libnats delivery thread, one entry at a time, in log order;
-// it may block (the engine's queue being full slows the reader down).
+// Threading: `apply` runs on a libnats delivery thread (a small pool shared by every
+// subscription of the connection), one entry at a time, in log order; it may block (the
+// engine's queue being full slows the reader down).
 #pragma once
 
 #include <atomic>
@@ -37,22 +38,30 @@ class PartitionReader {
 
   std::uint32_t partition() const noexcept { return partition_; }
   // The stream sequence of the last entry handed to `apply` (or `after`).
-  std::uint64_t delivered() const noexcept { return delivered_.load(); }
+  std::uint64_t delivered() const noexcept { return state_->delivered.load(); }
   // Entries of the partition in the log not yet handed to `apply` (the consumer's count on
   // the server; a request to it). nullopt when the server did not answer.
   [[nodiscard]] std::optional<std::uint64_t> unread() const;
 
  private:
+  // What the delivery thread uses. It outlives the reader until libnats says no callback is
+  // left (on_complete); when that does not come in time (NATS gone at shutdown), it is left
+  // to the process rather than freed under a callback.
+  struct State {
+    Apply apply;
+    std::atomic<std::uint64_t> delivered{0};
+    std::mutex apply_mu;  // held while `apply` runs
+    bool stopped = false;
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    bool done = false;
+  };
   static void on_msg(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   static void on_complete(void* closure);
 
   std::uint32_t partition_;
-  Apply apply_;
-  std::atomic<std::uint64_t> delivered_;
+  State* state_;
   natsSubscription* sub_ = nullptr;
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
 };
 
 }  // namespace twoway::cluster

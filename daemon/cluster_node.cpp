@@ -202,6 +202,7 @@ void ClusterNode::write_marks(const std::map<std::uint32_t, std::uint64_t>& mark
     }
   }
   for (const auto& [p, mark] : moved) {
+    if (!connection_.connected()) return;  // written once NATS is back (or by the next owner)
     try {
       connection_.state().put(mark_key(p), std::to_string(mark));
       std::lock_guard lock(mu_);

@@ -326,7 +326,7 @@ int run_daemon(Config config, const AppOptions& options) {
   AdminContext ctx{*engine, gateway, events, options.version};
   ctx.metrics_text = [&] {
     return metrics_text(*engine, gateway, admin) + mailer.metrics_text() +
-           link_metrics_text(links.counters());
+           link_metrics_text(links.counters()) + (cluster ? cluster->metrics_text() : "");
   };
   ctx.notifications_status = [&] { return mailer.status_json(); };
   if (cluster) ctx.cluster_status = [&] { return cluster->status_json(); };

@@ -330,6 +330,52 @@ nlohmann::json ClusterNode::status_json() const {
   return j;
 }
 
+std::string ClusterNode::metrics_text() const {
+  const auto c = counts();
+  const auto st = leases_.stats();
+  std::string out;
+  const auto add = [&out](const char* name, const char* type, const char* help, double v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(static_cast<std::uint64_t>(v)) + "\n";
+  };
+  add("twoway_cluster_published_total", "counter",
+      "Inbound entries this node published to the cluster's log and JetStream stored", c.published);
+  add("twoway_cluster_publish_failed_total", "counter",
+      "Inbound entries JetStream did not store (refused to the SMSC, which sends them again)",
+      c.publish_failed);
+  add("twoway_cluster_applied_total", "counter",
+      "Log entries of the partitions this node holds, applied to its store", c.applied);
+  add("twoway_cluster_apply_refused_total", "counter",
+      "Log entries the store refused (read again from the last applied)", c.refused);
+  add("twoway_cluster_unreadable_total", "counter", "Log entries that were not entries (skipped)",
+      c.unreadable);
+  add("twoway_cluster_leases_acquired_total", "counter",
+      "Partitions this node took (at start, from a node that left or died)", st.acquired);
+  add("twoway_cluster_leases_released_total", "counter",
+      "Partitions this node handed over or gave up", st.released);
+  add("twoway_cluster_leases_lost_total", "counter",
+      "Partitions this node lost (taken by another node, or not renewed in time)", st.lost);
+  add("twoway_cluster_partitions_held", "gauge", "Partitions this node holds now",
+      static_cast<double>(leases_.owned().size()));
+  add("twoway_cluster_nodes", "gauge", "Live nodes this node saw in its last round",
+      static_cast<double>(leases_.nodes().size()));
+  add("twoway_cluster_publishes_waiting", "gauge",
+      "Inbound entries published and not yet acknowledged by JetStream",
+      static_cast<double>(log_.pending()));
+  std::uint64_t behind = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [p, mark] : marks_) {
+      const auto written = marks_written_.find(p);
+      if (written != marks_written_.end() && mark > written->second) ++behind;
+    }
+  }
+  add("twoway_cluster_marks_behind", "gauge",
+      "Partitions whose applied entries still have answers in the outbox (their mark waits)",
+      static_cast<double>(behind));
+  return out;
+}
+
 ClusterNode::Counts ClusterNode::counts() const {
   return {published_.load(), publish_failed_.load(), applied_.load(), refused_.load(),
           unreadable_.load()};

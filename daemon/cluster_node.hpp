@@ -52,6 +52,9 @@ class ClusterNode final : public InboundLogSink {
   // Node, live nodes, partitions held, counts (for `status` and `cluster`).
   [[nodiscard]] nlohmann::json status_json() const;
 
+  // The cluster's metrics in Prometheus text (cheap: no request to NATS).
+  [[nodiscard]] std::string metrics_text() const;
+
   struct Counts {
     std::uint64_t published = 0, publish_failed = 0, applied = 0, refused = 0, unreadable = 0;
   };

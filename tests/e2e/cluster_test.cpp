@@ -172,6 +172,9 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
     EXPECT_GT(c["published"].get<std::uint64_t>(), 0u) << n.name << " received no MO";
   }
   EXPECT_GE(published, static_cast<std::uint64_t>(kCustomers));  // and the receipts
+  const std::string metrics = call(nodes_[0], "metrics")["metrics"].get<std::string>();
+  EXPECT_NE(metrics.find("twoway_cluster_published_total "), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("twoway_cluster_nodes 2\n"), std::string::npos) << metrics;
 
   // STOP on whichever bind: consent is decided by the owner, and nothing more goes out.
   const std::string who = customer(3);

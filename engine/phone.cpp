@@ -236,7 +236,15 @@ std::string cache_key(std::string_view digits) {
 
 struct PhoneNumbers::Impl {
   std::string default_region;
-  PhoneNumberOfflineGeocoder geocoder;  // loads its maps lazily under its own mutex
+  // libphonenumber's geocoder loads its prefix maps lazily and, as Debian builds it, without
+  // a lock of its own (ThreadSanitizer showed two first contacts racing in it): every call
+  // goes through describe(), under geocoder_mu. Only cache misses get here.
+  PhoneNumberOfflineGeocoder geocoder;
+  mutable std::mutex geocoder_mu;
+  std::string describe(const PhoneNumber& parsed) const {
+    std::lock_guard lock(geocoder_mu);
+    return geocoder.GetDescriptionForNumber(parsed, english);
+  }
   icu::Locale english{"en", "US"};
   bool nanp_region = false;  // default_region dials with country code 1
   bool use_cache = true;
@@ -434,7 +442,7 @@ PhoneNumbers::Place PhoneNumbers::Impl::place_uncached(std::string_view e164) co
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return out;
   out.region = us_state_area_code(e164) ? std::string("US") : region_of(parsed);
-  out.location = geocoder.GetDescriptionForNumber(parsed, english);
+  out.location = describe(parsed);
   return out;
 }
 
@@ -446,7 +454,7 @@ bool PhoneNumbers::is_us(std::string_view e164) const {
 std::string PhoneNumbers::location(std::string_view e164) const {
   PhoneNumber parsed;
   if (!parse_e164(e164, parsed)) return {};
-  return impl_->geocoder.GetDescriptionForNumber(parsed, impl_->english);
+  return impl_->describe(parsed);
 }
 
 std::span<const std::uint16_t> PhoneNumbers::zone_ids(std::string_view e164) const {

@@ -346,3 +346,34 @@ TEST(PhonePrefixCache, IsBounded) {
 
 }  // namespace
 }  // namespace twoway::engine
+
+namespace twoway::engine {
+namespace {
+
+// First contacts from many places at once, as the cluster's partition readers (and the bind
+// strands) prepare them: the geocoder is reached from several threads, each place right.
+TEST(PhonePlace, FirstContactsFromSeveralThreadsAtOnce) {
+  const PhoneNumbers fresh("US");  // an empty prefix cache: every number misses it
+  const std::vector<std::pair<std::string, std::string>> known = {
+      {"+16502530000", "Mountain View, CA"},
+      {"+12125550100", "New York, NY"},
+      {"+13125550100", "Chicago, IL"},
+      {"+442079460000", "London"}};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        // Numbers of many exchanges (cache misses), and the known ones among them.
+        (void)fresh.place("+1650" + std::to_string(2000000 + t * 1000 + i));
+        const auto& [number, where] = known[static_cast<std::size_t>(i + t) % known.size()];
+        if (fresh.place(number).location != where) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+}  // namespace
+}  // namespace twoway::engine

@@ -53,22 +53,21 @@ void ClusterNode::stop(bool hand_over) {
 void ClusterNode::publish(const engine::InboundMessage& message, std::function<void(bool)> done) {
   const std::string number =
       engine_.phones().normalize(message.source, message.source_ton, message.source_npi);
-  const std::uint32_t p =
-      cluster::partition_of(number.empty() ? message.source : number, config_.partitions);
-  log_.publish(p, cluster::encode_entry(message),
-               [this, done = std::move(done)](bool stored, std::uint64_t) {
-                 (stored ? published_ : publish_failed_).fetch_add(1, std::memory_order_relaxed);
-                 done(stored);
-               });
+  publish_entry(number.empty() ? message.source : number, cluster::encode_entry(message),
+                std::move(done));
 }
 
 void ClusterNode::publish(const engine::Receipt& receipt, const std::string& customer,
                           std::function<void(bool)> done) {
   // With the customer's partition, where the message it reports on was queued and sent.
   const std::string number = engine_.phones().normalize(customer);
-  const std::uint32_t p =
-      cluster::partition_of(number.empty() ? customer : number, config_.partitions);
-  log_.publish(p, cluster::encode_entry(receipt),
+  publish_entry(number.empty() ? customer : number, cluster::encode_entry(receipt),
+                std::move(done));
+}
+
+void ClusterNode::publish_entry(const std::string& customer, const std::string& entry,
+                                std::function<void(bool)> done) {
+  log_.publish(cluster::partition_of(customer, config_.partitions), entry,
                [this, done = std::move(done)](bool stored, std::uint64_t) {
                  (stored ? published_ : publish_failed_).fetch_add(1, std::memory_order_relaxed);
                  done(stored);

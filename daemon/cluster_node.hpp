@@ -67,6 +67,9 @@ class ClusterNode final : public InboundLogSink {
              const std::string& error);
   void maintain();
   void open_reader(std::uint32_t partition);
+  // Publishes `entry` to the partition of `customer` (a number in the stored form), counted.
+  void publish_entry(const std::string& customer, const std::string& entry,
+                     std::function<void(bool)> done);
   // Writes `marks` where they moved past what was written (best effort: NATS may be away).
   void write_marks(const std::map<std::uint32_t, std::uint64_t>& marks);
   // The marks whose answers have all left the outbox (maintenance thread).

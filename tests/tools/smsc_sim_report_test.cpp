@@ -34,11 +34,14 @@ struct Bench {
     client_thread = std::thread([this] { client_io.run(); });
   }
 
-  /// Waits (bounded) until every MO is answered and `mt` MT were received.
+  /// Waits (bounded) until every MO is answered, `mt` MT were received and the client read
+  /// the simulator's answer to each of them (the simulator counts an MT before its resp is
+  /// read on the other side).
   bool wait_done(std::uint64_t mt) {
     const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < limit) {
-      if (sim.done() && sim.counters().mt_received >= mt) return true;
+      if (sim.done() && sim.counters().mt_received >= mt && client->replies_acked() >= mt)
+        return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;

@@ -4,6 +4,9 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "tools/smsc_sim/ack_client.hpp"
@@ -116,6 +119,36 @@ TEST(SmscSimReport, WithoutRepliesOnlyTheAcksAreTimed) {
   EXPECT_EQ(r["mt"]["received"], 0);
   EXPECT_EQ(r["mt"]["acked_per_s"], 0.0);
   EXPECT_TRUE(r["mt"]["first_s"].is_null());
+}
+
+TEST(SmscSimReport, EachRecordCountsTheDeliverSmThatCarriedItsMessage) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("twoway-sim-records-" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(file);
+  {
+    SimConfig cfg = config(10, 10);
+    cfg.records_file = file.string();
+    cfg.redeliver_delay = std::chrono::milliseconds(10);
+    Bench b(std::move(cfg));
+    b.client->refuse_first(3);  // sent again after ESME_RX_T_APPN
+    b.start();
+    ASSERT_TRUE(b.wait_done(0));
+  }  // the simulator stopped: every record is written
+  std::ifstream in(file);
+  std::string line;
+  int records = 0, sent_twice = 0, sent = 0;
+  while (std::getline(in, line)) {
+    const auto r = nlohmann::json::parse(line);
+    if (r["type"] != "mo") continue;
+    ++records;
+    EXPECT_EQ(r["ok"], true) << line;
+    sent += r["sent"].get<int>();
+    if (r["sent"] == 2) ++sent_twice;
+  }
+  std::filesystem::remove(file);
+  EXPECT_EQ(records, 10);
+  EXPECT_EQ(sent_twice, 3);
+  EXPECT_EQ(sent, 13);
 }
 
 TEST(SmscSimReport, LatencySummaryGivesNearestRankPercentiles) {

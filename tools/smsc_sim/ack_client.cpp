@@ -67,7 +67,14 @@ void AckClient::read() {
           char resp[17];
           store_be32(resp + 8, 0);
           store_be32(resp + 12, seq);
-          if (id == cmd::deliver_sm) {
+          if (id == cmd::deliver_sm && self->refuse_left_ > 0) {
+            --self->refuse_left_;
+            store_be32(resp, 17);
+            store_be32(resp + 4, cmd::deliver_sm_resp);
+            store_be32(resp + 8, status::x_t_appn);
+            resp[16] = '\0';
+            self->wpending_.append(resp, 17);
+          } else if (id == cmd::deliver_sm) {
             store_be32(resp, 17);
             store_be32(resp + 4, cmd::deliver_sm_resp);
             resp[16] = '\0';

@@ -23,6 +23,9 @@ class AckClient : public std::enable_shared_from_this<AckClient> {
   /// the MO's sender, written "+<sender>" when `plus` (as some gateways write it). Call before
   /// start().
   void reply_to_mo(std::string source, bool plus);
+  /// Answers the first `n` deliver_sm with ESME_RX_T_APPN (retry later) instead of ESME_ROK.
+  /// Call before start().
+  void refuse_first(std::uint64_t n) { refuse_left_ = n; }
   [[nodiscard]] std::uint64_t replies_acked() const noexcept { return replies_acked_.load(); }
   [[nodiscard]] bool bound() const noexcept { return bound_.load(); }
   [[nodiscard]] std::uint64_t acked() const noexcept { return acked_.load(); }
@@ -41,6 +44,7 @@ class AckClient : public std::enable_shared_from_this<AckClient> {
   std::atomic<std::uint64_t> acked_{0};
   std::atomic<std::uint64_t> replies_acked_{0};
   bool reply_ = false, reply_plus_ = false;
+  std::uint64_t refuse_left_ = 0;
   std::string reply_source_;
   std::uint32_t seq_ = 1;
 };

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     ("redeliver-delay-ms", po::value(&redeliver_ms)->default_value(200), "wait before redelivering a refused MO")
     ("json-out", po::value(&json_out), "write the JSON report here at the end ('-' = stdout)")
     ("mt-records", "include every MT in the JSON report")
-    ("records", po::value(&cfg.records_file), "append one JSON line per MO settled (from, to, text, status, redelivered) and per MT accepted (to, message_id) to this file, as it happens")
+    ("records", po::value(&cfg.records_file), "append one JSON line per MO settled (from, to, text, status, redelivered, sent) and per MT accepted (to, message_id) to this file, as it happens")
     ("max-seconds", po::value(&max_seconds)->default_value(60), "stop after this many seconds")
     ("exit-when-done", "stop once every MO and receipt is answered (and --expect-mt MT received)")
     ("expect-mt", po::value(&expect_mt)->default_value(0), "with --exit-when-done: MT to wait for")

@@ -104,6 +104,7 @@ void Simulator::State::generate(System& sys) {
   sys.parts_acked.assign(sys.count, 0);
   sys.msg_state.assign(sys.count, 0);
   sys.msg_redelivered.assign(sys.count, 0);
+  sys.msg_sent.assign(sys.count, 0);
   n.mo_messages.fetch_add(sys.count, std::memory_order_relaxed);
 }
 
@@ -236,6 +237,9 @@ void Simulator::State::build_deliver_sm(System& sys, const Item& item, std::uint
     n.dlr_sent.fetch_add(1, std::memory_order_relaxed);
   } else {
     n.mo_pdus_sent.fetch_add(1, std::memory_order_relaxed);
+    std::uint16_t& sent =
+        item.kind == ItemKind::injected ? sys.injected[item.index].sent : sys.msg_sent[item.index];
+    if (sent < UINT16_MAX) ++sent;
   }
   char* h = out.data() + start;
   store_be32(h, static_cast<std::uint32_t>(out.size() - start));
@@ -326,6 +330,7 @@ void Simulator::State::record_mo(const System& sys, const Item& item, std::uint3
                 {"status", st},
                 {"ok", status == status::ok},
                 {"redelivered", injected ? 0 : sys.msg_redelivered[item.index]},
+                {"sent", injected ? sys.injected[item.index].sent : sys.msg_sent[item.index]},
                 {"at_us", now_us()}});
 }
 
@@ -575,7 +580,7 @@ void Simulator::set_faults(const FaultConfig& faults) {
 void Simulator::inject_mo(const std::string& system_id, MoTemplate message, std::string source) {
   asio::post(state_->io, [st = state_, system_id, m = std::move(message), src = std::move(source)] {
     System& sys = st->system(system_id);
-    sys.injected.push_back(Injected{m, src, 0, 0});
+    sys.injected.push_back(Injected{m, src, 0, 0, 0});
     const auto idx = static_cast<std::uint32_t>(sys.injected.size() - 1);
     for (auto part : m.send_order) sys.queue.push_back(Item{ItemKind::injected, part, idx});
     st->n.mo_messages.fetch_add(1, std::memory_order_relaxed);

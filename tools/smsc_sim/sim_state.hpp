@@ -46,6 +46,7 @@ struct Injected {
   std::string source;
   std::uint16_t parts_acked = 0;
   std::uint8_t state = 0;
+  std::uint16_t sent = 0;  ///< deliver_sm PDUs that carried one of its parts
 };
 
 /// What one system_id has to receive: generated MO, receipts, injected MO, redeliveries.
@@ -61,6 +62,9 @@ struct System {
   std::vector<std::uint8_t> msg_state;  ///< bit 0 first sent, bit 1 acked, bit 2 failed
   /// Per MO message: parts that were outstanding on a connection when it closed (sent again).
   std::vector<std::uint16_t> msg_redelivered;
+  /// Per MO message: deliver_sm PDUs that carried one of its parts (first sends, redeliveries
+  /// after a disconnect and retries after a refusal alike).
+  std::vector<std::uint16_t> msg_sent;
   std::vector<Receipt> receipts;
   std::vector<Injected> injected;
 };

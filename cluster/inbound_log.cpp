@@ -23,7 +23,9 @@ InboundLog::~InboundLog() {
   // What is still unacknowledged is taken back from libnats (its handler will not run for
   // it) and failed.
   natsMsgList left{};
-  if (js_PublishAsyncGetPendingList(&left, js_) == NATS_OK) natsMsgList_Destroy(&left);
+  if (published_.load() && js_PublishAsyncGetPendingList(&left, js_) == NATS_OK) {
+    natsMsgList_Destroy(&left);
+  }
   expire(std::chrono::steady_clock::duration::zero());
   jsCtx_Destroy(js_);
 }
@@ -43,6 +45,7 @@ void InboundLog::publish(std::uint32_t partition, const std::string& entry, Done
     std::lock_guard lock(mu_);
     waiting_.emplace(key, Waiting{std::move(done), std::chrono::steady_clock::now()});
   }
+  published_.store(true);
   const natsStatus s = js_PublishMsgAsync(js_, &msg, nullptr);
   if (s != NATS_OK) {
     natsMsg_Destroy(msg);  // still ours when the call failed

@@ -9,6 +9,7 @@
 // that failed at once, on the caller's) and must be short.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -53,6 +54,9 @@ class InboundLog {
   jsCtx* js_ = nullptr;
   mutable std::mutex mu_;
   std::unordered_map<const natsMsg*, Waiting> waiting_;  // by the message libnats hands back
+  // libnats (3.4) keeps its list of pending publishes from the first publish on, and reading
+  // that list before it exists crashes: only read after a publish.
+  std::atomic<bool> published_{false};
 };
 
 }  // namespace twoway::cluster

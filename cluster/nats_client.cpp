@@ -1,5 +1,6 @@
 #include "cluster/nats_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -131,15 +132,35 @@ Connection::Connection(const ClusterConfig& config, int connect_timeout_ms) : co
   jsOptions_Init(&jo);
   jo.Wait = 5000;
   check_nats(natsConnection_JetStream(&js_, nc_, &jo), "JetStream");
-  try {
-    ensure_objects();
-  } catch (...) {
-    leases_.reset();
-    state_.reset();
-    jsCtx_Destroy(js_);
-    natsConnection_Destroy(nc_);
-    throw;
+  // A JetStream cluster answers only once its servers elected a leader, some seconds after
+  // they start together: wait for it as for the connection, but not for a refusal.
+  const auto ready_deadline = std::max(
+      deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(connect_timeout_ms));
+  for (;;) {
+    try {
+      ensure_objects();
+      break;
+    } catch (const NatsError& e) {
+      const bool refused = e.status() == NATS_INVALID_ARG;
+      if (refused || std::chrono::steady_clock::now() >= ready_deadline) {
+        close_all();
+        throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    } catch (...) {
+      close_all();
+      throw;
+    }
   }
+}
+
+void Connection::close_all() noexcept {
+  leases_.reset();
+  state_.reset();
+  jsCtx_Destroy(js_);
+  js_ = nullptr;
+  natsConnection_Destroy(nc_);
+  nc_ = nullptr;
 }
 
 Connection::~Connection() {

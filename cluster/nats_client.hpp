@@ -66,8 +66,9 @@ class Bucket {
 class Connection {
  public:
   // Connects (retrying for up to `connect_timeout_ms`), then makes sure the inbound stream and
-  // the buckets exist with this configuration. A cluster created with another partition count
-  // is refused (NatsError).
+  // the buckets exist with this configuration, waiting as long again for JetStream to answer
+  // (a cluster of servers started together elects its leader first). A cluster created with
+  // another partition count is refused at once (NatsError).
   explicit Connection(const ClusterConfig& config, int connect_timeout_ms = 10000);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -85,6 +86,7 @@ class Connection {
 
  private:
   void ensure_objects();
+  void close_all() noexcept;
 
   ClusterConfig config_;
   natsConnection* nc_ = nullptr;

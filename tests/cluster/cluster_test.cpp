@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -293,6 +294,30 @@ TEST_F(LogTest, AStoreAppliesEachEntryOnceWhateverTheReaderReadsAgain) {
     EXPECT_EQ(page.messages.size(), 40u);
   }
   fs::remove_all(tmpl);
+}
+
+TEST_F(LogTest, ALogThatNeverPublishedClosesCleanly) {
+  // A node stopped before its first MO (libnats has no pending list yet).
+  Connection conn(config_for(nats, "gw-a"));
+  { InboundLog log(conn); }
+  InboundLog log(conn);
+  std::promise<bool> stored;
+  log.publish(0, encode_entry(text_from("+16502530000", "hello")),
+              [&](bool ok, std::uint64_t) { stored.set_value(ok); });
+  EXPECT_TRUE(stored.get_future().get());
+}
+
+TEST(ThreeServers, ANodeStartedWithAFreshClusterWaitsForJetStreamAndKeepsThreeReplicas) {
+  // Started together, the servers first elect a leader; the node waits for it, then creates
+  // the log and the buckets with 3 replicas and publishes.
+  NatsServers nats(3);
+  Connection conn(config_for(nats, "gw-a"));
+  InboundLog log(conn);
+  std::promise<bool> stored;
+  log.publish(3, encode_entry(text_from("+16502530000", "hello")),
+              [&](bool ok, std::uint64_t) { stored.set_value(ok); });
+  EXPECT_TRUE(stored.get_future().get());
+  EXPECT_EQ(conn.inbound_last_seq(), 1u);
 }
 
 TEST_F(LogTest, ANodeWithAnotherPartitionCountIsRefused) {

@@ -4,6 +4,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,6 +102,7 @@ class NatsServers {
     const std::string log = dir_ + "/" + name + ".log";
     const pid_t pid = ::fork();
     if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that crashes leaves no server behind
       FILE* f = std::freopen(log.c_str(), "a", stderr);
       (void)f;
       std::vector<char*> argv;

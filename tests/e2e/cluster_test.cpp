@@ -1,9 +1,11 @@
-// A cluster of twowayd nodes on loopback: one nats-server with JetStream (Debian's package),
-// the SMSC simulator spreading MO over the nodes' binds, and the real twowayd twice. Checked
-// through each node's admin socket and the simulator's records.
+// A cluster of twowayd nodes on loopback: nats-server with JetStream (Debian's package; one
+// server, or a cluster of three), the SMSC simulator spreading MO over the nodes' binds, and the
+// real twowayd two or three times. Checked through each node's admin socket and the
+// simulator's records.
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -17,7 +19,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kOurNumber = "15550001111";
-constexpr std::uint32_t kPartitions = 8;
 
 struct Node {
   std::string name;
@@ -26,23 +27,34 @@ struct Node {
   std::unique_ptr<Daemon> daemon;
 };
 
+// The shape of one test's cluster.
+struct Shape {
+  int servers = 1;  // nats-server processes (3: a JetStream cluster)
+  int nodes = 2;    // twowayd processes
+  int replicas = 1;
+  std::uint32_t partitions = 8;
+};
+
 class ClusterEndToEnd : public ::testing::Test {
  protected:
+  explicit ClusterEndToEnd(Shape shape = {}) : shape_(shape), nats_(shape.servers) {}
+
   void SetUp() override {
     sim::SimConfig sc;
     sc.system_id = "twoway";
     sc.password = "secret";
     sc.mo_destination = kOurNumber;
     sc.keep_mt_records = true;
+    sc.records_file = dir_.path() + "/sim-records.jsonl";
     sim_ = std::make_unique<SimRunner>(sc);
     ASSERT_NE(sim_->port(), 0);
-    for (const char* name : {"gw-a", "gw-b"}) {
+    for (int i = 0; i < shape_.nodes; ++i) {
       Node n;
-      n.name = name;
-      n.dir = dir_.path() + "/" + name;
+      n.name = std::string("gw-") + static_cast<char>('a' + i);
+      n.dir = dir_.path() + "/" + n.name;
       ASSERT_EQ(::mkdir(n.dir.c_str(), 0755), 0);
       n.socket = n.dir + "/admin.sock";
-      write_file(n.dir + "/twoway.yaml", yaml(n));
+      write_file(n.dir + "/twoway.yaml", yaml(n, i));
       nodes_.push_back(std::move(n));
     }
     for (auto& n : nodes_) start(n);
@@ -56,7 +68,14 @@ class ClusterEndToEnd : public ::testing::Test {
     }
   }
 
-  std::string yaml(const Node& n) const {
+  // Node `i` lists the servers starting from its own, so the nodes spread over them.
+  std::string yaml(const Node& n, int i) const {
+    const auto urls = nats_.urls();
+    std::string list;
+    for (std::size_t k = 0; k < urls.size(); ++k) {
+      if (!list.empty()) list += ", ";
+      list += "\"" + urls[(k + static_cast<std::size_t>(i)) % urls.size()] + "\"";
+    }
     TestConfig c;
     c.number = kOurNumber;
     c.smsc_lines =
@@ -66,16 +85,18 @@ class ClusterEndToEnd : public ::testing::Test {
     c.after_numbers = "default_region: US\n";
     c.rest =
         "cluster:\n"
-        "  nats: [\"" +
-        nats_.urls()[0] +
-        "\"]\n"
+        "  nats: [" +
+        list +
+        "]\n"
         "  node: " +
         n.name +
         "\n"
         "  partitions: " +
-        std::to_string(kPartitions) +
+        std::to_string(shape_.partitions) +
         "\n"
-        "  replicas: 1\n"
+        "  replicas: " +
+        std::to_string(shape_.replicas) +
+        "\n"
         "  lease_seconds: 1s\n"
         "conversations:\n"
         "  quiet_hours:\n"
@@ -89,10 +110,13 @@ class ClusterEndToEnd : public ::testing::Test {
   void start(Node& n) {
     n.daemon =
         std::make_unique<Daemon>(daemon_binary(), n.dir + "/twoway.yaml", n.dir + "/twowayd.log");
-    ASSERT_TRUE(wait_for([&] {
-      auto s = admin_call(n.socket, "status", std::chrono::seconds(1));
-      return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
-    })) << n.daemon->log();
+    ASSERT_TRUE(wait_for(
+        [&] {
+          auto s = admin_call(n.socket, "status", std::chrono::seconds(1));
+          return s && (*s)["ok"] == true && (*s)["binds_up"] == 1;
+        },
+        std::chrono::seconds(40)))
+        << n.daemon->log();
   }
 
   json call(const Node& n, const std::string& line) {
@@ -114,6 +138,23 @@ class ClusterEndToEnd : public ::testing::Test {
     return out;
   }
 
+  // True once every partition is held and by `nodes` different nodes.
+  bool split_over(std::size_t nodes) {
+    const auto h = holders();
+    std::set<std::string> who;
+    for (const auto& [p, n] : h) who.insert(n);
+    return h.size() == shape_.partitions && who.size() == nodes;
+  }
+
+  Node& node(const std::string& name) {
+    return *std::find_if(nodes_.begin(), nodes_.end(),
+                         [&](const Node& n) { return n.name == name; });
+  }
+
+  std::uint32_t partition(const std::string& number) const {
+    return cluster::partition_of("+" + number, shape_.partitions);
+  }
+
   void text(const std::string& from, const std::string& body) {
     sim_->sim().inject_mo("twoway", sim::text_template(body, "text", false), from);
   }
@@ -131,7 +172,8 @@ class ClusterEndToEnd : public ::testing::Test {
     return found;
   }
 
-  cluster::testing::NatsServers nats_{1};
+  Shape shape_;
+  cluster::testing::NatsServers nats_;
   TempDir dir_;
   std::unique_ptr<SimRunner> sim_;
   std::vector<Node> nodes_;
@@ -142,12 +184,7 @@ std::string customer(int i) {
 }
 
 TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
-  ASSERT_TRUE(wait_for([&] {
-    const auto h = holders();
-    std::set<std::string> who;
-    for (const auto& [p, n] : h) who.insert(n);
-    return h.size() == kPartitions && who.size() == 2;
-  })) << "the nodes did not split the partitions";
+  ASSERT_TRUE(wait_for([&] { return split_over(2); })) << "the nodes did not split the partitions";
   const auto owners = holders();
 
   constexpr int kCustomers = 24;
@@ -158,7 +195,7 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
   }
   // Both binds took MO, and every customer's conversation is on its partition's owner only.
   for (int i = 0; i < kCustomers; ++i) {
-    const auto p = cluster::partition_of("+" + customer(i), kPartitions);
+    const auto p = partition(customer(i));
     ASSERT_TRUE(wait_for([&] { return keeper(customer(i)) == owners.at(p); }))
         << customer(i) << " kept by '" << keeper(customer(i)) << "', partition " << p
         << " owned by " << owners.at(p);
@@ -178,9 +215,7 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
 
   // STOP on whichever bind: consent is decided by the owner, and nothing more goes out.
   const std::string who = customer(3);
-  const auto& owner = *std::find_if(nodes_.begin(), nodes_.end(), [&](const Node& n) {
-    return n.name == owners.at(cluster::partition_of("+" + who, kPartitions));
-  });
+  const Node& owner = node(owners.at(partition(who)));
   text(who, "START");
   ASSERT_TRUE(wait_for([&] { return call(owner, "profile +" + who)["consent"] == "subscribed"; }));
   text(who, "STOP");
@@ -197,14 +232,14 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
 }
 
 TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
-  ASSERT_TRUE(wait_for([&] { return holders().size() == kPartitions; }));
+  ASSERT_TRUE(wait_for([&] { return holders().size() == shape_.partitions; }));
   Node& dead = nodes_[0];
   Node& alive = nodes_[1];
   const auto owners = holders();
   // A customer of the node about to die.
   int victim = -1;
   for (int i = 0; i < 64 && victim < 0; ++i) {
-    if (owners.at(cluster::partition_of("+" + customer(i), kPartitions)) == dead.name) victim = i;
+    if (owners.at(partition(customer(i))) == dead.name) victim = i;
   }
   ASSERT_GE(victim, 0);
   // Customers answered before the kill: the node that takes their partitions over rebuilds
@@ -221,7 +256,7 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   ASSERT_TRUE(wait_for(
       [&] {
         const json c = call(alive, "cluster");
-        return c["ok"] == true && c["held"].size() == kPartitions;
+        return c["ok"] == true && c["held"].size() == shape_.partitions;
       },
       std::chrono::seconds(10)))
       << "the partitions were not taken over";
@@ -243,6 +278,137 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (int i = 100; i < 100 + kEarlier; ++i)
     EXPECT_EQ(mt_texts(sim_->sim(), customer(i)).size(), 1u) << customer(i) << " answered twice";
+}
+
+// The deployment the cluster is for: three nats-servers clustered (JetStream keeps 3 replicas of
+// the log and the buckets) and three twowayd, each with its own bind to the SMSC.
+class ThreeNodeCluster : public ClusterEndToEnd {
+ protected:
+  ThreeNodeCluster() : ClusterEndToEnd(Shape{3, 3, 3, 12}) {}
+
+  struct Settled {
+    std::string from;
+    bool ok = false;
+    int sent = 0;  // deliver_sm that carried it
+  };
+  // The simulator's record of every MO settled, by text.
+  std::map<std::string, Settled> settled() {
+    std::map<std::string, Settled> out;
+    std::ifstream in(dir_.path() + "/sim-records.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      const json r = json::parse(line, nullptr, false);
+      if (r.is_discarded() || r["type"] != "mo") continue;  // a line being written
+      out[r["text"].get<std::string>()] =
+          Settled{r["from"].get<std::string>(), r["ok"].get<bool>(), r["sent"].get<int>()};
+    }
+    return out;
+  }
+
+  // How often each of `number`'s texts is in its thread on `keeper`.
+  std::map<std::string, int> inbound_texts(const Node& keeper, const std::string& number) {
+    std::map<std::string, int> out;
+    const json t = call(keeper, "thread +" + number + " --limit 1000");
+    if (t["ok"] != true) return out;
+    for (const auto& m : t["messages"]) {
+      if (m["direction"] == "in") ++out[m["text"].get<std::string>()];
+    }
+    return out;
+  }
+
+  bool all_settled() {
+    const auto c = sim_->sim().counters();
+    return c.mo_messages_acked + c.mo_messages_failed == c.mo_messages;
+  }
+};
+
+TEST_F(ThreeNodeCluster, ConsentIsDecidedOnceAndAKillUnderLoadLosesNoAckedMoAndAppliesNoneTwice) {
+  ASSERT_TRUE(wait_for([&] { return split_over(3); }, std::chrono::seconds(20)))
+      << "three nodes did not split the partitions";
+  const auto owners = holders();
+
+  // Consent: START, then STOP, each on whichever bind the simulator picks. The owner decides,
+  // each customer gets the two answers and nothing after.
+  std::vector<std::string> deciders;
+  for (int i = 200; i < 206; ++i) deciders.push_back(customer(i));
+  for (const auto& c : deciders) text(c, "START");
+  for (const auto& c : deciders) {
+    ASSERT_TRUE(wait_for([&] {
+      return call(node(owners.at(partition(c))), "profile +" + c)["consent"] == "subscribed";
+    })) << c;
+  }
+  for (const auto& c : deciders) text(c, "STOP");
+  for (const auto& c : deciders) {
+    ASSERT_TRUE(wait_for([&] {
+      return call(node(owners.at(partition(c))), "profile +" + c)["consent"] == "unsubscribed";
+    })) << c;
+    ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), c).size() == 2; })) << c;
+  }
+  for (const auto& c : deciders) text(c, "one more question");
+
+  // Load: 3,000 MO from 150 customers, each text unique, spread over the three binds.
+  constexpr int kMessages = 3000;
+  constexpr int kSenders = 150;
+  const std::uint64_t before = sim_->sim().counters().mo_messages_acked;
+  for (int i = 0; i < kMessages; ++i)
+    text(customer(300 + i % kSenders), "note " + std::to_string(i));
+  ASSERT_TRUE(
+      wait_for([&] { return sim_->sim().counters().mo_messages_acked >= before + kMessages / 3; },
+               std::chrono::seconds(60)));
+
+  // A node dies under load.
+  Node& dead = nodes_[1];
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(dead.daemon->pid(), SIGKILL), 0);
+  (void)dead.daemon->stop(SIGKILL);
+  EXPECT_LT(sim_->sim().counters().mo_messages_acked, before + kMessages)
+      << "the load was over before the kill";
+  ASSERT_TRUE(wait_for([&] { return split_over(2); }, std::chrono::seconds(10)))
+      << "the dead node's partitions were not taken over";
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, std::chrono::seconds(10));
+  ASSERT_TRUE(wait_for([&] { return all_settled(); }, std::chrono::seconds(90)))
+      << "the simulator still has MO unanswered";
+
+  // Every acknowledged MO is in its owner's thread, and none more often than the SMSC
+  // delivered it.
+  const auto now_owners = holders();
+  const auto records = settled();
+  std::map<std::string, std::vector<std::string>> by_sender;
+  int notes = 0, resent = 0;
+  for (const auto& [t, r] : records) {
+    if (t.rfind("note ", 0) != 0) continue;
+    ++notes;
+    EXPECT_TRUE(r.ok) << t << " was refused for good";
+    if (r.sent > 1) ++resent;
+    by_sender[r.from].push_back(t);
+  }
+  EXPECT_EQ(notes, kMessages);
+  for (const auto& [from, texts] : by_sender) {
+    const Node& keeper = node(now_owners.at(partition(from)));
+    std::map<std::string, int> kept;
+    ASSERT_TRUE(wait_for([&] {
+      kept = inbound_texts(keeper, from);
+      return std::all_of(texts.begin(), texts.end(),
+                         [&](const std::string& t) { return kept.count(t) != 0; });
+    })) << from
+        << " on " << keeper.name << ": " << kept.size() << " of " << texts.size();
+    for (const auto& t : texts) {
+      EXPECT_LE(kept[t], records.at(t).sent) << from << " '" << t << "' applied " << kept[t]
+                                             << " times, delivered " << records.at(t).sent;
+    }
+  }
+  std::cout << "[ figures  ] " << notes << " MO, " << resent
+            << " delivered more than once, partitions served again after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+
+  // The opted-out customers got no answer to their later texts, wherever those came in.
+  for (const auto& c : deciders) {
+    const Node& keeper = node(now_owners.at(partition(c)));
+    ASSERT_TRUE(wait_for([&] { return inbound_texts(keeper, c).count("one more question"); })) << c;
+    EXPECT_EQ(mt_texts(sim_->sim(), c).size(), 2u) << c;
+    EXPECT_EQ(call(keeper, "profile +" + c)["consent"], "unsubscribed") << c;
+  }
 }
 
 }  // namespace

@@ -519,7 +519,8 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
 
   server.add_command(
       {"inbox", "inbox [--unread] [--archived] [--flagged] [--limit N] [--before CURSOR]",
-       Role::manager, SyncHandler([&engine](const Args& args, const Caller&) -> CommandResult {
+       Role::manager,
+       SyncHandler([&engine, &ctx](const Args& args, const Caller&) -> CommandResult {
          const auto limit = args.integer("limit", 10, 1, 500);
          if (!limit) return error("bad_request", "--limit takes a number from 1 to 500");
          if (args.has("unread") + args.has("archived") + args.has("flagged") > 1)
@@ -531,21 +532,40 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
          const auto before = args.value("before");
          if (before && before->empty())
            return error("bad_request", "--before needs the next_cursor of a previous inbox page");
-         const auto page =
-             engine.inbox(view, before.value_or(""), static_cast<std::size_t>(*limit));
+         const auto want = static_cast<std::size_t>(*limit);
+         auto page = engine.inbox(view, before.value_or(""), want);
          if (page.bad_cursor)
            return error("bad_request", "--before '" + std::string(before->substr(0, 64)) +
                                            "' is not a cursor of the inbox; pass the "
                                            "next_cursor of a previous inbox page");
+         // In a cluster, only the conversations of the partitions this node holds (one it
+         // held before leaves a stale copy behind).
+         const auto shown = [&](const engine::InboxRow& r) {
+           return !ctx.keeps_number || ctx.keeps_number(r.number);
+         };
          json rows = json::array();
-         for (const auto& r : page.rows) {
-           json row = conversation_row_json(r);
-           row["blocked"] = r.blocked;
-           rows.push_back(std::move(row));
+         std::string next;
+         for (;;) {
+           std::size_t i = 0;
+           for (; i < page.rows.size() && rows.size() < want; ++i) {
+             const auto& r = page.rows[i];
+             if (!shown(r)) continue;
+             json row = conversation_row_json(r);
+             row["blocked"] = r.blocked;
+             row["cursor"] = r.cursor;
+             rows.push_back(std::move(row));
+           }
+           const bool left = std::any_of(page.rows.begin() + static_cast<std::ptrdiff_t>(i),
+                                         page.rows.end(), shown);
+           if (rows.size() == want) {
+             if (left || !page.next_cursor.empty()) next = rows.back()["cursor"];
+             break;
+           }
+           if (page.next_cursor.empty()) break;
+           page = engine.inbox(view, page.next_cursor, want);
          }
-         return json{
-             {"conversations", std::move(rows)},
-             {"next_cursor", page.next_cursor.empty() ? json(nullptr) : json(page.next_cursor)}};
+         return json{{"conversations", std::move(rows)},
+                     {"next_cursor", next.empty() ? json(nullptr) : json(next)}};
        }),
        false, "conversations, newest inbound first"});
 

@@ -43,6 +43,9 @@ struct AdminContext {
   std::function<nlohmann::json()> notifications_status;
   /// This node's part in the cluster for `status` and `cluster` (absent on a single node).
   std::function<nlohmann::json()> cluster_status;
+  /// In a cluster: true when this node holds the partition of the number (`inbox` shows only
+  /// those conversations; absent on a single node).
+  std::function<bool(const std::string& number)> keeps_number;
   /// Reloads the config file.
   std::function<ReloadResult()> reload;
   /// Rows one `send-bulk` or `consent-import` upload takes. The upload remembers every number

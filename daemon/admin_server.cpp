@@ -111,6 +111,7 @@ struct AdminServer::State {
   std::unique_ptr<local_stream::acceptor> acceptor;
   std::unique_ptr<asio::steady_timer> accept_retry;  // backs off after a failed accept (EMFILE)
   std::atomic<bool> listening{false};
+  CommandRouter router;  // set before start(), read only after
 
   std::shared_ptr<const Entry> find(std::string_view name) const {
     std::lock_guard lock(mutex);
@@ -570,6 +571,26 @@ void Connection::run(const Entry& entry, const Args& args) {
                  caller_.uid, what);
     return AdminError{"internal", "the command failed; see the daemon's log"};
   };
+  if (state_->router && (std::holds_alternative<SyncHandler>(entry.command.handler) ||
+                         std::holds_alternative<AsyncHandler>(entry.command.handler))) {
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    Completion done = [self = shared_from_this(), once](CommandResult result) {
+      if (once->exchange(true)) return;
+      asio::post(self->executor(), [self, result = std::move(result)] {
+        self->reply(result);
+        self->read();
+      });
+    };
+    bool taken = false;
+    try {
+      taken = state_->router(entry.command, args, caller_, done);
+    } catch (const std::exception& e) {
+      reply(internal(e.what()));
+      read();
+      return;
+    }
+    if (taken) return;
+  }
   if (auto* sync = std::get_if<SyncHandler>(&entry.command.handler)) {
     try {
       reply((*sync)(args, caller_));
@@ -878,6 +899,42 @@ AdminServer::AdminServer(asio::io_context& io, AdminServerOptions options)
 
 AdminServer::~AdminServer() {
   stop();
+}
+
+void AdminServer::set_router(CommandRouter router) {
+  state_->router = std::move(router);
+}
+
+void AdminServer::execute(const Args& args, const Caller& caller, Completion done) {
+  const auto entry = state_->find(args.command);
+  if (!entry || !(std::holds_alternative<SyncHandler>(entry->command.handler) ||
+                  std::holds_alternative<AsyncHandler>(entry->command.handler))) {
+    done(AdminError{"unknown_command", "'" + args.command + "' cannot be run for another node"});
+    return;
+  }
+  if (caller.role < entry->command.least) {
+    done(AdminError{"forbidden", "'" + args.command + "' needs the " +
+                                     std::string(to_string(entry->command.least)) + " role"});
+    return;
+  }
+  if (entry->command.changes_state) {
+    SPDLOG_INFO("admin command={} user={} role={} forwarded=true", args.command, caller.user,
+                to_string(caller.role));
+  }
+  const auto internal = [&](const char* what) {
+    SPDLOG_ERROR("admin command failed command={} user={} forwarded=true error=\"{}\"",
+                 args.command, caller.user, what);
+    return AdminError{"internal", "the command failed; see the daemon's log"};
+  };
+  try {
+    if (const auto* sync = std::get_if<SyncHandler>(&entry->command.handler)) {
+      done((*sync)(args, caller));
+    } else {
+      std::get<AsyncHandler>(entry->command.handler)(args, caller, done);
+    }
+  } catch (const std::exception& e) {
+    done(internal(e.what()));
+  }
 }
 
 void AdminServer::add_command(Command command) {

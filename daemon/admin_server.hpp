@@ -34,6 +34,9 @@ struct Caller {
   gid_t gid = static_cast<gid_t>(-1);
   std::string user;  ///< user name, or "uid:1234" without a passwd entry
   Role role = Role::none;
+  /// Sent on by another node of the cluster (which checked the role): answered from this
+  /// node's store alone, never sent on again.
+  bool forwarded = false;
 };
 
 /// The role an identity has: root is owner; otherwise the highest role whose list names the
@@ -101,6 +104,13 @@ struct Command {
   std::string summary{};       ///< one line for `help`
 };
 
+/// Decides where a command runs (cluster mode): returns true when it took the command and will
+/// call the completion (answered by another node), false to run it here. Called for sync and
+/// async commands after the role and arguments were checked, on the connection's strand: it
+/// must not block.
+using CommandRouter =
+    std::function<bool(const Command& command, const Args&, const Caller&, Completion)>;
+
 struct AdminServerOptions {
   std::string path = "/run/twoway/admin.sock";
   unsigned mode = 0660;
@@ -141,6 +151,13 @@ class AdminServer {
 
   /// Stops accepting, closes every connection and removes the socket file. Idempotent.
   void stop();
+
+  /// Sets the router consulted before each sync or async command (before start()).
+  void set_router(CommandRouter router);
+
+  /// Runs a sync or async command as `caller` without a connection and without the router
+  /// (a request from another node): the same role check and errors as on the socket.
+  void execute(const Args& args, const Caller& caller, Completion done);
 
   /// Replaces the role lists (SIGHUP). Open connections keep the role they had.
   void set_roles(RolesConfig roles);

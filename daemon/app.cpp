@@ -16,6 +16,7 @@
 
 #include "daemon/admin_commands.hpp"
 #include "daemon/admin_server.hpp"
+#include "daemon/cluster_admin.hpp"
 #include "daemon/cluster_node.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/link_server.hpp"
@@ -329,9 +330,20 @@ int run_daemon(Config config, const AppOptions& options) {
            link_metrics_text(links.counters()) + (cluster ? cluster->metrics_text() : "");
   };
   ctx.notifications_status = [&] { return mailer.status_json(); };
-  if (cluster) ctx.cluster_status = [&] { return cluster->status_json(); };
   ctx.reload = reload;
   register_admin_commands(admin, ctx, admin_pool);
+  // In a cluster the admin socket answers for every node (daemon/cluster_admin.hpp).
+  std::unique_ptr<ClusterAdmin> cluster_admin;
+  if (cluster) {
+    ctx.cluster_status = [&] { return cluster->status_json(); };
+    ctx.keeps_number = [&](const std::string& number) { return cluster->holds(number); };
+    try {
+      cluster_admin = std::make_unique<ClusterAdmin>(admin, *cluster, admin_pool);
+    } catch (const std::exception& e) {
+      SPDLOG_CRITICAL("cluster: {}", e.what());
+      return 1;
+    }
+  }
 
   std::function<void()> link_settings_changed;  // set once the redirect listener is open
   const auto subscription = engine->subscribe([&](const engine::Event& e) {
@@ -507,6 +519,7 @@ int run_daemon(Config config, const AppOptions& options) {
   engine->unsubscribe(subscription);
   mailer.stop();
   links.stop();  // the clicks counted last go to the engine before its final commit
+  if (cluster_admin) cluster_admin->stop();  // no more requests from other nodes
   admin_pool.join();
   engine->flush();
   if (storage_failed) {

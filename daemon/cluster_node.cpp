@@ -31,6 +31,7 @@ ClusterNode::ClusterNode(const cluster::ClusterConfig& config, engine::Engine& e
 }
 
 ClusterNode::~ClusterNode() {
+  stop_serving();
   stop(true);
   {
     std::lock_guard lock(mu_);
@@ -38,6 +39,93 @@ ClusterNode::~ClusterNode() {
   }
   cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+}
+
+std::string ClusterNode::stored_number(const std::string& number) const {
+  const std::string stored = engine_.phones().normalize(number);
+  return stored.empty() ? number : stored;
+}
+
+std::optional<std::string> ClusterNode::owner_of(const std::string& number) const {
+  const std::uint32_t p = cluster::partition_of(stored_number(number), config_.partitions);
+  const auto mine = leases_.owned();
+  if (std::find(mine.begin(), mine.end(), p) != mine.end()) return config_.node;
+  const auto holders = leases_.holders();
+  if (auto it = holders.find(p); it != holders.end() && it->second != config_.node) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+bool ClusterNode::holds(const std::string& number) const {
+  const std::uint32_t p = cluster::partition_of(stored_number(number), config_.partitions);
+  const auto mine = leases_.owned();
+  return std::find(mine.begin(), mine.end(), p) != mine.end();
+}
+
+std::vector<std::string> ClusterNode::nodes() const {
+  return leases_.nodes();
+}
+
+namespace {
+
+std::string admin_subject(const std::string& node) {
+  return "twoway.admin." + node;
+}
+
+}  // namespace
+
+void ClusterNode::serve(Service service) {
+  std::lock_guard lock(serve_mu_);
+  service_ = std::make_shared<Service>(std::move(service));
+  if (subscription_ != nullptr) return;
+  cluster::check_nats(
+      natsConnection_Subscribe(&subscription_, connection_.get(),
+                               admin_subject(config_.node).c_str(), &ClusterNode::on_request, this),
+      "subscribing to " + admin_subject(config_.node));
+}
+
+void ClusterNode::stop_serving() {
+  natsSubscription* sub = nullptr;
+  {
+    std::lock_guard lock(serve_mu_);
+    sub = subscription_;
+    subscription_ = nullptr;
+    service_.reset();
+  }
+  if (sub != nullptr) {
+    (void)natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+}
+
+void ClusterNode::on_request(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* self = static_cast<ClusterNode*>(closure);
+  const char* reply = natsMsg_GetReply(msg);
+  std::string request(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+  std::string to = reply != nullptr ? reply : "";
+  natsMsg_Destroy(msg);
+  std::shared_ptr<Service> service;
+  {
+    std::lock_guard lock(self->serve_mu_);
+    service = self->service_;
+  }
+  if (!service || to.empty()) return;
+  (*service)(std::move(request), [nc, to](std::string answer) {
+    (void)natsConnection_Publish(nc, to.c_str(), answer.data(), static_cast<int>(answer.size()));
+  });
+}
+
+std::optional<std::string> ClusterNode::request(const std::string& node, const std::string& payload,
+                                                std::chrono::milliseconds timeout) const {
+  natsMsg* reply = nullptr;
+  const natsStatus s = natsConnection_Request(
+      &reply, connection_.get(), admin_subject(node).c_str(), payload.data(),
+      static_cast<int>(payload.size()), static_cast<std::int64_t>(timeout.count()));
+  if (s != NATS_OK) return std::nullopt;
+  std::string out(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+  natsMsg_Destroy(reply);
+  return out;
 }
 
 void ClusterNode::start() {

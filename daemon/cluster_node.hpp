@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -54,6 +55,29 @@ class ClusterNode final : public InboundLogSink {
 
   // The cluster's metrics in Prometheus text (cheap: no request to NATS).
   [[nodiscard]] std::string metrics_text() const;
+
+  // ---- the admin socket across the cluster ----
+  [[nodiscard]] const std::string& name() const noexcept { return config_.node; }
+  // The number in its stored form (E.164), as the partitions are computed from it; the input
+  // when it is no number.
+  [[nodiscard]] std::string stored_number(const std::string& number) const;
+  // The node holding the partition of `number` as the last lease round saw it (this node's own
+  // leases are current); nullopt while nobody holds it.
+  [[nodiscard]] std::optional<std::string> owner_of(const std::string& number) const;
+  // True when this node holds the partition of `number` now.
+  [[nodiscard]] bool holds(const std::string& number) const;
+  // The live nodes, this one included, as the last round saw them.
+  [[nodiscard]] std::vector<std::string> nodes() const;
+  // Requests other nodes send to this one (core NATS request/reply on twoway.admin.<node>)
+  // go to `service` until stop_serving(): the request's bytes and a function that answers it
+  // (call once, from any thread).
+  using Service = std::function<void(std::string request, std::function<void(std::string)> answer)>;
+  void serve(Service service);
+  void stop_serving();
+  // One request to `node`; nullopt when no answer came within `timeout`.
+  [[nodiscard]] std::optional<std::string> request(const std::string& node,
+                                                   const std::string& payload,
+                                                   std::chrono::milliseconds timeout) const;
 
   struct Counts {
     std::uint64_t published = 0, publish_failed = 0, applied = 0, refused = 0, unreadable = 0;
@@ -101,6 +125,10 @@ class ClusterNode final : public InboundLogSink {
 
   std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, applied_{0}, refused_{0},
       unreadable_{0};
+  std::mutex serve_mu_;  // guards service_ and subscription_
+  std::shared_ptr<Service> service_;
+  natsSubscription* subscription_ = nullptr;
+  static void on_request(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   std::thread maintenance_;
   cluster::Leases leases_;  // last: its thread stops first
 };

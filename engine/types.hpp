@@ -331,6 +331,7 @@ struct InboxRow {
   bool archived = false;
   bool revocation_flagged = false;  // shown as "revocation?"
   std::int64_t waiting_since = 0;   // free text not yet answered since then (0 = none)
+  std::string cursor;               // this row's place in the view: a `before` for what follows
 };
 
 struct InboxPage {

@@ -63,8 +63,9 @@ InboxPage inbox_page(const Txn& txn, const Store& store, InboxView view, std::st
     }
     if (!read_profile(txn, store, c.value(), p)) continue;
     InboxRow row = inbox_row(p);
-    page.rows.push_back(std::move(row));
     last_key.assign(c.key());
+    row.cursor = records::to_hex(last_key);
+    page.rows.push_back(std::move(row));
   }
   return page;
 }

@@ -5,6 +5,7 @@
 #include "tools/twowayctl/render.hpp"
 
 using nlohmann::json;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 
 namespace {
@@ -46,6 +47,27 @@ TEST(RenderCluster, StatusHasOneLineForTheCluster) {
   const json reply = {{"ok", true}, {"version", "1.0"}, {"cluster", kCluster}};
   EXPECT_THAT(twoway::ctl::render_status(reply),
               HasSubstr("cluster: node gw-a (connected), 3 nodes, holds 3 of 8 partitions\n"));
+}
+
+TEST(RenderCluster, EveryNodeWithItsBindsPartitionsAndUnreadAndTheSilentOnes) {
+  json reply = kCluster;
+  reply["ok"] = true;
+  reply["members"] = json::array(
+      {{{"node", "gw-a"},
+        {"binds_up", 1},
+        {"binds_configured", 2},
+        {"held", {0, 1, 2}},
+        {"lag", json::array({json::object({{"partition", 0}, {"unread", 4}}),
+                             json::object({{"partition", 1}, {"unread", 3}})})}},
+       {{"node", "gw-b"}, {"binds_up", 2}, {"binds_configured", 2}, {"held", {3}}, {"lag", {}}}});
+  reply["unanswered"] = {"gw-c"};
+  const std::string out = twoway::ctl::render_cluster(reply);
+  EXPECT_THAT(out, HasSubstr("NODE"));
+  EXPECT_THAT(out, ContainsRegex("gw-a +1 of 2 +3 +7"));
+  EXPECT_THAT(out, ContainsRegex("gw-b +2 of 2 +1 +0"));
+  EXPECT_THAT(out, HasSubstr("did not answer: gw-c"));
+  const json status = {{"ok", true}, {"version", "1.0"}, {"cluster", reply}};
+  EXPECT_THAT(twoway::ctl::render_status(status), ContainsRegex("gw-b +2 of 2 +1 +0"));
 }
 
 TEST(RenderCluster, ASingleNodesRefusalIsShownAsIs) {

@@ -159,17 +159,28 @@ class ClusterEndToEnd : public ::testing::Test {
     sim_->sim().inject_mo("twoway", sim::text_template(body, "text", false), from);
   }
 
-  // The node whose store holds `number`'s conversation ("" when none or several do).
-  std::string keeper(const std::string& number) {
-    std::string found;
-    for (auto& n : nodes_) {
-      if (!n.daemon || !n.daemon->running()) continue;
-      if (call(n, "thread +" + number)["ok"] == true) {
-        if (!found.empty()) return "";
-        found = n.name;
+  // The node that answered `thread` for `number` on `asked` ("" when none did).
+  std::string answered_by(const Node& asked, const std::string& number) {
+    const json t = call(asked, "thread +" + number);
+    return t["ok"] == true ? t.value("node", "") : "";
+  }
+
+  // Every conversation `inbox` lists on `asked`, following next_cursor page by page.
+  std::vector<std::string> inbox_numbers(const Node& asked, int page_size) {
+    std::vector<std::string> out;
+    std::string cursor;
+    for (int pages = 0; pages < 100; ++pages) {
+      const json page = call(asked, "inbox --limit " + std::to_string(page_size) +
+                                        (cursor.empty() ? "" : " --before " + cursor));
+      if (page["ok"] != true) {
+        ADD_FAILURE() << "inbox on " << asked.name << ": " << page.dump();
+        return {};
       }
+      for (const auto& row : page["conversations"]) out.push_back(row["number"]);
+      if (page["next_cursor"].is_null()) break;
+      cursor = page["next_cursor"].get<std::string>();
     }
-    return found;
+    return out;
   }
 
   Shape shape_;
@@ -188,17 +199,29 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
   const auto owners = holders();
 
   constexpr int kCustomers = 24;
-  for (int i = 0; i < kCustomers; ++i) text(customer(i), "HELP");
+  for (int i = 0; i < kCustomers; ++i) text(customer(i), "Is the shop open on Sunday?");
   for (int i = 0; i < kCustomers; ++i) {
     ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), customer(i)).size() >= 1; }))
         << customer(i) << " got no answer";
   }
-  // Both binds took MO, and every customer's conversation is on its partition's owner only.
+  // Every customer's conversation is answered for by its partition's owner, whichever node is
+  // asked, and the inbox of either node lists every customer once, page after page.
   for (int i = 0; i < kCustomers; ++i) {
     const auto p = partition(customer(i));
-    ASSERT_TRUE(wait_for([&] { return keeper(customer(i)) == owners.at(p); }))
-        << customer(i) << " kept by '" << keeper(customer(i)) << "', partition " << p
-        << " owned by " << owners.at(p);
+    for (const auto& asked : nodes_) {
+      ASSERT_TRUE(wait_for([&] { return answered_by(asked, customer(i)) == owners.at(p); }))
+          << customer(i) << " asked on " << asked.name << ": answered by '"
+          << answered_by(asked, customer(i)) << "', partition " << p << " owned by "
+          << owners.at(p);
+    }
+  }
+  for (const auto& asked : nodes_) {
+    auto listed = inbox_numbers(asked, 5);
+    std::sort(listed.begin(), listed.end());
+    std::vector<std::string> expected;
+    for (int i = 0; i < kCustomers; ++i) expected.push_back("+" + customer(i));
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(listed, expected) << "inbox on " << asked.name;
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (int i = 0; i < kCustomers; ++i) EXPECT_EQ(mt_texts(sim_->sim(), customer(i)).size(), 1u);
@@ -222,13 +245,19 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
   ASSERT_TRUE(
       wait_for([&] { return call(owner, "profile +" + who)["consent"] == "unsubscribed"; }));
   ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), who).size() == 3; }));
+  // An action on the node that does not hold the conversation is done by the one that does.
+  const Node& other = node(owner.name == "gw-a" ? "gw-b" : "gw-a");
+  const json named = call(other, "profile +" + who + " --name Dana");
+  EXPECT_EQ(named["ok"], true) << named.dump();
+  EXPECT_EQ(named["node"], owner.name) << named.dump();
+  EXPECT_EQ(call(owner, "profile +" + who)["name"], "Dana");
   text(who, "are you there?");
   ASSERT_TRUE(wait_for([&] {
     const json t = call(owner, "thread +" + who);
     return t["ok"] == true && t["messages"].size() >= 7;
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(mt_texts(sim_->sim(), who).size(), 3u);  // HELP, START and STOP answers only
+  EXPECT_EQ(mt_texts(sim_->sim(), who).size(), 3u);  // the auto-answer, START and STOP answers only
 }
 
 TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
@@ -326,6 +355,20 @@ TEST_F(ThreeNodeCluster, ConsentIsDecidedOnceAndAKillUnderLoadLosesNoAckedMoAndA
   ASSERT_TRUE(wait_for([&] { return split_over(3); }, std::chrono::seconds(20)))
       << "three nodes did not split the partitions";
   const auto owners = holders();
+  // `status` on any node shows every node, its bind and the partitions it holds.
+  {
+    const json status = call(nodes_[2], "status");
+    ASSERT_EQ(status["cluster"]["members"].size(), 3u) << status.dump();
+    std::set<std::uint32_t> held;
+    std::set<std::string> names;
+    for (const auto& m : status["cluster"]["members"]) {
+      names.insert(m["node"].get<std::string>());
+      EXPECT_EQ(m["binds_up"], 1) << m.dump();
+      for (const auto& p : m["held"]) held.insert(p.get<std::uint32_t>());
+    }
+    EXPECT_EQ(names, (std::set<std::string>{"gw-a", "gw-b", "gw-c"}));
+    EXPECT_EQ(held.size(), shape_.partitions);
+  }
 
   // Consent: START, then STOP, each on whichever bind the simulator picks. The owner decides,
   // each customer gets the two answers and nothing after.
@@ -401,6 +444,18 @@ TEST_F(ThreeNodeCluster, ConsentIsDecidedOnceAndAKillUnderLoadLosesNoAckedMoAndA
   std::cout << "[ figures  ] " << notes << " MO, " << resent
             << " delivered more than once, partitions served again after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
+
+  // The inbox of a survivor lists every customer once, from both survivors' stores, page by
+  // page.
+  {
+    auto listed = inbox_numbers(nodes_[0], 40);
+    std::sort(listed.begin(), listed.end());
+    std::vector<std::string> expected;
+    for (const auto& c : deciders) expected.push_back("+" + c);
+    for (const auto& [from, _] : by_sender) expected.push_back("+" + from);
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(listed, expected);
+  }
 
   // The opted-out customers got no answer to their later texts, wherever those came in.
   for (const auto& c : deciders) {

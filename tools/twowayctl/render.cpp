@@ -452,6 +452,38 @@ std::string render_cluster_line(const json& c) {
   return sanitize(out) + "\n";
 }
 
+/// Every node of the cluster (`members` of `cluster` and `status`): its binds, the partitions
+/// it holds and the entries they have not applied yet; then the nodes that did not answer.
+std::string render_members(const json& c) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json& m : array_of(c, "members")) {
+    std::uint64_t unread = 0;
+    bool known = true;
+    for (const json& r : array_of(m, "lag")) {
+      if (r.is_object() && r.contains("unread") && r["unread"].is_number_integer() &&
+          r["unread"].get<std::int64_t>() >= 0) {
+        unread += r["unread"].get<std::uint64_t>();
+      } else {
+        known = false;
+      }
+    }
+    const std::string binds = m.contains("binds_up")
+                                  ? text_of(m, "binds_up") + " of " + text_of(m, "binds_configured")
+                                  : "?";
+    rows.push_back({text_of(m, "node"), binds, std::to_string(array_of(m, "held").size()),
+                    known ? std::to_string(unread) : "?"});
+  }
+  std::string out;
+  if (!rows.empty()) out = table({"NODE", "BINDS UP", "PARTITIONS", "UNREAD"}, rows);
+  std::string silent;
+  for (const json& n : array_of(c, "unanswered")) {
+    if (!n.is_string()) continue;
+    silent += (silent.empty() ? "" : " ") + n.get<std::string>();
+  }
+  if (!silent.empty()) out += sanitize("did not answer: " + silent) + "\n";
+  return out;
+}
+
 std::string render_cluster(const json& reply) {
   if (!reply.is_object() || !reply.contains("node")) return render_generic(reply);
   std::string out = render_cluster_line(reply);
@@ -474,6 +506,7 @@ std::string render_cluster(const json& reply) {
     rows.push_back({text_of(r, "partition"), text_of(r, "applied_seq"),
                     r.contains("unread") && r["unread"].is_null() ? "?" : text_of(r, "unread")});
   }
+  if (const auto members = render_members(reply); !members.empty()) out += "\n" + members;
   if (!rows.empty()) out += "\n" + table({"PARTITION", "APPLIED SEQ", "UNREAD"}, rows);
   return out;
 }
@@ -490,8 +523,10 @@ std::string render_status(const json& reply) {
   out += "\n";
   if (reply.is_object() && reply.contains("notifications") && reply["notifications"].is_object())
     out += render_notifications(reply["notifications"]);
-  if (reply.is_object() && reply.contains("cluster") && reply["cluster"].is_object())
+  if (reply.is_object() && reply.contains("cluster") && reply["cluster"].is_object()) {
     out += render_cluster_line(reply["cluster"]);
+    out += render_members(reply["cluster"]);
+  }
   if (reply.is_object() && reply.contains("smscs")) out += "\n" + render_smscs(reply);
   return out;
 }

@@ -571,6 +571,24 @@ void Connection::run(const Entry& entry, const Args& args) {
                  caller_.uid, what);
     return AdminError{"internal", "the command failed; see the daemon's log"};
   };
+  if (state_->router && std::holds_alternative<UploadHandler>(entry.command.handler)) {
+    // An upload the router takes is refused (answered at once); its data lines are skipped.
+    std::optional<CommandResult> refused;
+    bool taken = false;
+    try {
+      taken = state_->router(entry.command, args, caller_,
+                             [&refused](CommandResult r) { refused = std::move(r); });
+    } catch (const std::exception& e) {
+      refused = internal(e.what());
+      taken = true;
+    }
+    if (taken) {
+      reply(refused ? *refused : CommandResult{internal("no answer")});
+      upload_skipping_ = true;
+      read();
+      return;
+    }
+  }
   if (state_->router && (std::holds_alternative<SyncHandler>(entry.command.handler) ||
                          std::holds_alternative<AsyncHandler>(entry.command.handler))) {
     auto once = std::make_shared<std::atomic<bool>>(false);

@@ -105,9 +105,10 @@ struct Command {
 };
 
 /// Decides where a command runs (cluster mode): returns true when it took the command and will
-/// call the completion (answered by another node), false to run it here. Called for sync and
-/// async commands after the role and arguments were checked, on the connection's strand: it
-/// must not block.
+/// call the completion (answered by another node), false to run it here. Called after the role
+/// and arguments were checked, on the connection's strand: it must not block. For an upload
+/// command it may only refuse: taking it means calling the completion with an error before
+/// returning (its data lines are then skipped).
 using CommandRouter =
     std::function<bool(const Command& command, const Args&, const Caller&, Completion)>;
 

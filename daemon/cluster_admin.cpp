@@ -16,8 +16,13 @@ namespace {
 // Commands whose first positional is the customer's number: they read or change what the
 // partition's owner keeps.
 const std::set<std::string, std::less<>> kNumberCommands = {
-    "thread",  "profile",   "reply", "consent", "read",      "unread",
-    "archive", "unarchive", "block", "unblock", "revocation"};
+    "thread", "profile", "reply",     "send",  "consent", "read",
+    "unread", "archive", "unarchive", "block", "unblock", "revocation"};
+
+// Uploads over many numbers: each number's consent lives with its partition's owner, and an
+// upload is not split among them yet, so they are refused rather than applied to the wrong
+// store.
+const std::set<std::string, std::less<>> kRefusedUploads = {"send-bulk", "consent-import"};
 
 // Commands that gather every node's answer.
 const std::set<std::string, std::less<>> kGatherCommands = {"inbox", "status", "cluster"};
@@ -217,6 +222,14 @@ void ClusterAdmin::stop() {
 bool ClusterAdmin::route(const Command& command, const Args& args, const Caller& caller,
                          Completion done) {
   if (caller.forwarded) return false;
+  if (kRefusedUploads.count(command.name) != 0) {
+    done(AdminError{"not_in_cluster",
+                    "'" + command.name +
+                        "' is not available in cluster mode yet: each number's consent is kept "
+                        "by its partition's owner; use 'send' and 'consent' per number (any node "
+                        "passes them to the owner)"});
+    return true;
+  }
   if (kNumberCommands.count(command.name) != 0 && !args.positional.empty()) {
     const auto owner = node_.owner_of(args.positional[0]);
     if (!owner) {

@@ -1,9 +1,11 @@
 // The admin socket across a cluster: any node answers for the whole cluster.
 //
-// - Commands about one number (thread, profile, reply, consent, read/unread, archive/unarchive,
-//   block/unblock, revocation) run on the node that holds the number's partition: sent there
-//   as a NATS request (twoway.admin.<node>) when that is another node. The answer says which
-//   node gave it ("node").
+// - Commands about one number (thread, profile, reply, send, consent, read/unread,
+//   archive/unarchive, block/unblock, revocation) run on the node that holds the number's
+//   partition: sent there as a NATS request (twoway.admin.<node>) when that is another node.
+//   The answer says which node gave it ("node").
+// - send-bulk and consent-import are refused (not_in_cluster): an upload is not split among
+//   the owners yet.
 // - `inbox` merges the pages of every live node, each showing only the conversations of the
 //   partitions it holds; its cursors work on every node.
 // - `status` and `cluster` add every live node's binds and partitions ("members").

@@ -239,25 +239,39 @@ TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
   // STOP on whichever bind: consent is decided by the owner, and nothing more goes out.
   const std::string who = customer(3);
   const Node& owner = node(owners.at(partition(who)));
+  const Node& other = node(owner.name == "gw-a" ? "gw-b" : "gw-a");
   text(who, "START");
   ASSERT_TRUE(wait_for([&] { return call(owner, "profile +" + who)["consent"] == "subscribed"; }));
+  // A campaign message sent on the node that does not hold the customer is checked and sent by
+  // the one that does.
+  const json sent = call(other, "send --kind campaign +" + who + " Sale today");
+  EXPECT_EQ(sent["ok"], true) << sent.dump();
+  EXPECT_EQ(sent["node"], owner.name) << sent.dump();
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), who).size() == 3; }));
   text(who, "STOP");
   ASSERT_TRUE(
       wait_for([&] { return call(owner, "profile +" + who)["consent"] == "unsubscribed"; }));
-  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), who).size() == 3; }));
-  // An action on the node that does not hold the conversation is done by the one that does.
-  const Node& other = node(owner.name == "gw-a" ? "gw-b" : "gw-a");
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), who).size() == 4; }));
+  // Any other action on that node is done by the owner too.
   const json named = call(other, "profile +" + who + " --name Dana");
   EXPECT_EQ(named["ok"], true) << named.dump();
   EXPECT_EQ(named["node"], owner.name) << named.dump();
   EXPECT_EQ(call(owner, "profile +" + who)["name"], "Dana");
+  const json refused = call(other, "send --kind campaign +" + who + " Another sale");
+  EXPECT_EQ(refused["ok"], false) << refused.dump();  // opted out, decided by the owner
   text(who, "are you there?");
   ASSERT_TRUE(wait_for([&] {
     const json t = call(owner, "thread +" + who);
-    return t["ok"] == true && t["messages"].size() >= 7;
+    return t["ok"] == true && t["messages"].size() >= 8;
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(mt_texts(sim_->sim(), who).size(), 3u);  // the auto-answer, START and STOP answers only
+  // The auto-answer, START's answer, the campaign message and STOP's confirmation only.
+  EXPECT_EQ(mt_texts(sim_->sim(), who).size(), 4u);
+
+  // An upload over many numbers is refused, not applied to one node's store.
+  const json upload = call(other, "consent-import --source web");
+  EXPECT_EQ(upload["ok"], false);
+  EXPECT_EQ(upload["error"]["code"], "not_in_cluster") << upload.dump();
 }
 
 TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {

@@ -313,7 +313,9 @@ TEST_F(Notifications, SettingsChangeRecipientsAndRefuseWhatCannotWork) {
 
   // Turned off: texts are no longer mailed (the watch event would say so at once).
   ASSERT_EQ(call("settings notifications.email.enabled false")["ok"], true);
-  EXPECT_EQ(call("status")["notifications"]["email_enabled"], false);
+  // The notifier takes the change from the event feed, on its own thread.
+  EXPECT_TRUE(wait_for([&] { return call("status")["notifications"]["email_enabled"] == false; }))
+      << call("status").dump();
 }
 
 TEST_F(Notifications, StartTlsIsRequiredNeverSkipped) {

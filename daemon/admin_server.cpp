@@ -186,6 +186,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handle_line(std::string_view line);
   void run(const Entry& entry, const Args& args);
   void reply(const CommandResult& result);
+  // A completion that answers on the connection's strand and reads on (once; later calls are
+  // ignored). It keeps the connection alive while the command is in flight.
+  Completion answer_later();
   void help(const Args& args);
   void enqueue(std::string line, bool event);
   void write_next();
@@ -559,6 +562,17 @@ void Connection::handle_line(std::string_view line) {
   run(*entry, std::get<Args>(parsed));
 }
 
+Completion Connection::answer_later() {
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  return [self = shared_from_this(), once](CommandResult result) {
+    if (once->exchange(true)) return;
+    asio::post(self->executor(), [self, result = std::move(result)] {
+      self->reply(result);
+      self->read();
+    });
+  };
+}
+
 void Connection::run(const Entry& entry, const Args& args) {
   if (entry.command.changes_state) {
     SPDLOG_INFO("admin command={} uid={} user={} role={}", entry.command.name, caller_.uid,
@@ -591,14 +605,7 @@ void Connection::run(const Entry& entry, const Args& args) {
   }
   if (state_->router && (std::holds_alternative<SyncHandler>(entry.command.handler) ||
                          std::holds_alternative<AsyncHandler>(entry.command.handler))) {
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    Completion done = [self = shared_from_this(), once](CommandResult result) {
-      if (once->exchange(true)) return;
-      asio::post(self->executor(), [self, result = std::move(result)] {
-        self->reply(result);
-        self->read();
-      });
-    };
+    Completion done = answer_later();
     bool taken = false;
     try {
       taken = state_->router(entry.command, args, caller_, done);
@@ -619,14 +626,7 @@ void Connection::run(const Entry& entry, const Args& args) {
   } else if (auto* async = std::get_if<AsyncHandler>(&entry.command.handler)) {
     // The completion keeps the connection alive while the command is in flight (nothing else
     // is pending on it then: reading resumes after the answer).
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    Completion done = [self = shared_from_this(), once](CommandResult result) {
-      if (once->exchange(true)) return;
-      asio::post(self->executor(), [self, result = std::move(result)] {
-        self->reply(result);
-        self->read();
-      });
-    };
+    Completion done = answer_later();
     try {
       (*async)(args, caller_, done);
     } catch (const std::exception& e) {

@@ -39,6 +39,124 @@ std::string encode_entry(const engine::Receipt& r) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+struct EncodeStaff {
+  nlohmann::json& j;
+  void operator()(const engine::ReplyRequest& r) const {
+    j["action"] = "reply";
+    j["text"] = r.text;
+    j["agent"] = r.agent;
+    j["override_quiet_hours"] = r.override_quiet_hours;
+    j["no_shorten"] = r.no_shorten;
+    j["now"] = r.now;
+  }
+  void operator()(const engine::SendRequest& s) const {
+    j["action"] = "send";
+    j["text"] = s.text;
+    j["message_kind"] = s.kind == engine::MessageKind::flow ? "flow" : "campaign";
+    j["source"] = s.source;
+    j["no_shorten"] = s.no_shorten;
+    j["now"] = s.now;
+  }
+  void operator()(const engine::FlagChange& f) const {
+    j["action"] = "flag";
+    j["flag"] = static_cast<int>(f.flag);
+    j["on"] = f.on;
+    j["now"] = f.now;
+  }
+  void operator()(const engine::NameChange& n) const {
+    j["action"] = "name";
+    j["name"] = n.name;
+    j["now"] = n.now;
+  }
+  void operator()(const engine::RevocationDecision& d) const {
+    j["action"] = "revocation";
+    j["opt_out"] = d.opt_out;
+    j["actor"] = d.actor;
+    j["now"] = d.now;
+  }
+  void operator()(const engine::ConsentDecision& c) const {
+    j["action"] = "consent";
+    j["consent"] = static_cast<int>(c.consent);
+    j["source"] = static_cast<int>(c.source);
+    j["actor"] = c.actor;
+    j["now"] = c.now;
+  }
+};
+
+// An enum stored as its number, checked against its last value.
+template <class E>
+std::optional<E> enum_at(const nlohmann::json& j, const char* key, E last) {
+  const int v = j.at(key).get<int>();
+  if (v < 0 || v > static_cast<int>(last)) return std::nullopt;
+  return static_cast<E>(v);
+}
+
+std::optional<engine::StaffAction> decode_staff(const nlohmann::json& j, std::string* why) {
+  const std::string action = j.at("action").get<std::string>();
+  const std::string number = j.at("number").get<std::string>();
+  const auto now = j.at("now").get<std::int64_t>();
+  if (action == "reply") {
+    engine::ReplyRequest r;
+    r.number = number;
+    r.text = j.at("text").get<std::string>();
+    r.agent = j.at("agent").get<std::string>();
+    r.override_quiet_hours = j.at("override_quiet_hours").get<bool>();
+    r.no_shorten = j.at("no_shorten").get<bool>();
+    r.now = now;
+    return r;
+  }
+  if (action == "send") {
+    engine::SendRequest s;
+    s.number = number;
+    s.text = j.at("text").get<std::string>();
+    const std::string kind = j.at("message_kind").get<std::string>();
+    if (kind != "campaign" && kind != "flow") {
+      *why = "unknown message kind '" + kind + "'";
+      return std::nullopt;
+    }
+    s.kind = kind == "flow" ? engine::MessageKind::flow : engine::MessageKind::campaign;
+    s.source = j.at("source").get<std::string>();
+    s.no_shorten = j.at("no_shorten").get<bool>();
+    s.now = now;
+    return s;
+  }
+  if (action == "flag") {
+    const auto flag = enum_at(j, "flag", engine::FlagChange::Flag::blocked);
+    if (!flag) {
+      *why = "unknown flag";
+      return std::nullopt;
+    }
+    return engine::FlagChange{number, *flag, j.at("on").get<bool>(), now};
+  }
+  if (action == "name") return engine::NameChange{number, j.at("name").get<std::string>(), now};
+  if (action == "revocation")
+    return engine::RevocationDecision{number, j.at("opt_out").get<bool>(),
+                                      j.at("actor").get<std::string>(), now};
+  if (action == "consent") {
+    const auto consent = enum_at(j, "consent", engine::Consent::unsubscribed);
+    const auto source = enum_at(j, "source", engine::ConsentSource::text);
+    if (!consent || !source) {
+      *why = "unknown consent or source";
+      return std::nullopt;
+    }
+    return engine::ConsentDecision{number, *consent, *source, j.at("actor").get<std::string>(),
+                                   now};
+  }
+  *why = "unknown staff action '" + action + "'";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string encode_entry(const StaffEntry& s) {
+  nlohmann::json j = {
+      {"v", kVersion}, {"kind", "staff"}, {"id", s.id}, {"number", engine::staff_number(s.action)}};
+  std::visit(EncodeStaff{j}, s.action);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::optional<LogEntry> decode_entry(std::string_view bytes, std::string* error) {
   auto fail = [error](std::string why) -> std::optional<LogEntry> {
     if (error) *error = std::move(why);
@@ -76,6 +194,12 @@ std::optional<LogEntry> decode_entry(std::string_view bytes, std::string* error)
       r.time_unix = j.at("time").get<std::int64_t>();
       r.received_unix = j.at("received").get<std::int64_t>();
       return LogEntry{std::move(r)};
+    }
+    if (kind == "staff") {
+      std::string why;
+      auto action = decode_staff(j, &why);
+      if (!action) return fail(why);
+      return LogEntry{StaffEntry{j.at("id").get<std::string>(), std::move(*action)}};
     }
     return fail("unknown entry kind '" + kind + "'");
   } catch (const nlohmann::json::exception& e) {

@@ -427,6 +427,19 @@ AsyncHandler on_pool(boost::asio::thread_pool& pool,
   };
 }
 
+/// The outcome of a staff action as T; nullopt, with `why` the answer to give instead, when
+/// this node has none (in a cluster: the log refused it, or its owner did not confirm it).
+template <class T>
+std::optional<T> staff_outcome(const StaffDesk& staff, engine::StaffAction action,
+                               CommandResult& why) {
+  StaffAnswer a = staff(std::move(action));
+  if (a.unavailable.empty()) {
+    if (const T* t = std::get_if<T>(&a.outcome)) return *t;
+  }
+  why = error("unavailable", a.unavailable.empty() ? "the change was not applied" : a.unavailable);
+  return std::nullopt;
+}
+
 CommandResult action_result(engine::ActionError e, engine::Engine& engine,
                             std::string_view number) {
   if (e == engine::ActionError::not_found)
@@ -484,6 +497,12 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                              boost::asio::thread_pool& pool) {
   engine::Engine& engine = ctx.engine;
   Gateway& gateway = ctx.gateway;
+  if (!ctx.staff) {
+    ctx.staff = [&engine](engine::StaffAction action) {
+      return StaffAnswer{engine.perform(std::move(action)), {}};
+    };
+  }
+  const StaffDesk& staff = ctx.staff;
 
   server.add_command({"status", "status", Role::manager,
                       SyncHandler([&ctx](const Args&, const Caller&) -> CommandResult {
@@ -646,55 +665,53 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        }),
        false, "one conversation: header and messages"});
 
-  server.add_command(
-      {"reply", std::string(kReplyUsage), Role::manager,
-       on_pool(pool,
-               [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
-                 engine::ReplyRequest req;
-                 req.number = args.positional[0];
-                 req.text = rest(args, 1);
-                 req.agent = caller.user;
-                 req.override_quiet_hours = args.has("override-quiet-hours");
-                 req.no_shorten = args.has("no-shorten");
-                 req.now = now_unix();
-                 auto r = engine.reply(std::move(req));
-                 if (r.ok()) gateway.kick();
-                 return send_result(r, engine, args.positional[0]);
-               }),
-       true, "reply to a subscriber who texted"});
+  server.add_command({"reply", std::string(kReplyUsage), Role::manager,
+                      on_pool(pool,
+                              [&engine, &gateway, &staff](const Args& args,
+                                                          const Caller& caller) -> CommandResult {
+                                engine::ReplyRequest req;
+                                req.number = args.positional[0];
+                                req.text = rest(args, 1);
+                                req.agent = caller.user;
+                                req.override_quiet_hours = args.has("override-quiet-hours");
+                                req.no_shorten = args.has("no-shorten");
+                                req.now = now_unix();
+                                CommandResult why;
+                                auto r =
+                                    staff_outcome<engine::SendResult>(staff, std::move(req), why);
+                                if (!r) return why;
+                                if (r->ok()) gateway.kick();
+                                return send_result(*r, engine, args.positional[0]);
+                              }),
+                      true, "reply to a subscriber who texted"});
 
-  auto flag_action = [&](const char* name, const char* summary, auto fn) {
-    server.add_command({name, std::string(name) + " NUMBER", Role::manager,
-                        on_pool(pool,
-                                [&engine, fn](const Args& args, const Caller&) -> CommandResult {
-                                  return action_result(fn(engine, args.positional[0]), engine,
-                                                       args.positional[0]);
-                                }),
-                        true, summary});
+  auto flag_action = [&](const char* name, const char* summary, engine::FlagChange::Flag flag,
+                         bool on) {
+    server.add_command(
+        {name, std::string(name) + " NUMBER", Role::manager,
+         on_pool(pool,
+                 [&engine, &staff, flag, on](const Args& args, const Caller&) -> CommandResult {
+                   const auto& number = args.positional[0];
+                   CommandResult why;
+                   const auto e = staff_outcome<engine::ActionError>(
+                       staff, engine::FlagChange{number, flag, on, now_unix()}, why);
+                   if (!e) return why;
+                   return action_result(*e, engine, number);
+                 }),
+         true, summary});
   };
-  flag_action("read", "mark a conversation read", [](engine::Engine& e, const std::string& n) {
-    return e.mark_read(n, true, now_unix());
-  });
-  flag_action("unread", "mark a conversation unread", [](engine::Engine& e, const std::string& n) {
-    return e.mark_read(n, false, now_unix());
-  });
-  flag_action("archive", "archive a conversation", [](engine::Engine& e, const std::string& n) {
-    return e.set_archived(n, true, now_unix());
-  });
-  flag_action(
-      "unarchive", "bring a conversation back to the inbox",
-      [](engine::Engine& e, const std::string& n) { return e.set_archived(n, false, now_unix()); });
-  flag_action(
-      "block", "block a number: stored, never shown, never answered",
-      [](engine::Engine& e, const std::string& n) { return e.set_blocked(n, true, now_unix()); });
-  flag_action("unblock", "unblock a number", [](engine::Engine& e, const std::string& n) {
-    return e.set_blocked(n, false, now_unix());
-  });
+  using Flag = engine::FlagChange::Flag;
+  flag_action("read", "mark a conversation read", Flag::read, true);
+  flag_action("unread", "mark a conversation unread", Flag::read, false);
+  flag_action("archive", "archive a conversation", Flag::archived, true);
+  flag_action("unarchive", "bring a conversation back to the inbox", Flag::archived, false);
+  flag_action("block", "block a number: stored, never shown, never answered", Flag::blocked, true);
+  flag_action("unblock", "unblock a number", Flag::blocked, false);
 
   server.add_command(
       {"revocation", "revocation NUMBER DECISION", Role::manager,
        on_pool(pool,
-               [&engine](const Args& args, const Caller& caller) -> CommandResult {
+               [&engine, &staff](const Args& args, const Caller& caller) -> CommandResult {
                  const auto& number = args.positional[0];
                  if (args.positional[1] != "opt-out" && args.positional[1] != "keep")
                    return error("bad_request",
@@ -706,10 +723,14 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                  if (!opt_out && caller.role < Role::admin)
                    return error("forbidden",
                                 "keeping a flagged number subscribed needs the admin role");
-                 const auto e = engine.resolve_revocation(number, opt_out, caller.user, now_unix());
-                 if (e == engine::ActionError::invalid)
+                 CommandResult why;
+                 const auto e = staff_outcome<engine::ActionError>(
+                     staff, engine::RevocationDecision{number, opt_out, caller.user, now_unix()},
+                     why);
+                 if (!e) return why;
+                 if (*e == engine::ActionError::invalid)
                    return error("bad_request", number + " is not flagged revocation?");
-                 if (e != engine::ActionError::ok) return action_result(e, engine, number);
+                 if (*e != engine::ActionError::ok) return action_result(*e, engine, number);
                  auto p = engine.profile(number);
                  if (!p) return error("not_found", "no profile for " + number);
                  return json{{"number", p->number},
@@ -722,14 +743,16 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command(
       {"profile", "profile NUMBER [--name NAME]", Role::manager,
        on_pool(pool,
-               [&engine](const Args& args, const Caller& caller) -> CommandResult {
+               [&engine, &staff](const Args& args, const Caller& caller) -> CommandResult {
                  const auto& number = args.positional[0];
                  if (auto name = args.value("name")) {
                    if (caller.role < Role::admin)
                      return error("forbidden", "setting a profile name needs the admin role");
-                   if (auto e = engine.set_name(number, *name, now_unix());
-                       e != engine::ActionError::ok)
-                     return action_result(e, engine, number);
+                   CommandResult why;
+                   const auto e = staff_outcome<engine::ActionError>(
+                       staff, engine::NameChange{number, std::string(*name), now_unix()}, why);
+                   if (!e) return why;
+                   if (*e != engine::ActionError::ok) return action_result(*e, engine, number);
                  }
                  auto p = engine.profile(number);
                  if (!p) return error("not_found", "no profile for " + number);
@@ -753,7 +776,7 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
   server.add_command(
       {"consent", "consent NUMBER [STATE] [--source SOURCE]", Role::admin,
        on_pool(pool,
-               [&engine](const Args& args, const Caller& caller) -> CommandResult {
+               [&engine, &staff](const Args& args, const Caller& caller) -> CommandResult {
                  const auto& number = args.positional[0];
                  if (args.positional.size() > 1) {
                    const auto& state = args.positional[1];
@@ -778,10 +801,14 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                      return error("bad_request",
                                   "--source text records an opt-out the customer wrote: only "
                                   "with unsubscribed");
-                   const auto e = engine.import_consent(number, c, src, now_unix(), caller.user);
-                   if (e == engine::ActionError::consent_locked)
+                   CommandResult why;
+                   const auto e = staff_outcome<engine::ActionError>(
+                       staff, engine::ConsentDecision{number, c, src, caller.user, now_unix()},
+                       why);
+                   if (!e) return why;
+                   if (*e == engine::ActionError::consent_locked)
                      return error("consent_locked", consent_locked_message(engine, number));
-                   if (e != engine::ActionError::ok) return action_result(e, engine, number);
+                   if (*e != engine::ActionError::ok) return action_result(*e, engine, number);
                  }
                  auto p = engine.profile(number);
                  if (!p) return error("not_found", "no profile for " + number);
@@ -800,28 +827,31 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                       "consent changes and refused attempts, oldest first (--csv for an export)"});
   register_export_command(server, engine);
 
-  server.add_command(
-      {"send", std::string(kSendUsage), Role::admin,
-       on_pool(pool,
-               [&engine, &gateway](const Args& args, const Caller& caller) -> CommandResult {
-                 engine::SendRequest req;
-                 const auto kind = args.value("kind").value_or("");
-                 if (kind == "campaign")
-                   req.kind = engine::MessageKind::campaign;
-                 else if (kind == "flow")
-                   req.kind = engine::MessageKind::flow;
-                 else
-                   return error("bad_request", "--kind is campaign or flow");
-                 req.number = args.positional[0];
-                 req.text = rest(args, 1);
-                 req.source = caller.user;
-                 req.no_shorten = args.has("no-shorten");
-                 req.now = now_unix();
-                 auto r = engine.send(std::move(req));
-                 if (r.ok()) gateway.kick();
-                 return send_result(r, engine, args.positional[0]);
-               }),
-       true, "a campaign or flow message to a subscriber"});
+  server.add_command({"send", std::string(kSendUsage), Role::admin,
+                      on_pool(pool,
+                              [&engine, &gateway, &staff](const Args& args,
+                                                          const Caller& caller) -> CommandResult {
+                                engine::SendRequest req;
+                                const auto kind = args.value("kind").value_or("");
+                                if (kind == "campaign")
+                                  req.kind = engine::MessageKind::campaign;
+                                else if (kind == "flow")
+                                  req.kind = engine::MessageKind::flow;
+                                else
+                                  return error("bad_request", "--kind is campaign or flow");
+                                req.number = args.positional[0];
+                                req.text = rest(args, 1);
+                                req.source = caller.user;
+                                req.no_shorten = args.has("no-shorten");
+                                req.now = now_unix();
+                                CommandResult why;
+                                auto r =
+                                    staff_outcome<engine::SendResult>(staff, std::move(req), why);
+                                if (!r) return why;
+                                if (r->ok()) gateway.kick();
+                                return send_result(*r, engine, args.positional[0]);
+                              }),
+                      true, "a campaign or flow message to a subscriber"});
 
   server.add_command(
       {"settings", std::string(kSettingsUsage), Role::admin,

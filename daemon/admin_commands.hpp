@@ -11,6 +11,7 @@
 
 #include "daemon/admin_server.hpp"
 #include "daemon/gateway.hpp"
+#include "daemon/staff_desk.hpp"
 #include "engine/engine.hpp"
 
 namespace twoway::daemon {
@@ -46,6 +47,10 @@ struct AdminContext {
   /// In a cluster: true when this node holds the partition of the number (`inbox` shows only
   /// those conversations; absent on a single node).
   std::function<bool(const std::string& number)> keeps_number;
+  /// Where staff actions on one customer go (reply, send, flags, name, revocation, consent):
+  /// absent, straight to the engine; in a cluster, through the partition's log
+  /// (ClusterNode::perform).
+  StaffDesk staff;
   /// Reloads the config file.
   std::function<ReloadResult()> reload;
   /// Rows one `send-bulk` or `consent-import` upload takes. The upload remembers every number

@@ -337,6 +337,7 @@ int run_daemon(Config config, const AppOptions& options) {
   if (cluster) {
     ctx.cluster_status = [&] { return cluster->status_json(); };
     ctx.keeps_number = [&](const std::string& number) { return cluster->holds(number); };
+    ctx.staff = [&](engine::StaffAction action) { return cluster->perform(std::move(action)); };
     try {
       cluster_admin = std::make_unique<ClusterAdmin>(admin, *cluster, admin_pool);
     } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 
 #include "cluster/log_entry.hpp"
 #include "cluster/partition.hpp"
@@ -18,6 +19,11 @@ constexpr auto kPublishAnswerLimit = std::chrono::seconds(10);
 // the last interval is answered again by the next owner: at most this much).
 constexpr auto kMarkInterval = std::chrono::milliseconds(100);
 
+std::string run_token() {
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}", rd(), rd());
+}
+
 }  // namespace
 
 ClusterNode::ClusterNode(const cluster::ClusterConfig& config, engine::Engine& engine)
@@ -25,6 +31,7 @@ ClusterNode::ClusterNode(const cluster::ClusterConfig& config, engine::Engine& e
       config_(config),
       connection_(config),
       log_(connection_),
+      staff_prefix_(config.node + "." + run_token() + "."),
       leases_(connection_, {[this](std::uint32_t p) { acquired(p); },
                             [this](std::uint32_t p) { released(p); }}) {
   maintenance_ = std::thread([this] { maintain(); });
@@ -272,11 +279,79 @@ void ClusterNode::apply(std::uint32_t p, std::uint64_t seq, std::optional<cluste
   if (auto* m = std::get_if<engine::InboundMessage>(&*entry)) {
     m->log = {p, seq, replay};
     engine_.submit_inbound(std::move(*m), std::move(done));
+  } else if (auto* r = std::get_if<engine::Receipt>(&*entry)) {
+    r->log = {p, seq, replay};
+    engine_.submit_receipt(std::move(*r), std::move(done));
   } else {
-    auto& r = std::get<engine::Receipt>(*entry);
-    r.log = {p, seq, replay};
-    engine_.submit_receipt(std::move(r), std::move(done));
+    auto& staff = std::get<cluster::StaffEntry>(*entry);
+    engine_.submit_staff(std::move(staff.action), {p, seq, replay},
+                         [this, done = std::move(done), id = std::move(staff.id)](
+                             bool committed, const engine::StaffOutcome& outcome) {
+                           done(committed);
+                           // Not committed: the reader reads it again; the waiter waits on.
+                           if (committed) staff_applied(id, outcome);
+                         });
   }
+}
+
+struct ClusterNode::StaffWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  StaffAnswer answer;
+  void finish(StaffAnswer a) {
+    {
+      std::lock_guard lock(mu);
+      if (done) return;
+      answer = std::move(a);
+      done = true;
+    }
+    cv.notify_all();
+  }
+};
+
+StaffAnswer ClusterNode::perform(engine::StaffAction action, std::chrono::milliseconds timeout) {
+  const std::string number = stored_number(engine::staff_number(action));
+  engine::staff_number(action) = number;
+  if (!holds(number)) {
+    return {{}, "this node no longer holds the partition of " + number + "; try again"};
+  }
+  const std::string id = staff_prefix_ + std::to_string(next_staff_id_.fetch_add(1) + 1);
+  auto waiter = std::make_shared<StaffWaiter>();
+  {
+    std::lock_guard lock(staff_mu_);
+    staff_waiters_[id] = waiter;
+  }
+  const std::string entry = cluster::encode_entry(cluster::StaffEntry{id, std::move(action)});
+  publish_entry(number, entry, [waiter](bool stored) {
+    if (!stored) waiter->finish({{}, "the cluster's log did not take the change: nothing changed"});
+  });
+  StaffAnswer answer;
+  {
+    std::unique_lock lock(waiter->mu);
+    if (!waiter->cv.wait_for(lock, timeout, [&] { return waiter->done; })) {
+      answer.unavailable =
+          "the change is in the cluster's log but its owner did not apply it within " +
+          std::to_string(timeout.count()) +
+          " ms; it will be applied in order: check the conversation before trying again";
+    } else {
+      answer = std::move(waiter->answer);
+    }
+  }
+  std::lock_guard lock(staff_mu_);
+  staff_waiters_.erase(id);
+  return answer;
+}
+
+void ClusterNode::staff_applied(const std::string& id, const engine::StaffOutcome& outcome) {
+  // Applied before (a reader that read it again): the first application answered.
+  if (std::holds_alternative<std::monostate>(outcome)) return;
+  std::shared_ptr<StaffWaiter> waiter;
+  {
+    std::lock_guard lock(staff_mu_);
+    if (auto it = staff_waiters_.find(id); it != staff_waiters_.end()) waiter = it->second;
+  }
+  if (waiter) waiter->finish({outcome, {}});
 }
 
 void ClusterNode::write_marks(const std::map<std::uint32_t, std::uint64_t>& marks) {

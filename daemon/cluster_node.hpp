@@ -28,6 +28,7 @@
 #include "cluster/nats_client.hpp"
 #include "cluster/partition_reader.hpp"
 #include "daemon/gateway_inbound.hpp"
+#include "daemon/staff_desk.hpp"
 #include "engine/engine.hpp"
 
 namespace twoway::daemon {
@@ -79,6 +80,13 @@ class ClusterNode final : public InboundLogSink {
                                                    const std::string& payload,
                                                    std::chrono::milliseconds timeout) const;
 
+  // A staff action on a customer of a partition this node holds: published to the partition's
+  // log, and answered once this node applied it from there (in order with what the customer
+  // sent, so the next owner rebuilds it too). Unavailable when this node does not hold the
+  // partition, the log refused the action, or it was not applied within `timeout`.
+  [[nodiscard]] StaffAnswer perform(engine::StaffAction action,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
   struct Counts {
     std::uint64_t published = 0, publish_failed = 0, applied = 0, refused = 0, unreadable = 0;
   };
@@ -125,6 +133,13 @@ class ClusterNode final : public InboundLogSink {
 
   std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, applied_{0}, refused_{0},
       unreadable_{0};
+  // Staff actions published here and waiting for their outcome, by the id in their entry.
+  struct StaffWaiter;
+  void staff_applied(const std::string& id, const engine::StaffOutcome& outcome);
+  const std::string staff_prefix_;  // node name and a random token: ids unique across runs
+  std::atomic<std::uint64_t> next_staff_id_{0};
+  std::mutex staff_mu_;
+  std::map<std::string, std::shared_ptr<StaffWaiter>> staff_waiters_;
   std::mutex serve_mu_;  // guards service_ and subscription_
   std::shared_ptr<Service> service_;
   natsSubscription* subscription_ = nullptr;

@@ -68,6 +68,18 @@ struct Context {
   }
 };
 
+// Context::replaying set for one item's scope.
+class ReplayingScope {
+ public:
+  ReplayingScope(Context& ctx, bool on) : ctx_(ctx) { ctx_.replaying = on; }
+  ~ReplayingScope() { ctx_.replaying = false; }
+  ReplayingScope(const ReplayingScope&) = delete;
+  ReplayingScope& operator=(const ReplayingScope&) = delete;
+
+ private:
+  Context& ctx_;
+};
+
 // Loads the counters from `meta` (defaults when absent).
 Counters load_counters(const Txn& txn, const Store& store);
 // Writes the counters to `meta` if they changed.

@@ -666,55 +666,78 @@ std::string Engine::normalize(std::string_view raw) const {
   return phones_.normalize(raw);
 }
 
+StaffOutcome Engine::perform(StaffAction action) {
+  std::string& number = staff_number(action);
+  number = normalize(number);
+  StaffOutcome outcome = run<StaffOutcome>(
+      [&action](Context& ctx) -> StaffOutcome { return apply_staff_action(ctx, action); });
+  // Without a log position an action is always applied: monostate means no commit.
+  if (std::holds_alternative<std::monostate>(outcome)) return failed_staff_outcome(action);
+  return outcome;
+}
+
+void Engine::submit_staff(StaffAction action, LogPosition log,
+                          std::function<void(bool, StaffOutcome)> done) {
+  std::string& number = staff_number(action);
+  number = normalize(number);
+  struct State {
+    StaffAction action;
+    StaffOutcome outcome;
+  };
+  auto state = std::make_shared<State>(State{std::move(action), {}});
+  Work w;
+  w.type = Work::Type::call;
+  w.call = [state, log](Context& ctx) {
+    state->outcome = apply_staff_action(ctx, state->action, log);
+  };
+  w.done = [state, done = std::move(done)](bool committed) {
+    done(committed, committed ? state->outcome : failed_staff_outcome(state->action));
+  };
+  enqueue(std::move(w));
+}
+
 SendResult Engine::reply(ReplyRequest request) {
-  request.number = normalize(request.number);
-  return run<SendResult>([r = std::move(request)](Context& ctx) { return agent_reply(ctx, r); });
+  return std::get<SendResult>(perform(std::move(request)));
 }
 
 SendResult Engine::send(SendRequest request) {
-  request.number = normalize(request.number);
-  return run<SendResult>([r = std::move(request)](Context& ctx) { return campaign_send(ctx, r); });
+  return std::get<SendResult>(perform(std::move(request)));
 }
 
+namespace {
+ActionError action_error(const StaffOutcome& outcome) {
+  return std::get<ActionError>(outcome);
+}
+}  // namespace
+
 ActionError Engine::mark_read(std::string_view number, bool read, std::int64_t now) {
-  return run<ActionError>([n = normalize(number), read, now](Context& ctx) {
-    return engine::mark_read(ctx, n, read, now);
-  });
+  return action_error(perform(FlagChange{std::string(number), FlagChange::Flag::read, read, now}));
 }
 
 ActionError Engine::set_archived(std::string_view number, bool archived, std::int64_t now) {
-  return run<ActionError>([n = normalize(number), archived, now](Context& ctx) {
-    return engine::set_archived(ctx, n, archived, now);
-  });
+  return action_error(
+      perform(FlagChange{std::string(number), FlagChange::Flag::archived, archived, now}));
 }
 
 ActionError Engine::set_blocked(std::string_view number, bool blocked, std::int64_t now) {
-  return run<ActionError>([n = normalize(number), blocked, now](Context& ctx) {
-    return engine::set_blocked(ctx, n, blocked, now);
-  });
+  return action_error(
+      perform(FlagChange{std::string(number), FlagChange::Flag::blocked, blocked, now}));
 }
 
 ActionError Engine::resolve_revocation(std::string_view number, bool opt_out,
                                        std::string_view actor, std::int64_t now) {
-  return run<ActionError>(
-      [n = normalize(number), opt_out, a = std::string(actor), now](Context& ctx) {
-        return engine::resolve_revocation(ctx, n, opt_out, a, now);
-      });
+  return action_error(
+      perform(RevocationDecision{std::string(number), opt_out, std::string(actor), now}));
 }
 
 ActionError Engine::set_name(std::string_view number, std::string_view name, std::int64_t now) {
-  return run<ActionError>([n = normalize(number), nm = std::string(name), now](Context& ctx) {
-    return engine::set_name(ctx, n, nm, now);
-  });
+  return action_error(perform(NameChange{std::string(number), std::string(name), now}));
 }
 
 ActionError Engine::import_consent(std::string_view number, Consent consent, ConsentSource source,
                                    std::int64_t now, std::string_view actor) {
-  const std::string n = normalize(number);
-  if (n.empty()) return ActionError::invalid;
-  return run<ActionError>([n, consent, source, now, a = std::string(actor)](Context& ctx) {
-    return engine::import_consent(ctx, n, consent, source, now, a);
-  });
+  return action_error(
+      perform(ConsentDecision{std::string(number), consent, source, std::string(actor), now}));
 }
 
 std::vector<std::string> Engine::set_settings(Settings settings) {

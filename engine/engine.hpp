@@ -28,6 +28,7 @@
 #include "engine/partials.hpp"
 #include "engine/phone.hpp"
 #include "engine/router.hpp"
+#include "engine/staff_action.hpp"
 #include "engine/store.hpp"
 #include "engine/types.hpp"
 #include "engine/views.hpp"
@@ -152,6 +153,15 @@ class Engine {
   }
 
   // ---- admin actions (numbers are normalised like inbound senders) ----
+
+  // One staff action (engine/staff_action.hpp) in its own transaction; the call returns once
+  // it is durable. The calls below are this for one kind of action.
+  StaffOutcome perform(StaffAction action);
+  // Queued behind what was submitted before and applied in the writer's order, at `log` (a
+  // position of the cluster's log: applied once); `done(committed, outcome)` runs on the writer
+  // once the commit is durable (outcome storage when it did not commit).
+  void submit_staff(StaffAction action, LogPosition log,
+                    std::function<void(bool, StaffOutcome)> done);
 
   SendResult reply(ReplyRequest request);
   SendResult send(SendRequest request);  // campaign / flow

@@ -259,10 +259,11 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
     rec.in_flight = true;
     --ctx.handoff_room;
   }
-  // Rebuilding what another node already answered (cluster takeover): the answer went out
-  // from there, so it is kept in the thread as sent and never queued here.
+  // Rebuilding what another node already answered (cluster takeover): the previous owner's
+  // mark passed this entry only once every message it queued had left its outbox, held ones
+  // and campaigns included, so it is kept in the thread as sent and never queued here.
   const bool answered_elsewhere =
-      ctx.replaying && m.state == MessageState::queued && !is_capped_kind(m.kind);
+      ctx.replaying && (m.state == MessageState::queued || m.state == MessageState::held);
   if (answered_elsewhere) m.state = MessageState::sent;
   m.segment_states.assign(m.segments, static_cast<std::uint8_t>(m.state));
   append_message(ctx, p, m);

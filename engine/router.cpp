@@ -375,11 +375,7 @@ InboundResult route_inbound(Context& ctx, const InboundMessage& in,
     result.outcome = InboundOutcome::duplicate;
     return result;
   }
-  struct Replaying {
-    Context& ctx;
-    Replaying(Context& c, bool on) : ctx(c) { ctx.replaying = on; }
-    ~Replaying() { ctx.replaying = false; }
-  } replaying(ctx, in.log.replay);
+  const ReplayingScope replaying(ctx, in.log.replay);
   const std::int64_t now = std::max<std::int64_t>(in.received_unix, 1);
   // The parts this message was joined from leave the store with it (also for a duplicate).
   for (const PartKey& k : in.stored_parts) drop_partial(ctx, k);

@@ -167,8 +167,8 @@ struct LogPosition {
   std::uint32_t partition = 0;
   std::uint64_t seq = 0;  // 0: none
   // The entry was applied before by another node (the partition's previous owner), which
-  // answered it: its effects are rebuilt here, and an answer it queues for sending at once is
-  // recorded as sent instead of being sent again. Answers held for later are kept to send.
+  // answered it: its effects are rebuilt here, and a message it queues (due now or held) is
+  // recorded as sent instead of being sent again: the mark passed it once it had left.
   bool replay = false;
 };
 

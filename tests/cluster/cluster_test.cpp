@@ -150,6 +150,69 @@ TEST(LogEntry, AMessageAndAReceiptComeBackAsTheyWere) {
   EXPECT_EQ(rr.received_unix, 6);
 }
 
+TEST(LogEntry, EveryStaffActionComesBackAsItWas) {
+  using engine::StaffAction;
+  engine::SendRequest flow;
+  flow.number = "+16502530000";
+  flow.text = "step 2 ✓";
+  flow.kind = engine::MessageKind::flow;
+  flow.source = "crm";
+  flow.no_shorten = true;
+  flow.now = 11;
+  const std::vector<StaffAction> actions = {
+      engine::ReplyRequest{"+16502530000", "on our way", "ann", true, 10, true},
+      flow,
+      engine::FlagChange{"+16502530000", engine::FlagChange::Flag::blocked, true, 12},
+      engine::NameChange{"+16502530000", "Zoë", 13},
+      engine::RevocationDecision{"+16502530000", false, "bob", 14},
+      engine::ConsentDecision{"+16502530000", engine::Consent::unsubscribed,
+                              engine::ConsentSource::text, "cara", 15}};
+  for (const auto& action : actions) {
+    std::string error;
+    const auto back = decode_entry(encode_entry(StaffEntry{"gw-a.x.7", action}), &error);
+    ASSERT_TRUE(back) << error;
+    const auto& got = std::get<StaffEntry>(*back);
+    EXPECT_EQ(got.id, "gw-a.x.7");
+    ASSERT_EQ(got.action.index(), action.index());
+    EXPECT_EQ(engine::staff_number(got.action), "+16502530000");
+  }
+  std::string error;
+  auto reply =
+      std::get<StaffEntry>(*decode_entry(encode_entry(StaffEntry{"i", actions[0]}), &error));
+  const auto& r = std::get<engine::ReplyRequest>(reply.action);
+  EXPECT_EQ(r.text, "on our way");
+  EXPECT_EQ(r.agent, "ann");
+  EXPECT_TRUE(r.override_quiet_hours);
+  EXPECT_TRUE(r.no_shorten);
+  EXPECT_EQ(r.now, 10);
+  auto send = std::get<StaffEntry>(*decode_entry(encode_entry(StaffEntry{"i", flow}), &error));
+  const auto& f = std::get<engine::SendRequest>(send.action);
+  EXPECT_EQ(f.kind, engine::MessageKind::flow);
+  EXPECT_EQ(f.text, "step 2 ✓");
+  EXPECT_EQ(f.source, "crm");
+  auto consent =
+      std::get<StaffEntry>(*decode_entry(encode_entry(StaffEntry{"i", actions[5]}), &error));
+  const auto& c = std::get<engine::ConsentDecision>(consent.action);
+  EXPECT_EQ(c.consent, engine::Consent::unsubscribed);
+  EXPECT_EQ(c.source, engine::ConsentSource::text);
+  EXPECT_EQ(c.actor, "cara");
+  EXPECT_EQ(c.now, 15);
+  auto name =
+      std::get<StaffEntry>(*decode_entry(encode_entry(StaffEntry{"i", actions[3]}), &error));
+  EXPECT_EQ(std::get<engine::NameChange>(name.action).name, "Zoë");
+  auto flag =
+      std::get<StaffEntry>(*decode_entry(encode_entry(StaffEntry{"i", actions[2]}), &error));
+  EXPECT_EQ(std::get<engine::FlagChange>(flag.action).flag, engine::FlagChange::Flag::blocked);
+  // What is not a staff action says why.
+  EXPECT_FALSE(decode_entry(
+      R"({"v":1,"kind":"staff","id":"i","number":"+1","now":1,"action":"fax"})", &error));
+  EXPECT_NE(error.find("fax"), std::string::npos);
+  EXPECT_FALSE(decode_entry(
+      R"({"v":1,"kind":"staff","id":"i","number":"+1","now":1,"action":"flag","flag":9,"on":true})",
+      &error));
+  EXPECT_NE(error.find("flag"), std::string::npos);
+}
+
 TEST(LogEntry, BytesThatAreNoEntrySayWhy) {
   std::string error;
   EXPECT_FALSE(decode_entry("not json", &error));
@@ -271,9 +334,11 @@ TEST_F(LogTest, AStoreAppliesEachEntryOnceWhateverTheReaderReadsAgain) {
     }
     ASSERT_TRUE(eventually([&] { return acked == 40; }));
     auto apply = [&](std::uint64_t seq, std::optional<LogEntry> e, const std::string&) {
-      auto m = std::get<engine::InboundMessage>(std::move(*e));
-      m.log = {5, seq};
-      (void)store.apply_inbound(std::move(m));
+      ASSERT_TRUE(e.has_value());
+      auto* m = std::get_if<engine::InboundMessage>(&*e);
+      ASSERT_NE(m, nullptr);
+      m->log = {5, seq};
+      (void)store.apply_inbound(std::move(*m));
     };
     {
       // A first owner reads part of the partition, then stops (its lease moved on).

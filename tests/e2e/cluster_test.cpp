@@ -331,6 +331,85 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
     EXPECT_EQ(mt_texts(sim_->sim(), customer(i)).size(), 1u) << customer(i) << " answered twice";
 }
 
+TEST_F(ClusterEndToEnd, WhatStaffChangedByHandSurvivesTheDeathOfTheNodeThatMadeIt) {
+  // Staff change four customers of one node through the other node's socket (forwarded to the
+  // owner, which puts each change in the partition's log before applying it); then the owner
+  // dies, and the node that takes its partitions over rebuilds them from the log.
+  ASSERT_TRUE(wait_for([&] { return split_over(2); }));
+  Node& dead = nodes_[0];
+  Node& alive = nodes_[1];
+  const auto owners = holders();
+  std::vector<std::string> theirs;
+  for (int i = 200; i < 400 && theirs.size() < 4; ++i) {
+    if (owners.at(partition(customer(i))) == dead.name) theirs.push_back(customer(i));
+  }
+  ASSERT_EQ(theirs.size(), 4u);
+  const std::string& opted_out = theirs[0];
+  const std::string& blocked = theirs[1];
+  const std::string& named = theirs[2];
+  const std::string& replied = theirs[3];
+  // One customer subscribes by text: the log alone would keep them subscribed.
+  text(opted_out, "START");
+  for (std::size_t i = 1; i < theirs.size(); ++i) text(theirs[i], "hello, is anyone there?");
+  for (const auto& c : theirs) {
+    ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), c).size() == 1; }))
+        << c << " got no answer";
+  }
+  const json sub = call(alive, "consent +" + replied + " subscribed --source admin");
+  ASSERT_EQ(sub["ok"], true) << sub.dump();
+  EXPECT_EQ(sub["node"], dead.name) << sub.dump();
+  const json out = call(alive, "consent +" + opted_out + " unsubscribed --source admin");
+  EXPECT_EQ(out["node"], dead.name) << out.dump();
+  ASSERT_EQ(out["consent"], "unsubscribed") << out.dump();
+  ASSERT_EQ(call(alive, "block +" + blocked)["ok"], true);
+  ASSERT_EQ(call(alive, "profile +" + named + " --name Noor")["name"], "Noor");
+  const json reply = call(alive, "reply +" + replied + " Yes, we open at nine.");
+  ASSERT_EQ(reply["ok"], true) << reply.dump();
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), replied).size() == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the marks are written
+
+  ASSERT_EQ(::kill(dead.daemon->pid(), SIGKILL), 0);
+  (void)dead.daemon->stop(SIGKILL);
+  ASSERT_TRUE(wait_for(
+      [&] {
+        const json c = call(alive, "cluster");
+        return c["ok"] == true && c["held"].size() == shape_.partitions;
+      },
+      std::chrono::seconds(10)))
+      << "the partitions were not taken over";
+
+  // A campaign sent at once is decided in the log's order, after the opt-out made by hand:
+  // refused, even while the new owner is still rebuilding the partition.
+  const json refused = call(alive, "send --kind campaign +" + opted_out + " Sale today");
+  EXPECT_EQ(refused["ok"], false) << refused.dump();
+  EXPECT_EQ(refused.value("error", json::object()).value("code", ""), "not_subscribed")
+      << refused.dump();
+  // Once rebuilt, the new owner shows the opt-out (with its source and in the consent log),
+  // the block, the name and the reply, which is not sent a second time.
+  ASSERT_TRUE(wait_for([&] {
+    const json c = call(alive, "consent +" + opted_out);
+    return c["ok"] == true && c["consent"] == "unsubscribed";
+  })) << call(alive, "consent +" + opted_out).dump();
+  EXPECT_EQ(call(alive, "consent +" + opted_out)["consent_source"], "admin");
+  const json log = call(alive, "consent-log +" + opted_out);
+  ASSERT_EQ(log["ok"], true) << log.dump();
+  EXPECT_GE(log["entries"].size(), 2u) << log.dump();
+  EXPECT_TRUE(wait_for([&] { return call(alive, "profile +" + blocked)["blocked"] == true; }));
+  EXPECT_TRUE(wait_for([&] { return call(alive, "profile +" + named)["name"] == "Noor"; }));
+  json status;
+  EXPECT_TRUE(wait_for([&] {
+    const json t = call(alive, "thread +" + replied);
+    for (const auto& m : t.value("messages", json::array())) {
+      if (m["text"] == "Yes, we open at nine.") status = m["status"];
+    }
+    return !status.is_null();
+  })) << call(alive, "thread +" + replied).dump();
+  EXPECT_EQ(status, "sent");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(mt_texts(sim_->sim(), replied).size(), 2u) << "the reply went out twice";
+  EXPECT_EQ(mt_texts(sim_->sim(), opted_out).size(), 1u);
+}
+
 // The deployment the cluster is for: three nats-servers clustered (JetStream keeps 3 replicas of
 // the log and the buckets) and three twowayd, each with its own bind to the SMSC.
 class ThreeNodeCluster : public ClusterEndToEnd {

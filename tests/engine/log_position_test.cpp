@@ -1,6 +1,8 @@
 // Entries of the cluster's inbound log carry their position; the store applies each once.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "engine/engine.hpp"
 #include "engine_fixture.hpp"
 
@@ -15,7 +17,80 @@ class LogPositionTest : public EngineTest {
     m.log = {p, seq};
     return m;
   }
+  // A staff action as a cluster node applies it from the log.
+  StaffOutcome staff(StaffAction action, LogPosition log) {
+    std::optional<StaffOutcome> got;
+    engine->submit_staff(std::move(action), log, [&](bool committed, StaffOutcome outcome) {
+      EXPECT_TRUE(committed);
+      got = std::move(outcome);
+    });
+    EXPECT_TRUE(got.has_value());
+    return got.value_or(StaffOutcome{});
+  }
 };
+
+TEST_F(LogPositionTest, AStaffActionFromTheLogIsAppliedOnce) {
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  // Staff opt Alice out by hand, then back in; the opt-out read again changes nothing.
+  auto out = staff(ConsentDecision{kAlice, Consent::unsubscribed, ConsentSource::admin, "ann", now},
+                   {2, 5});
+  ASSERT_TRUE(std::holds_alternative<ActionError>(out));
+  EXPECT_EQ(std::get<ActionError>(out), ActionError::ok);
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::unsubscribed);
+  EXPECT_EQ(engine->applied_log_seq(2), 5u);
+  EXPECT_EQ(
+      std::get<ActionError>(staff(
+          ConsentDecision{kAlice, Consent::subscribed, ConsentSource::admin, "ann", now}, {2, 6})),
+      ActionError::ok);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(staff(
+      ConsentDecision{kAlice, Consent::unsubscribed, ConsentSource::admin, "ann", now}, {2, 5})));
+  EXPECT_EQ(profile_of(kAlice).consent, Consent::subscribed);
+  // A reply read twice is queued once.
+  const ReplyRequest reply{kAlice, "we are open till 6", "ann", false, now};
+  auto sent = staff(reply, {2, 7});
+  ASSERT_TRUE(std::holds_alternative<SendResult>(sent));
+  EXPECT_TRUE(std::get<SendResult>(sent).ok());
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(staff(reply, {2, 7})));
+  EXPECT_EQ(drain().size(), 1u);
+  // A block and a name, each once.
+  EXPECT_EQ(std::get<ActionError>(
+                staff(FlagChange{kAlice, FlagChange::Flag::blocked, true, now}, {2, 8})),
+            ActionError::ok);
+  EXPECT_EQ(std::get<ActionError>(staff(NameChange{kAlice, "Alice", now}, {2, 9})),
+            ActionError::ok);
+  EXPECT_TRUE(profile_of(kAlice).blocked);
+  EXPECT_EQ(profile_of(kAlice).name, "Alice");
+  EXPECT_EQ(engine->applied_log_seq(2), 9u);
+}
+
+TEST_F(LogPositionTest, AReplayedStaffMessageIsKeptAsSentAndNotSentAgain) {
+  // The previous owner applied these and sent what they queued (its mark passed them).
+  subscribe_number(kAlice);
+  text(kAlice, "hi");
+  LogPosition replayed{3, 1, true};
+  EXPECT_TRUE(
+      std::get<SendResult>(staff(ReplyRequest{kAlice, "on our way", "ann", false, now}, replayed))
+          .ok());
+  replayed.seq = 2;
+  SendRequest campaign;
+  campaign.number = kAlice;
+  campaign.text = "20% off this week";
+  campaign.source = "crm";
+  campaign.now = now;
+  EXPECT_TRUE(std::get<SendResult>(staff(campaign, replayed)).ok());
+  EXPECT_TRUE(drain().empty());
+  const auto t = thread_of(kAlice);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1].state, MessageState::sent);
+  EXPECT_EQ(t[2].kind, MessageKind::campaign);
+  EXPECT_EQ(t[2].state, MessageState::sent);
+  // After the mark: sent from here.
+  EXPECT_TRUE(
+      std::get<SendResult>(staff(ReplyRequest{kAlice, "here now", "ann", false, now}, {3, 3}))
+          .ok());
+  EXPECT_EQ(drain().size(), 1u);
+}
 
 TEST_F(LogPositionTest, AnEntryReadTwiceIsAppliedOnce) {
   EXPECT_EQ(engine->applied_log_seq(7), 0u);

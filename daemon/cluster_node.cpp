@@ -35,9 +35,11 @@ ClusterNode::ClusterNode(const cluster::ClusterConfig& config, engine::Engine& e
       leases_(connection_, {[this](std::uint32_t p) { acquired(p); },
                             [this](std::uint32_t p) { released(p); }}) {
   maintenance_ = std::thread([this] { maintain(); });
+  settings_ = std::make_unique<SettingsShare>(connection_.state(), engine_);
 }
 
 ClusterNode::~ClusterNode() {
+  settings_.reset();
   stop_serving();
   stop(true);
   {
@@ -489,6 +491,12 @@ nlohmann::json ClusterNode::status_json() const {
   j["refused"] = c.refused;
   j["unreadable"] = c.unreadable;
   j["publishes_waiting"] = log_.pending();
+  {
+    const auto sc = settings_->counts();
+    j["settings_shared"] = sc.shared;
+    j["settings_taken"] = sc.taken;
+    j["settings_refused"] = sc.refused;
+  }
   return j;
 }
 

@@ -27,6 +27,7 @@
 #include "cluster/leases.hpp"
 #include "cluster/nats_client.hpp"
 #include "cluster/partition_reader.hpp"
+#include "daemon/cluster_settings.hpp"
 #include "daemon/gateway_inbound.hpp"
 #include "daemon/staff_desk.hpp"
 #include "engine/engine.hpp"
@@ -42,7 +43,8 @@ class ClusterNode final : public InboundLogSink {
   ClusterNode(const ClusterNode&) = delete;
   ClusterNode& operator=(const ClusterNode&) = delete;
 
-  // Starts taking partitions.
+  // Starts taking partitions. (The settings are shared with the other nodes from construction
+  // on: a node takes the cluster's settings before its binds start.)
   void start();
   // Stops applying; `hand_over`: leases are released for the other nodes at once.
   void stop(bool hand_over);
@@ -145,6 +147,7 @@ class ClusterNode final : public InboundLogSink {
   natsSubscription* subscription_ = nullptr;
   static void on_request(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   std::thread maintenance_;
+  std::unique_ptr<SettingsShare> settings_;
   cluster::Leases leases_;  // last: its thread stops first
 };
 

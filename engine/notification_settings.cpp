@@ -143,29 +143,23 @@ std::vector<std::string> email_notification_errors(const EmailNotifications& e) 
   return errors;
 }
 
-void write_email_notifications(Txn& txn, const Store& store, const EmailNotifications& e) {
-  std::string buf;
-  {
-    records::Writer w(buf);
-    w.u8(records::kSchemaVersion);
-    w.boolean(e.enabled);
-    put_strings(w, e.to);
-    w.str(e.from);
-    w.svarint(e.digest_seconds);
-    w.str(e.smtp_host);
-    w.varint(e.smtp_port);
-    w.u8(static_cast<std::uint8_t>(e.smtp_tls));
-    w.str(e.smtp_username);
-    w.str(e.smtp_password_file);
-  }
-  txn.put(store.settings, kEmailKey, buf);
+void encode_email_notifications(const EmailNotifications& e, std::string& buf) {
+  records::Writer w(buf);
+  w.u8(records::kSchemaVersion);
+  w.boolean(e.enabled);
+  put_strings(w, e.to);
+  w.str(e.from);
+  w.svarint(e.digest_seconds);
+  w.str(e.smtp_host);
+  w.varint(e.smtp_port);
+  w.u8(static_cast<std::uint8_t>(e.smtp_tls));
+  w.str(e.smtp_username);
+  w.str(e.smtp_password_file);
 }
 
-void read_email_notifications(const Txn& txn, const Store& store, EmailNotifications& e) {
-  const auto v = txn.get(store.settings, kEmailKey);
-  if (!v) return;
+void decode_email_notifications(std::string_view in, EmailNotifications& e) {
   // Fields absent from an older record keep the values `e` already holds.
-  records::Reader r(*v);
+  records::Reader r(in);
   EmailNotifications d = e;
   if (r.u8() == 0) return;
   d.enabled = r.boolean(d.enabled);
@@ -182,6 +176,16 @@ void read_email_notifications(const Txn& txn, const Store& store, EmailNotificat
   if (r.more()) d.smtp_username = r.str();
   if (r.more()) d.smtp_password_file = r.str();
   if (r.ok()) e = std::move(d);
+}
+
+void write_email_notifications(Txn& txn, const Store& store, const EmailNotifications& e) {
+  std::string buf;
+  encode_email_notifications(e, buf);
+  txn.put(store.settings, kEmailKey, buf);
+}
+
+void read_email_notifications(const Txn& txn, const Store& store, EmailNotifications& e) {
+  if (const auto v = txn.get(store.settings, kEmailKey)) decode_email_notifications(*v, e);
 }
 
 }  // namespace twoway::engine

@@ -39,5 +39,8 @@ inline constexpr std::size_t kMaxEmailRecipients = 20;
 // one address then became the recipient, records::decode).
 void write_email_notifications(Txn& txn, const Store& store, const EmailNotifications& e);
 void read_email_notifications(const Txn& txn, const Store& store, EmailNotifications& e);
+// That record's bytes; decoding leaves `e` as it is when they are not one.
+void encode_email_notifications(const EmailNotifications& e, std::string& out);
+void decode_email_notifications(std::string_view in, EmailNotifications& e);
 
 }  // namespace twoway::engine

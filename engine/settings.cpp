@@ -48,6 +48,28 @@ void write_settings(Txn& txn, const Store& store, const Settings& settings) {
   write_email_notifications(txn, store, settings.notifications.email);
 }
 
+std::string encode_settings(const Settings& settings) {
+  std::string conversation, email, out;
+  records::encode(settings, conversation);
+  encode_email_notifications(settings.notifications.email, email);
+  records::Writer w(out);
+  w.str(conversation);
+  w.str(email);
+  return out;
+}
+
+bool decode_settings(std::string_view bytes, Settings& s) {
+  records::Reader r(bytes);
+  const std::string conversation = r.str();
+  const std::string email = r.str();
+  if (!r.ok() || r.more()) return false;
+  Settings decoded = s;
+  if (!records::decode(conversation, decoded)) return false;
+  decode_email_notifications(email, decoded.notifications.email);
+  s = std::move(decoded);
+  return true;
+}
+
 std::vector<std::string> link_shortening_errors(const LinkShortening& l) {
   std::vector<std::string> errors;
   if (!l.domain.empty() && !valid_link_domain(l.domain))

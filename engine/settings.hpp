@@ -19,6 +19,11 @@ namespace twoway::engine {
 [[nodiscard]] Settings read_settings(const Txn& txn, const Store& store, const Settings& initial);
 [[nodiscard]] bool has_stored_settings(const Txn& txn, const Store& store);
 void write_settings(Txn& txn, const Store& store, const Settings& settings);
+// Every setting (the email notifications' record included) as one byte string, to share them
+// with the other nodes of a cluster; decoding fills `s` (fields the bytes lack keep its
+// values) and is false for bytes that are not settings.
+[[nodiscard]] std::string encode_settings(const Settings& settings);
+[[nodiscard]] bool decode_settings(std::string_view bytes, Settings& s);
 
 // Problems that make the settings unusable (bad lengths, negative period, bad quiet hours or
 // frequency caps, a text with an unknown template placeholder), one message each; empty when

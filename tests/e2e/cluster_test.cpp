@@ -410,6 +410,46 @@ TEST_F(ClusterEndToEnd, WhatStaffChangedByHandSurvivesTheDeathOfTheNodeThatMadeI
   EXPECT_EQ(mt_texts(sim_->sim(), opted_out).size(), 1u);
 }
 
+TEST_F(ClusterEndToEnd, ASettingChangedOnOneNodeIsTakenByEveryNode) {
+  ASSERT_TRUE(wait_for([&] { return split_over(2); }));
+  Node& changed = nodes_[0];
+  Node& other = nodes_[1];
+  const auto owners = holders();
+  std::string theirs;
+  for (int i = 400; i < 600 && theirs.empty(); ++i) {
+    if (owners.at(partition(customer(i))) == other.name) theirs = customer(i);
+  }
+  ASSERT_FALSE(theirs.empty());
+  // An opt-out word added on one node opts out a customer kept by the other.
+  const json set = call(changed, "settings keywords.opt_out STOP, BASTA");
+  ASSERT_EQ(set["ok"], true) << set.dump();
+  ASSERT_TRUE(wait_for([&] {
+    return call(other, "settings keywords.opt_out")["value"].dump().find("BASTA") !=
+           std::string::npos;
+  })) << call(other, "settings keywords.opt_out").dump();
+  text(theirs, "START");
+  ASSERT_TRUE(
+      wait_for([&] { return call(other, "profile +" + theirs)["consent"] == "subscribed"; }));
+  text(theirs, "basta");
+  EXPECT_TRUE(wait_for([&] {
+    return call(other, "profile +" + theirs)["consent"] == "unsubscribed";
+  })) << call(other, "thread +" + theirs).dump();
+  // A node that starts again takes the cluster's settings over its configuration's, including
+  // a change made while it was away.
+  ASSERT_EQ(other.daemon->stop(SIGTERM), 0) << other.daemon->log();
+  const json help = call(changed,
+                         "settings answers.help 'Shop: help at 555-0100. Msg & data "
+                         "rates may apply. Reply STOP to cancel.'");
+  ASSERT_EQ(help["ok"], true) << help.dump();
+  start(other);
+  EXPECT_NE(call(other, "settings answers.help")["value"].dump().find("555-0100"),
+            std::string::npos)
+      << call(other, "settings answers.help").dump();
+  EXPECT_NE(call(other, "settings keywords.opt_out")["value"].dump().find("BASTA"),
+            std::string::npos);
+  EXPECT_GE(call(other, "cluster")["settings_taken"].get<int>(), 1);
+}
+
 // The deployment the cluster is for: three nats-servers clustered (JetStream keeps 3 replicas of
 // the log and the buckets) and three twowayd, each with its own bind to the SMSC.
 class ThreeNodeCluster : public ClusterEndToEnd {

@@ -109,6 +109,37 @@ TEST(EmailNotificationSettings, TheConversationRecordKeepsTheFirstAddressWhereOl
   EXPECT_EQ(back.notifications.email.from, "");
 }
 
+TEST(SharedSettings, EverySettingGoesToAnotherNodeAndComesBackTheSame) {
+  // What one cluster node writes for the others, email included; read on a node whose own
+  // settings differ, and written again unchanged (so nodes do not trade it back and forth).
+  Settings s;
+  s.notifications.email = working();
+  s.notifications.email.smtp_host = "smtp.shop.example";
+  s.auto_responder.mode = AutoResponderMode::all;
+  s.auto_responder.message = "Back soon";
+  s.keywords.opt_out.push_back("BASTA");
+  s.answers.help = "Shop: call 555-0100";
+  s.link_shortening.domain = "go.shop.example";
+  const std::string bytes = encode_settings(s);
+  Settings other;
+  other.auto_responder.message = "something else";
+  ASSERT_TRUE(decode_settings(bytes, other));
+  EXPECT_EQ(other.auto_responder.mode, AutoResponderMode::all);
+  EXPECT_EQ(other.auto_responder.message, "Back soon");
+  EXPECT_EQ(other.keywords.opt_out, s.keywords.opt_out);
+  EXPECT_EQ(other.answers.help, "Shop: call 555-0100");
+  EXPECT_EQ(other.link_shortening.domain, "go.shop.example");
+  EXPECT_EQ(other.notifications.email.to, s.notifications.email.to);
+  EXPECT_EQ(other.notifications.email.smtp_host, "smtp.shop.example");
+  EXPECT_EQ(encode_settings(other), bytes);
+  // Bytes that are not settings change nothing.
+  Settings untouched;
+  untouched.answers.help = "mine";
+  EXPECT_FALSE(decode_settings("not settings", untouched));
+  EXPECT_FALSE(decode_settings(bytes.substr(0, bytes.size() / 2), untouched));
+  EXPECT_EQ(untouched.answers.help, "mine");
+}
+
 class EmailSettingsStore : public EngineTest {};
 
 TEST_F(EmailSettingsStore, EverySettingSurvivesARestart) {

@@ -18,6 +18,9 @@ constexpr auto kPublishAnswerLimit = std::chrono::seconds(10);
 // How often the marks of applied entries are written (what a node that dies has answered in
 // the last interval is answered again by the next owner: at most this much).
 constexpr auto kMarkInterval = std::chrono::milliseconds(100);
+// The lag (entries not read yet per partition held) is asked of JetStream every this many
+// seconds for the metrics.
+constexpr std::uint64_t kLagSampleRounds = 5;
 
 std::string run_token() {
   std::random_device rd;
@@ -405,6 +408,7 @@ void ClusterNode::advance_marks() {
 void ClusterNode::maintain() {
   std::unique_lock lock(mu_);
   auto next_expiry = std::chrono::steady_clock::now();
+  std::uint64_t expiry_rounds = 0;
   while (!stop_) {
     cv_.wait_for(lock, kMarkInterval);
     if (stop_) break;
@@ -415,6 +419,7 @@ void ClusterNode::maintain() {
       continue;
     }
     next_expiry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    if (++expiry_rounds % kLagSampleRounds == 0) sample_lag();
     if (const auto n = log_.expire(kPublishAnswerLimit))
       SPDLOG_WARN("cluster: {} publishes got no answer from JetStream in {} s: refused", n,
                   kPublishAnswerLimit.count());
@@ -460,24 +465,10 @@ nlohmann::json ClusterNode::status_json() const {
   // Per partition held: the last log position applied to this store and the entries not
   // read yet (the lag).
   nlohmann::json lag = nlohmann::json::array();
-  {
-    // Readers are only closed under reader_ops_mu_; mu_ is not held across the requests (the
-    // writer's completions take it).
-    std::lock_guard ops(reader_ops_mu_);
-    std::vector<std::pair<std::uint32_t, const cluster::PartitionReader*>> readers;
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [p, reader] : readers_) readers.emplace_back(p, reader.get());
-    }
-    for (const auto& [p, reader] : readers) {
-      nlohmann::json row{{"partition", p}, {"applied_seq", engine_.applied_log_seq(p)}};
-      if (const auto unread = reader->unread()) {
-        row["unread"] = *unread;
-      } else {
-        row["unread"] = nullptr;
-      }
-      lag.push_back(std::move(row));
-    }
+  for (const auto& row : lag_rows()) {
+    lag.push_back({{"partition", row.partition},
+                   {"applied_seq", row.applied},
+                   {"unread", row.unread ? nlohmann::json(*row.unread) : nlohmann::json(nullptr)}});
   }
   j["lag"] = lag;
   const auto st = leases_.stats();
@@ -498,6 +489,35 @@ nlohmann::json ClusterNode::status_json() const {
     j["settings_refused"] = sc.refused;
   }
   return j;
+}
+
+std::vector<ClusterNode::LagRow> ClusterNode::lag_rows() const {
+  std::vector<LagRow> rows;
+  // Readers are only closed under reader_ops_mu_; mu_ is not held across the requests (the
+  // writer's completions take it).
+  std::lock_guard ops(reader_ops_mu_);
+  std::vector<std::pair<std::uint32_t, const cluster::PartitionReader*>> readers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [p, reader] : readers_) readers.emplace_back(p, reader.get());
+  }
+  for (const auto& [p, reader] : readers) {
+    rows.push_back({p, engine_.applied_log_seq(p), reader->unread()});
+  }
+  return rows;
+}
+
+void ClusterNode::sample_lag() {
+  if (!connection_.connected()) return;
+  std::uint64_t total = 0, most = 0;
+  for (const auto& row : lag_rows()) {
+    if (!row.unread) return;  // NATS did not say: keep the last sample
+    total += *row.unread;
+    most = std::max(most, *row.unread);
+  }
+  unread_total_.store(total);
+  unread_max_.store(most);
+  lag_sampled_.store(true);
 }
 
 std::string ClusterNode::metrics_text() const {
@@ -543,6 +563,14 @@ std::string ClusterNode::metrics_text() const {
   add("twoway_cluster_marks_behind", "gauge",
       "Partitions whose applied entries still have answers in the outbox (their mark waits)",
       static_cast<double>(behind));
+  if (lag_sampled_.load()) {
+    add("twoway_cluster_unread_entries", "gauge",
+        "Log entries of the partitions this node holds not read yet (the lag; sampled every 5 s)",
+        static_cast<double>(unread_total_.load()));
+    add("twoway_cluster_unread_entries_max", "gauge",
+        "The most log entries not read yet in one partition this node holds (sampled every 5 s)",
+        static_cast<double>(unread_max_.load()));
+  }
   return out;
 }
 

@@ -104,6 +104,16 @@ class ClusterNode final : public InboundLogSink {
   // Publishes `entry` to the partition of `customer` (a number in the stored form), counted.
   void publish_entry(const std::string& customer, const std::string& entry,
                      std::function<void(bool)> done);
+  // Per partition held: the position applied here and the entries not read yet (nullopt: NATS
+  // did not say). One request to JetStream per partition.
+  struct LagRow {
+    std::uint32_t partition = 0;
+    std::uint64_t applied = 0;
+    std::optional<std::uint64_t> unread;
+  };
+  [[nodiscard]] std::vector<LagRow> lag_rows() const;
+  // Keeps the lag's total and largest for the metrics (maintenance thread).
+  void sample_lag();
   // Writes `marks` where they moved past what was written (best effort: NATS may be away).
   void write_marks(const std::map<std::uint32_t, std::uint64_t>& marks);
   // The marks whose answers have all left the outbox (maintenance thread).
@@ -135,6 +145,8 @@ class ClusterNode final : public InboundLogSink {
 
   std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, applied_{0}, refused_{0},
       unreadable_{0};
+  std::atomic<std::uint64_t> unread_total_{0}, unread_max_{0};  // the last lag sample
+  std::atomic<bool> lag_sampled_{false};
   // Staff actions published here and waiting for their outcome, by the id in their entry.
   struct StaffWaiter;
   void staff_applied(const std::string& id, const engine::StaffOutcome& outcome);

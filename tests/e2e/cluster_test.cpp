@@ -329,6 +329,19 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   for (int i = 100; i < 100 + kEarlier; ++i)
     EXPECT_EQ(mt_texts(sim_->sim(), customer(i)).size(), 1u) << customer(i) << " answered twice";
+  // The metrics show the takeover and, once sampled, that the survivor has read everything.
+  std::string metrics;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        metrics = call(alive, "metrics")["metrics"].get<std::string>();
+        return metrics.find("twoway_cluster_unread_entries 0\n") != std::string::npos &&
+               metrics.find("twoway_cluster_unread_entries_max 0\n") != std::string::npos;
+      },
+      std::chrono::seconds(15)))
+      << metrics;
+  EXPECT_NE(metrics.find("twoway_cluster_partitions_held " + std::to_string(shape_.partitions)),
+            std::string::npos)
+      << metrics;
 }
 
 TEST_F(ClusterEndToEnd, WhatStaffChangedByHandSurvivesTheDeathOfTheNodeThatMadeIt) {

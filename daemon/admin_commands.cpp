@@ -436,7 +436,8 @@ std::optional<T> staff_outcome(const StaffDesk& staff, engine::StaffAction actio
   if (a.unavailable.empty()) {
     if (const T* t = std::get_if<T>(&a.outcome)) return *t;
   }
-  why = error("unavailable", a.unavailable.empty() ? "the change was not applied" : a.unavailable);
+  why = error(a.moved ? "moved" : "unavailable",
+              a.unavailable.empty() ? "the change was not applied" : a.unavailable);
   return std::nullopt;
 }
 

@@ -331,13 +331,16 @@ int run_daemon(Config config, const AppOptions& options) {
   };
   ctx.notifications_status = [&] { return mailer.status_json(); };
   ctx.reload = reload;
+  if (cluster) {
+    ctx.cluster_status = [&] { return cluster->status_json(); };
+    ctx.keeps_number = [&](const std::string& number) { return cluster->holds(number); };
+    // Staff changes go through the customer's partition of the log.
+    ctx.staff = [&](engine::StaffAction action) { return cluster->perform(std::move(action)); };
+  }
   register_admin_commands(admin, ctx, admin_pool);
   // In a cluster the admin socket answers for every node (daemon/cluster_admin.hpp).
   std::unique_ptr<ClusterAdmin> cluster_admin;
   if (cluster) {
-    ctx.cluster_status = [&] { return cluster->status_json(); };
-    ctx.keeps_number = [&](const std::string& number) { return cluster->holds(number); };
-    ctx.staff = [&](engine::StaffAction action) { return cluster->perform(std::move(action)); };
     try {
       cluster_admin = std::make_unique<ClusterAdmin>(admin, *cluster, admin_pool);
     } catch (const std::exception& e) {

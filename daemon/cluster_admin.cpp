@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <future>
 #include <set>
+#include <thread>
 
 namespace twoway::daemon {
 
@@ -23,6 +24,18 @@ const std::set<std::string, std::less<>> kNumberCommands = {
 // upload is not split among them yet, so they are refused rather than applied to the wrong
 // store.
 const std::set<std::string, std::less<>> kRefusedUploads = {"send-bulk", "consent-import"};
+
+// What a node answers when asked about a number whose partition it no longer holds: nothing
+// was done; the asking node asks the new owner (at most kMovedRetries times, kMovedPause
+// apart), and passes "unavailable" on if the partition is still moving.
+constexpr std::string_view kMoved = "moved";
+constexpr int kMovedRetries = 4;
+constexpr auto kMovedPause = std::chrono::milliseconds(500);
+
+bool moved(const CommandResult& r) {
+  const auto* e = std::get_if<AdminError>(&r);
+  return e != nullptr && e->code == kMoved;
+}
 
 // Commands that gather every node's answer.
 const std::set<std::string, std::less<>> kGatherCommands = {"inbox", "status", "cluster"};
@@ -194,12 +207,13 @@ ClusterAdmin::ClusterAdmin(AdminServer& server, ClusterNode& node,
             answer(encode_admin_answer(AdminError{"bad_request", "not an admin request"}));
             return;
           }
-          // A number whose partition moved away meanwhile: the sender asks again.
+          // A number whose partition moved away meanwhile: nothing was done, and the sender
+          // asks the new owner.
           if (kNumberCommands.count(args.command) != 0 && !args.positional.empty() &&
               !node_.holds(args.positional[0])) {
             answer(encode_admin_answer(
-                AdminError{"unavailable", "the conversation of " + args.positional[0] +
-                                              " is moving between nodes; try again"}));
+                AdminError{std::string(kMoved), "the conversation of " + args.positional[0] +
+                                                    " is moving between nodes; try again"}));
             return;
           }
           auto once = std::make_shared<std::atomic<bool>>(false);
@@ -231,20 +245,9 @@ bool ClusterAdmin::route(const Command& command, const Args& args, const Caller&
     return true;
   }
   if (kNumberCommands.count(command.name) != 0 && !args.positional.empty()) {
-    const auto owner = node_.owner_of(args.positional[0]);
-    if (!owner) {
-      done(AdminError{"unavailable", "no node holds the conversation of " + args.positional[0] +
-                                         " right now (one is taking it over); try again in a "
-                                         "few seconds"});
-      return true;
-    }
-    boost::asio::post(requests_, [this, owner = *owner, args, caller, done] {
-      CommandResult r = ask(owner, args, caller);
-      if (auto* body = std::get_if<json>(&r); body && body->is_object()) {
-        (*body)["node"] = owner;
-      }
-      done(std::move(r));
-    });
+    const bool changes = command.changes_state;
+    boost::asio::post(
+        requests_, [this, args, caller, done, changes] { done(ask_owner(args, caller, changes)); });
     return true;
   }
   if (kGatherCommands.count(command.name) == 0) return false;
@@ -283,13 +286,44 @@ bool ClusterAdmin::route(const Command& command, const Args& args, const Caller&
   return true;
 }
 
-CommandResult ClusterAdmin::ask(const std::string& node, const Args& args, const Caller& caller) {
+CommandResult ClusterAdmin::ask_owner(const Args& args, const Caller& caller, bool changes_state) {
+  const std::string& number = args.positional[0];
+  // While a partition moves it is briefly held by nobody, or by a node that lets it go before
+  // it answers ("moved": nothing was done there): ask again once the leases moved on.
+  for (int attempt = 0;; ++attempt) {
+    const auto owner = node_.owner_of(number);
+    CommandResult r =
+        owner ? ask(*owner, args, caller, changes_state)
+              : CommandResult{AdminError{std::string(kMoved),
+                                         "no node holds the conversation of " + number +
+                                             " right now (one is taking it over); try again in "
+                                             "a few seconds"}};
+    if (!moved(r)) {
+      if (auto* body = std::get_if<json>(&r); body && body->is_object()) (*body)["node"] = *owner;
+      return r;
+    }
+    if (attempt == kMovedRetries) {
+      std::get<AdminError>(r).code = "unavailable";
+      return r;
+    }
+    std::this_thread::sleep_for(kMovedPause);
+  }
+}
+
+CommandResult ClusterAdmin::ask(const std::string& node, const Args& args, const Caller& caller,
+                                bool changes_state) {
   if (node == node_.name()) return run_here(server_, args, caller);
-  if (auto answer = node_.request(node, encode_admin_request(args, caller), timeout_)) {
+  bool nobody = false;
+  if (auto answer = node_.request(node, encode_admin_request(args, caller), timeout_, &nobody)) {
     return decode_admin_answer(*answer);
   }
+  // The node stopped serving (it is leaving): the request reached nobody, nothing was done.
+  if (nobody) return AdminError{std::string(kMoved), "node " + node + " is not serving requests"};
   return AdminError{"unavailable", "node " + node + " did not answer within " +
-                                       std::to_string(timeout_.count()) + " ms"};
+                                       std::to_string(timeout_.count()) + " ms" +
+                                       (changes_state ? "; the change may still be made there: "
+                                                        "check before trying again"
+                                                      : "")};
 }
 
 CommandResult ClusterAdmin::merged_inbox(const Args& args, const Caller& caller) {

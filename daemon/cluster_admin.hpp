@@ -10,7 +10,9 @@
 //   partitions it holds; its cursors work on every node.
 // - `status` and `cluster` add every live node's binds and partitions ("members").
 // A node that does not answer within the request timeout is named in "unanswered" (inbox,
-// status, cluster) or, for a number's owner, gives an "unavailable" error to try again.
+// status, cluster) or, for a number's owner, gives an "unavailable" error to try again. While
+// a number's partition moves (nobody holds it, or the node asked let it go: "moved", nothing
+// done) the owner is looked up and asked again, for up to 2 s.
 //
 // Threading: the router runs on the admin connection's strand and hands requests to a pool of
 // its own (blocking NATS requests never hold the admin pool, which runs the commands other
@@ -46,8 +48,12 @@ class ClusterAdmin {
 
  private:
   bool route(const Command& command, const Args& args, const Caller& caller, Completion done);
-  // `args` answered by `node` (this one: run here); "unavailable" when it did not answer.
-  CommandResult ask(const std::string& node, const Args& args, const Caller& caller);
+  // `args` answered by the node holding the number's partition, asked again while it moves.
+  CommandResult ask_owner(const Args& args, const Caller& caller, bool changes_state);
+  // `args` answered by `node` (this one: run here); "unavailable" when it did not answer (for
+  // a command that `changes_state`, the answer says the change may still be made).
+  CommandResult ask(const std::string& node, const Args& args, const Caller& caller,
+                    bool changes_state = false);
   CommandResult merged_inbox(const Args& args, const Caller& caller);
 
   AdminServer& server_;

@@ -103,12 +103,19 @@ void ClusterNode::stop_serving() {
     std::lock_guard lock(serve_mu_);
     sub = subscription_;
     subscription_ = nullptr;
-    service_.reset();
   }
   if (sub != nullptr) {
-    (void)natsSubscription_Unsubscribe(sub);
+    // Requests already delivered to the subscription are served (drained) before it goes:
+    // one that came later reaches no responder, and the asking node asks the new owner.
+    if (natsSubscription_Drain(sub) == NATS_OK) {
+      (void)natsSubscription_WaitForDrainCompletion(sub, 2000);
+    } else {
+      (void)natsSubscription_Unsubscribe(sub);
+    }
     natsSubscription_Destroy(sub);
   }
+  std::lock_guard lock(serve_mu_);
+  service_.reset();
 }
 
 void ClusterNode::on_request(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
@@ -129,11 +136,13 @@ void ClusterNode::on_request(natsConnection* nc, natsSubscription*, natsMsg* msg
 }
 
 std::optional<std::string> ClusterNode::request(const std::string& node, const std::string& payload,
-                                                std::chrono::milliseconds timeout) const {
+                                                std::chrono::milliseconds timeout,
+                                                bool* nobody) const {
   natsMsg* reply = nullptr;
   const natsStatus s = natsConnection_Request(
       &reply, connection_.get(), admin_subject(node).c_str(), payload.data(),
       static_cast<int>(payload.size()), static_cast<std::int64_t>(timeout.count()));
+  if (nobody != nullptr) *nobody = s == NATS_NO_RESPONDERS;
   if (s != NATS_OK) return std::nullopt;
   std::string out(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
   natsMsg_Destroy(reply);
@@ -319,7 +328,7 @@ StaffAnswer ClusterNode::perform(engine::StaffAction action, std::chrono::millis
   const std::string number = stored_number(engine::staff_number(action));
   engine::staff_number(action) = number;
   if (!holds(number)) {
-    return {{}, "this node no longer holds the partition of " + number + "; try again"};
+    return {{}, "this node no longer holds the partition of " + number + "; try again", true};
   }
   const std::string id = staff_prefix_ + std::to_string(next_staff_id_.fetch_add(1) + 1);
   auto waiter = std::make_shared<StaffWaiter>();

@@ -77,10 +77,12 @@ class ClusterNode final : public InboundLogSink {
   using Service = std::function<void(std::string request, std::function<void(std::string)> answer)>;
   void serve(Service service);
   void stop_serving();
-  // One request to `node`; nullopt when no answer came within `timeout`.
+  // One request to `node`; nullopt when no answer came within `timeout` (`nobody` set when
+  // no node served the subject: the request reached nobody).
   [[nodiscard]] std::optional<std::string> request(const std::string& node,
                                                    const std::string& payload,
-                                                   std::chrono::milliseconds timeout) const;
+                                                   std::chrono::milliseconds timeout,
+                                                   bool* nobody = nullptr) const;
 
   // A staff action on a customer of a partition this node holds: published to the partition's
   // log, and answered once this node applied it from there (in order with what the customer

@@ -16,6 +16,9 @@ namespace twoway::daemon {
 struct StaffAnswer {
   engine::StaffOutcome outcome;
   std::string unavailable;
+  // Nothing was done: this node no longer holds the customer's partition (the admin router
+  // asks the new owner).
+  bool moved = false;
 };
 
 using StaffDesk = std::function<StaffAnswer(engine::StaffAction)>;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "cluster/nats_server.hpp"
 #include "cluster/partition.hpp"
@@ -461,6 +462,42 @@ TEST_F(ClusterEndToEnd, ASettingChangedOnOneNodeIsTakenByEveryNode) {
   EXPECT_NE(call(other, "settings keywords.opt_out")["value"].dump().find("BASTA"),
             std::string::npos);
   EXPECT_GE(call(other, "cluster")["settings_taken"].get<int>(), 1);
+}
+
+TEST_F(ClusterEndToEnd, ACommandAskedWhileItsConversationMovesIsAnsweredByTheNewOwner) {
+  // Staff keep asking one node about customers of the other while that other node stops and
+  // hands its partitions over: every answer comes, from whichever node holds them by then.
+  ASSERT_TRUE(wait_for([&] { return split_over(2); }));
+  Node& staying = nodes_[0];
+  Node& leaving = nodes_[1];
+  const auto owners = holders();
+  std::vector<std::string> theirs;
+  for (int i = 600; i < 800 && theirs.size() < 4; ++i) {
+    if (owners.at(partition(customer(i))) == leaving.name) theirs.push_back(customer(i));
+  }
+  ASSERT_EQ(theirs.size(), 4u);
+  for (const auto& c : theirs) text(c, "hello");
+  for (const auto& c : theirs) {
+    ASSERT_TRUE(wait_for([&] { return answered_by(staying, c) == leaving.name; })) << c;
+  }
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(leaving.daemon->stop(SIGTERM), 0);
+  });
+  std::set<std::string> answered_by_nodes;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  int asked = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    for (const auto& c : theirs) {
+      const json p = call(staying, "profile +" + c);
+      ++asked;
+      EXPECT_EQ(p["ok"], true) << "asked " << asked << ": " << p.dump();
+      if (p["ok"] == true) answered_by_nodes.insert(p["node"].get<std::string>());
+    }
+  }
+  stopper.join();
+  EXPECT_EQ(answered_by_nodes, (std::set<std::string>{staying.name, leaving.name}));
+  for (const auto& c : theirs) EXPECT_EQ(answered_by(staying, c), staying.name);
 }
 
 // The deployment the cluster is for: three nats-servers clustered (JetStream keeps 3 replicas of

@@ -260,8 +260,9 @@ std::uint64_t enqueue_outbound(Context& ctx, ProfileEdit& edit, const OutboundRe
     --ctx.handoff_room;
   }
   // Rebuilding what another node already answered (cluster takeover): the previous owner's
-  // mark passed this entry only once every message it queued had left its outbox, held ones
-  // and campaigns included, so it is kept in the thread as sent and never queued here.
+  // mark passed this entry once every message it queued had left its outbox (held ones and
+  // campaigns included), or it handed the partition over and sends what its outbox still
+  // holds itself; so the message is kept in the thread as sent and never queued here.
   const bool answered_elsewhere =
       ctx.replaying && (m.state == MessageState::queued || m.state == MessageState::held);
   if (answered_elsewhere) m.state = MessageState::sent;

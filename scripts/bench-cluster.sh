@@ -39,7 +39,31 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# One run: $1 nodes (0: one node, no cluster). Prints "nodes msgs/s cpu_s".
+# The time staff wait for one change (`consent NUMBER unsubscribed`, 200 numbers asked in
+# turn on the first node's admin socket): straight into the store on a single node; in a
+# cluster published to the customer's partition, applied by its owner from the log, and
+# forwarded when that owner is another node. Prints "p50 p99" in milliseconds.
+staff_latency() {
+  python3 - "$1" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+times = []
+for i in range(200):
+    t0 = time.perf_counter()
+    f.write(f"consent +1650999{i:04d} unsubscribed --source admin\n".encode())
+    f.flush()
+    answer = json.loads(f.readline())
+    times.append((time.perf_counter() - t0) * 1000)
+    if not answer.get("ok"):
+        sys.exit(f"staff change refused: {answer}")
+times.sort()
+print(f"{times[len(times) // 2]:.1f} {times[int(len(times) * 0.99)]:.1f}")
+PY
+}
+
+# One run: $1 nodes (0: one node, no cluster). Prints a table row.
 run() {
   local nodes=$1 dir="$work/run$1" n
   mkdir -p "$dir"
@@ -107,26 +131,29 @@ YAML
     # utime + stime of the daemon, in seconds.
     cpu=$(python3 -c "import os; f=open('/proc/$p/stat').read().rsplit(')',1)[1].split(); print($cpu + (int(f[11])+int(f[12]))/os.sysconf('SC_CLK_TCK'))")
   done
+  local staff
+  staff=$(staff_latency "$dir/n1/admin.sock")
   # The nodes stop first (they hand their partitions over through NATS), then the server.
   for p in "${daemons[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   for p in "${daemons[@]}"; do wait "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   pids=()
-  python3 - "$dir/report.json" "$nodes" "$cpu" <<'PY'
+  python3 - "$dir/report.json" "$nodes" "$cpu" $staff <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["mo"]
+staff_p50, staff_p99 = sys.argv[4], sys.argv[5]
 seconds = r["pdus_acked"] / r["acked_per_s"] if r["acked_per_s"] else 0
 rate = r["acked"] / seconds if seconds else 0
 cpu = float(sys.argv[3])
 label = "1 node, no cluster" if sys.argv[2] == "0" else f"{sys.argv[2]} node(s), JetStream"
 print(f"| {label} | {r['acked']} of {r['messages']} | {rate:,.0f} | "
-      f"{cpu / r['acked'] * 1e6 if r['acked'] else 0:,.0f} |")
+      f"{cpu / r['acked'] * 1e6 if r['acked'] else 0:,.0f} | {staff_p50} / {staff_p99} |")
 PY
 }
 
 echo "$mo MO from $senders numbers, simulator window 100 per bind, $(nproc) cores, $(date -u +%F)"
 echo
-echo "| twowayd | MO acknowledged | MO/s | daemon CPU µs per MO |"
-echo "|---|---|---|---|"
+echo "| twowayd | MO acknowledged | MO/s | daemon CPU µs per MO | staff change p50 / p99 ms |"
+echo "|---|---|---|---|---|"
 for n in $node_counts; do run "$n"; done

@@ -441,6 +441,17 @@ std::optional<T> staff_outcome(const StaffDesk& staff, engine::StaffAction actio
   return std::nullopt;
 }
 
+/// A reply or a campaign/flow message queued through `staff`: the answer `send_result` gives,
+/// and the pump woken when it was queued.
+CommandResult queue_message(const StaffDesk& staff, Gateway& gateway, engine::Engine& engine,
+                            engine::StaffAction action, const std::string& number) {
+  CommandResult why;
+  const auto r = staff_outcome<engine::SendResult>(staff, std::move(action), why);
+  if (!r) return why;
+  if (r->ok()) gateway.kick();
+  return send_result(*r, engine, number);
+}
+
 CommandResult action_result(engine::ActionError e, engine::Engine& engine,
                             std::string_view number) {
   if (e == engine::ActionError::not_found)
@@ -666,25 +677,21 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
        }),
        false, "one conversation: header and messages"});
 
-  server.add_command({"reply", std::string(kReplyUsage), Role::manager,
-                      on_pool(pool,
-                              [&engine, &gateway, &staff](const Args& args,
-                                                          const Caller& caller) -> CommandResult {
-                                engine::ReplyRequest req;
-                                req.number = args.positional[0];
-                                req.text = rest(args, 1);
-                                req.agent = caller.user;
-                                req.override_quiet_hours = args.has("override-quiet-hours");
-                                req.no_shorten = args.has("no-shorten");
-                                req.now = now_unix();
-                                CommandResult why;
-                                auto r =
-                                    staff_outcome<engine::SendResult>(staff, std::move(req), why);
-                                if (!r) return why;
-                                if (r->ok()) gateway.kick();
-                                return send_result(*r, engine, args.positional[0]);
-                              }),
-                      true, "reply to a subscriber who texted"});
+  server.add_command(
+      {"reply", std::string(kReplyUsage), Role::manager,
+       on_pool(
+           pool,
+           [&engine, &gateway, &staff](const Args& args, const Caller& caller) -> CommandResult {
+             engine::ReplyRequest req;
+             req.number = args.positional[0];
+             req.text = rest(args, 1);
+             req.agent = caller.user;
+             req.override_quiet_hours = args.has("override-quiet-hours");
+             req.no_shorten = args.has("no-shorten");
+             req.now = now_unix();
+             return queue_message(staff, gateway, engine, std::move(req), args.positional[0]);
+           }),
+       true, "reply to a subscriber who texted"});
 
   auto flag_action = [&](const char* name, const char* summary, engine::FlagChange::Flag flag,
                          bool on) {
@@ -828,31 +835,27 @@ void register_admin_commands(AdminServer& server, AdminContext& ctx,
                       "consent changes and refused attempts, oldest first (--csv for an export)"});
   register_export_command(server, engine);
 
-  server.add_command({"send", std::string(kSendUsage), Role::admin,
-                      on_pool(pool,
-                              [&engine, &gateway, &staff](const Args& args,
-                                                          const Caller& caller) -> CommandResult {
-                                engine::SendRequest req;
-                                const auto kind = args.value("kind").value_or("");
-                                if (kind == "campaign")
-                                  req.kind = engine::MessageKind::campaign;
-                                else if (kind == "flow")
-                                  req.kind = engine::MessageKind::flow;
-                                else
-                                  return error("bad_request", "--kind is campaign or flow");
-                                req.number = args.positional[0];
-                                req.text = rest(args, 1);
-                                req.source = caller.user;
-                                req.no_shorten = args.has("no-shorten");
-                                req.now = now_unix();
-                                CommandResult why;
-                                auto r =
-                                    staff_outcome<engine::SendResult>(staff, std::move(req), why);
-                                if (!r) return why;
-                                if (r->ok()) gateway.kick();
-                                return send_result(*r, engine, args.positional[0]);
-                              }),
-                      true, "a campaign or flow message to a subscriber"});
+  server.add_command(
+      {"send", std::string(kSendUsage), Role::admin,
+       on_pool(
+           pool,
+           [&engine, &gateway, &staff](const Args& args, const Caller& caller) -> CommandResult {
+             engine::SendRequest req;
+             const auto kind = args.value("kind").value_or("");
+             if (kind == "campaign")
+               req.kind = engine::MessageKind::campaign;
+             else if (kind == "flow")
+               req.kind = engine::MessageKind::flow;
+             else
+               return error("bad_request", "--kind is campaign or flow");
+             req.number = args.positional[0];
+             req.text = rest(args, 1);
+             req.source = caller.user;
+             req.no_shorten = args.has("no-shorten");
+             req.now = now_unix();
+             return queue_message(staff, gateway, engine, std::move(req), args.positional[0]);
+           }),
+       true, "a campaign or flow message to a subscriber"});
 
   server.add_command(
       {"settings", std::string(kSettingsUsage), Role::admin,

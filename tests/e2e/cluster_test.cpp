@@ -36,6 +36,10 @@ struct Shape {
   std::uint32_t partitions = 8;
 };
 
+std::string customer(int i) {
+  return "1650253" + std::to_string(1000 + i);
+}
+
 class ClusterEndToEnd : public ::testing::Test {
  protected:
   explicit ClusterEndToEnd(Shape shape = {}) : shape_(shape), nats_(shape.servers) {}
@@ -164,6 +168,18 @@ class ClusterEndToEnd : public ::testing::Test {
     return cluster::partition_of("+" + number, shape_.partitions);
   }
 
+  // The first `count` customers, from customer(first) on, whose partitions `node` holds in
+  // `owners` (fewer when the next 200 hold no more).
+  std::vector<std::string> customers_of(const std::map<std::uint32_t, std::string>& owners,
+                                        const std::string& node, int first,
+                                        std::size_t count) const {
+    std::vector<std::string> out;
+    for (int i = first; i < first + 200 && out.size() < count; ++i) {
+      if (owners.at(partition(customer(i))) == node) out.push_back(customer(i));
+    }
+    return out;
+  }
+
   void text(const std::string& from, const std::string& body) {
     sim_->sim().inject_mo("twoway", sim::text_template(body, "text", false), from);
   }
@@ -198,10 +214,6 @@ class ClusterEndToEnd : public ::testing::Test {
   std::unique_ptr<SimRunner> sim_;
   std::vector<Node> nodes_;
 };
-
-std::string customer(int i) {
-  return "1650253" + std::to_string(1000 + i);
-}
 
 TEST_F(ClusterEndToEnd, EachCustomerIsAnsweredOnceAndKeptByThePartitionsOwner) {
   ASSERT_TRUE(wait_for([&] { return split_over(2); })) << "the nodes did not split the partitions";
@@ -289,11 +301,9 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   Node& alive = nodes_[1];
   const auto owners = holders();
   // A customer of the node about to die.
-  int victim = -1;
-  for (int i = 0; i < 64 && victim < 0; ++i) {
-    if (owners.at(partition(customer(i))) == dead.name) victim = i;
-  }
-  ASSERT_GE(victim, 0);
+  const auto victims = customers_of(owners, dead.name, 0, 1);
+  ASSERT_EQ(victims.size(), 1u);
+  const std::string& victim = victims[0];
   // Customers answered before the kill: the node that takes their partitions over rebuilds
   // their conversations from the log without answering them a second time.
   constexpr int kEarlier = 12;
@@ -316,10 +326,10 @@ TEST_F(ClusterEndToEnd, AKilledNodesPartitionsAreServedAgainWithinTenSeconds) {
   EXPECT_LT(took, std::chrono::seconds(10));
   // The simulator resends what the dead bind left unanswered; the customer is answered by the
   // node that took the partition over.
-  text(customer(victim), "HELP");
-  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), customer(victim)).size() == 1; }))
+  text(victim, "HELP");
+  ASSERT_TRUE(wait_for([&] { return mt_texts(sim_->sim(), victim).size() == 1; }))
       << alive.daemon->log();
-  EXPECT_TRUE(call(alive, "thread +" + customer(victim))["ok"] == true);
+  EXPECT_TRUE(call(alive, "thread +" + victim)["ok"] == true);
   for (int i = 100; i < 100 + kEarlier; ++i) {
     ASSERT_TRUE(wait_for([&] {
       const json t = call(alive, "thread +" + customer(i));
@@ -353,10 +363,7 @@ TEST_F(ClusterEndToEnd, WhatStaffChangedByHandSurvivesTheDeathOfTheNodeThatMadeI
   Node& dead = nodes_[0];
   Node& alive = nodes_[1];
   const auto owners = holders();
-  std::vector<std::string> theirs;
-  for (int i = 200; i < 400 && theirs.size() < 4; ++i) {
-    if (owners.at(partition(customer(i))) == dead.name) theirs.push_back(customer(i));
-  }
+  const auto theirs = customers_of(owners, dead.name, 200, 4);
   ASSERT_EQ(theirs.size(), 4u);
   const std::string& opted_out = theirs[0];
   const std::string& blocked = theirs[1];
@@ -429,11 +436,9 @@ TEST_F(ClusterEndToEnd, ASettingChangedOnOneNodeIsTakenByEveryNode) {
   Node& changed = nodes_[0];
   Node& other = nodes_[1];
   const auto owners = holders();
-  std::string theirs;
-  for (int i = 400; i < 600 && theirs.empty(); ++i) {
-    if (owners.at(partition(customer(i))) == other.name) theirs = customer(i);
-  }
-  ASSERT_FALSE(theirs.empty());
+  const auto found = customers_of(owners, other.name, 400, 1);
+  ASSERT_EQ(found.size(), 1u);
+  const std::string& theirs = found[0];
   // An opt-out word added on one node opts out a customer kept by the other.
   const json set = call(changed, "settings keywords.opt_out STOP, BASTA");
   ASSERT_EQ(set["ok"], true) << set.dump();
@@ -471,10 +476,7 @@ TEST_F(ClusterEndToEnd, ACommandAskedWhileItsConversationMovesIsAnsweredByTheNew
   Node& staying = nodes_[0];
   Node& leaving = nodes_[1];
   const auto owners = holders();
-  std::vector<std::string> theirs;
-  for (int i = 600; i < 800 && theirs.size() < 4; ++i) {
-    if (owners.at(partition(customer(i))) == leaving.name) theirs.push_back(customer(i));
-  }
+  const auto theirs = customers_of(owners, leaving.name, 600, 4);
   ASSERT_EQ(theirs.size(), 4u);
   for (const auto& c : theirs) text(c, "hello");
   for (const auto& c : theirs) {
